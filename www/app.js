@@ -1,0 +1,180 @@
+// Entry point of the demo: wires the buttons to ice-peer. Secrets stay in
+// closure variables here; only URLs, states and figures reach the DOM.
+import init, { PeerManager, classifyQuality, qualityLabel } from "/pkg/ice_peer.js";
+import { startLoopbackCall } from "./call.js";
+import { renderInfo, renderServers } from "./ice-panel.js";
+import { createSyntheticStream } from "./media.js";
+import { $, clearTimeline, formatBytes, logTimeline, renderQuality, setStatus, setText } from "./ui.js";
+
+// `?debug` turns on the library's redacted console logging.
+const debug = new URLSearchParams(location.search).has("debug");
+let token = null; // the dev JWT: sent by the library, never displayed or logged
+let manager = null;
+let call = null; // { caller, callee, media, unsubscribe }
+let outageDown = false;
+
+const showQuality = (q) => renderQuality(q, qualityLabel(q));
+const errorText = (err) =>
+  err?.name === "IceServersError" ? `${err.kind}${err.status ? ` (HTTP ${err.status})` : ""}` : String(err?.message ?? err);
+
+/** Runs a button's action with the button disabled; failures go to the status line. */
+function onClick(id, action) {
+  const button = $(id);
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await action();
+    } catch (err) {
+      setStatus(`${button.textContent.trim()} failed: ${errorText(err)}`, true);
+    } finally {
+      updateButtons();
+    }
+  });
+}
+
+function updateButtons() {
+  $("sign-in").disabled = false;
+  $("refresh-ice").disabled = !manager;
+  $("outage").disabled = !token;
+  $("start-call").disabled = !manager || !!call;
+  $("restart-ice").disabled = !call;
+  $("hang-up").disabled = !call;
+}
+
+async function postJson(url) {
+  const res = await fetch(url, { method: "POST" });
+  if (!res.ok) throw new Error(`${url.split("?")[0]} answered HTTP ${res.status}`);
+  return res.json();
+}
+
+async function refreshIceServers() {
+  try {
+    renderServers(await manager.getIceServers());
+    setStatus("ICE servers fetched.");
+  } catch (err) {
+    setStatus(`ICE servers unavailable: ${errorText(err)}. Calls will use the fallback servers.`, true);
+  }
+  renderInfo(manager.iceServersInfo);
+}
+
+async function signIn() {
+  const { token: jwt, sub } = await postJson("/api/dev/token?sub=demo-user");
+  token = jwt;
+  manager?.destroy();
+  // Short retries and wait so the demo reaches the fallback in seconds, not the default ~7 s.
+  manager = new PeerManager({ token: () => token, retries: 1, retryDelayMs: 500, timeoutMs: 3000, createPeerWaitMs: 2500, debug });
+  setText("signed-in-as", `Signed in as ${sub}.`);
+  $("sign-in").textContent = "Sign in again";
+  await refreshIceServers();
+}
+
+const callEvents = {
+  state(who, state, quality) {
+    logTimeline(who, state);
+    if (who === "caller") showQuality(quality);
+  },
+  stream(stream) {
+    $("remote-video").srcObject = stream;
+  },
+  close(who) {
+    logTimeline(who, "closed");
+    if (who === "caller") showQuality(classifyQuality("closed"));
+  },
+  error(who, err) {
+    logTimeline(who, `error: ${errorText(err)}`);
+  },
+};
+
+async function startCall() {
+  const policy = $("force-relay").checked ? "relay" : "all";
+  clearTimeline();
+  $("remote-video").srcObject = null;
+  showQuality("connecting");
+  logTimeline("app", `calling, ICE transport policy "${policy}"`);
+  const media = createSyntheticStream($("local-canvas"));
+  try {
+    const { caller, callee } = await startLoopbackCall(manager, { stream: media.stream, policy, events: callEvents });
+    const unsubscribe = caller.subscribe(() => showQuality(caller.quality));
+    call = { caller, callee, media, unsubscribe };
+  } catch (err) {
+    media.stop();
+    showQuality(classifyQuality("failed"));
+    throw err;
+  }
+  setStatus(`Call started (policy "${policy}").`);
+  await tick();
+}
+
+function hangUp() {
+  if (!call) return;
+  const { caller, callee, media, unsubscribe } = call;
+  call = null;
+  unsubscribe();
+  caller.close();
+  callee.close();
+  media.stop();
+  // close() releases the handlers, so no state event follows: show the closed state ourselves.
+  showQuality(classifyQuality("closed"));
+  logTimeline("app", "hung up");
+  setStatus("Call ended.");
+  for (const id of ["candidate-type", "rtt"]) setText(id, "—");
+}
+
+async function toggleOutage() {
+  const down = !outageDown;
+  await postJson(`/api/dev/outage?down=${down}`);
+  outageDown = down;
+  manager?.invalidate(); // drop the cache so the next call really asks the endpoint
+  $("outage").setAttribute("aria-pressed", String(down));
+  $("outage").textContent = down ? "Restore endpoint" : "Simulate endpoint down";
+  setStatus(down ? "Endpoint down (simulated), cache dropped: a new call uses the fallback servers." : "Endpoint restored.");
+}
+
+let lastServersKey = "";
+let polling = false;
+/** Once a second: expiry countdown, the servers the call really uses, and its stats. */
+async function tick() {
+  if (manager) renderInfo(manager.iceServersInfo);
+  if (!call || polling) return;
+  polling = true;
+  const current = call;
+  try {
+    const servers = current.caller.connection.getConfiguration().iceServers ?? [];
+    const key = JSON.stringify(servers.map((s) => s.urls));
+    if (key !== lastServersKey) {
+      lastServersKey = key;
+      renderServers(servers);
+    }
+    const [sent, received] = await Promise.all([current.caller.stats(), current.callee.stats()]);
+    if (call !== current) return; // hung up meanwhile
+    setText("candidate-type", sent.localCandidateType ?? "—");
+    setText("rtt", sent.roundTripTimeMs == null ? "—" : `${Math.round(sent.roundTripTimeMs)} ms`);
+    setText("bytes-sent", formatBytes(sent.bytesSent));
+    setText("bytes-received", formatBytes(received.bytesReceived));
+  } catch (err) {
+    if (call === current) setStatus(`Stats unavailable: ${errorText(err)}`, true);
+  } finally {
+    polling = false;
+  }
+}
+
+onClick("sign-in", signIn);
+onClick("refresh-ice", refreshIceServers);
+onClick("start-call", startCall);
+onClick("restart-ice", async () => {
+  call?.caller.restartIce();
+  logTimeline("app", "ICE restart requested");
+});
+onClick("hang-up", hangUp);
+onClick("outage", toggleOutage);
+setInterval(tick, 1000);
+
+try {
+  await init();
+  renderServers([]);
+  renderQuality("none", "No call");
+  updateButtons();
+  setStatus("Ready. Sign in to fetch ICE servers.");
+} catch (err) {
+  setStatus(`Could not load the ice-peer package: ${errorText(err)}`, true);
+}
