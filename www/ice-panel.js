@@ -21,8 +21,8 @@ export function renderServers(servers) {
       if (server.username || server.credential) {
         const secret = document.createElement("span");
         secret.className = "secret";
-        secret.textContent = `user ${MASK} · credential ${MASK}`;
-        li.append(" ", secret);
+        secret.textContent = `username ${MASK}, credential ${MASK}`;
+        li.append(secret);
       }
       list.append(li);
     }

@@ -1,0 +1,125 @@
+// Shared by the e2e tests: starts the backend on free ports, launches Debian's
+// chromium through playwright-core, and tears both down.
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const artifactsDir = path.join(repoRoot, "tests/artifacts");
+
+const serverBin =
+  process.env.ICE_PEER_SERVER_BIN ?? path.join(repoRoot, "target/release/ice-peer-server");
+const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+/** Rejects after `ms` with a message naming what was awaited. */
+export function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A port that was free a moment ago (the OS picks it). */
+export function freePort(host = "127.0.0.1") {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, host, () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForHttp(url, ms, child) {
+  const deadline = Date.now() + ms;
+  let lastError;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited early with code ${child.exitCode}`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) return;
+      lastError = new Error(`HTTP ${res.status}`);
+    } catch (err) {
+      lastError = err;
+    }
+    await new Promise((r) => setTimeout(r, 200)); // poll interval, not an assertion
+  }
+  throw new Error(`${url} not ready after ${ms} ms: ${lastError?.message}`);
+}
+
+/**
+ * Starts `ice-peer-server --dev` on a free HTTP port and a free TURN port.
+ * Returns `{ url, log(), stop() }`; `log()` is its output so far, for failure messages.
+ */
+export async function startServer(extraArgs = []) {
+  if (!existsSync(serverBin)) {
+    throw new Error(`server binary missing: ${serverBin} (build it, or set ICE_PEER_SERVER_BIN)`);
+  }
+  const [port, turnPort] = [await freePort(), await freePort()];
+  const args = ["--dev", "--listen", `127.0.0.1:${port}`, "--turn-listen", `127.0.0.1:${turnPort}`, ...extraArgs];
+  // cwd = repo root: the server serves www/ and pkg/ from there.
+  const child = spawn(serverBin, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  const keep = (chunk) => {
+    output = (output + chunk).slice(-20_000);
+  };
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHttp(`${url}/`, 30_000, child);
+  } catch (err) {
+    child.kill("SIGKILL");
+    throw new Error(`${err.message}\n--- server output ---\n${output}`);
+  }
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await withTimeout(exited, 5000, "server exit").catch(() => child.kill("SIGKILL"));
+  };
+  return { url, port, turnPort, log: () => output, stop };
+}
+
+/** Chromium with fake media and loopback WebRTC allowed (two peers in one page). */
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    timeout: 30_000,
+    args: [
+      "--no-sandbox", // we run as root in CI
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--no-first-run",
+      "--disable-gpu",
+      "--use-fake-device-for-media-stream",
+      "--use-fake-ui-for-media-stream",
+      "--allow-loopback-in-peer-connection",
+      "--disable-features=WebRtcHideLocalIpsWithMdns",
+      "--autoplay-policy=no-user-gesture-required",
+    ],
+  });
+}
+
+/**
+ * Records every console message and page error of `page`, for the
+ * "no console errors" and "no secrets in the console" checks.
+ */
+export function recordConsole(page) {
+  const messages = [];
+  page.on("console", (msg) => messages.push({ type: msg.type(), text: msg.text() }));
+  page.on("pageerror", (err) => messages.push({ type: "pageerror", text: String(err?.stack ?? err) }));
+  return messages;
+}
+
+export function ensureArtifactsDir() {
+  mkdirSync(artifactsDir, { recursive: true });
+  return artifactsDir;
+}
