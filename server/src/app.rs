@@ -1,0 +1,109 @@
+//! Starting and stopping the whole server.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::auth::Jwt;
+use crate::config::Config;
+use crate::providers::{Provider, StartError};
+use crate::routes;
+use crate::state::AppState;
+
+/// A bound, not yet serving, server.
+pub struct Server {
+    listener: TcpListener,
+    addr: SocketAddr,
+    state: Arc<AppState>,
+    router: axum::Router,
+}
+
+impl Server {
+    /// Binds the HTTP listener and starts the provider (and its TURN socket).
+    pub async fn bind(config: Config) -> Result<Self, StartError> {
+        let provider = Provider::start(&config.provider, config.credential_ttl).await?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| StartError(format!("cannot listen on {}: {e}", config.listen)))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| StartError(format!("cannot read the listen address: {e}")))?;
+        let state = Arc::new(AppState::new(
+            Jwt::new(&config.jwt_secret),
+            provider,
+            config.dev,
+        ));
+        let router = routes::router(Arc::clone(&state), &config.cors_origins);
+        Ok(Self {
+            listener,
+            addr,
+            state,
+            router,
+        })
+    }
+
+    /// The bound HTTP address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The embedded TURN server's address, if that is the provider.
+    pub fn turn_addr(&self) -> Option<SocketAddr> {
+        match &self.state.provider {
+            Provider::Embedded(p) => Some(p.local_addr()),
+            _ => None,
+        }
+    }
+
+    /// The startup line(s).
+    pub fn banner(&self) -> String {
+        let mut line = format!(
+            "ice-peer-server listening on http://{} (provider: {})",
+            self.addr,
+            self.state.provider.describe()
+        );
+        if self.state.dev.is_some() {
+            line.push_str(&format!("\ndev mode: demo at http://{}/", self.addr));
+        }
+        line
+    }
+
+    /// Serves until `shutdown` resolves, then finishes open requests and stops the provider.
+    pub async fn serve(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let result = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        self.state.provider.shutdown().await;
+        result
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,109 @@
+//! Command-line flags with environment fallbacks (clap derive).
+//!
+//! [`Cli`] is what the user typed; [`crate::config::Config`] is the checked,
+//! resolved form the server runs with.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+use crate::secret::Secret;
+
+/// Which ICE servers provider answers `/api/calls/ice-servers`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ProviderKind {
+    /// Twilio when TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are set, else embedded.
+    Auto,
+    /// A TURN server inside this process.
+    Embedded,
+    /// TURN-REST credentials for an external coturn (`--use-auth-secret`).
+    TurnRest,
+    /// Twilio Network Traversal Service tokens.
+    Twilio,
+}
+
+/// Reference backend for ice-peer: serves `GET /api/calls/ice-servers`.
+///
+/// `Debug` is safe to log: every secret is a [`Secret`], which redacts itself.
+#[derive(Debug, Parser)]
+#[command(name = "ice-peer-server", version, about, long_about = None)]
+pub struct Cli {
+    /// HTTP listen address.
+    #[arg(long, env = "ICE_PEER_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// HS256 secret that verifies bearer JWTs. Required unless --dev (then random per process).
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<Secret>,
+
+    /// ICE servers provider.
+    #[arg(long, env = "ICE_PROVIDER", value_enum, default_value_t = ProviderKind::Auto)]
+    pub provider: ProviderKind,
+
+    /// UDP address of the embedded TURN server.
+    #[arg(long, env = "TURN_LISTEN", default_value = "127.0.0.1:3478")]
+    pub turn_listen: SocketAddr,
+
+    /// IP put in the embedded server's URLs and relay addresses [default: the --turn-listen IP, or 127.0.0.1 when that is unspecified].
+    #[arg(long, env = "TURN_PUBLIC_IP")]
+    pub turn_public_ip: Option<IpAddr>,
+
+    /// TURN realm of the embedded server.
+    #[arg(long, env = "TURN_REALM", default_value = "ice-peer")]
+    pub turn_realm: String,
+
+    /// TURN-REST shared secret (coturn's --static-auth-secret). Random if absent for embedded; required for turn-rest.
+    #[arg(long, env = "TURN_SECRET", hide_env_values = true)]
+    pub turn_secret: Option<Secret>,
+
+    /// STUN/TURN URL handed out by the turn-rest provider (repeatable; env comma-separated).
+    #[arg(long = "turn-url", env = "TURN_URLS", value_delimiter = ',')]
+    pub turn_urls: Vec<String>,
+
+    /// Lifetime of issued TURN credentials, in seconds (60..=604800; Twilio caps it at 86400).
+    #[arg(long, env = "ICE_CREDENTIAL_TTL", default_value_t = 86_400,
+          value_parser = clap::value_parser!(u64).range(60..=604_800))]
+    pub credential_ttl: u64,
+
+    /// Twilio Account SID.
+    #[arg(long, env = "TWILIO_ACCOUNT_SID")]
+    pub twilio_account_sid: Option<String>,
+
+    /// Twilio auth token (prefer the environment variable: flags show up in `ps`).
+    #[arg(long, env = "TWILIO_AUTH_TOKEN", hide_env_values = true)]
+    pub twilio_auth_token: Option<Secret>,
+
+    /// Twilio API base URL (point it at a stub in tests).
+    #[arg(
+        long,
+        env = "TWILIO_BASE_URL",
+        default_value = "https://api.twilio.com"
+    )]
+    pub twilio_base_url: String,
+
+    /// Timeout of one Twilio request, in milliseconds.
+    #[arg(long, env = "TWILIO_TIMEOUT_MS", default_value_t = 5_000,
+          value_parser = clap::value_parser!(u64).range(100..=60_000))]
+    pub twilio_timeout_ms: u64,
+
+    /// Enable the dev routes: demo token minting, simulated outage, www/ and pkg/ file serving.
+    #[arg(long, env = "ICE_PEER_DEV")]
+    pub dev: bool,
+
+    /// Directory served at / with --dev.
+    #[arg(long, env = "ICE_PEER_WWW_DIR", default_value = "./www")]
+    pub www_dir: PathBuf,
+
+    /// Directory served at /pkg/ with --dev.
+    #[arg(long, env = "ICE_PEER_PKG_DIR", default_value = "./pkg")]
+    pub pkg_dir: PathBuf,
+
+    /// Origin allowed by CORS, e.g. https://app.example.com (repeatable; env comma-separated). None by default.
+    #[arg(
+        long = "cors-origin",
+        env = "ICE_PEER_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub cors_origins: Vec<String>,
+}

@@ -1,0 +1,257 @@
+//! The checked configuration the server runs with, resolved from [`Cli`].
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use axum::http::HeaderValue;
+
+use crate::cli::{Cli, ProviderKind};
+use crate::secret::Secret;
+
+/// Twilio's maximum (and default) token lifetime, in seconds.
+pub const TWILIO_MAX_TTL: u64 = 86_400;
+
+/// A configuration error, shown to the user as `error: <message>`. Never contains a secret.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn err<T>(message: impl Into<String>) -> Result<T, ConfigError> {
+    Err(ConfigError(message.into()))
+}
+
+/// Everything the server needs to start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// HTTP listen address.
+    pub listen: SocketAddr,
+    /// HS256 JWT secret.
+    pub jwt_secret: Secret,
+    /// True when `jwt_secret` was generated because none was given (dev only).
+    pub jwt_secret_generated: bool,
+    /// The provider and its settings.
+    pub provider: ProviderConfig,
+    /// Lifetime of issued TURN credentials.
+    pub credential_ttl: Duration,
+    /// Dev routes, when `--dev`.
+    pub dev: Option<DevConfig>,
+    /// Origins allowed by CORS.
+    pub cors_origins: Vec<HeaderValue>,
+}
+
+/// Settings of the dev routes.
+#[derive(Debug, Clone)]
+pub struct DevConfig {
+    /// Served at `/`.
+    pub www_dir: PathBuf,
+    /// Served at `/pkg/`.
+    pub pkg_dir: PathBuf,
+}
+
+/// One provider's settings.
+#[derive(Debug, Clone)]
+pub enum ProviderConfig {
+    /// TURN server inside the process.
+    Embedded(EmbeddedConfig),
+    /// External coturn with a shared secret.
+    TurnRest(TurnRestConfig),
+    /// Twilio Network Traversal Service.
+    Twilio(TwilioConfig),
+}
+
+/// Embedded TURN server settings.
+#[derive(Debug, Clone)]
+pub struct EmbeddedConfig {
+    /// UDP listen address (port 0 picks a free one).
+    pub listen: SocketAddr,
+    /// IP advertised in URLs and relay addresses; `None` derives it from `listen`.
+    pub public_ip: Option<IpAddr>,
+    /// TURN realm.
+    pub realm: String,
+    /// TURN-REST shared secret.
+    pub secret: Secret,
+}
+
+/// External TURN-REST server settings.
+#[derive(Debug, Clone)]
+pub struct TurnRestConfig {
+    /// Shared secret (coturn `--static-auth-secret`).
+    pub secret: Secret,
+    /// `stun:`/`stuns:`/`turn:`/`turns:` URLs.
+    pub urls: Vec<String>,
+}
+
+/// Twilio settings.
+#[derive(Debug, Clone)]
+pub struct TwilioConfig {
+    /// Account SID (not secret).
+    pub account_sid: String,
+    /// Auth token.
+    pub auth_token: Secret,
+    /// API base URL without trailing slash.
+    pub base_url: String,
+    /// Timeout of one upstream request.
+    pub timeout: Duration,
+}
+
+impl Config {
+    /// Checks and resolves the flags.
+    pub fn from_cli(cli: Cli) -> Result<Self, ConfigError> {
+        let jwt_secret_generated = cli.jwt_secret.is_none();
+        let jwt_secret =
+            match cli.jwt_secret.clone() {
+                Some(s) if s.is_empty() => return err("--jwt-secret / JWT_SECRET is empty"),
+                Some(s) => s,
+                None if cli.dev => Secret::random(),
+                None => return err(
+                    "--jwt-secret or JWT_SECRET is required (or run with --dev for a random one)",
+                ),
+            };
+        let provider = resolve_provider(&cli)?;
+        let cors_origins = cli
+            .cors_origins
+            .iter()
+            .map(|o| parse_origin(o))
+            .collect::<Result<_, _>>()?;
+        let dev = cli.dev.then(|| DevConfig {
+            www_dir: cli.www_dir.clone(),
+            pkg_dir: cli.pkg_dir.clone(),
+        });
+        Ok(Self {
+            listen: cli.listen,
+            jwt_secret,
+            jwt_secret_generated,
+            provider,
+            credential_ttl: Duration::from_secs(cli.credential_ttl),
+            dev,
+            cors_origins,
+        })
+    }
+}
+
+fn twilio_env_set(cli: &Cli) -> bool {
+    cli.twilio_account_sid
+        .as_deref()
+        .is_some_and(|s| !s.is_empty())
+        || cli
+            .twilio_auth_token
+            .as_ref()
+            .is_some_and(|s| !s.is_empty())
+}
+
+fn resolve_provider(cli: &Cli) -> Result<ProviderConfig, ConfigError> {
+    let kind = match cli.provider {
+        ProviderKind::Auto if twilio_env_set(cli) => ProviderKind::Twilio,
+        ProviderKind::Auto => ProviderKind::Embedded,
+        other => other,
+    };
+    match kind {
+        ProviderKind::Twilio => twilio_config(cli).map(ProviderConfig::Twilio),
+        ProviderKind::TurnRest => turn_rest_config(cli).map(ProviderConfig::TurnRest),
+        _ => embedded_config(cli).map(ProviderConfig::Embedded),
+    }
+}
+
+fn embedded_config(cli: &Cli) -> Result<EmbeddedConfig, ConfigError> {
+    if cli.turn_realm.is_empty() || !cli.turn_realm.is_ascii() || cli.turn_realm.len() > 127 {
+        return err("--turn-realm must be 1 to 127 ASCII characters");
+    }
+    let secret = match &cli.turn_secret {
+        Some(s) if s.is_empty() => return err("--turn-secret / TURN_SECRET is empty"),
+        Some(s) => s.clone(),
+        None => Secret::random(),
+    };
+    Ok(EmbeddedConfig {
+        listen: cli.turn_listen,
+        public_ip: cli.turn_public_ip,
+        realm: cli.turn_realm.clone(),
+        secret,
+    })
+}
+
+fn turn_rest_config(cli: &Cli) -> Result<TurnRestConfig, ConfigError> {
+    let secret = match &cli.turn_secret {
+        Some(s) if !s.is_empty() => s.clone(),
+        _ => return err("--provider turn-rest needs --turn-secret or TURN_SECRET"),
+    };
+    let urls: Vec<String> = cli
+        .turn_urls
+        .iter()
+        .map(|u| u.trim().to_owned())
+        .filter(|u| !u.is_empty())
+        .collect();
+    if urls.is_empty() {
+        return err("--provider turn-rest needs at least one --turn-url (or TURN_URLS)");
+    }
+    for url in &urls {
+        let scheme_ok = ["stun:", "stuns:", "turn:", "turns:"]
+            .iter()
+            .any(|s| url.starts_with(s) && url.len() > s.len());
+        if !scheme_ok || url.chars().any(char::is_whitespace) {
+            return err(format!(
+                "invalid --turn-url {url:?}: expected stun:, stuns:, turn: or turns: followed by a host"
+            ));
+        }
+    }
+    Ok(TurnRestConfig { secret, urls })
+}
+
+fn twilio_config(cli: &Cli) -> Result<TwilioConfig, ConfigError> {
+    let account_sid = match cli.twilio_account_sid.as_deref() {
+        Some(s) if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric()) => s.to_owned(),
+        Some(_) => return err("TWILIO_ACCOUNT_SID must be non-empty and alphanumeric"),
+        None => return err("the twilio provider needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"),
+    };
+    let auth_token = match &cli.twilio_auth_token {
+        Some(s) if !s.is_empty() => s.clone(),
+        _ => return err("the twilio provider needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"),
+    };
+    let base_url = cli.twilio_base_url.trim_end_matches('/').to_owned();
+    match reqwest::Url::parse(&base_url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
+        _ => {
+            return err(format!(
+                "invalid --twilio-base-url {base_url:?}: expected an http(s) URL"
+            ))
+        }
+    }
+    Ok(TwilioConfig {
+        account_sid,
+        auth_token,
+        base_url,
+        timeout: Duration::from_millis(cli.twilio_timeout_ms),
+    })
+}
+
+fn parse_origin(origin: &str) -> Result<HeaderValue, ConfigError> {
+    let origin = origin.trim();
+    let valid = (origin.starts_with("http://") || origin.starts_with("https://"))
+        && !origin.ends_with('/')
+        && reqwest::Url::parse(origin).is_ok_and(|u| u.path() == "/" && u.query().is_none());
+    match HeaderValue::from_str(origin) {
+        Ok(v) if valid => Ok(v),
+        _ => err(format!(
+            "invalid --cors-origin {origin:?}: expected scheme://host[:port], e.g. https://app.example.com"
+        )),
+    }
+}
+
+/// The IP to advertise for a TURN server bound to `listen`.
+pub fn advertised_ip(listen: SocketAddr, public_ip: Option<IpAddr>) -> IpAddr {
+    match public_ip {
+        Some(ip) => ip,
+        None if listen.ip().is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        None => listen.ip(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,134 @@
+use clap::Parser;
+
+use super::*;
+
+fn parse(args: &[&str]) -> Result<Config, ConfigError> {
+    let mut argv = vec!["ice-peer-server"];
+    argv.extend_from_slice(args);
+    let cli = Cli::try_parse_from(argv).map_err(|e| ConfigError(e.to_string()))?;
+    Config::from_cli(cli)
+}
+
+#[test]
+fn jwt_secret_required_without_dev() {
+    let e = parse(&["--provider", "embedded"]).unwrap_err();
+    assert!(e.0.contains("--jwt-secret"), "{e}");
+    let c = parse(&["--provider", "embedded", "--dev"]).unwrap();
+    assert!(c.jwt_secret_generated);
+    assert!(c.dev.is_some());
+}
+
+#[test]
+fn defaults() {
+    let c = parse(&["--jwt-secret", "s3cret-s3cret", "--provider", "embedded"]).unwrap();
+    assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(c.credential_ttl.as_secs(), 86_400);
+    assert!(c.dev.is_none());
+    assert!(c.cors_origins.is_empty());
+    match c.provider {
+        ProviderConfig::Embedded(e) => assert_eq!(e.listen.to_string(), "127.0.0.1:3478"),
+        other => panic!("expected embedded, got {other:?}"),
+    }
+}
+
+#[test]
+fn turn_rest_needs_secret_and_valid_urls() {
+    let base = ["--jwt-secret", "x", "--provider", "turn-rest"];
+    assert!(parse(&base).unwrap_err().0.contains("--turn-secret"));
+    let mut a = base.to_vec();
+    a.extend(["--turn-secret", "s"]);
+    assert!(parse(&a).unwrap_err().0.contains("--turn-url"));
+    let mut b = a.clone();
+    b.extend(["--turn-url", "http://x"]);
+    assert!(parse(&b).unwrap_err().0.contains("invalid --turn-url"));
+    a.extend([
+        "--turn-url",
+        "turn:turn.example.com:3478?transport=udp",
+        "--turn-url",
+        "stun:turn.example.com",
+    ]);
+    match parse(&a).unwrap().provider {
+        ProviderConfig::TurnRest(t) => assert_eq!(t.urls.len(), 2),
+        other => panic!("expected turn-rest, got {other:?}"),
+    }
+}
+
+#[test]
+fn twilio_flags() {
+    let base = ["--jwt-secret", "x", "--provider", "twilio"];
+    assert!(parse(&base).unwrap_err().0.contains("TWILIO_ACCOUNT_SID"));
+    let mut a = base.to_vec();
+    a.extend([
+        "--twilio-account-sid",
+        "AC123",
+        "--twilio-auth-token",
+        "tok-very-secret",
+    ]);
+    a.extend(["--twilio-base-url", "http://127.0.0.1:9/"]);
+    match parse(&a).unwrap().provider {
+        ProviderConfig::Twilio(t) => {
+            assert_eq!(t.base_url, "http://127.0.0.1:9");
+            assert!(!format!("{t:?}").contains("tok-very-secret"));
+        }
+        other => panic!("expected twilio, got {other:?}"),
+    }
+    let mut bad = a.clone();
+    bad.extend(["--twilio-base-url", "ftp://x"]);
+    assert!(parse(&bad).unwrap_err().0.contains("--twilio-base-url"));
+}
+
+#[test]
+fn bad_values_are_errors() {
+    assert!(parse(&["--jwt-secret", "x", "--listen", "nope"]).is_err());
+    assert!(parse(&["--jwt-secret", "x", "--credential-ttl", "5"]).is_err());
+    assert!(parse(&["--jwt-secret", "x", "--provider", "bogus"]).is_err());
+    assert!(parse(&["--jwt-secret", ""]).is_err());
+    let e = parse(&["--jwt-secret", "x", "--cors-origin", "https://a.example/"]).unwrap_err();
+    assert!(e.0.contains("--cors-origin"), "{e}");
+}
+
+#[test]
+fn cors_origins_parse() {
+    let c = parse(&[
+        "--jwt-secret",
+        "x",
+        "--provider",
+        "embedded",
+        "--cors-origin",
+        "https://a.example",
+        "--cors-origin",
+        "http://localhost:3000",
+    ])
+    .unwrap();
+    assert_eq!(c.cors_origins.len(), 2);
+}
+
+#[test]
+fn debug_redacts_secrets() {
+    let c = parse(&[
+        "--jwt-secret",
+        "jwt-very-secret",
+        "--provider",
+        "embedded",
+        "--turn-secret",
+        "turn-very-secret",
+    ])
+    .unwrap();
+    let d = format!("{c:?}");
+    assert!(
+        !d.contains("jwt-very-secret") && !d.contains("turn-very-secret"),
+        "{d}"
+    );
+}
+
+#[test]
+fn advertised_ip_defaults() {
+    let any: SocketAddr = "0.0.0.0:3478".parse().unwrap();
+    let lo: SocketAddr = "127.0.0.2:3478".parse().unwrap();
+    assert_eq!(advertised_ip(any, None).to_string(), "127.0.0.1");
+    assert_eq!(advertised_ip(lo, None).to_string(), "127.0.0.2");
+    assert_eq!(
+        advertised_ip(lo, Some("10.0.0.1".parse().unwrap())).to_string(),
+        "10.0.0.1"
+    );
+}

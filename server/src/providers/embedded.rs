@@ -1,0 +1,148 @@
+//! A TURN server inside the process (webrtc-rs `turn`), with TURN-REST credentials.
+//!
+//! Relays are bound on the listen IP (loopback by default), so two peers on
+//! this machine can relay through it.
+
+use std::net::{SocketAddr, UdpSocket as StdUdpSocket};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::UdpSocket;
+use turn::auth::{generate_auth_key, AuthHandler};
+use turn::relay::relay_static::RelayAddressGeneratorStatic;
+use turn::server::config::{ConnConfig, ServerConfig};
+use turn::server::Server;
+use webrtc_util::vnet::net::Net;
+
+use super::{turn_rest, IceServers, StartError};
+use crate::auth::unix_now;
+use crate::config::{advertised_ip, EmbeddedConfig};
+use crate::secret::Secret;
+
+/// Checks TURN-REST usernames: `<unix-expiry>:<sub>` signed with the shared secret.
+pub struct RestAuthHandler {
+    secret: Secret,
+}
+
+impl RestAuthHandler {
+    /// A handler for `secret`.
+    pub fn new(secret: Secret) -> Self {
+        Self { secret }
+    }
+}
+
+impl AuthHandler for RestAuthHandler {
+    fn auth_handle(
+        &self,
+        username: &str,
+        realm: &str,
+        src_addr: SocketAddr,
+    ) -> Result<Vec<u8>, turn::Error> {
+        let Some(expiry) = turn_rest::username_expiry(username) else {
+            tracing::info!(%src_addr, "TURN auth refused: username without expiry");
+            return Err(turn::Error::Other("malformed TURN-REST username".into()));
+        };
+        if expiry <= unix_now() {
+            tracing::info!(%src_addr, "TURN auth refused: expired username");
+            return Err(turn::Error::Other("expired TURN-REST username".into()));
+        }
+        // The server compares this key with the request's MESSAGE-INTEGRITY:
+        // a wrong password fails there.
+        let password = turn_rest::password(&self.secret, username);
+        Ok(generate_auth_key(username, realm, &password))
+    }
+}
+
+/// The running embedded TURN server and its credential settings.
+pub struct EmbeddedTurn {
+    server: Server,
+    local_addr: SocketAddr,
+    urls: Vec<String>,
+    secret: Secret,
+    ttl: Duration,
+}
+
+impl EmbeddedTurn {
+    /// Binds the UDP socket and starts serving.
+    pub async fn start(config: &EmbeddedConfig, ttl: Duration) -> Result<Self, StartError> {
+        let bind_err = |e: std::io::Error| {
+            StartError(format!(
+                "cannot bind TURN UDP socket {}: {e}",
+                config.listen
+            ))
+        };
+        // Bind with std first so a busy port fails with a clear message.
+        let std_socket = StdUdpSocket::bind(config.listen).map_err(bind_err)?;
+        std_socket.set_nonblocking(true).map_err(bind_err)?;
+        let socket = UdpSocket::from_std(std_socket).map_err(bind_err)?;
+        let local_addr = socket.local_addr().map_err(bind_err)?;
+        let public_ip = advertised_ip(local_addr, config.public_ip);
+
+        let server = Server::new(ServerConfig {
+            conn_configs: vec![ConnConfig {
+                conn: Arc::new(socket),
+                relay_addr_generator: Box::new(RelayAddressGeneratorStatic {
+                    relay_address: public_ip,
+                    address: local_addr.ip().to_string(),
+                    net: Arc::new(Net::new(None)),
+                }),
+            }],
+            realm: config.realm.clone(),
+            auth_handler: Arc::new(RestAuthHandler::new(config.secret.clone())),
+            channel_bind_timeout: Duration::ZERO,
+            alloc_close_notify: None,
+        })
+        .await
+        .map_err(|e| StartError(format!("cannot start TURN server: {e}")))?;
+
+        let host = match public_ip {
+            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+            std::net::IpAddr::V4(ip) => ip.to_string(),
+        };
+        let port = local_addr.port();
+        Ok(Self {
+            server,
+            local_addr,
+            urls: vec![
+                format!("stun:{host}:{port}"),
+                format!("turn:{host}:{port}?transport=udp"),
+            ],
+            secret: config.secret.clone(),
+            ttl,
+        })
+    }
+
+    /// Where the TURN server listens.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Its `stun:` and `turn:` URLs with fresh credentials for `sub`.
+    pub fn ice_servers(&self, sub: &str) -> IceServers {
+        turn_rest::ice_servers(&self.secret, &self.urls, sub, self.ttl)
+    }
+
+    /// Stops the server and its allocations.
+    pub async fn close(&self) {
+        if let Err(e) = self.server.close().await {
+            tracing::warn!("closing TURN server: {e}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_handler_accepts_fresh_and_refuses_expired() {
+        let h = RestAuthHandler::new(Secret::new("s"));
+        let src: SocketAddr = "127.0.0.1:5000".parse().unwrap_or_else(|_| unreachable!());
+        let (user, pass) = turn_rest::credentials(&Secret::new("s"), "u", unix_now() + 60);
+        let key = h.auth_handle(&user, "r", src).ok();
+        assert_eq!(key, Some(generate_auth_key(&user, "r", &pass)));
+        let (old, _) = turn_rest::credentials(&Secret::new("s"), "u", unix_now() - 1);
+        assert!(h.auth_handle(&old, "r", src).is_err());
+        assert!(h.auth_handle("alice", "r", src).is_err());
+    }
+}
