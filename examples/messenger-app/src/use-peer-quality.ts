@@ -1,0 +1,12 @@
+// Live connection quality of a peer, re-rendering on every ICE state change.
+import { useCallback, useSyncExternalStore } from "react";
+import type { Peer, Quality } from "ice-peer";
+
+const noSubscription = () => () => {};
+
+/** null while there is no peer. */
+export function usePeerQuality(peer: Peer | null): Quality | null {
+  // Bound per peer: wasm-bindgen methods need their `this`, and a new peer must resubscribe.
+  const subscribe = useCallback((onChange: () => void) => peer?.subscribe(onChange) ?? noSubscription(), [peer]);
+  return useSyncExternalStore(subscribe, () => peer?.quality ?? null);
+}
