@@ -1,6 +1,7 @@
 // Shared by the e2e tests: starts the backend on free ports, launches Debian's
 // chromium through playwright-core, and tears both down.
 import { spawn } from "node:child_process";
+import dgram from "node:dgram";
 import { existsSync, mkdirSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -11,7 +12,8 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export const artifactsDir = path.join(repoRoot, "tests/artifacts");
 
 const serverBin =
-  process.env.ICE_PEER_SERVER_BIN ?? path.join(repoRoot, "target/release/ice-peer-server");
+  process.env.ICE_PEER_SERVER_BIN ??
+  path.resolve(repoRoot, process.env.CARGO_TARGET_DIR ?? "target", "release/ice-peer-server");
 const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 /** Rejects after `ms` with a message naming what was awaited. */
@@ -53,6 +55,18 @@ async function waitForHttp(url, ms, child) {
   throw new Error(`${url} not ready after ${ms} ms: ${lastError?.message}`);
 }
 
+/** A UDP port that was free a moment ago (the embedded TURN server listens on UDP). */
+export function freeUdpPort(host = "127.0.0.1") {
+  return new Promise((resolve, reject) => {
+    const sock = dgram.createSocket("udp4");
+    sock.on("error", reject);
+    sock.bind(0, host, () => {
+      const { port } = sock.address();
+      sock.close(() => resolve(port));
+    });
+  });
+}
+
 /**
  * Starts `ice-peer-server --dev` on a free HTTP port and a free TURN port.
  * Returns `{ url, log(), stop() }`; `log()` is its output so far, for failure messages.
@@ -61,9 +75,17 @@ export async function startServer(extraArgs = []) {
   if (!existsSync(serverBin)) {
     throw new Error(`server binary missing: ${serverBin} (build it, or set ICE_PEER_SERVER_BIN)`);
   }
-  const [port, turnPort] = [await freePort(), await freePort()];
-  const args = ["--dev", "--listen", `127.0.0.1:${port}`, "--turn-listen", `127.0.0.1:${turnPort}`, ...extraArgs];
-  // cwd = repo root: the server serves www/ and pkg/ from there.
+  const [port, turnPort] = [await freePort(), await freeUdpPort()];
+  // Every setting explicit, so ICE_PEER_* / TURN_* / TWILIO_* in the environment cannot change the test.
+  const args = [
+    "--dev",
+    "--provider", "embedded",
+    "--listen", `127.0.0.1:${port}`,
+    "--turn-listen", `127.0.0.1:${turnPort}`,
+    "--www-dir", path.join(repoRoot, "www"),
+    "--pkg-dir", path.join(repoRoot, "pkg"),
+    ...extraArgs,
+  ];
   const child = spawn(serverBin, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const keep = (chunk) => {
