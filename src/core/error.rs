@@ -1,0 +1,280 @@
+//! The failure kinds of `getIceServers()`, as the contract names them.
+//! The browser edge turns an [`IceServersError`] into a JS `Error` named
+//! "IceServersError" with `kind`, `status` and `attempts` properties.
+
+use core::fmt;
+
+/// Contract `IceServersErrorKind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// "no-token": the token source gave nothing; no request was sent.
+    NoToken,
+    /// "unauthorized": 401 or 403; never retried.
+    Unauthorized,
+    /// "http": any other non-2xx status.
+    Http,
+    /// "network": `fetch` itself failed.
+    Network,
+    /// "timeout": the attempt exceeded `timeoutMs`.
+    Timeout,
+    /// "invalid-response": not the documented envelope, or no usable server in it.
+    InvalidResponse,
+}
+
+impl ErrorKind {
+    /// "no-token" | "unauthorized" | "http" | "network" | "timeout" | "invalid-response".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::NoToken => "no-token",
+            ErrorKind::Unauthorized => "unauthorized",
+            ErrorKind::Http => "http",
+            ErrorKind::Network => "network",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::InvalidResponse => "invalid-response",
+        }
+    }
+}
+
+/// Why one request attempt failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttemptFailure {
+    /// A response with this non-2xx status.
+    Status(u16),
+    /// `fetch` rejected (offline, DNS, refused, CORS).
+    Network,
+    /// The attempt exceeded `timeoutMs` and was aborted.
+    Timeout,
+    /// A 2xx response whose body was unusable.
+    Invalid(super::servers::InvalidResponse),
+}
+
+impl AttemptFailure {
+    /// 401/403 → Unauthorized; other statuses → Http; Network; Timeout; Invalid → InvalidResponse.
+    pub fn kind(self) -> ErrorKind {
+        match self {
+            AttemptFailure::Status(401 | 403) => ErrorKind::Unauthorized,
+            AttemptFailure::Status(_) => ErrorKind::Http,
+            AttemptFailure::Network => ErrorKind::Network,
+            AttemptFailure::Timeout => ErrorKind::Timeout,
+            AttemptFailure::Invalid(_) => ErrorKind::InvalidResponse,
+        }
+    }
+
+    /// Worth another attempt: 5xx, 408, 429, Network, Timeout. Not: 401/403, other 4xx,
+    /// other non-2xx statuses (1xx/3xx), Invalid (a 2xx with a bad body is deterministic).
+    pub fn is_retryable(self) -> bool {
+        match self {
+            AttemptFailure::Status(s) => matches!(s, 408 | 429 | 500..=599),
+            AttemptFailure::Network | AttemptFailure::Timeout => true,
+            AttemptFailure::Invalid(_) => false,
+        }
+    }
+
+    /// The HTTP status for `Status`; None otherwise (`Invalid` carries no status).
+    pub fn status(self) -> Option<u16> {
+        match self {
+            AttemptFailure::Status(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// What `getIceServers()` rejects with. Its message never contains a token or credential.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IceServersError {
+    /// The contract kind.
+    pub kind: ErrorKind,
+    /// HTTP status of the last attempt, when there was a response.
+    pub status: Option<u16>,
+    /// Requests sent before giving up (0 for NoToken).
+    pub attempts: u32,
+}
+
+impl IceServersError {
+    /// The token source gave nothing: no request was sent.
+    pub fn no_token() -> Self {
+        IceServersError {
+            kind: ErrorKind::NoToken,
+            status: None,
+            attempts: 0,
+        }
+    }
+
+    /// The error after `attempts` requests, the last of which failed with `last`.
+    pub fn after(last: AttemptFailure, attempts: u32) -> Self {
+        IceServersError {
+            kind: last.kind(),
+            status: last.status(),
+            attempts,
+        }
+    }
+}
+
+/// e.g. "ICE servers request failed: HTTP 500 after 4 attempts",
+/// "ICE servers request failed: no token (no request sent)", "... timed out after 1 attempt",
+/// "... invalid response after 1 attempt".
+impl fmt::Display for IceServersError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ICE servers request failed: ")?;
+        match self.kind {
+            ErrorKind::NoToken => return f.write_str("no token (no request sent)"),
+            ErrorKind::Unauthorized => f.write_str("unauthorized")?,
+            ErrorKind::Http => f.write_str("HTTP")?,
+            ErrorKind::Network => f.write_str("network error")?,
+            ErrorKind::Timeout => f.write_str("timed out")?,
+            ErrorKind::InvalidResponse => f.write_str("invalid response")?,
+        }
+        if let Some(status) = self.status {
+            if self.kind == ErrorKind::Http {
+                write!(f, " {status}")?;
+            } else {
+                write!(f, " (HTTP {status})")?;
+            }
+        }
+        write!(f, " after {} attempt", self.attempts)?;
+        if self.attempts != 1 {
+            f.write_str("s")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::servers::InvalidResponse;
+    use super::{AttemptFailure, ErrorKind, IceServersError};
+
+    #[test]
+    fn kinds_and_retryability_by_status() {
+        use ErrorKind::*;
+        let table = [
+            (400, Http, false),
+            (401, Unauthorized, false),
+            (403, Unauthorized, false),
+            (404, Http, false),
+            (408, Http, true),
+            (429, Http, true),
+            (500, Http, true),
+            (502, Http, true),
+            (503, Http, true),
+            (599, Http, true),
+            (302, Http, false),
+            (304, Http, false),
+            (101, Http, false),
+            (600, Http, false),
+            (0, Http, false),
+        ];
+        for (status, kind, retry) in table {
+            let f = AttemptFailure::Status(status);
+            assert_eq!(f.kind(), kind, "{status}");
+            assert_eq!(f.is_retryable(), retry, "{status}");
+            assert_eq!(f.status(), Some(status));
+        }
+    }
+
+    #[test]
+    fn non_status_failures() {
+        assert_eq!(AttemptFailure::Network.kind(), ErrorKind::Network);
+        assert!(AttemptFailure::Network.is_retryable());
+        assert_eq!(AttemptFailure::Network.status(), None);
+        assert_eq!(AttemptFailure::Timeout.kind(), ErrorKind::Timeout);
+        assert!(AttemptFailure::Timeout.is_retryable());
+        assert_eq!(AttemptFailure::Timeout.status(), None);
+        for reason in [
+            InvalidResponse::NotJson,
+            InvalidResponse::NotSuccessful,
+            InvalidResponse::NotAnEnvelope,
+            InvalidResponse::NoUsableServer,
+        ] {
+            let f = AttemptFailure::Invalid(reason);
+            assert_eq!(f.kind(), ErrorKind::InvalidResponse);
+            assert!(!f.is_retryable());
+            assert_eq!(f.status(), None);
+        }
+    }
+
+    #[test]
+    fn kind_names() {
+        assert_eq!(ErrorKind::NoToken.as_str(), "no-token");
+        assert_eq!(ErrorKind::Unauthorized.as_str(), "unauthorized");
+        assert_eq!(ErrorKind::Http.as_str(), "http");
+        assert_eq!(ErrorKind::Network.as_str(), "network");
+        assert_eq!(ErrorKind::Timeout.as_str(), "timeout");
+        assert_eq!(ErrorKind::InvalidResponse.as_str(), "invalid-response");
+    }
+
+    #[test]
+    fn constructors() {
+        assert_eq!(
+            IceServersError::no_token(),
+            IceServersError {
+                kind: ErrorKind::NoToken,
+                status: None,
+                attempts: 0
+            }
+        );
+        assert_eq!(
+            IceServersError::after(AttemptFailure::Status(503), 4),
+            IceServersError {
+                kind: ErrorKind::Http,
+                status: Some(503),
+                attempts: 4
+            }
+        );
+        assert_eq!(
+            IceServersError::after(AttemptFailure::Status(401), 1),
+            IceServersError {
+                kind: ErrorKind::Unauthorized,
+                status: Some(401),
+                attempts: 1
+            }
+        );
+        assert_eq!(
+            IceServersError::after(AttemptFailure::Timeout, 2),
+            IceServersError {
+                kind: ErrorKind::Timeout,
+                status: None,
+                attempts: 2
+            }
+        );
+    }
+
+    #[test]
+    fn messages() {
+        let msg = |f, n| IceServersError::after(f, n).to_string();
+        assert_eq!(
+            IceServersError::no_token().to_string(),
+            "ICE servers request failed: no token (no request sent)"
+        );
+        assert_eq!(
+            msg(AttemptFailure::Status(500), 4),
+            "ICE servers request failed: HTTP 500 after 4 attempts"
+        );
+        assert_eq!(
+            msg(AttemptFailure::Status(401), 1),
+            "ICE servers request failed: unauthorized (HTTP 401) after 1 attempt"
+        );
+        assert_eq!(
+            msg(AttemptFailure::Timeout, 1),
+            "ICE servers request failed: timed out after 1 attempt"
+        );
+        assert_eq!(
+            msg(AttemptFailure::Network, 3),
+            "ICE servers request failed: network error after 3 attempts"
+        );
+        assert_eq!(
+            msg(AttemptFailure::Invalid(InvalidResponse::NoUsableServer), 1),
+            "ICE servers request failed: invalid response after 1 attempt"
+        );
+        // A hand-built Http error without a status still reads well.
+        let e = IceServersError {
+            kind: ErrorKind::Http,
+            status: None,
+            attempts: 0,
+        };
+        assert_eq!(
+            e.to_string(),
+            "ICE servers request failed: HTTP after 0 attempts"
+        );
+    }
+}

@@ -1,0 +1,14 @@
+//! Platform-independent logic: no web-sys, no js-sys. Everything here is
+//! tested natively with `cargo test` in milliseconds; the browser edge in
+//! `crate::web` only moves values between JavaScript and these functions.
+
+pub mod cache;
+pub mod config;
+pub mod error;
+pub mod json;
+pub mod quality;
+pub mod recovery;
+pub mod redact;
+pub mod retry;
+pub mod servers;
+pub mod stats;

@@ -1,0 +1,216 @@
+//! ICE connection states and the call quality shown for them.
+
+/// `RTCPeerConnection.iceConnectionState`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IceState {
+    /// "new"
+    New,
+    /// "checking"
+    Checking,
+    /// "connected"
+    Connected,
+    /// "completed"
+    Completed,
+    /// "disconnected"
+    Disconnected,
+    /// "failed"
+    Failed,
+    /// "closed"
+    Closed,
+}
+
+impl IceState {
+    /// Exact lower-case names; None for anything else.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "new" => IceState::New,
+            "checking" => IceState::Checking,
+            "connected" => IceState::Connected,
+            "completed" => IceState::Completed,
+            "disconnected" => IceState::Disconnected,
+            "failed" => IceState::Failed,
+            "closed" => IceState::Closed,
+            _ => return None,
+        })
+    }
+
+    /// The lower-case name, as the browser reports it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IceState::New => "new",
+            IceState::Checking => "checking",
+            IceState::Connected => "connected",
+            IceState::Completed => "completed",
+            IceState::Disconnected => "disconnected",
+            IceState::Failed => "failed",
+            IceState::Closed => "closed",
+        }
+    }
+
+    /// connected | completed.
+    pub fn is_connected(self) -> bool {
+        matches!(self, IceState::Connected | IceState::Completed)
+    }
+}
+
+/// Contract `Quality`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quality {
+    /// "good": connected or completed.
+    Good,
+    /// "connecting": new or checking.
+    Connecting,
+    /// "poor": disconnected.
+    Poor,
+    /// "failed": failed or closed.
+    Failed,
+}
+
+impl Quality {
+    /// connected/completed → Good; checking/new → Connecting; disconnected → Poor; failed/closed → Failed.
+    pub fn of(state: IceState) -> Self {
+        match state {
+            IceState::Connected | IceState::Completed => Quality::Good,
+            IceState::New | IceState::Checking => Quality::Connecting,
+            IceState::Disconnected => Quality::Poor,
+            IceState::Failed | IceState::Closed => Quality::Failed,
+        }
+    }
+
+    /// Exact lower-case names ("good", ...); None for anything else.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "good" => Quality::Good,
+            "connecting" => Quality::Connecting,
+            "poor" => Quality::Poor,
+            "failed" => Quality::Failed,
+            _ => return None,
+        })
+    }
+
+    /// "good" | "connecting" | "poor" | "failed".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Quality::Good => "good",
+            Quality::Connecting => "connecting",
+            Quality::Poor => "poor",
+            Quality::Failed => "failed",
+        }
+    }
+
+    /// "Good" | "Connecting..." | "Poor" | "Failed".
+    pub fn label(self) -> &'static str {
+        match self {
+            Quality::Good => "Good",
+            Quality::Connecting => "Connecting...",
+            Quality::Poor => "Poor",
+            Quality::Failed => "Failed",
+        }
+    }
+
+    /// CSS colour: green "#1e8e3e", orange "#f29900", orange-red "#e8590c", red "#d93025".
+    pub fn colour(self) -> &'static str {
+        match self {
+            Quality::Good => "#1e8e3e",
+            Quality::Connecting => "#f29900",
+            Quality::Poor => "#e8590c",
+            Quality::Failed => "#d93025",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{IceState, Quality};
+
+    const ALL: [IceState; 7] = [
+        IceState::New,
+        IceState::Checking,
+        IceState::Connected,
+        IceState::Completed,
+        IceState::Disconnected,
+        IceState::Failed,
+        IceState::Closed,
+    ];
+
+    #[test]
+    fn mapping_and_labels_for_all_seven_states() {
+        let table = [
+            (
+                "new",
+                Quality::Connecting,
+                "connecting",
+                "Connecting...",
+                "#f29900",
+                false,
+            ),
+            (
+                "checking",
+                Quality::Connecting,
+                "connecting",
+                "Connecting...",
+                "#f29900",
+                false,
+            ),
+            ("connected", Quality::Good, "good", "Good", "#1e8e3e", true),
+            ("completed", Quality::Good, "good", "Good", "#1e8e3e", true),
+            (
+                "disconnected",
+                Quality::Poor,
+                "poor",
+                "Poor",
+                "#e8590c",
+                false,
+            ),
+            (
+                "failed",
+                Quality::Failed,
+                "failed",
+                "Failed",
+                "#d93025",
+                false,
+            ),
+            (
+                "closed",
+                Quality::Failed,
+                "failed",
+                "Failed",
+                "#d93025",
+                false,
+            ),
+        ];
+        for (name, quality, qname, label, colour, connected) in table {
+            let state = IceState::parse(name).unwrap();
+            assert_eq!(state.as_str(), name);
+            assert_eq!(state.is_connected(), connected, "{name}");
+            let q = Quality::of(state);
+            assert_eq!(q, quality, "{name}");
+            assert_eq!(q.as_str(), qname);
+            assert_eq!(q.label(), label);
+            assert_eq!(q.colour(), colour);
+            assert_eq!(Quality::parse(qname), Some(q));
+        }
+        assert_eq!(ALL.len(), table.len());
+        for state in ALL {
+            assert_eq!(IceState::parse(state.as_str()), Some(state));
+        }
+    }
+
+    #[test]
+    fn unknown_names_are_rejected() {
+        for bad in [
+            "",
+            "Connected",
+            "CLOSED",
+            " new",
+            "new ",
+            "open",
+            "disconnect",
+        ] {
+            assert_eq!(IceState::parse(bad), None, "{bad:?}");
+        }
+        for bad in ["", "Good", "bad", "Connecting...", "fail"] {
+            assert_eq!(Quality::parse(bad), None, "{bad:?}");
+        }
+    }
+}

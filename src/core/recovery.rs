@@ -1,0 +1,474 @@
+//! When the initiator restarts ICE, as a state machine driven by ICE states,
+//! one timer and TURN credential rejections. The browser edge owns the timer
+//! and performs the actions; this module only decides.
+//!
+//! Policy: a drop starts when the state is `failed`, or `disconnected` for
+//! longer than `disconnected_grace_ms`, or when TURN rejects our credentials
+//! (401). Each drop gets at most `max_attempts` restarts: the first at once,
+//! then after `backoff_base_ms * 2^(n-1)` (1 s, 2 s, ...). An attempt that has
+//! not reached connected/completed within `attempt_timeout_ms`, or that ends
+//! in `failed`, counts as failed. When all attempts failed: give up (the peer
+//! closes). Reaching connected/completed ends the drop and resets the count.
+
+use super::quality::IceState;
+
+/// Tuning of the ICE-restart policy.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RecoveryConfig {
+    /// Restarts per drop (default 3).
+    pub max_attempts: u32,
+    /// How long `disconnected` may last before it counts as a drop (default 3000).
+    pub disconnected_grace_ms: f64,
+    /// Backoff base between attempts (default 1000).
+    pub backoff_base_ms: f64,
+    /// How long one restart may take to reconnect (default 10_000).
+    pub attempt_timeout_ms: f64,
+}
+
+impl Default for RecoveryConfig {
+    fn default() -> Self {
+        RecoveryConfig {
+            max_attempts: 3,
+            disconnected_grace_ms: 3000.0,
+            backoff_base_ms: 1000.0,
+            attempt_timeout_ms: 10_000.0,
+        }
+    }
+}
+
+/// What the edge must do. Arming a timer replaces any armed one.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Action {
+    /// Nothing changes (an armed timer stays armed).
+    Keep,
+    /// Cancel the armed timer.
+    CancelTimer,
+    /// Arm the timer to fire `on_timer` after this many ms.
+    ArmTimer(f64),
+    /// Restart ICE now (attempt is 1-based), then arm the timer for `timeout_ms`.
+    Restart {
+        /// Which restart of this drop (1 = the first).
+        attempt: u32,
+        /// Arm the timer for this long after restarting.
+        timeout_ms: f64,
+    },
+    /// Every attempt failed: close the peer.
+    GiveUp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Phase {
+    /// Connected, or never connected and no drop seen yet.
+    Stable,
+    /// `disconnected`, grace timer armed.
+    Grace,
+    /// Waiting for the backoff timer before restart `attempt`.
+    Waiting { attempt: u32 },
+    /// Restart `attempt` done, attempt timer armed.
+    Restarting { attempt: u32 },
+    /// Gave up or closed: every input is ignored.
+    Done,
+}
+
+/// The latest delay `setTimeout` honours (2^31 - 1 ms); longer ones fire at once.
+const MAX_TIMER_MS: f64 = 2_147_483_647.0;
+
+/// The ICE-restart decisions for one peer (used by the initiator).
+#[derive(Clone, Debug)]
+pub struct Recovery {
+    config: RecoveryConfig,
+    phase: Phase,
+}
+
+impl Recovery {
+    /// A machine in the stable phase.
+    pub fn new(config: RecoveryConfig) -> Self {
+        Recovery {
+            config,
+            phase: Phase::Stable,
+        }
+    }
+
+    /// Every iceConnectionState change.
+    /// connected/completed → Stable + CancelTimer (drop over, count reset).
+    /// disconnected: Stable → Grace + ArmTimer(grace); otherwise Keep.
+    /// failed: Stable/Grace → first attempt (Restart{1}); Restarting{n} → that attempt failed → next;
+    ///         Waiting → Keep.
+    /// closed → Done + CancelTimer.  new/checking → Keep.
+    /// Once Done (gave up or closed), every state gives Keep.
+    pub fn on_state(&mut self, state: IceState) -> Action {
+        if self.phase == Phase::Done {
+            return Action::Keep;
+        }
+        match state {
+            IceState::Connected | IceState::Completed => {
+                self.phase = Phase::Stable;
+                Action::CancelTimer
+            }
+            IceState::Disconnected => match self.phase {
+                Phase::Stable => {
+                    self.phase = Phase::Grace;
+                    Action::ArmTimer(self.config.disconnected_grace_ms)
+                }
+                _ => Action::Keep,
+            },
+            IceState::Failed => match self.phase {
+                Phase::Stable | Phase::Grace => self.first_attempt(),
+                Phase::Restarting { attempt } => self.next_attempt(attempt),
+                Phase::Waiting { .. } | Phase::Done => Action::Keep,
+            },
+            IceState::Closed => {
+                self.phase = Phase::Done;
+                Action::CancelTimer
+            }
+            IceState::New | IceState::Checking => Action::Keep,
+        }
+    }
+
+    /// The armed timer fired. Grace → first attempt; Waiting{n} → Restart{n};
+    /// Restarting{n} → attempt n timed out → next; Stable/Done → Keep.
+    pub fn on_timer(&mut self) -> Action {
+        match self.phase {
+            Phase::Grace => self.first_attempt(),
+            Phase::Waiting { attempt } => self.restart(attempt),
+            Phase::Restarting { attempt } => self.next_attempt(attempt),
+            Phase::Stable | Phase::Done => Action::Keep,
+        }
+    }
+
+    /// TURN answered 401 to our credentials (the edge refetches servers before restarting).
+    /// Stable/Grace → first attempt at once; otherwise Keep (one drop, one schedule).
+    pub fn on_credentials_rejected(&mut self) -> Action {
+        match self.phase {
+            Phase::Stable | Phase::Grace => self.first_attempt(),
+            _ => Action::Keep,
+        }
+    }
+
+    /// A drop starts: restart 1 at once, or give up when no attempt is allowed.
+    fn first_attempt(&mut self) -> Action {
+        if self.config.max_attempts == 0 {
+            self.phase = Phase::Done;
+            return Action::GiveUp;
+        }
+        self.restart(1)
+    }
+
+    fn restart(&mut self, attempt: u32) -> Action {
+        self.phase = Phase::Restarting { attempt };
+        Action::Restart {
+            attempt,
+            timeout_ms: self.config.attempt_timeout_ms,
+        }
+    }
+
+    /// After attempt n failed: n < max → Waiting{n+1} + ArmTimer(backoff_base * 2^(n-1));
+    /// else Done + GiveUp. The delay is capped at 2^31 - 1 ms (what `setTimeout` honours).
+    fn next_attempt(&mut self, failed_attempt: u32) -> Action {
+        if failed_attempt >= self.config.max_attempts {
+            self.phase = Phase::Done;
+            return Action::GiveUp;
+        }
+        let exponent = failed_attempt.saturating_sub(1).min(1100) as i32;
+        let delay = self.config.backoff_base_ms * 2f64.powi(exponent);
+        let delay = if delay > 0.0 {
+            delay.min(MAX_TIMER_MS)
+        } else {
+            0.0
+        };
+        self.phase = Phase::Waiting {
+            attempt: failed_attempt + 1,
+        };
+        Action::ArmTimer(delay)
+    }
+
+    /// True while a drop is being handled (Grace, Waiting or Restarting).
+    pub fn is_recovering(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::Grace | Phase::Waiting { .. } | Phase::Restarting { .. }
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Action, Recovery, RecoveryConfig};
+    use crate::core::quality::IceState::{self, *};
+
+    fn machine() -> Recovery {
+        Recovery::new(RecoveryConfig::default())
+    }
+
+    fn restart(attempt: u32) -> Action {
+        Action::Restart {
+            attempt,
+            timeout_ms: 10_000.0,
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        assert_eq!(
+            RecoveryConfig::default(),
+            RecoveryConfig {
+                max_attempts: 3,
+                disconnected_grace_ms: 3000.0,
+                backoff_base_ms: 1000.0,
+                attempt_timeout_ms: 10_000.0
+            }
+        );
+        let r = machine();
+        assert!(!r.is_recovering());
+    }
+
+    #[test]
+    fn disconnected_grace_then_three_timed_out_restarts_then_give_up() {
+        let mut r = machine();
+        assert_eq!(r.on_state(New), Action::Keep);
+        assert_eq!(r.on_state(Checking), Action::Keep);
+        assert_eq!(r.on_state(Connected), Action::CancelTimer);
+        assert!(!r.is_recovering());
+        assert_eq!(r.on_state(Disconnected), Action::ArmTimer(3000.0));
+        assert!(r.is_recovering());
+        // Grace over: restart 1 at once.
+        assert_eq!(r.on_timer(), restart(1));
+        assert!(r.is_recovering());
+        assert_eq!(r.on_state(Checking), Action::Keep);
+        // Attempt 1 times out: wait 1 s.
+        assert_eq!(r.on_timer(), Action::ArmTimer(1000.0));
+        assert!(r.is_recovering());
+        assert_eq!(r.on_timer(), restart(2));
+        // Attempt 2 times out: wait 2 s.
+        assert_eq!(r.on_timer(), Action::ArmTimer(2000.0));
+        assert_eq!(r.on_timer(), restart(3));
+        // Attempt 3 times out: give up.
+        assert_eq!(r.on_timer(), Action::GiveUp);
+        assert!(!r.is_recovering());
+        // Done: everything is ignored.
+        for s in [
+            New,
+            Checking,
+            Connected,
+            Completed,
+            Disconnected,
+            Failed,
+            Closed,
+        ] {
+            assert_eq!(r.on_state(s), Action::Keep, "{s:?}");
+        }
+        assert_eq!(r.on_timer(), Action::Keep);
+        assert_eq!(r.on_credentials_rejected(), Action::Keep);
+    }
+
+    #[test]
+    fn failed_mid_restart_counts_as_that_attempt_failing() {
+        let mut r = machine();
+        r.on_state(Connected);
+        assert_eq!(r.on_state(Failed), restart(1));
+        assert_eq!(r.on_state(Checking), Action::Keep);
+        assert_eq!(r.on_state(Failed), Action::ArmTimer(1000.0));
+        // Still failed while waiting: nothing new.
+        assert_eq!(r.on_state(Failed), Action::Keep);
+        assert_eq!(r.on_state(Disconnected), Action::Keep);
+        assert_eq!(r.on_timer(), restart(2));
+        assert_eq!(r.on_state(Failed), Action::ArmTimer(2000.0));
+        assert_eq!(r.on_timer(), restart(3));
+        assert_eq!(r.on_state(Failed), Action::GiveUp);
+        assert_eq!(r.on_timer(), Action::Keep);
+    }
+
+    #[test]
+    fn failed_during_grace_restarts_at_once() {
+        let mut r = machine();
+        r.on_state(Connected);
+        assert_eq!(r.on_state(Disconnected), Action::ArmTimer(3000.0));
+        assert_eq!(r.on_state(Failed), restart(1));
+    }
+
+    #[test]
+    fn disconnected_while_restarting_keeps_the_attempt_timer() {
+        let mut r = machine();
+        assert_eq!(r.on_state(Failed), restart(1));
+        assert_eq!(r.on_state(Disconnected), Action::Keep);
+        assert_eq!(r.on_state(Disconnected), Action::Keep);
+        assert_eq!(r.on_timer(), Action::ArmTimer(1000.0));
+    }
+
+    #[test]
+    fn reconnecting_during_grace_cancels() {
+        let mut r = machine();
+        r.on_state(Connected);
+        assert_eq!(r.on_state(Disconnected), Action::ArmTimer(3000.0));
+        assert_eq!(r.on_state(Disconnected), Action::Keep);
+        assert_eq!(r.on_state(Connected), Action::CancelTimer);
+        assert!(!r.is_recovering());
+        // A timer that fires late anyway is ignored.
+        assert_eq!(r.on_timer(), Action::Keep);
+    }
+
+    #[test]
+    fn reconnect_resets_the_count() {
+        let mut r = machine();
+        r.on_state(Connected);
+        assert_eq!(r.on_state(Failed), restart(1));
+        assert_eq!(r.on_timer(), Action::ArmTimer(1000.0));
+        assert_eq!(r.on_timer(), restart(2));
+        // Attempt 2 works.
+        assert_eq!(r.on_state(Completed), Action::CancelTimer);
+        assert!(!r.is_recovering());
+        // The next drop starts over at attempt 1, with three attempts again.
+        assert_eq!(r.on_state(Disconnected), Action::ArmTimer(3000.0));
+        assert_eq!(r.on_timer(), restart(1));
+        assert_eq!(r.on_timer(), Action::ArmTimer(1000.0));
+        assert_eq!(r.on_timer(), restart(2));
+        assert_eq!(r.on_timer(), Action::ArmTimer(2000.0));
+        assert_eq!(r.on_timer(), restart(3));
+        assert_eq!(r.on_timer(), Action::GiveUp);
+    }
+
+    #[test]
+    fn reconnecting_while_waiting_for_backoff_ends_the_drop() {
+        let mut r = machine();
+        assert_eq!(r.on_state(Failed), restart(1));
+        assert_eq!(r.on_timer(), Action::ArmTimer(1000.0));
+        assert_eq!(r.on_state(Connected), Action::CancelTimer);
+        assert_eq!(r.on_timer(), Action::Keep);
+        assert!(!r.is_recovering());
+    }
+
+    #[test]
+    fn credentials_rejected() {
+        // While connected: restart at once.
+        let mut r = machine();
+        r.on_state(Connected);
+        assert_eq!(r.on_credentials_rejected(), restart(1));
+        // Already handling the drop: one schedule only.
+        assert_eq!(r.on_credentials_rejected(), Action::Keep);
+        assert_eq!(r.on_timer(), Action::ArmTimer(1000.0));
+        assert_eq!(r.on_credentials_rejected(), Action::Keep);
+        // During grace: restart at once.
+        let mut r = machine();
+        r.on_state(Connected);
+        r.on_state(Disconnected);
+        assert_eq!(r.on_credentials_rejected(), restart(1));
+    }
+
+    #[test]
+    fn closed_is_done() {
+        for setup in [
+            &[][..],
+            &[Connected][..],
+            &[Connected, Disconnected][..],
+            &[Failed][..],
+        ] {
+            let mut r = machine();
+            for s in setup {
+                r.on_state(*s);
+            }
+            assert_eq!(r.on_state(Closed), Action::CancelTimer, "{setup:?}");
+            assert!(!r.is_recovering());
+            assert_eq!(r.on_state(Failed), Action::Keep);
+            assert_eq!(r.on_state(Disconnected), Action::Keep);
+            assert_eq!(r.on_state(Connected), Action::Keep);
+            assert_eq!(r.on_timer(), Action::Keep);
+            assert_eq!(r.on_credentials_rejected(), Action::Keep);
+            assert_eq!(r.on_state(Closed), Action::Keep);
+        }
+    }
+
+    #[test]
+    fn zero_max_attempts_gives_up_at_once() {
+        let cfg = RecoveryConfig {
+            max_attempts: 0,
+            ..RecoveryConfig::default()
+        };
+        let mut r = Recovery::new(cfg);
+        assert_eq!(r.on_state(Failed), Action::GiveUp);
+        assert_eq!(r.on_timer(), Action::Keep);
+
+        let mut r = Recovery::new(cfg);
+        r.on_state(Connected);
+        assert_eq!(r.on_state(Disconnected), Action::ArmTimer(3000.0));
+        assert_eq!(r.on_timer(), Action::GiveUp);
+
+        let mut r = Recovery::new(cfg);
+        assert_eq!(r.on_credentials_rejected(), Action::GiveUp);
+    }
+
+    #[test]
+    fn one_attempt_and_custom_timings() {
+        let cfg = RecoveryConfig {
+            max_attempts: 1,
+            disconnected_grace_ms: 0.0,
+            backoff_base_ms: 250.0,
+            attempt_timeout_ms: 4000.0,
+        };
+        let mut r = Recovery::new(cfg);
+        assert_eq!(r.on_state(Disconnected), Action::ArmTimer(0.0));
+        assert_eq!(
+            r.on_timer(),
+            Action::Restart {
+                attempt: 1,
+                timeout_ms: 4000.0
+            }
+        );
+        assert_eq!(r.on_timer(), Action::GiveUp);
+    }
+
+    #[test]
+    fn backoff_doubles_and_is_capped_for_absurd_configs() {
+        let cfg = RecoveryConfig {
+            max_attempts: u32::MAX,
+            backoff_base_ms: 500.0,
+            ..RecoveryConfig::default()
+        };
+        let mut r = Recovery::new(cfg);
+        assert_eq!(
+            r.on_state(Failed),
+            Action::Restart {
+                attempt: 1,
+                timeout_ms: 10_000.0
+            }
+        );
+        let mut delays = Vec::new();
+        for attempt in 2..=40 {
+            match r.on_timer() {
+                Action::ArmTimer(d) => delays.push(d),
+                other => panic!("{other:?}"),
+            }
+            assert_eq!(
+                r.on_timer(),
+                Action::Restart {
+                    attempt,
+                    timeout_ms: 10_000.0
+                }
+            );
+        }
+        assert_eq!(&delays[..4], &[500.0, 1000.0, 2000.0, 4000.0]);
+        assert!(delays
+            .iter()
+            .all(|d| d.is_finite() && *d <= 2_147_483_647.0));
+        assert_eq!(delays.last(), Some(&2_147_483_647.0));
+
+        for base in [f64::NAN, -1.0, 0.0] {
+            let mut r = Recovery::new(RecoveryConfig {
+                backoff_base_ms: base,
+                ..RecoveryConfig::default()
+            });
+            r.on_state(Failed);
+            assert_eq!(r.on_timer(), Action::ArmTimer(0.0), "{base}");
+        }
+    }
+
+    #[test]
+    fn states_before_first_connection() {
+        let mut r = machine();
+        for s in [New, Checking, New] {
+            assert_eq!(r.on_state(s), Action::Keep);
+        }
+        assert_eq!(r.on_timer(), Action::Keep);
+        // Never connected, ICE fails: that is a drop too.
+        assert_eq!(r.on_state(IceState::Failed), restart(1));
+    }
+}

@@ -1,0 +1,260 @@
+//! Summary of an `RTCStatsReport`, given as the list of its stats objects
+//! (each a JSON object with `type`, `id`, ...), so it is testable natively.
+
+use super::json::Json;
+
+/// Contract `PeerStats`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PeerStats {
+    /// "host" | "srflx" | "prflx" | "relay" of the local candidate in use; None before a pair is selected.
+    pub local_candidate_type: Option<String>,
+    /// The selected pair's current round-trip time in ms.
+    pub round_trip_time_ms: Option<f64>,
+    /// Packets lost, summed over inbound RTP streams.
+    pub packets_lost: Option<f64>,
+    /// The worst inbound RTP jitter in ms.
+    pub jitter_ms: Option<f64>,
+    /// Bytes sent on the selected pair (0 when none).
+    pub bytes_sent: f64,
+    /// Bytes received on the selected pair (0 when none).
+    pub bytes_received: f64,
+}
+
+fn field_str<'a>(report: &'a Json, key: &str) -> Option<&'a str> {
+    report.get(key).and_then(Json::as_str)
+}
+
+fn field_num(report: &Json, key: &str) -> Option<f64> {
+    report
+        .get(key)
+        .and_then(Json::as_f64)
+        .filter(|n| n.is_finite())
+}
+
+fn is_type(report: &Json, ty: &str) -> bool {
+    field_str(report, "type") == Some(ty)
+}
+
+fn by_id<'a>(reports: &'a [Json], ty: &str, id: &str) -> Option<&'a Json> {
+    reports
+        .iter()
+        .find(|r| is_type(r, ty) && field_str(r, "id") == Some(id))
+}
+
+fn selected_pair(reports: &[Json]) -> Option<&Json> {
+    let from_transport = reports
+        .iter()
+        .filter(|r| is_type(r, "transport"))
+        .find_map(|t| {
+            field_str(t, "selectedCandidatePairId")
+                .and_then(|id| by_id(reports, "candidate-pair", id))
+        });
+    let pairs = || reports.iter().filter(|r| is_type(r, "candidate-pair"));
+    from_transport
+        .or_else(|| pairs().find(|p| p.get("selected").and_then(Json::as_bool) == Some(true)))
+        .or_else(|| {
+            pairs().find(|p| {
+                p.get("nominated").and_then(Json::as_bool) == Some(true)
+                    && field_str(p, "state") == Some("succeeded")
+            })
+        })
+}
+
+/// The selected pair: the `transport` report's `selectedCandidatePairId` (Chrome, Safari),
+/// else a `candidate-pair` with `selected: true` (Firefox), else one with `nominated: true`
+/// and `state: "succeeded"`. From it: local candidate (`localCandidateId` → `local-candidate`
+/// report's `candidateType`), RTT (`currentRoundTripTime` s → ms), bytesSent/bytesReceived.
+/// From `inbound-rtp` reports: packetsLost summed, jitter (s → ms) the worst. Missing → None / 0.
+/// Numbers that are not finite count as missing. Never panics on any input.
+pub fn summarise(reports: &[Json]) -> PeerStats {
+    let pair = selected_pair(reports);
+    let local_candidate_type = pair
+        .and_then(|p| field_str(p, "localCandidateId"))
+        .and_then(|id| by_id(reports, "local-candidate", id))
+        .and_then(|c| field_str(c, "candidateType"))
+        .map(str::to_owned);
+    let round_trip_time_ms = pair
+        .and_then(|p| field_num(p, "currentRoundTripTime"))
+        .map(|s| s * 1000.0);
+    let bytes_sent = pair.and_then(|p| field_num(p, "bytesSent")).unwrap_or(0.0);
+    let bytes_received = pair
+        .and_then(|p| field_num(p, "bytesReceived"))
+        .unwrap_or(0.0);
+
+    let mut packets_lost: Option<f64> = None;
+    let mut jitter_ms: Option<f64> = None;
+    for rtp in reports.iter().filter(|r| is_type(r, "inbound-rtp")) {
+        if let Some(lost) = field_num(rtp, "packetsLost") {
+            packets_lost = Some(packets_lost.unwrap_or(0.0) + lost);
+        }
+        if let Some(jitter) = field_num(rtp, "jitter") {
+            let ms = jitter * 1000.0;
+            jitter_ms = Some(jitter_ms.map_or(ms, |worst| worst.max(ms)));
+        }
+    }
+
+    PeerStats {
+        local_candidate_type,
+        round_trip_time_ms,
+        packets_lost,
+        jitter_ms,
+        bytes_sent,
+        bytes_received,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{summarise, PeerStats};
+    use crate::core::json::Json;
+
+    fn list(s: &str) -> Vec<Json> {
+        match serde_json::from_str::<Json>(s).unwrap() {
+            Json::Array(items) => items,
+            _ => panic!("not an array"),
+        }
+    }
+
+    const EMPTY: PeerStats = PeerStats {
+        local_candidate_type: None,
+        round_trip_time_ms: None,
+        packets_lost: None,
+        jitter_ms: None,
+        bytes_sent: 0.0,
+        bytes_received: 0.0,
+    };
+
+    #[test]
+    fn chrome_report() {
+        let reports = list(
+            r#"[
+            {"id":"T01","type":"transport","timestamp":1.7e12,"bytesSent":9000,"bytesReceived":8000,
+             "dtlsState":"connected","iceState":"connected","selectedCandidatePairId":"CPabc_def"},
+            {"id":"CPold_x","type":"candidate-pair","state":"failed","nominated":false,
+             "localCandidateId":"Iold","remoteCandidateId":"Rold","bytesSent":1,"bytesReceived":1,"currentRoundTripTime":9.9},
+            {"id":"CPabc_def","type":"candidate-pair","transportId":"T01","localCandidateId":"Iabc",
+             "remoteCandidateId":"Idef","state":"succeeded","nominated":true,"writable":true,
+             "bytesSent":123456,"bytesReceived":654321,"totalRoundTripTime":0.5,"currentRoundTripTime":0.042,
+             "availableOutgoingBitrate":2500000},
+            {"id":"Iold","type":"local-candidate","candidateType":"host","address":"192.168.1.2","port":50000,"protocol":"udp"},
+            {"id":"Iabc","type":"local-candidate","transportId":"T01","candidateType":"relay","address":"203.0.113.5",
+             "port":3478,"protocol":"udp","relayProtocol":"udp","url":"turn:turn.example.com:3478"},
+            {"id":"Idef","type":"remote-candidate","candidateType":"srflx","address":"198.51.100.7","port":61000},
+            {"id":"IT01A1","type":"inbound-rtp","kind":"audio","ssrc":1,"packetsReceived":1000,"packetsLost":3,"jitter":0.004},
+            {"id":"IT01V2","type":"inbound-rtp","kind":"video","ssrc":2,"packetsReceived":9000,"packetsLost":10,"jitter":0.012},
+            {"id":"OT01A3","type":"outbound-rtp","kind":"audio","ssrc":3,"packetsSent":1000,"bytesSent":99999},
+            {"id":"RIA","type":"remote-inbound-rtp","packetsLost":500,"jitter":9.0}
+            ]"#,
+        );
+        let s = summarise(&reports);
+        assert_eq!(s.local_candidate_type.as_deref(), Some("relay"));
+        assert_eq!(s.round_trip_time_ms, Some(42.0));
+        assert_eq!(s.packets_lost, Some(13.0));
+        assert_eq!(s.jitter_ms, Some(12.0));
+        assert_eq!(s.bytes_sent, 123456.0);
+        assert_eq!(s.bytes_received, 654321.0);
+    }
+
+    #[test]
+    fn firefox_report_with_selected_flag() {
+        let reports = list(
+            r#"[
+            {"id":"p1","type":"candidate-pair","state":"succeeded","nominated":true,"selected":false,
+             "localCandidateId":"l1","remoteCandidateId":"r1","bytesSent":5,"bytesReceived":6},
+            {"id":"p2","type":"candidate-pair","state":"succeeded","nominated":true,"selected":true,
+             "localCandidateId":"l2","remoteCandidateId":"r2","bytesSent":1000,"bytesReceived":2000},
+            {"id":"l1","type":"local-candidate","candidateType":"host"},
+            {"id":"l2","type":"local-candidate","candidateType":"srflx"},
+            {"id":"in1","type":"inbound-rtp","kind":"audio","packetsLost":0,"jitter":0.002}
+            ]"#,
+        );
+        let s = summarise(&reports);
+        assert_eq!(s.local_candidate_type.as_deref(), Some("srflx"));
+        // Firefox gives no currentRoundTripTime on the pair.
+        assert_eq!(s.round_trip_time_ms, None);
+        assert_eq!(s.packets_lost, Some(0.0));
+        assert_eq!(s.jitter_ms, Some(2.0));
+        assert_eq!(s.bytes_sent, 1000.0);
+        assert_eq!(s.bytes_received, 2000.0);
+    }
+
+    #[test]
+    fn nominated_succeeded_pair_as_last_resort() {
+        let reports = list(
+            r#"[
+            {"id":"T","type":"transport","selectedCandidatePairId":"missing"},
+            {"id":"p0","type":"candidate-pair","state":"in-progress","nominated":true,"localCandidateId":"l0","bytesSent":1},
+            {"id":"p1","type":"candidate-pair","state":"succeeded","nominated":false,"localCandidateId":"l0","bytesSent":2},
+            {"id":"p2","type":"candidate-pair","state":"succeeded","nominated":true,"localCandidateId":"l1","bytesSent":3,
+             "currentRoundTripTime":0.1},
+            {"id":"l1","type":"local-candidate","candidateType":"prflx"}
+            ]"#,
+        );
+        let s = summarise(&reports);
+        assert_eq!(s.local_candidate_type.as_deref(), Some("prflx"));
+        assert_eq!(s.bytes_sent, 3.0);
+        assert_eq!(s.round_trip_time_ms, Some(100.0));
+    }
+
+    #[test]
+    fn empty_report() {
+        assert_eq!(summarise(&[]), EMPTY);
+    }
+
+    #[test]
+    fn before_a_pair_is_selected() {
+        let reports = list(
+            r#"[
+            {"id":"T","type":"transport","dtlsState":"new"},
+            {"id":"p","type":"candidate-pair","state":"in-progress","nominated":false,"localCandidateId":"l"},
+            {"id":"l","type":"local-candidate","candidateType":"host"}
+            ]"#,
+        );
+        assert_eq!(summarise(&reports), EMPTY);
+    }
+
+    #[test]
+    fn junk_is_tolerated() {
+        let reports = list(
+            r#"[
+            null, 1, "x", [], {}, {"type":7}, {"type":"transport","selectedCandidatePairId":5},
+            {"type":"candidate-pair","selected":"true","localCandidateId":"l"},
+            {"id":"p","type":"candidate-pair","selected":true,"localCandidateId":3,"bytesSent":"12",
+             "currentRoundTripTime":null},
+            {"type":"inbound-rtp","packetsLost":"3","jitter":"0.1"},
+            {"type":"inbound-rtp"}
+            ]"#,
+        );
+        let s = summarise(&reports);
+        assert_eq!(s, EMPTY);
+    }
+
+    #[test]
+    fn missing_local_candidate_report() {
+        let reports = list(
+            r#"[{"id":"p","type":"candidate-pair","selected":true,"localCandidateId":"gone","bytesReceived":7}]"#,
+        );
+        let s = summarise(&reports);
+        assert_eq!(s.local_candidate_type, None);
+        assert_eq!(s.bytes_received, 7.0);
+    }
+
+    #[test]
+    fn non_finite_numbers_count_as_missing() {
+        let reports = vec![
+            Json::Object(vec![
+                ("id".into(), Json::String("p".into())),
+                ("type".into(), Json::String("candidate-pair".into())),
+                ("selected".into(), Json::Bool(true)),
+                ("currentRoundTripTime".into(), Json::Number(f64::NAN)),
+                ("bytesSent".into(), Json::Number(f64::INFINITY)),
+            ]),
+            Json::Object(vec![
+                ("type".into(), Json::String("inbound-rtp".into())),
+                ("packetsLost".into(), Json::Number(f64::NAN)),
+                ("jitter".into(), Json::Number(f64::NEG_INFINITY)),
+            ]),
+        ];
+        assert_eq!(summarise(&reports), EMPTY);
+    }
+}
