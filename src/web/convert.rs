@@ -1,0 +1,72 @@
+//! Values crossing the boundary: JSON trees in, ICE servers and figures out.
+
+use super::error::{get, set};
+use crate::core::json::Json;
+use crate::core::redact::redact;
+use crate::core::servers::{normalise, IceServer};
+use crate::core::stats::PeerStats;
+use js_sys::{Array, Object};
+use wasm_bindgen::JsValue;
+
+/// Any JS value as a JSON tree; functions, symbols and the like become `Null`.
+pub fn json_from_js(value: &JsValue) -> Json {
+    serde_wasm_bindgen::from_value(value.clone()).unwrap_or(Json::Null)
+}
+
+/// ICE servers given by the app (`iceServers`, `fallbackIceServers`), normalised
+/// by the same rules as the endpoint's. `None` when `value` is not an array.
+pub fn servers_from_js(value: &JsValue) -> Option<Vec<IceServer>> {
+    match json_from_js(value) {
+        Json::Array(entries) if Array::is_array(value) => Some(normalise(&entries)),
+        _ => None,
+    }
+}
+
+/// `[{ urls: [...], username?, credential? }]`, a fresh array each call.
+pub fn servers_to_js(servers: &[IceServer]) -> Array {
+    servers
+        .iter()
+        .map(|server| {
+            let entry = Object::new();
+            let urls: Array = server.urls.iter().map(|url| JsValue::from_str(url)).collect();
+            set(&entry, "urls", &urls);
+            if let Some(username) = &server.username {
+                set(&entry, "username", &username.into());
+            }
+            if let Some(credential) = &server.credential {
+                set(&entry, "credential", &credential.into());
+            }
+            JsValue::from(entry)
+        })
+        .collect()
+}
+
+/// The servers as debug logging may show them.
+pub fn redacted_to_js(servers: &[IceServer]) -> JsValue {
+    servers_to_js(&redact(servers)).into()
+}
+
+/// Contract `PeerStats`.
+pub fn stats_to_js(stats: &PeerStats) -> JsValue {
+    let out = Object::new();
+    let opt = |value: Option<f64>| value.map_or(JsValue::NULL, JsValue::from_f64);
+    let candidate = stats.local_candidate_type.as_deref().map_or(JsValue::NULL, JsValue::from_str);
+    set(&out, "localCandidateType", &candidate);
+    set(&out, "roundTripTimeMs", &opt(stats.round_trip_time_ms));
+    set(&out, "packetsLost", &opt(stats.packets_lost));
+    set(&out, "jitterMs", &opt(stats.jitter_ms));
+    set(&out, "bytesSent", &stats.bytes_sent.into());
+    set(&out, "bytesReceived", &stats.bytes_received.into());
+    out.into()
+}
+
+/// A numeric option: `None` when absent; a value that is not a number reads
+/// as NaN, which the validation in `core::config` rejects with a clear message.
+pub fn number_option(options: &JsValue, key: &str) -> Option<f64> {
+    let value = get(options, key);
+    if value.is_undefined() || value.is_null() {
+        None
+    } else {
+        Some(value.as_f64().unwrap_or(f64::NAN))
+    }
+}

@@ -1,0 +1,84 @@
+//! What the app passes to `createPeer`: validated once, typed from then on.
+
+use super::convert::servers_from_js;
+use super::error::{get, type_error};
+use crate::core::servers::IceServer;
+use js_sys::Function;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::MediaStream;
+
+/// `PeerEventHandlers`, each optional.
+#[derive(Default)]
+pub struct Handlers {
+    pub on_signal: Option<Function>,
+    pub on_connect: Option<Function>,
+    pub on_stream: Option<Function>,
+    pub on_ice_state_change: Option<Function>,
+    pub on_close: Option<Function>,
+    pub on_error: Option<Function>,
+}
+
+impl Handlers {
+    /// `undefined`/`null` → no handlers; a member that is neither absent nor a function is a TypeError.
+    pub fn from_js(value: &JsValue) -> Result<Self, JsValue> {
+        if value.is_undefined() || value.is_null() {
+            return Ok(Handlers::default());
+        }
+        if !value.is_object() {
+            return Err(type_error("PeerEventHandlers must be an object"));
+        }
+        let pick = |key: &str| -> Result<Option<Function>, JsValue> {
+            match get(value, key) {
+                v if v.is_undefined() || v.is_null() => Ok(None),
+                v => v
+                    .dyn_into::<Function>()
+                    .map(Some)
+                    .map_err(|_| type_error(&["PeerEventHandlers.", key, " must be a function"].concat())),
+            }
+        };
+        Ok(Handlers {
+            on_signal: pick("onSignal")?,
+            on_connect: pick("onConnect")?,
+            on_stream: pick("onStream")?,
+            on_ice_state_change: pick("onIceStateChange")?,
+            on_close: pick("onClose")?,
+            on_error: pick("onError")?,
+        })
+    }
+}
+
+/// `PeerOptions`, validated.
+pub struct PeerSetup {
+    pub initiator: bool,
+    pub stream: Option<MediaStream>,
+    /// `iceServers` normalised; `None` when absent.
+    pub explicit_servers: Option<Vec<IceServer>>,
+    pub relay: bool,
+    pub handlers: Handlers,
+}
+
+impl PeerSetup {
+    pub fn from_js(options: &JsValue) -> Result<Self, JsValue> {
+        if !options.is_object() {
+            return Err(type_error("createPeer needs an options object ({ initiator })"));
+        }
+        let initiator = get(options, "initiator")
+            .as_bool()
+            .ok_or_else(|| type_error("PeerOptions.initiator must be a boolean"))?;
+        let stream = match get(options, "stream") {
+            v if v.is_undefined() || v.is_null() => None,
+            v => Some(v.dyn_into::<MediaStream>().map_err(|_| type_error("PeerOptions.stream must be a MediaStream"))?),
+        };
+        let explicit_servers = match get(options, "iceServers") {
+            v if v.is_undefined() || v.is_null() => None,
+            v => Some(servers_from_js(&v).ok_or_else(|| type_error("PeerOptions.iceServers must be an array"))?),
+        };
+        let relay = match get(options, "iceTransportPolicy").as_string().as_deref() {
+            None if get(options, "iceTransportPolicy").is_undefined() => false,
+            Some("all") => false,
+            Some("relay") => true,
+            _ => return Err(type_error("PeerOptions.iceTransportPolicy must be \"all\" or \"relay\"")),
+        };
+        Ok(PeerSetup { initiator, stream, explicit_servers, relay, handlers: Handlers::from_js(&get(options, "handlers"))? })
+    }
+}

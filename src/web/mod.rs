@@ -1,0 +1,21 @@
+//! The browser edge: everything that touches `fetch`, timers and
+//! `RTCPeerConnection`. Decisions are made in [`crate::core`]; this layer
+//! moves values between JavaScript and it, and owns every JS callback it hands out.
+
+mod bindings;
+mod convert;
+mod error;
+mod fetch;
+mod handlers;
+mod log;
+mod manager;
+mod negotiation;
+mod peer;
+mod peer_events;
+mod quality;
+mod timer;
+mod token;
+
+pub use manager::PeerManager;
+pub use peer::Peer;
+pub use quality::{classify_quality, quality_colour, quality_label};

@@ -1,0 +1,447 @@
+//! `Peer`: one `RTCPeerConnection`, its handlers, state and recovery.
+
+use super::bindings::{PeerEventHandlers, RestartablePeerConnection, SignalData};
+use super::convert::{json_from_js, servers_to_js, stats_to_js};
+use super::error::{get, type_error};
+use super::handlers::{Handlers, PeerSetup};
+use super::log::debug;
+use super::manager::ManagerInner;
+use super::negotiation;
+use super::peer_events::{detach, PeerCallbacks};
+use super::timer::Timeout;
+use crate::core::quality::{IceState, Quality};
+use crate::core::recovery::{Action, Recovery, RecoveryConfig};
+use crate::core::servers::IceServer;
+use crate::core::stats::summarise;
+use js_sys::{Array, Function, Map, Promise, Set};
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
+use web_sys::{
+    MediaStream, RtcConfiguration, RtcDataChannel, RtcIceTransportPolicy, RtcPeerConnection,
+    RtcPeerConnectionIceEvent, RtcTrackEvent,
+};
+
+/// State shared by the exported handle, the connection's callbacks and the manager.
+pub(crate) struct PeerInner {
+    pc: RtcPeerConnection,
+    pub(super) initiator: bool,
+    relay: bool,
+    uses_manager: bool,
+    pub(super) debug: bool,
+    manager: Weak<ManagerInner>,
+    stream: Option<MediaStream>,
+    handlers: RefCell<Handlers>,
+    /// Listeners from `subscribe`; a JS Set so that unsubscribing needs no Rust closure.
+    subscribers: Set,
+    state: Cell<IceState>,
+    connected_once: Cell<bool>,
+    seen_streams: RefCell<Vec<String>>,
+    /// Remote candidates that arrived before the remote description.
+    pub(super) pending_candidates: RefCell<Vec<JsValue>>,
+    callbacks: RefCell<Option<PeerCallbacks>>,
+    data_channel: RefCell<Option<RtcDataChannel>>,
+    recovery: RefCell<Recovery>,
+    recovery_timer: RefCell<Option<Timeout>>,
+    /// TURN refused our credentials: the next restart drops the cache first.
+    credentials_rejected: Cell<bool>,
+    /// Bumped whenever new servers are applied; a 401 is acted on once per version.
+    servers_version: Cell<u32>,
+    rejection_handled_for: Cell<Option<u32>>,
+    pub(super) offering: Cell<bool>,
+    closed: Cell<bool>,
+}
+
+/// A call to one remote peer. Signaling goes through `onSignal` and `signal()`.
+#[wasm_bindgen]
+pub struct Peer {
+    inner: Rc<PeerInner>,
+}
+
+fn rtc_configuration(servers: &[IceServer], relay: bool) -> RtcConfiguration {
+    let config = RtcConfiguration::new();
+    config.set_ice_servers(&servers_to_js(servers));
+    config.set_ice_transport_policy(if relay { RtcIceTransportPolicy::Relay } else { RtcIceTransportPolicy::All });
+    config
+}
+
+impl PeerInner {
+    /// Makes the connection and attaches the callbacks. A constructor error
+    /// reaches `onError` and is returned, never a panic.
+    pub(crate) fn create(
+        manager: Weak<ManagerInner>,
+        setup: PeerSetup,
+        servers: &[IceServer],
+        uses_manager: bool,
+        debug: bool,
+        recovery: RecoveryConfig,
+    ) -> Result<Rc<PeerInner>, JsValue> {
+        let pc = match RtcPeerConnection::new_with_configuration(&rtc_configuration(servers, setup.relay)) {
+            Ok(pc) => pc,
+            Err(error) => {
+                if let Some(on_error) = &setup.handlers.on_error {
+                    let _ = on_error.call1(&JsValue::UNDEFINED, &error);
+                }
+                return Err(error);
+            }
+        };
+        let peer = Rc::new(PeerInner {
+            pc,
+            initiator: setup.initiator,
+            relay: setup.relay,
+            uses_manager,
+            debug,
+            manager,
+            stream: setup.stream,
+            handlers: RefCell::new(setup.handlers),
+            subscribers: Set::new(&JsValue::UNDEFINED),
+            state: Cell::new(IceState::New),
+            connected_once: Cell::new(false),
+            seen_streams: RefCell::new(Vec::new()),
+            pending_candidates: RefCell::new(Vec::new()),
+            callbacks: RefCell::new(None),
+            data_channel: RefCell::new(None),
+            recovery: RefCell::new(Recovery::new(recovery)),
+            recovery_timer: RefCell::new(None),
+            credentials_rejected: Cell::new(false),
+            servers_version: Cell::new(0),
+            rejection_handled_for: Cell::new(None),
+            offering: Cell::new(false),
+            closed: Cell::new(false),
+        });
+        *peer.callbacks.borrow_mut() = Some(PeerCallbacks::attach(&peer));
+        Ok(peer)
+    }
+
+    /// Adds the local tracks. The initiator's offer follows from `negotiationneeded`;
+    /// without media it opens a data channel so that there is something to negotiate.
+    pub(crate) fn start(&self) {
+        let tracks = self.stream.as_ref().map(|s| s.get_tracks()).unwrap_or_default();
+        for track in tracks.iter() {
+            if let (Some(stream), Ok(track)) = (&self.stream, track.dyn_into()) {
+                self.pc.add_track_0(&track, stream);
+            }
+        }
+        if self.initiator && tracks.length() == 0 {
+            *self.data_channel.borrow_mut() = Some(self.pc.create_data_channel("ice-peer"));
+        }
+    }
+
+    pub(crate) fn connection(&self) -> &RtcPeerConnection {
+        &self.pc
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.get()
+    }
+
+    pub(crate) fn uses_manager_servers(&self) -> bool {
+        self.uses_manager && !self.closed.get()
+    }
+
+    /// New servers for the live connection (used by the next gathering or ICE restart).
+    pub(crate) fn apply_servers(&self, servers: &[IceServer]) {
+        if self.closed.get() {
+            return;
+        }
+        debug(self.debug, "Applying ICE servers to a live peer", &super::convert::redacted_to_js(servers));
+        match self.pc.set_configuration_with_configuration(&rtc_configuration(servers, self.relay)) {
+            Ok(()) => self.servers_version.set(self.servers_version.get().wrapping_add(1)),
+            Err(error) => self.emit_error(&error),
+        }
+    }
+
+    /// Calls one handler (never `onError`, see `emit_error`) with no RefCell
+    /// borrow held, so that it may call back into the peer. A handler that
+    /// throws is reported through `onError`.
+    pub(super) fn emit(&self, pick: fn(&Handlers) -> &Option<Function>, args: &[JsValue]) {
+        let Some(handler) = pick(&self.handlers.borrow()).clone() else { return };
+        let this = JsValue::UNDEFINED;
+        let result = match args {
+            [] => handler.call0(&this),
+            [a] => handler.call1(&this, a),
+            [a, b, ..] => handler.call2(&this, a, b),
+        };
+        if let Err(error) = result {
+            self.emit_error(&error);
+        }
+    }
+
+    pub(super) fn emit_error(&self, error: &JsValue) {
+        let handler = self.handlers.borrow().on_error.clone();
+        if let Some(handler) = handler {
+            let _ = handler.call1(&JsValue::UNDEFINED, error);
+        }
+    }
+
+    pub(super) fn emit_signal(&self, signal: &JsValue) {
+        if !self.closed.get() {
+            self.emit(|h| &h.on_signal, std::slice::from_ref(signal));
+        }
+    }
+
+    fn notify_subscribers(&self) {
+        for listener in Array::from(&self.subscribers).iter() {
+            if let Ok(listener) = listener.dyn_into::<Function>() {
+                let _ = listener.call0(&JsValue::UNDEFINED);
+            }
+        }
+    }
+
+    pub(super) fn on_local_candidate(&self, event: RtcPeerConnectionIceEvent) {
+        if let Some(candidate) = event.candidate() {
+            self.emit_signal(&negotiation::candidate_signal(&candidate.to_json().into()));
+        }
+    }
+
+    pub(super) fn on_ice_state(self: &Rc<Self>) {
+        let Some(state) = get(&self.pc, "iceConnectionState").as_string().and_then(|s| IceState::parse(&s)) else {
+            return;
+        };
+        if self.closed.get() {
+            return;
+        }
+        self.state.set(state);
+        let quality = Quality::of(state);
+        debug(self.debug, &["ICE state: ", state.as_str(), " (", quality.as_str(), ")"].concat(), &JsValue::UNDEFINED);
+        self.emit(|h| &h.on_ice_state_change, &[state.as_str().into(), quality.as_str().into()]);
+        self.notify_subscribers();
+        if state.is_connected() && !self.connected_once.replace(true) && !self.closed.get() {
+            self.emit(|h| &h.on_connect, &[]);
+        }
+        if self.initiator && !self.closed.get() {
+            let action = self.recovery.borrow_mut().on_state(state);
+            self.perform(action);
+        }
+    }
+
+    pub(super) fn on_track(&self, event: RtcTrackEvent) {
+        let stream = match event.streams().get(0).dyn_into::<MediaStream>() {
+            Ok(stream) => stream,
+            Err(_) => match MediaStream::new_with_tracks(&Array::of1(&event.track())) {
+                Ok(stream) => stream,
+                Err(_) => return,
+            },
+        };
+        let id = stream.id();
+        if self.seen_streams.borrow().contains(&id) {
+            return;
+        }
+        self.seen_streams.borrow_mut().push(id);
+        self.emit(|h| &h.on_stream, &[stream.into()]);
+    }
+
+    pub(super) fn on_negotiation_needed(self: &Rc<Self>) {
+        if self.initiator {
+            spawn_local(negotiation::offer(self.clone(), false));
+        }
+    }
+
+    /// `icecandidateerror`: a 401 from a TURN server means expired or wrong
+    /// credentials. ICE then stays `new` and never reports `failed`, so this is
+    /// the only signal: refetch, apply, and (initiator) restart.
+    pub(super) fn on_candidate_error(self: &Rc<Self>, event: JsValue) {
+        let code = get(&event, "errorCode").as_f64();
+        let url = get(&event, "url").as_string().unwrap_or_default();
+        if code != Some(401.0) || !url.to_ascii_lowercase().starts_with("turn") || self.closed.get() {
+            return;
+        }
+        let version = self.servers_version.get();
+        if self.rejection_handled_for.replace(Some(version)) == Some(version) {
+            return;
+        }
+        debug(self.debug, "TURN rejected the credentials (401); refreshing ICE servers", &JsValue::UNDEFINED);
+        self.credentials_rejected.set(true);
+        if self.initiator {
+            let action = self.recovery.borrow_mut().on_credentials_rejected();
+            self.perform(action);
+        } else {
+            spawn_local(self.clone().refresh_servers());
+        }
+    }
+
+    fn perform(self: &Rc<Self>, action: Action) {
+        match action {
+            Action::Keep => {}
+            Action::CancelTimer => drop(self.recovery_timer.borrow_mut().take()),
+            Action::ArmTimer(ms) => self.arm_recovery_timer(ms),
+            Action::Restart { attempt, timeout_ms } => {
+                self.arm_recovery_timer(timeout_ms);
+                debug(self.debug, &["Restarting ICE, attempt ", &attempt.to_string()].concat(), &JsValue::UNDEFINED);
+                spawn_local(self.clone().restart());
+            }
+            Action::GiveUp => {
+                debug(self.debug, "ICE could not recover; closing the peer", &JsValue::UNDEFINED);
+                self.close();
+            }
+        }
+    }
+
+    fn arm_recovery_timer(self: &Rc<Self>, ms: f64) {
+        let peer = Rc::downgrade(self);
+        // The timer's own closure is replaced by what it triggers, so the
+        // work runs in a fresh task rather than inside that closure.
+        let timeout = Timeout::new(ms, move || {
+            spawn_local(async move {
+                if let Some(peer) = peer.upgrade() {
+                    if !peer.closed.get() {
+                        let action = peer.recovery.borrow_mut().on_timer();
+                        peer.perform(action);
+                    }
+                }
+            })
+        });
+        *self.recovery_timer.borrow_mut() = Some(timeout);
+    }
+
+    /// Refetches the manager's servers (dropping the cache first when TURN
+    /// refused them) and applies them to this peer.
+    async fn refresh_servers(self: Rc<Self>) {
+        let Some(manager) = self.manager.upgrade().filter(|_| self.uses_manager) else { return };
+        if self.credentials_rejected.replace(false) {
+            manager.invalidate();
+        }
+        if let Ok(servers) = manager.servers().await {
+            self.apply_servers(&servers);
+        }
+    }
+
+    /// An ICE restart: fresh servers first, then `restartIce()` and a new offer.
+    async fn restart(self: Rc<Self>) {
+        self.clone().refresh_servers().await;
+        if self.closed.get() {
+            return;
+        }
+        self.pc.unchecked_ref::<RestartablePeerConnection>().restart_ice();
+        negotiation::offer(self, true).await;
+    }
+
+    pub(crate) fn close(&self) {
+        if self.closed.replace(true) {
+            return;
+        }
+        self.state.set(IceState::Closed);
+        drop(self.recovery_timer.borrow_mut().take());
+        detach(&self.pc);
+        drop(self.callbacks.borrow_mut().take());
+        if let Some(channel) = self.data_channel.borrow_mut().take() {
+            channel.close();
+        }
+        self.pc.close();
+        self.pending_candidates.borrow_mut().clear();
+        if let Some(manager) = self.manager.upgrade() {
+            manager.forget_peer(self);
+        }
+        // The last callbacks: the final state, then onClose. Nothing after.
+        let handlers = self.handlers.replace(Handlers::default());
+        let listeners = Array::from(&self.subscribers);
+        self.subscribers.clear();
+        let this = JsValue::UNDEFINED;
+        if let Some(f) = &handlers.on_ice_state_change {
+            let _ = f.call2(&this, &"closed".into(), &Quality::Failed.as_str().into());
+        }
+        for listener in listeners.iter() {
+            if let Ok(listener) = listener.dyn_into::<Function>() {
+                let _ = listener.call0(&this);
+            }
+        }
+        if let Some(f) = &handlers.on_close {
+            let _ = f.call0(&this);
+        }
+    }
+}
+
+impl Peer {
+    pub(crate) fn from_inner(inner: Rc<PeerInner>) -> Peer {
+        Peer { inner }
+    }
+}
+
+#[wasm_bindgen]
+impl Peer {
+    /// The underlying connection, for anything this API does not wrap.
+    #[wasm_bindgen(getter)]
+    pub fn connection(&self) -> RtcPeerConnection {
+        self.inner.pc.clone()
+    }
+
+    /// The last `iceConnectionState` seen ("closed" once closed).
+    #[wasm_bindgen(getter, js_name = iceConnectionState, unchecked_return_type = "IceConnectionState")]
+    pub fn ice_connection_state(&self) -> JsValue {
+        self.inner.state.get().as_str().into()
+    }
+
+    /// The quality for that state.
+    #[wasm_bindgen(getter, unchecked_return_type = "Quality")]
+    pub fn quality(&self) -> JsValue {
+        Quality::of(self.inner.state.get()).as_str().into()
+    }
+
+    /// Apply a message from the remote side. Rejects with a `TypeError` for
+    /// malformed data; resolves without effect once the peer is closed.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn signal(&self, data: SignalData) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move { negotiation::apply(inner, data.into()).await.map(|()| JsValue::UNDEFINED) })
+    }
+
+    /// Replace the handlers (the messenger wires them after creation).
+    #[wasm_bindgen(js_name = setEventHandlers)]
+    pub fn set_event_handlers(&self, handlers: PeerEventHandlers) -> Result<(), JsValue> {
+        let handlers = Handlers::from_js(&handlers.into())?;
+        if !self.inner.closed.get() {
+            *self.inner.handlers.borrow_mut() = handlers;
+        }
+        Ok(())
+    }
+
+    /// Subscribe to state changes (for React's `useSyncExternalStore`); returns the unsubscribe function.
+    #[wasm_bindgen(unchecked_return_type = "() => void")]
+    pub fn subscribe(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "() => void")] listener: JsValue,
+    ) -> Result<Function, JsValue> {
+        if !listener.is_function() {
+            return Err(type_error("subscribe needs a function"));
+        }
+        let set = &self.inner.subscribers;
+        if !self.inner.closed.get() {
+            set.add(&listener);
+        }
+        // `set.delete.bind(set, listener)`: a native function, no closure to own.
+        let delete: Function = get(set, "delete").unchecked_into();
+        Ok(delete.bind1(set, &listener).unchecked_into())
+    }
+
+    /// Restart ICE now. The initiator refreshes expired servers and re-offers
+    /// through `onSignal`; on the other side the restart takes effect at the next offer.
+    #[wasm_bindgen(js_name = restartIce)]
+    pub fn restart_ice(&self) {
+        if self.inner.closed.get() {
+            return;
+        }
+        if self.inner.initiator {
+            spawn_local(self.inner.clone().restart());
+        } else {
+            self.inner.pc.unchecked_ref::<RestartablePeerConnection>().restart_ice();
+        }
+    }
+
+    /// Figures from the selected candidate pair and inbound RTP.
+    #[wasm_bindgen(unchecked_return_type = "Promise<PeerStats>")]
+    pub fn stats(&self) -> Promise {
+        let pc = self.inner.pc.clone();
+        future_to_promise(async move {
+            let report: Map = JsFuture::from(pc.get_stats()).await?.unchecked_into();
+            let reports: Vec<_> = Array::from(&report.values()).iter().map(|r| json_from_js(&r)).collect();
+            Ok(stats_to_js(&summarise(&reports)))
+        })
+    }
+
+    /// Idempotent. Detaches and drops every callback, closes the connection,
+    /// fires `onClose` once; no callback fires afterwards.
+    pub fn close(&self) {
+        self.inner.close();
+    }
+}

@@ -1,0 +1,116 @@
+/** ICE connection states, as `RTCPeerConnection.iceConnectionState` reports them. */
+export type IceConnectionState =
+  | "new" | "checking" | "connected" | "completed"
+  | "disconnected" | "failed" | "closed";
+
+/**
+ * Connection quality shown by the call overlays, derived from the ICE state:
+ *   connected | completed -> "good"        (label "Good", green)
+ *   checking  | new       -> "connecting"  (label "Connecting...", orange)
+ *   disconnected          -> "poor"        (label "Poor", orange-red)
+ *   failed    | closed    -> "failed"      (label "Failed", red)
+ */
+export type Quality = "good" | "connecting" | "poor" | "failed";
+
+/** A normalised ICE server: always `urls`, never the deprecated `url`. */
+export interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+export type IceServersErrorKind =
+  | "no-token"
+  | "unauthorized"
+  | "http"
+  | "network"
+  | "timeout"
+  | "invalid-response";
+
+/** What `getIceServers()` rejects with: an `Error` whose `name` is "IceServersError". */
+export interface IceServersError extends Error {
+  name: "IceServersError";
+  kind: IceServersErrorKind;
+  /** HTTP status of the last attempt, when there was a response. */
+  status?: number;
+  /** Requests sent before giving up (0 for "no-token"). */
+  attempts: number;
+}
+
+export interface PeerManagerOptions {
+  /** ICE servers endpoint. Default "/api/calls/ice-servers". */
+  endpoint?: string;
+  /** The JWT, sent as `Authorization: Bearer <token>`; a function is called before every request. */
+  token: string | (() => string | null | undefined | Promise<string | null | undefined>);
+  /** How long fetched servers are reused. Default 3_600_000 (1 h). A `ttl` in the response caps it. */
+  cacheTtlMs?: number;
+  /** Used when no servers can be fetched. Default [{ urls: "stun:stun.l.google.com:19302" }]. */
+  fallbackIceServers?: IceServer[];
+  /** Retries after a failed attempt. Default 3, delays min(retryDelayMs * 2^n, 30_000). */
+  retries?: number;
+  /** Base retry delay. Default 1000. */
+  retryDelayMs?: number;
+  /** Per-attempt timeout. Default 5000. */
+  timeoutMs?: number;
+  /** How long createPeer waits for uncached servers before using `fallbackIceServers`. Default 4000. */
+  createPeerWaitMs?: number;
+  /** Log what is used (ICE servers, states) to the console with every credential and token redacted. */
+  debug?: boolean;
+  /** Addition: ICE restarts per drop before the peer closes. Default 3. */
+  restartAttempts?: number;
+  /** Addition: how long `disconnected` may last before ICE is restarted. Default 3000. */
+  disconnectedTimeoutMs?: number;
+  /** Addition: how long one ICE restart may take to reconnect before it counts as failed. Default 10_000. */
+  restartTimeoutMs?: number;
+}
+
+/** Where the servers last handed out came from. */
+export interface IceServersInfo {
+  source: "network" | "cache" | "fallback";
+  /** ms since epoch of the fetch these servers came from; null for fallback. */
+  fetchedAt: number | null;
+  /** ms since epoch after which they are fetched again; null for fallback. */
+  expiresAt: number | null;
+}
+
+/** JSON-serialisable message that the app carries to the remote peer over its own signaling channel. */
+export type SignalData =
+  | { type: "offer" | "answer"; sdp: string }
+  | { type: "candidate"; candidate: RTCIceCandidateInit };
+
+export interface PeerEventHandlers {
+  /** Send this to the remote side (offer, answer, trickled candidate). */
+  onSignal?(data: SignalData): void;
+  /** ICE connected and media can flow. */
+  onConnect?(): void;
+  /** A remote media stream arrived. */
+  onStream?(stream: MediaStream): void;
+  /** Every iceConnectionState change, with its quality. */
+  onIceStateChange?(state: IceConnectionState, quality: Quality): void;
+  /** The peer is closed, locally or because ICE could not recover. */
+  onClose?(): void;
+  onError?(error: Error): void;
+}
+
+export interface PeerOptions {
+  /** The caller side creates the offer. */
+  initiator: boolean;
+  /** Local media to send. */
+  stream?: MediaStream;
+  /** Explicit servers; absent or empty: the manager's servers, else `fallbackIceServers`. */
+  iceServers?: IceServer[];
+  /** "relay" forces TURN. Default "all". */
+  iceTransportPolicy?: "all" | "relay";
+  handlers?: PeerEventHandlers;
+}
+
+/** Figures from the selected candidate pair and inbound RTP, from getStats(). */
+export interface PeerStats {
+  /** "host" | "srflx" | "prflx" | "relay" of the local candidate in use, null before a pair is selected. */
+  localCandidateType: string | null;
+  roundTripTimeMs: number | null;
+  packetsLost: number | null;
+  jitterMs: number | null;
+  bytesSent: number;
+  bytesReceived: number;
+}
