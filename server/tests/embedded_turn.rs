@@ -1,0 +1,217 @@
+//! The embedded TURN server, checked with webrtc-rs's TURN client and with
+//! coturn's `turnutils_uclient` (a client we did not write).
+
+mod common;
+
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use ice_peer_server::providers::turn_rest;
+use ice_peer_server::secret::Secret;
+use tokio::net::UdpSocket;
+use turn::client::{Client, ClientConfig};
+use webrtc_util::Conn;
+
+const TURN_SECRET: &str = "north-star";
+
+async fn turn_server() -> (TestServer, SocketAddr) {
+    let server = start(&["--provider", "embedded", "--turn-secret", TURN_SECRET]).await;
+    let addr = server.turn_addr.expect("embedded TURN address");
+    (server, addr)
+}
+
+/// Credentials as the endpoint hands them out.
+async fn endpoint_credentials(server: &TestServer, sub: &str) -> (String, String) {
+    let (status, _, body) = get(
+        &http(),
+        &server.url("/api/calls/ice-servers"),
+        Some(&valid_token(sub)),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let turn = &data(&body)["iceServers"][1];
+    let field = |k: &str| turn[k].as_str().expect("credential field").to_owned();
+    (field("username"), field("credential"))
+}
+
+async fn turn_client(addr: SocketAddr, username: &str, password: &str) -> Client {
+    let conn = UdpSocket::bind("127.0.0.1:0")
+        .await
+        .expect("bind client socket");
+    let client = Client::new(ClientConfig {
+        stun_serv_addr: addr.to_string(),
+        turn_serv_addr: addr.to_string(),
+        username: username.to_owned(),
+        password: password.to_owned(),
+        realm: "ice-peer".to_owned(),
+        software: String::new(),
+        rto_in_ms: 0,
+        conn: Arc::new(conn),
+        vnet: None,
+    })
+    .await
+    .expect("client");
+    client.listen().await.expect("client listens");
+    client
+}
+
+#[tokio::test]
+async fn rust_client_allocates_and_relays_on_loopback() {
+    let (server, addr) = turn_server().await;
+    let (user, pass) = endpoint_credentials(&server, "alice").await;
+    let client = turn_client(addr, &user, &pass).await;
+    let relay = tokio::time::timeout(Duration::from_secs(10), client.allocate())
+        .await
+        .expect("allocation answered in time")
+        .expect("fresh credential accepted");
+    let relay_addr = relay.local_addr().expect("relay address");
+    assert_eq!(
+        relay_addr.ip().to_string(),
+        "127.0.0.1",
+        "relay must be reachable on loopback"
+    );
+
+    // A peer on loopback reaches the relayed address once permitted.
+    let peer = UdpSocket::bind("127.0.0.1:0").await.expect("peer socket");
+    let peer_addr = peer.local_addr().expect("peer addr");
+    relay
+        .send_to(b"hello peer", peer_addr)
+        .await
+        .expect("relay sends");
+    let mut buf = [0u8; 64];
+    let (n, from) = tokio::time::timeout(Duration::from_secs(5), peer.recv_from(&mut buf))
+        .await
+        .expect("peer got data in time")
+        .expect("peer recv");
+    assert_eq!(&buf[..n], b"hello peer");
+    assert_eq!(from, relay_addr);
+    peer.send_to(b"hello relay", relay_addr)
+        .await
+        .expect("peer sends");
+    let (n, from) = tokio::time::timeout(Duration::from_secs(5), relay.recv_from(&mut buf))
+        .await
+        .expect("relay got data in time")
+        .expect("relay recv");
+    assert_eq!(&buf[..n], b"hello relay");
+    assert_eq!(from, peer_addr);
+    client.close().await.expect("close");
+}
+
+async fn rust_allocation_refused(username: &str, password: &str) {
+    let (_server, addr) = turn_server().await;
+    let client = turn_client(addr, username, password).await;
+    let result = tokio::time::timeout(Duration::from_secs(15), client.allocate())
+        .await
+        .expect("refusal answered in time");
+    assert!(
+        result.is_err(),
+        "allocation with {username} must be refused"
+    );
+    client.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn rust_client_wrong_password_refused() {
+    let (user, _) = turn_rest::credentials(&Secret::new(TURN_SECRET), "alice", now() + 600);
+    rust_allocation_refused(&user, "not-the-password").await;
+}
+
+#[tokio::test]
+async fn rust_client_expired_username_refused() {
+    let (user, pass) = turn_rest::credentials(&Secret::new(TURN_SECRET), "alice", now() - 10);
+    rust_allocation_refused(&user, &pass).await;
+}
+
+/// Runs coturn's client in client-to-client mode (`-y`): it allocates two
+/// relays and sends messages between them through our server.
+/// Returns (exit success, messages received back, output).
+async fn uclient(addr: SocketAddr, auth: &[&str]) -> (bool, u64, String) {
+    let bin = [
+        "/usr/bin/turnutils_uclient",
+        "/usr/local/bin/turnutils_uclient",
+    ]
+    .into_iter()
+    .find(|p| std::path::Path::new(p).exists())
+    .expect("turnutils_uclient is missing: apt-get install coturn (CI installs it)");
+    let port = addr.port().to_string();
+    let mut args = vec!["-y", "-n", "2", "-m", "1", "-z", "5", "-p", &port];
+    args.extend_from_slice(auth);
+    args.push("127.0.0.1");
+    let child = tokio::process::Command::new(bin)
+        .args(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("turnutils_uclient starts");
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("turnutils_uclient finished in time")
+        .expect("turnutils_uclient output");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Its summary line: "start_mclient: tot_send_msgs=8, tot_recv_msgs=8".
+    let received = text
+        .lines()
+        .filter(|l| l.contains("start_mclient: tot_send_msgs="))
+        .filter_map(|l| l.split("tot_recv_msgs=").nth(1))
+        .filter_map(|n| n.trim().parse::<u64>().ok())
+        .last()
+        .unwrap_or(0);
+    (out.status.success(), received, text)
+}
+
+#[tokio::test]
+async fn coturn_client_accepts_endpoint_credentials() {
+    let (server, addr) = turn_server().await;
+    let (user, pass) = endpoint_credentials(&server, "alice").await;
+    let (ok, received, out) = uclient(addr, &["-u", &user, "-w", &pass]).await;
+    assert!(
+        ok && received > 0,
+        "expected success with relayed messages:\n{out}"
+    );
+}
+
+#[tokio::test]
+async fn coturn_client_own_turn_rest_derivation_accepted() {
+    // -W makes uclient derive `<timestamp>:alice` and its HMAC itself.
+    let (_server, addr) = turn_server().await;
+    let (ok, received, out) = uclient(addr, &["-W", TURN_SECRET, "-u", "alice"]).await;
+    assert!(
+        ok && received > 0,
+        "expected success with relayed messages:\n{out}"
+    );
+}
+
+async fn uclient_refused(auth: &[&str]) {
+    let (_server, addr) = turn_server().await;
+    let (ok, received, out) = uclient(addr, auth).await;
+    assert!(!ok, "uclient must exit non-zero:\n{out}");
+    assert_eq!(received, 0, "nothing may be relayed:\n{out}");
+    // webrtc-rs answers bad credentials with an ERROR-CODE (400), which uclient prints.
+    assert!(out.contains("error 4"), "expected a 4xx STUN error:\n{out}");
+}
+
+#[tokio::test]
+async fn coturn_client_wrong_password_refused() {
+    let (user, _) = turn_rest::credentials(&Secret::new(TURN_SECRET), "alice", now() + 600);
+    uclient_refused(&["-u", &user, "-w", "not-the-password"]).await;
+}
+
+#[tokio::test]
+async fn coturn_client_wrong_secret_refused() {
+    uclient_refused(&["-W", "not-the-secret", "-u", "alice"]).await;
+}
+
+#[tokio::test]
+async fn coturn_client_expired_username_refused() {
+    let (user, pass) = turn_rest::credentials(&Secret::new(TURN_SECRET), "alice", now() - 10);
+    uclient_refused(&["-u", &user, "-w", &pass]).await;
+}
