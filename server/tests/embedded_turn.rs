@@ -163,7 +163,7 @@ async fn uclient(addr: SocketAddr, auth: &[&str]) -> (bool, u64, String) {
         .filter(|l| l.contains("start_mclient: tot_send_msgs="))
         .filter_map(|l| l.split("tot_recv_msgs=").nth(1))
         .filter_map(|n| n.trim().parse::<u64>().ok())
-        .last()
+        .next_back()
         .unwrap_or(0);
     (out.status.success(), received, text)
 }
