@@ -161,20 +161,17 @@ fn normalise_entry(entry: &Json) -> Option<IceServer> {
 /// One URL normalised, or None when it must be dropped.
 fn normalise_url(raw: &str, has_credentials: bool) -> Option<String> {
     let (scheme, rest) = raw.trim().split_once(':')?;
-    let (scheme, rest) =
-        if scheme.eq_ignore_ascii_case("stun") || scheme.eq_ignore_ascii_case("stuns") {
-            (
-                scheme,
-                rest.split_once('?').map_or(rest, |(before, _)| before),
-            )
-        } else if scheme.eq_ignore_ascii_case("turn") || scheme.eq_ignore_ascii_case("turns") {
-            if !has_credentials {
-                return None;
-            }
-            (scheme, rest)
-        } else {
-            return None;
-        };
+    let is = |name: &str| scheme.eq_ignore_ascii_case(name);
+    let rest = if is("stun") || is("stuns") {
+        // Trimmed again: "stun:a ?x" must not leave "stun:a ".
+        rest.split_once('?')
+            .map_or(rest, |(before, _)| before)
+            .trim_end()
+    } else if (is("turn") || is("turns")) && has_credentials {
+        rest
+    } else {
+        return None;
+    };
     if rest.is_empty() {
         return None;
     }
@@ -466,6 +463,14 @@ mod tests {
                 Some("u"),
                 Some("p")
             )]
+        );
+    }
+
+    #[test]
+    fn whitespace_left_by_a_dropped_query_is_trimmed() {
+        assert_eq!(
+            norm(r#"[{"urls":["stun:a ?x","stun: ?"]}]"#),
+            vec![server(&["stun:a"], None, None)]
         );
     }
 
