@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Headless-browser test suites (tests/web_*.rs) against the fixture server.
+#
+#   scripts/browser-tests.sh              # every tests/web_*.rs
+#   scripts/browser-tests.sh web_peers    # only these (names without .rs)
+#
+# Starts tests/support/fixture-server.mjs (HTTP on 127.0.0.1:$ICE_PEER_FIXTURE_PORT,
+# coturn on $ICE_PEER_TURN_PORT), runs `wasm-pack test --headless --chrome` for each
+# suite, prints the figures the tests reported, and exits non-zero if any suite failed.
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+source scripts/env.sh
+
+export ICE_PEER_FIXTURE_PORT="${ICE_PEER_FIXTURE_PORT:-47801}"
+export ICE_PEER_TURN_PORT="${ICE_PEER_TURN_PORT:-47478}"
+export ICE_PEER_FIXTURE_URL="${ICE_PEER_FIXTURE_URL:-http://127.0.0.1:$ICE_PEER_FIXTURE_PORT}"
+export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
+export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-900}"
+
+log="$(mktemp -t ice-peer-fixture.XXXXXX.log)"
+# The fixture server's stdin is this shell's fd 3: it exits when we do, however we die.
+exec 3> >(exec node tests/support/fixture-server.mjs >"$log" 2>&1)
+fixture_pid=$!
+cleanup() {
+  exec 3>&-
+  kill "$fixture_pid" 2>/dev/null
+  wait "$fixture_pid" 2>/dev/null
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+for _ in $(seq 1 100); do
+  curl -fsS "$ICE_PEER_FIXTURE_URL/health" >/dev/null 2>&1 && break
+  if ! kill -0 "$fixture_pid" 2>/dev/null; then cat "$log"; echo "fixture server died" >&2; exit 1; fi
+  sleep 0.1
+done
+curl -fsS "$ICE_PEER_FIXTURE_URL/health" >/dev/null || { cat "$log"; echo "fixture server not answering" >&2; exit 1; }
+
+if [ "$#" -gt 0 ]; then
+  suites=("$@")
+else
+  suites=()
+  for f in tests/web_*.rs; do suites+=("$(basename "$f" .rs)"); done
+fi
+
+status=0
+for suite in "${suites[@]}"; do
+  echo "=== $suite"
+  wasm-pack test --headless --chrome -- --test "$suite" || status=1
+done
+
+echo "=== figures reported by the tests"
+grep '^FIGURE ' "$log" | sed 's/^FIGURE /  /'
+rm -f "$log"
+exit "$status"

@@ -1,0 +1,237 @@
+// Test helpers for the browser suites, evaluated once per test page as the body of
+//   function (FIXTURE, newManager, wasmMemory, externrefs) { ... return H; }
+// (see browser.rs). Assertions throw Errors with both values in the message.
+"use strict";
+const H = {};
+const originalFetch = globalThis.fetch;
+const originalConsole = {};
+for (const k of ["log", "info", "debug", "warn", "error"]) originalConsole[k] = console[k];
+let managers = [];
+let unique = 0;
+
+H.fixture = FIXTURE;
+H.url = (path) => FIXTURE + path;
+/** A name no other test (or earlier run against the same fixture) used. */
+H.name = (prefix) => `${prefix}-${Date.now().toString(36)}-${unique++}`;
+H.sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ---- values and assertions ----
+const canonical = (value) =>
+  JSON.stringify(value, (_key, x) =>
+    x && typeof x === "object" && !Array.isArray(x) && Object.getPrototypeOf(x) === Object.prototype
+      ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]]))
+      : x);
+H.json = canonical;
+H.eq = (actual, expected, what) => {
+  const a = canonical(actual);
+  const e = canonical(expected);
+  if (a !== e) throw new Error(`${what}: expected ${e}, got ${a}`);
+};
+H.ok = (condition, what) => {
+  if (!condition) throw new Error(`assertion failed: ${what}`);
+};
+/** The rejection of `promise`; throws if it resolves. */
+H.rejection = async (promise, what) => {
+  let value;
+  try {
+    value = await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error(`${what}: expected a rejection, resolved with ${canonical(value)}`);
+};
+/** What `fn()` throws; throws if it does not. */
+H.thrown = (fn, what) => {
+  let value;
+  try {
+    value = fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error(`${what}: expected a throw, returned ${canonical(value)}`);
+};
+/** The contract-visible shape of an IceServersError. */
+H.errorShape = (e) => ({
+  isError: e instanceof Error,
+  name: e.name,
+  kind: e.kind,
+  status: "status" in e ? e.status : "absent",
+  attempts: e.attempts,
+});
+/** Polls `predicate` (may be async) every 10 ms until truthy; throws after `ms`. */
+H.waitFor = async (predicate, ms, what) => {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    const value = await predicate();
+    if (value) return value;
+    if (performance.now() > deadline) {
+      const detail = typeof what === "function" ? what() : what;
+      throw new Error(`timed out after ${ms} ms waiting for ${detail}`);
+    }
+    await H.sleep(10);
+  }
+};
+
+// ---- the fixture server ----
+H.post = async (path, body) => {
+  const response = await originalFetch(H.url(path), {
+    method: "POST",
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`fixture ${path}: ${response.status} ${await response.text()}`);
+  return response.json();
+};
+/** Scripts `/ice/<name>` (after a reset) and returns its URL. */
+H.script = async (name, steps) => {
+  await H.post(`/reset/${name}`);
+  await H.post(`/script/${name}`, steps);
+  return H.url(`/ice/${name}`);
+};
+/** Replaces the steps without forgetting the log. */
+H.rescript = (name, steps) => H.post(`/script/${name}`, steps);
+H.log = async (name) => (await originalFetch(H.url(`/log/${name}`))).json();
+H.requests = async (name) => (await H.log(name)).length;
+H.turnStop = () => H.post("/turn/stop");
+H.turnStart = () => H.post("/turn/start");
+/** A figure for the report: console (shown on failure) and the fixture's stdout (always). */
+H.figure = async (line) => {
+  originalConsole.log(line);
+  try {
+    await H.post("/figure", line);
+  } catch (_) {
+    // the figure is informative only
+  }
+};
+
+// ---- the library ----
+H.manager = (options) => {
+  const manager = newManager(options);
+  managers.push(manager);
+  return manager;
+};
+H.memoryBytes = () => wasmMemory.buffer.byteLength;
+H.externrefs = () => externrefs();
+H.stubFetch = (fn) => {
+  globalThis.fetch = fn;
+};
+/** Replaces console.log/info/debug/warn/error; returns the array of lines written. */
+H.captureConsole = () => {
+  const lines = [];
+  const text = (a) => {
+    if (typeof a === "string") return a;
+    try {
+      return JSON.stringify(a);
+    } catch (_) {
+      return String(a);
+    }
+  };
+  for (const k of Object.keys(originalConsole)) {
+    console[k] = (...args) => lines.push(args.map(text).join(" "));
+  }
+  return lines;
+};
+/** After every test body: real fetch and console back, managers destroyed. */
+H.cleanup = () => {
+  globalThis.fetch = originalFetch;
+  Object.assign(console, originalConsole);
+  for (const manager of managers) {
+    try {
+      manager.destroy();
+    } catch (_) {
+      // already freed by the test
+    }
+  }
+  managers = [];
+};
+
+// ---- two peers in one page ----
+function recorder(name) {
+  return {
+    name, states: [], qualities: [], connects: 0, closes: 0, streams: [], errors: [],
+    signals: [], candidateErrors: [], connectedAt: null, afterClose: 0,
+  };
+}
+function handlersFor(r) {
+  return {
+    onSignal: (s) => {
+      r.signals.push(s.type);
+      r.send(s);
+    },
+    onConnect: () => {
+      r.connects += 1;
+      if (r.connectedAt === null) r.connectedAt = performance.now();
+    },
+    onStream: (stream) => r.streams.push(stream),
+    onIceStateChange: (state, quality) => {
+      r.states.push(state);
+      r.qualities.push(quality);
+    },
+    onClose: () => (r.closes += 1),
+    onError: (e) => r.errors.push(String((e && e.message) || e)),
+  };
+}
+H.handlersFor = handlersFor;
+H.recorder = recorder;
+
+/**
+ * Caller (initiator) and callee wired to each other's signal().
+ * opts: { caller: PeerOptions, callee: PeerOptions, calleeManager, scramble: ms }.
+ * With `scramble`, everything the caller sends is held for that long after its
+ * offer, then given to the callee candidates first, the offer last.
+ */
+H.pair = async (manager, opts = {}) => {
+  const ev = { caller: recorder("caller"), callee: recorder("callee"), toCallee: [], t0: performance.now() };
+  const peers = {};
+  const deliver = (to, r) => {
+    let chain = Promise.resolve();
+    return (s) => {
+      chain = chain.then(async () => {
+        if (to === "callee") ev.toCallee.push(s.type);
+        try {
+          await peers[to].signal(s);
+        } catch (e) {
+          r.errors.push(`signal(${s.type}): ${(e && e.message) || e}`);
+        }
+      });
+    };
+  };
+  const direct = deliver("callee", ev.callee);
+  if (opts.scramble) {
+    let held = [];
+    let holding = true;
+    ev.caller.send = (s) => {
+      if (!holding) return direct(s);
+      held.push(s);
+      if (s.type === "offer") {
+        setTimeout(() => {
+          holding = false;
+          const candidates = held.filter((x) => x.type === "candidate");
+          const rest = held.filter((x) => x.type !== "candidate");
+          held = [];
+          for (const x of [...candidates, ...rest]) direct(x);
+        }, opts.scramble);
+      }
+    };
+  } else {
+    ev.caller.send = direct;
+  }
+  ev.callee.send = deliver("caller", ev.caller);
+  const make = async (who, m, options, initiator) => {
+    const r = ev[who];
+    const peer = await m.createPeer({ ...options, initiator, handlers: handlersFor(r) });
+    peer.connection.addEventListener("icecandidateerror", (e) =>
+      r.candidateErrors.push({ code: e.errorCode, url: e.url, at: performance.now() }));
+    return peer;
+  };
+  // The callee first: it only speaks once it has the caller's offer.
+  peers.callee = await make("callee", opts.calleeManager || manager, opts.callee || {}, false);
+  peers.caller = await make("caller", manager, opts.caller || {}, true);
+  return { caller: peers.caller, callee: peers.callee, ev };
+};
+/** Waits until both sides reported onConnect. */
+H.connected = (pair, ms, what = "both peers connected") =>
+  H.waitFor(() => pair.ev.caller.connects > 0 && pair.ev.callee.connects > 0, ms,
+    () => `${what}: caller states ${canonical(pair.ev.caller.states)} errors ${canonical(pair.ev.caller.errors)}, ` +
+      `callee states ${canonical(pair.ev.callee.states)} errors ${canonical(pair.ev.callee.errors)}`);
+
+return H;
