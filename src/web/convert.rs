@@ -6,11 +6,38 @@ use crate::core::redact::redact;
 use crate::core::servers::{normalise, IceServer};
 use crate::core::stats::PeerStats;
 use js_sys::{Array, Object};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
+
+/// Nesting deeper than this reads as `Null`: app-given values may be cyclic.
+const MAX_DEPTH: u32 = 16;
 
 /// Any JS value as a JSON tree; functions, symbols and the like become `Null`.
+/// A direct walk rather than serde-wasm-bindgen: serde's error machinery
+/// formats floats and costs more than this whole module.
 pub fn json_from_js(value: &JsValue) -> Json {
-    serde_wasm_bindgen::from_value(value.clone()).unwrap_or(Json::Null)
+    json_at_depth(value, 0)
+}
+
+fn json_at_depth(value: &JsValue, depth: u32) -> Json {
+    if let Some(b) = value.as_bool() {
+        Json::Bool(b)
+    } else if let Some(n) = value.as_f64() {
+        Json::Number(n)
+    } else if let Some(s) = value.as_string() {
+        Json::String(s)
+    } else if depth >= MAX_DEPTH || !value.is_object() {
+        Json::Null
+    } else if Array::is_array(value) {
+        Json::Array(Array::from(value).iter().map(|v| json_at_depth(&v, depth + 1)).collect())
+    } else {
+        let entries = Object::entries(value.unchecked_ref());
+        let members = entries.iter().filter_map(|entry| {
+            let entry = Array::from(&entry);
+            let key = entry.get(0).as_string()?;
+            Some((key, json_at_depth(&entry.get(1), depth + 1)))
+        });
+        Json::Object(members.collect())
+    }
 }
 
 /// ICE servers given by the app (`iceServers`, `fallbackIceServers`), normalised
