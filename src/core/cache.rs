@@ -61,7 +61,7 @@ impl CachedServers {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::CachedServers;
     use crate::core::config::default_fallback;

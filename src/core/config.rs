@@ -185,7 +185,7 @@ pub fn default_fallback() -> Vec<IceServer> {
     }]
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::{default_fallback, Limits, OptionError, RawNumbers, GOOGLE_STUN};
     use crate::core::recovery::RecoveryConfig;

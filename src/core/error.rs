@@ -139,7 +139,7 @@ impl fmt::Display for IceServersError {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::super::servers::InvalidResponse;
     use super::{AttemptFailure, ErrorKind, IceServersError};

@@ -152,7 +152,7 @@ impl<'de> Visitor<'de> for JsonVisitor {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::Json;
 

@@ -119,7 +119,7 @@ impl Quality {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::{IceState, Quality};
 

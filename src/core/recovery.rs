@@ -191,7 +191,7 @@ impl Recovery {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::{Action, Recovery, RecoveryConfig};
     use crate::core::quality::IceState::{self, *};

@@ -18,7 +18,7 @@ pub fn redact(servers: &[IceServer]) -> Vec<IceServer> {
         .collect()
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::{redact, REDACTED};
     use crate::core::servers::IceServer;

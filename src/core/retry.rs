@@ -43,7 +43,7 @@ impl RetryPolicy {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::super::servers::InvalidResponse;
     use super::{AttemptFailure, RetryPolicy, MAX_RETRY_DELAY_MS};

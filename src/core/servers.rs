@@ -216,7 +216,7 @@ fn parse_decimal(s: &str) -> Option<f64> {
     Some(n)
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::{normalise, parse_response, parse_ttl, IceServer, InvalidResponse, ParsedServers};
     use crate::core::json::Json;

@@ -103,7 +103,7 @@ pub fn summarise(reports: &[Json]) -> PeerStats {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::{summarise, PeerStats};
     use crate::core::json::Json;

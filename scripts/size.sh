@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Prints the gzipped size of what the npm package ships (pkg/), the figure
+# the size budget is about (≤ 24 KB gzipped for .wasm + JS glue).
+# With --top, also where the bytes go (twiggy on a build that keeps names).
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$root"
+[[ -f pkg/ice_peer_bg.wasm ]] || bash scripts/build.sh
+gz() { gzip -9c "$1" | wc -c; }
+wasm_raw=$(wc -c < pkg/ice_peer_bg.wasm); wasm_gz=$(gz pkg/ice_peer_bg.wasm)
+js_raw=$(wc -c < pkg/ice_peer.js); js_gz=$(gz pkg/ice_peer.js)
+total=$((wasm_gz + js_gz))
+printf '%-22s %9s %9s\n' file raw gzipped
+printf '%-22s %9d %9d\n' ice_peer_bg.wasm "$wasm_raw" "$wasm_gz" ice_peer.js "$js_raw" "$js_gz"
+printf '%-22s %9s %9d  (budget 24576)\n' total "" "$total"
+if [[ "${1:-}" == "--top" ]]; then
+  command -v twiggy >/dev/null || cargo install -q twiggy
+  named=$(mktemp -d)
+  cargo build -q --release --target wasm32-unknown-unknown --target-dir "$named/target"
+  wasm-bindgen --target web --weak-refs --out-dir "$named" "$named/target/wasm32-unknown-unknown/release/ice_peer.wasm"
+  wasm-opt -Oz -g --all-features "$named/ice_peer_bg.wasm" -o "$named/named.wasm"
+  twiggy top -n 40 "$named/named.wasm"
+  rm -rf "$named"
+fi

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs every test of the project, installing what is missing first:
+#   lint → native tests (core + server) → pkg/ build → TypeScript contract check
+#   → headless-browser suites (wasm-bindgen-test, fixture server, coturn)
+#   → end-to-end (demo page and npm example app, Playwright) → size report.
+# Exit code: non-zero as soon as a stage fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+source scripts/env.sh
+
+stage() { printf '\n\033[1;35m==== %s\033[0m\n' "$*"; }
+started=$SECONDS
+
+stage "lint: rustfmt and clippy (native and wasm32)"
+cargo fmt --all --check
+cargo clippy -q --workspace --all-targets -- -D warnings
+cargo clippy -q -p ice-peer --target wasm32-unknown-unknown --all-targets -- -D warnings
+
+stage "native tests: pure core (unit + property) and the reference backend"
+cargo test --workspace
+
+stage "build pkg/ (wasm-pack, release, wasm-opt -Oz)"
+bash scripts/build.sh
+
+stage "TypeScript: pkg/ice_peer.d.ts against the contract (tsc --strict)"
+tsc -p tests/types/tsconfig.json
+echo "contract types OK"
+
+stage "browser tests: headless Chromium"
+bash scripts/browser-tests.sh
+
+stage "end-to-end: demo page and messenger-app example"
+# The debug build that `cargo test` just made; a release build would double the compile time.
+ICE_PEER_SERVER_BIN="$PWD/target/debug/ice-peer-server" bash tests/e2e/run.sh
+
+stage "size of the npm package"
+bash scripts/size.sh
+echo "all stages passed in $((SECONDS - started)) s"
