@@ -5,10 +5,19 @@ use super::convert::json_from_js;
 use super::timer::Timeout;
 use crate::core::error::AttemptFailure;
 use crate::core::servers::{parse_response, InvalidResponse, ParsedServers};
-use gloo_net::http::Request;
+use js_sys::Promise;
 use std::cell::Cell;
 use std::rc::Rc;
-use web_sys::AbortController;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, Headers, RequestInit, Response};
+
+#[wasm_bindgen]
+extern "C" {
+    /// The global `fetch`, looked up at each call (window or worker; tests may replace it).
+    #[wasm_bindgen(js_name = fetch)]
+    fn global_fetch(input: &str, init: &RequestInit) -> Promise;
+}
 
 /// Sends one GET. `controller` lets the owner (the manager's `destroy()`)
 /// abort it too; the timeout aborts it after `timeout_ms`.
@@ -26,23 +35,24 @@ pub async fn fetch_servers(
             controller.abort();
         })
     };
-    let failed = || if timed_out.get() { AttemptFailure::Timeout } else { AttemptFailure::Network };
+    let failed = |_| if timed_out.get() { AttemptFailure::Timeout } else { AttemptFailure::Network };
 
-    let authorization = ["Bearer ", token].concat();
-    let response = Request::get(endpoint)
-        .header("Authorization", &authorization)
-        .header("Accept", "application/json")
-        .abort_signal(Some(&controller.signal()))
-        .send()
-        .await
-        .map_err(|_| failed())?;
+    let headers = Headers::new().map_err(failed)?;
+    headers.set("Authorization", &["Bearer ", token].concat()).map_err(failed)?;
+    headers.set("Accept", "application/json").map_err(failed)?;
+    let init = RequestInit::new();
+    init.set_method("GET");
+    init.set_headers(&headers);
+    init.set_signal(Some(&controller.signal()));
+
+    let response: Response = JsFuture::from(global_fetch(endpoint, &init)).await.map_err(failed)?.unchecked_into();
     let status = response.status();
     if !(200..300).contains(&status) {
         return Err(AttemptFailure::Status(status));
     }
     // The body can stall too; the timeout covers it through the same signal.
-    let body = response.text().await.map_err(|_| failed())?;
-    let json = js_sys::JSON::parse(&body)
+    let body = JsFuture::from(response.text().map_err(failed)?).await.map_err(failed)?;
+    let json = js_sys::JSON::parse(&body.as_string().unwrap_or_default())
         .map_err(|_| AttemptFailure::Invalid(InvalidResponse::NotJson))?;
     parse_response(&json_from_js(&json)).map_err(AttemptFailure::Invalid)
 }
