@@ -126,8 +126,7 @@ impl PeerManager {
     /// concurrent caller. Rejects with an `IceServersError`.
     #[wasm_bindgen(js_name = getIceServers, unchecked_return_type = "Promise<IceServer[]>")]
     pub fn get_ice_servers(&self) -> Promise {
-        let inner = self.inner.clone();
-        future_to_promise(async move { inner.servers_js().await })
+        self.inner.servers_promise()
     }
 
     /// Source and freshness of the servers last handed out; null before the first call.
@@ -178,11 +177,15 @@ fn usable_servers(value: &JsValue) -> Option<Vec<IceServer>> {
 }
 
 impl ManagerInner {
-    async fn servers_js(self: Rc<Self>) -> Result<JsValue, JsValue> {
-        match self.servers().await {
-            Ok(servers) => Ok(servers_to_js(&servers).into()),
-            Err(error) => Err(ice_servers_error(&error)),
-        }
+    /// `getIceServers()`: a promise of `IceServer[]` or an `IceServersError`.
+    fn servers_promise(self: &Rc<Self>) -> Promise {
+        let inner = self.clone();
+        future_to_promise(async move {
+            match inner.servers().await {
+                Ok(servers) => Ok(servers_to_js(&servers).into()),
+                Err(error) => Err(ice_servers_error(&error)),
+            }
+        })
     }
 
     /// The servers for the current token: cached, shared in-flight, or fetched.
@@ -298,10 +301,7 @@ impl ManagerInner {
     /// The manager's servers if they come within `createPeerWaitMs`, else the
     /// fallback; servers that arrive later are applied to `late` peers.
     async fn servers_for_new_peer(self: &Rc<Self>) -> (Vec<IceServer>, Option<Promise>) {
-        let fetch = {
-            let inner = self.clone();
-            future_to_promise(async move { inner.servers_js().await })
-        };
+        let fetch = self.servers_promise();
         let race = Promise::race(&Array::of2(&fetch, &delay(self.limits.create_peer_wait_ms)));
         let (servers, late) = match JsFuture::from(race).await {
             Ok(value) if Array::is_array(&value) => (servers_from_js(&value).unwrap_or_default(), None),
