@@ -231,7 +231,7 @@ H.pair = async (manager, opts = {}) => {
 /** Waits until both sides reported onConnect. */
 H.connected = (pair, ms, what = "both peers connected") =>
   H.waitFor(() => pair.ev.caller.connects > 0 && pair.ev.callee.connects > 0, ms,
-    () => `${what}: caller states ${canonical(pair.ev.caller.states)} errors ${canonical(pair.ev.caller.errors)}, ` +
+    () => `${typeof what === "function" ? what() : what}: caller states ${canonical(pair.ev.caller.states)} errors ${canonical(pair.ev.caller.errors)}, ` +
       `callee states ${canonical(pair.ev.callee.states)} errors ${canonical(pair.ev.callee.errors)}`);
 
 return H;

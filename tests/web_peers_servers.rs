@@ -1,0 +1,158 @@
+//! Which ICE servers a peer gets (fallback, late servers, explicit ones), and
+//! TURN through the fixture's coturn: a relay-forced call, TURN stopped and
+//! restarted mid-call (ICE restart), and an expired TURN credential (401).
+//!
+//! Needs the fixture server: run through `scripts/browser-tests.sh`.
+#![cfg(target_arch = "wasm32")]
+
+#[path = "support/browser.rs"]
+mod browser;
+
+use browser::js;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// JS: `servers(peer)`, the connection's configured servers in the normalised shape.
+const SERVERS_OF: &str = r#"
+    const servers = (peer) => peer.connection.getConfiguration().iceServers.map((s) => ({
+        urls: [].concat(s.urls),
+        ...(s.username ? { username: s.username } : {}),
+        ...(s.credential ? { credential: s.credential } : {}),
+    }));
+"#;
+
+#[wasm_bindgen_test]
+async fn fallback_while_the_endpoint_is_down_then_fetched_servers() {
+    js(&format!(
+        r#"{SERVERS_OF}
+        const name = H.name("down");
+        const endpoint = await H.script(name, [{{ status: 503 }}]);
+        const manager = H.manager({{ endpoint, token: "tok", createPeerWaitMs: 100, retries: 10, retryDelayMs: 300,
+            fallbackIceServers: [{{ urls: "stun:127.0.0.1:3478?transport=udp" }}] }});
+        const peer = await manager.createPeer({{ initiator: true }});
+        H.eq(servers(peer), [{{ urls: ["stun:127.0.0.1:3478"] }}], "configuration uses the (normalised) fallback");
+        H.eq(manager.iceServersInfo, {{ source: "fallback", fetchedAt: null, expiresAt: null }}, "iceServersInfo");
+        // The endpoint comes back; the manager's retries go on and reach the live peer.
+        const fetched = [{{ urls: ["stun:127.0.0.1:47478"] }},
+            {{ urls: ["turn:127.0.0.1:47478?transport=udp"], username: "late-user", credential: "late-pass" }}];
+        await H.rescript(name, [{{ body: {{ success: true, data: {{ iceServers: fetched }} }} }}]);
+        await H.waitFor(() => H.json(servers(peer)) === H.json(fetched), 10000,
+            () => `fetched servers on the live peer, have ${{H.json(servers(peer))}}`);
+        H.eq(manager.iceServersInfo.source, "network", "iceServersInfo.source once fetched");
+        H.ok((await H.requests(name)) >= 2, "the endpoint was retried");
+        peer.close();
+    "#
+    ))
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn explicit_servers_win_and_are_not_refreshed() {
+    js(&format!(
+        r#"{SERVERS_OF}
+        const name = H.name("explicit");
+        const a = [{{ urls: ["stun:127.0.0.1:47478"] }}];
+        const b = [{{ urls: ["stun:127.0.0.1:47479"] }}];
+        const endpoint = await H.script(name, [{{ body: {{ success: true, data: {{ iceServers: a }} }} }}]);
+        const manager = H.manager({{ endpoint, token: "tok" }});
+        const explicit = await manager.createPeer({{ initiator: true, iceServers: [{{ urls: "stun:127.0.0.1:40000" }}] }});
+        const managed = await manager.createPeer({{ initiator: false }});
+        H.eq(servers(explicit), [{{ urls: ["stun:127.0.0.1:40000"] }}], "explicit peer's configuration");
+        H.eq(servers(managed), a, "managed peer's configuration");
+        // A refresh with other servers: applied to the managed peer only.
+        await H.rescript(name, [{{ body: {{ success: true, data: {{ iceServers: b }} }} }}]);
+        manager.invalidate();
+        H.eq(await manager.getIceServers(), b, "refreshed servers");
+        H.eq(servers(managed), b, "managed peer after the refresh");
+        H.eq(servers(explicit), [{{ urls: ["stun:127.0.0.1:40000"] }}], "explicit peer after the refresh");
+        await H.figure(`requests with one explicit + one managed peer and a refresh: ${{await H.requests(name)}}`);
+    "#
+    ))
+    .await;
+}
+
+/// JS: a manager on the fixture's TURN-REST credentials (endpoint `/turn/<name>`),
+/// and `relay(p)`: both sides' local candidate types once connected.
+const TURN_MANAGER: &str = r#"
+    const turnName = H.name("turn");
+    const manager = H.manager({ endpoint: H.url(`/turn/${turnName}?ttl=3600`), token: "tok",
+        disconnectedTimeoutMs: 500, restartTimeoutMs: 3000, restartAttempts: 5 });
+    const relayOnly = { iceTransportPolicy: "relay" };
+    const candidateTypes = async (p) => [(await p.caller.stats()).localCandidateType, (await p.callee.stats()).localCandidateType];
+"#;
+
+#[wasm_bindgen_test]
+async fn relay_forced_call_through_coturn() {
+    js(&format!(
+        r#"{TURN_MANAGER}
+        const p = await H.pair(manager, {{ caller: relayOnly, callee: relayOnly }});
+        await H.connected(p, 20000);
+        await H.waitFor(async () => (await candidateTypes(p)).every((t) => t !== null), 5000, "a selected pair on both sides");
+        H.eq(await candidateTypes(p), ["relay", "relay"], "local candidate types");
+        H.eq(p.caller.quality, "good", "quality");
+        await H.figure(`relay connect through coturn: caller ${{(p.ev.caller.connectedAt - p.ev.t0).toFixed(0)}} ms after createPeer`);
+    "#
+    ))
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn turn_stopped_mid_call_recovers_through_ice_restart() {
+    js(&format!(
+        r#"{TURN_MANAGER}
+        const p = await H.pair(manager, {{ caller: relayOnly, callee: relayOnly }});
+        await H.connected(p, 20000);
+        const r = p.ev.caller;
+        const offersBefore = r.signals.filter((s) => s === "offer").length;
+        const statesBefore = r.states.length;
+        const t0 = performance.now();
+        await H.turnStop();
+        let tDrop, tBack;
+        try {{
+            await H.waitFor(() => r.states.slice(statesBefore).some((s) => s === "disconnected" || s === "failed"), 40000,
+                () => `disconnected/failed after TURN stopped, states ${{H.json(r.states.slice(statesBefore))}}`);
+            tDrop = performance.now();
+            H.ok(["poor", "failed"].includes(r.qualities[r.states.findIndex((s, i) => i >= statesBefore && (s === "disconnected" || s === "failed"))]),
+                `quality at the drop: ${{H.json(r.qualities.slice(statesBefore))}}`);
+        }} finally {{
+            await H.turnStart();
+        }}
+        const dropAt = r.states.length;
+        await H.waitFor(() => r.states.slice(dropAt).some((s) => s === "connected" || s === "completed") && p.caller.quality === "good", 60000,
+            () => `good again after TURN restarted, states ${{H.json(r.states.slice(statesBefore))}}, signals ${{H.json(r.signals)}}, errors ${{H.json(r.errors)}}`);
+        tBack = performance.now();
+        const offers = r.signals.filter((s) => s === "offer").length;
+        H.ok(offers > offersBefore, `an ICE-restart offer was sent (${{offers}} offers, ${{offersBefore}} before)`);
+        H.eq(p.ev.caller.closes, 0, "the caller did not give up");
+        H.eq(await candidateTypes(p), ["relay", "relay"], "still relayed");
+        await H.figure(`TURN stop/start: drop seen ${{(tDrop - t0).toFixed(0)}} ms after stop, good again ` +
+            `${{(tBack - tDrop).toFixed(0)}} ms after start; caller states ${{H.json(r.states.slice(statesBefore))}}; offers ${{offers}}`);
+    "#
+    ))
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn expired_turn_credential_is_refetched_and_the_relay_call_connects() {
+    js(r#"
+        const name = H.name("expired");
+        // The first answer carries credentials that expired a minute ago (yet claims a 1-day ttl);
+        // every later answer is fresh.
+        const endpoint = await H.script(name, [{ turn: { ttl: -60 } }, { turn: { ttl: 3600 } }]);
+        const manager = H.manager({ endpoint, token: "tok", disconnectedTimeoutMs: 500, restartTimeoutMs: 3000, restartAttempts: 5 });
+        const relayOnly = { iceTransportPolicy: "relay" };
+        const p = await H.pair(manager, { caller: relayOnly, callee: relayOnly });
+        await H.connected(p, 30000, () => `connected after the 401; candidate errors ${H.json([...p.ev.caller.candidateErrors, ...p.ev.callee.candidateErrors])}`);
+        const errors = [...p.ev.caller.candidateErrors, ...p.ev.callee.candidateErrors];
+        H.ok(errors.some((e) => e.code === 401), `a 401 icecandidateerror: ${H.json(errors)}`);
+        const requests = await H.requests(name);
+        H.ok(requests >= 2, `the manager refetched (${requests} requests)`);
+        const types = [(await p.caller.stats()).localCandidateType, (await p.callee.stats()).localCandidateType];
+        H.eq(types, ["relay", "relay"], "local candidate types");
+        const first401 = Math.min(...errors.filter((e) => e.code === 401).map((e) => e.at));
+        await H.figure(`expired TURN credential: first 401 at ${(first401 - p.ev.t0).toFixed(0)} ms, connected at ` +
+            `${(p.ev.caller.connectedAt - p.ev.t0).toFixed(0)} ms after createPeer; ${requests} requests`);
+    "#)
+    .await;
+}
