@@ -62,9 +62,10 @@ impl PeerSetup {
         if !options.is_object() {
             return Err(type_error("createPeer needs an options object ({ initiator })"));
         }
-        let initiator = get(options, "initiator")
-            .as_bool()
-            .ok_or_else(|| type_error("PeerOptions.initiator must be a boolean"))?;
+        let initiator = match get(options, "initiator") {
+            v if v.is_undefined() => false,
+            v => v.as_bool().ok_or_else(|| type_error("PeerOptions.initiator must be a boolean"))?,
+        };
         let stream = match get(options, "stream") {
             v if v.is_undefined() || v.is_null() => None,
             v => Some(v.dyn_into::<MediaStream>().map_err(|_| type_error("PeerOptions.stream must be a MediaStream"))?),

@@ -12,10 +12,11 @@ mod manager;
 mod negotiation;
 mod peer;
 mod peer_events;
+mod peer_handle;
 mod quality;
 mod timer;
 mod token;
 
 pub use manager::PeerManager;
-pub use peer::Peer;
+pub use peer_handle::Peer;
 pub use quality::{classify_quality, quality_colour, quality_label};

@@ -1,8 +1,8 @@
 //! `Peer`: one `RTCPeerConnection`, its handlers, state and recovery.
 
-use super::bindings::{PeerEventHandlers, RestartablePeerConnection, SignalData};
-use super::convert::{json_from_js, servers_to_js, stats_to_js};
-use super::error::{get, type_error};
+use super::bindings::RestartablePeerConnection;
+use super::convert::{redacted_to_js, servers_to_js};
+use super::error::get;
 use super::handlers::{Handlers, PeerSetup};
 use super::log::debug;
 use super::manager::ManagerInner;
@@ -12,12 +12,11 @@ use super::timer::Timeout;
 use crate::core::quality::{IceState, Quality};
 use crate::core::recovery::{Action, Recovery, RecoveryConfig};
 use crate::core::servers::IceServer;
-use crate::core::stats::summarise;
-use js_sys::{Array, Function, Map, Promise, Set};
+use js_sys::{Array, Function, Set};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
+use wasm_bindgen_futures::spawn_local;
 use web_sys::{
     MediaStream, RtcConfiguration, RtcDataChannel, RtcIceTransportPolicy, RtcPeerConnection,
     RtcPeerConnectionIceEvent, RtcTrackEvent,
@@ -25,21 +24,24 @@ use web_sys::{
 
 /// State shared by the exported handle, the connection's callbacks and the manager.
 pub(crate) struct PeerInner {
-    pc: RtcPeerConnection,
+    pub(super) pc: RtcPeerConnection,
     pub(super) initiator: bool,
     relay: bool,
     uses_manager: bool,
     pub(super) debug: bool,
     manager: Weak<ManagerInner>,
     stream: Option<MediaStream>,
-    handlers: RefCell<Handlers>,
+    pub(super) handlers: RefCell<Handlers>,
     /// Listeners from `subscribe`; a JS Set so that unsubscribing needs no Rust closure.
-    subscribers: Set,
-    state: Cell<IceState>,
+    pub(super) subscribers: Set,
+    pub(super) state: Cell<IceState>,
     connected_once: Cell<bool>,
     seen_streams: RefCell<Vec<String>>,
     /// Remote candidates that arrived before the remote description.
     pub(super) pending_candidates: RefCell<Vec<JsValue>>,
+    /// Local signals made while the app had no `onSignal` yet (it may wire
+    /// handlers after `createPeer` resolves); sent as soon as it has one.
+    unsent_signals: RefCell<Vec<JsValue>>,
     callbacks: RefCell<Option<PeerCallbacks>>,
     data_channel: RefCell<Option<RtcDataChannel>>,
     recovery: RefCell<Recovery>,
@@ -50,13 +52,7 @@ pub(crate) struct PeerInner {
     servers_version: Cell<u32>,
     rejection_handled_for: Cell<Option<u32>>,
     pub(super) offering: Cell<bool>,
-    closed: Cell<bool>,
-}
-
-/// A call to one remote peer. Signaling goes through `onSignal` and `signal()`.
-#[wasm_bindgen]
-pub struct Peer {
-    inner: Rc<PeerInner>,
+    pub(super) closed: Cell<bool>,
 }
 
 fn rtc_configuration(servers: &[IceServer], relay: bool) -> RtcConfiguration {
@@ -100,6 +96,7 @@ impl PeerInner {
             connected_once: Cell::new(false),
             seen_streams: RefCell::new(Vec::new()),
             pending_candidates: RefCell::new(Vec::new()),
+            unsent_signals: RefCell::new(Vec::new()),
             callbacks: RefCell::new(None),
             data_channel: RefCell::new(None),
             recovery: RefCell::new(Recovery::new(recovery)),
@@ -145,7 +142,7 @@ impl PeerInner {
         if self.closed.get() {
             return;
         }
-        debug(self.debug, "Applying ICE servers to a live peer", &super::convert::redacted_to_js(servers));
+        debug(self.debug, "Applying ICE servers to a live peer", &redacted_to_js(servers));
         match self.pc.set_configuration_with_configuration(&rtc_configuration(servers, self.relay)) {
             Ok(()) => self.servers_version.set(self.servers_version.get().wrapping_add(1)),
             Err(error) => self.emit_error(&error),
@@ -176,8 +173,27 @@ impl PeerInner {
     }
 
     pub(super) fn emit_signal(&self, signal: &JsValue) {
-        if !self.closed.get() {
-            self.emit(|h| &h.on_signal, std::slice::from_ref(signal));
+        if self.closed.get() {
+            return;
+        }
+        if self.handlers.borrow().on_signal.is_none() {
+            self.unsent_signals.borrow_mut().push(signal.clone());
+            return;
+        }
+        self.emit(|h| &h.on_signal, std::slice::from_ref(signal));
+    }
+
+    /// New handlers from `setEventHandlers`; held signals go out through the new `onSignal`.
+    pub(super) fn replace_handlers(&self, handlers: Handlers) {
+        if self.closed.get() {
+            return;
+        }
+        *self.handlers.borrow_mut() = handlers;
+        if self.handlers.borrow().on_signal.is_some() {
+            let held = std::mem::take(&mut *self.unsent_signals.borrow_mut());
+            for signal in held {
+                self.emit_signal(&signal);
+            }
         }
     }
 
@@ -308,7 +324,7 @@ impl PeerInner {
     }
 
     /// An ICE restart: fresh servers first, then `restartIce()` and a new offer.
-    async fn restart(self: Rc<Self>) {
+    pub(super) async fn restart(self: Rc<Self>) {
         self.clone().refresh_servers().await;
         if self.closed.get() {
             return;
@@ -330,6 +346,7 @@ impl PeerInner {
         }
         self.pc.close();
         self.pending_candidates.borrow_mut().clear();
+        self.unsent_signals.borrow_mut().clear();
         if let Some(manager) = self.manager.upgrade() {
             manager.forget_peer(self);
         }
@@ -349,99 +366,5 @@ impl PeerInner {
         if let Some(f) = &handlers.on_close {
             let _ = f.call0(&this);
         }
-    }
-}
-
-impl Peer {
-    pub(crate) fn from_inner(inner: Rc<PeerInner>) -> Peer {
-        Peer { inner }
-    }
-}
-
-#[wasm_bindgen]
-impl Peer {
-    /// The underlying connection, for anything this API does not wrap.
-    #[wasm_bindgen(getter)]
-    pub fn connection(&self) -> RtcPeerConnection {
-        self.inner.pc.clone()
-    }
-
-    /// The last `iceConnectionState` seen ("closed" once closed).
-    #[wasm_bindgen(getter, js_name = iceConnectionState, unchecked_return_type = "IceConnectionState")]
-    pub fn ice_connection_state(&self) -> JsValue {
-        self.inner.state.get().as_str().into()
-    }
-
-    /// The quality for that state.
-    #[wasm_bindgen(getter, unchecked_return_type = "Quality")]
-    pub fn quality(&self) -> JsValue {
-        Quality::of(self.inner.state.get()).as_str().into()
-    }
-
-    /// Apply a message from the remote side. Rejects with a `TypeError` for
-    /// malformed data; resolves without effect once the peer is closed.
-    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
-    pub fn signal(&self, data: SignalData) -> Promise {
-        let inner = self.inner.clone();
-        future_to_promise(async move { negotiation::apply(inner, data.into()).await.map(|()| JsValue::UNDEFINED) })
-    }
-
-    /// Replace the handlers (the messenger wires them after creation).
-    #[wasm_bindgen(js_name = setEventHandlers)]
-    pub fn set_event_handlers(&self, handlers: PeerEventHandlers) -> Result<(), JsValue> {
-        let handlers = Handlers::from_js(&handlers.into())?;
-        if !self.inner.closed.get() {
-            *self.inner.handlers.borrow_mut() = handlers;
-        }
-        Ok(())
-    }
-
-    /// Subscribe to state changes (for React's `useSyncExternalStore`); returns the unsubscribe function.
-    #[wasm_bindgen(unchecked_return_type = "() => void")]
-    pub fn subscribe(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "() => void")] listener: JsValue,
-    ) -> Result<Function, JsValue> {
-        if !listener.is_function() {
-            return Err(type_error("subscribe needs a function"));
-        }
-        let set = &self.inner.subscribers;
-        if !self.inner.closed.get() {
-            set.add(&listener);
-        }
-        // `set.delete.bind(set, listener)`: a native function, no closure to own.
-        let delete: Function = get(set, "delete").unchecked_into();
-        Ok(delete.bind1(set, &listener).unchecked_into())
-    }
-
-    /// Restart ICE now. The initiator refreshes expired servers and re-offers
-    /// through `onSignal`; on the other side the restart takes effect at the next offer.
-    #[wasm_bindgen(js_name = restartIce)]
-    pub fn restart_ice(&self) {
-        if self.inner.closed.get() {
-            return;
-        }
-        if self.inner.initiator {
-            spawn_local(self.inner.clone().restart());
-        } else {
-            self.inner.pc.unchecked_ref::<RestartablePeerConnection>().restart_ice();
-        }
-    }
-
-    /// Figures from the selected candidate pair and inbound RTP.
-    #[wasm_bindgen(unchecked_return_type = "Promise<PeerStats>")]
-    pub fn stats(&self) -> Promise {
-        let pc = self.inner.pc.clone();
-        future_to_promise(async move {
-            let report: Map = JsFuture::from(pc.get_stats()).await?.unchecked_into();
-            let reports: Vec<_> = Array::from(&report.values()).iter().map(|r| json_from_js(&r)).collect();
-            Ok(stats_to_js(&summarise(&reports)))
-        })
-    }
-
-    /// Idempotent. Detaches and drops every callback, closes the connection,
-    /// fires `onClose` once; no callback fires afterwards.
-    pub fn close(&self) {
-        self.inner.close();
     }
 }
