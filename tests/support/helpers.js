@@ -109,6 +109,19 @@ H.manager = (options) => {
   managers.push(manager);
   return manager;
 };
+/**
+ * Full garbage collections (Chrome with --js-flags=--expose-gc, see webdriver.json), with
+ * tasks in between so FinalizationRegistry callbacks (wasm-bindgen frees wrappers that
+ * way) run and what they release is collected too. Chrome counts a closed
+ * RTCPeerConnection against its 500-per-page cap until it is collected.
+ */
+H.gc = async (rounds = 3) => {
+  if (typeof gc !== "function") throw new Error("gc() missing: Chrome needs --js-flags=--expose-gc (webdriver.json)");
+  for (let i = 0; i < rounds; i++) {
+    gc();
+    await H.sleep(0);
+  }
+};
 H.memoryBytes = () => wasmMemory.buffer.byteLength;
 H.externrefs = () => externrefs();
 H.stubFetch = (fn) => {

@@ -1,0 +1,124 @@
+//! 1000 createPeer/close cycles: never near Chrome's 500 live RTCPeerConnections,
+//! `peerCount` back to 0, and wasm memory and the externref heap flat afterwards.
+//!
+//! Needs the fixture server only to report figures: run through `scripts/browser-tests.sh`.
+#![cfg(target_arch = "wasm32")]
+
+#[path = "support/browser.rs"]
+mod browser;
+
+use browser::{js, json};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Runs `cycles` after `warmup` cycles and returns
+/// `{ memory0, memory1, externrefs0, externrefs1, ms }`. Explicit servers: no fetch.
+/// Each cycle makes a caller and a callee, lets them exchange the offer, and
+/// closes both. `free` also frees the JS wrappers (otherwise the
+/// FinalizationRegistry does, whenever the GC runs).
+async fn cycles(warmup: u32, cycles: u32, free: bool) -> figures::Figures {
+    let result = js(&format!(
+        r#"
+        const manager = H.manager({{ endpoint: H.url("/ice/unused"), token: "tok" }});
+        const iceServers = [{{ urls: "stun:127.0.0.1:47478" }}];
+        let fired = 0;
+        const handlers = {{ onConnect: () => fired++, onStream: () => fired++ }};
+        const cycle = async () => {{
+            const callee = await manager.createPeer({{ initiator: false, iceServers, handlers }});
+            let offered;
+            const offer = new Promise((resolve) => (offered = resolve));
+            const caller = await manager.createPeer({{ initiator: true, iceServers,
+                handlers: {{ ...handlers, onSignal: (s) => s.type === "offer" && offered(s) }} }});
+            await callee.signal(await offer);
+            caller.close();
+            callee.close();
+            if ({free}) {{ caller.free(); callee.free(); }}
+        }};
+        // Chrome counts closed connections against its cap of 500 until they are
+        // collected, so collect every 100 cycles (200 peers); a connection the library
+        // still references would survive that and the cap would be hit.
+        const run = async (n) => {{
+            for (let i = 0; i < n; i++) {{
+                await cycle();
+                if (i % 100 === 99) await H.gc();
+            }}
+            await H.gc();
+        }};
+        await H.gc();
+        await run({warmup});
+        H.eq(manager.peerCount, 0, "peerCount after the warm-up");
+        const memory0 = H.memoryBytes(), externrefs0 = H.externrefs();
+        const t0 = performance.now();
+        await run({cycles});
+        const ms = performance.now() - t0;
+        H.eq(manager.peerCount, 0, "peerCount after the cycles");
+        H.eq(fired, 0, "onConnect/onStream on peers closed before connecting");
+        return {{ memory0, memory1: H.memoryBytes(), externrefs0, externrefs1: H.externrefs(), ms }};
+        "#
+    ))
+    .await;
+    figures::Figures::from(&result)
+}
+
+mod figures {
+    use wasm_bindgen::JsValue;
+
+    #[derive(Debug)]
+    pub struct Figures {
+        pub memory0: f64,
+        pub memory1: f64,
+        pub externrefs0: f64,
+        pub externrefs1: f64,
+        pub ms: f64,
+    }
+
+    impl From<&JsValue> for Figures {
+        fn from(v: &JsValue) -> Self {
+            let get = |k: &str| js_sys::Reflect::get(v, &k.into()).ok().and_then(|x| x.as_f64()).unwrap_or(f64::NAN);
+            Figures {
+                memory0: get("memory0"),
+                memory1: get("memory1"),
+                externrefs0: get("externrefs0"),
+                externrefs1: get("externrefs1"),
+                ms: get("ms"),
+            }
+        }
+    }
+}
+
+async fn report(line: String) {
+    console_log!("{line}");
+    js(&format!("await H.figure({});", json(&line.into()))).await;
+}
+
+/// One WebAssembly page: growth below this is allocator noise, not a leak
+/// (a leak of even 100 bytes per cycle would be ~1.5 pages over 1000 cycles).
+const MEMORY_SLACK: f64 = 65_536.0;
+/// Externrefs held by the runtime and the helpers vary a little between calls.
+const EXTERNREF_SLACK: f64 = 8.0;
+
+#[wasm_bindgen_test]
+async fn thousand_create_close_cycles_leak_nothing() {
+    let f = cycles(50, 1000, true).await; // 1000 cycles x (caller + callee)
+    report(format!(
+        "1000 caller/callee cycles (2000 peers, wrappers freed) after 50 warm-up cycles: wasm memory {} -> {} bytes, \
+         externrefs {} -> {}, {:.0} ms ({:.2} ms/cycle)",
+        f.memory0, f.memory1, f.externrefs0, f.externrefs1, f.ms, f.ms / 1000.0
+    ))
+    .await;
+    assert!(f.memory1 - f.memory0 <= MEMORY_SLACK, "wasm memory grew: {f:?}");
+    assert!(f.externrefs1 - f.externrefs0 <= EXTERNREF_SLACK, "externref heap grew: {f:?}");
+}
+
+#[wasm_bindgen_test]
+async fn thousand_cycles_without_free_stay_under_the_connection_cap() {
+    // Wrappers left to the GC, as an app would leave them: the connections are
+    // closed, so Chrome's cap of 500 live RTCPeerConnections is never reached.
+    let f = cycles(0, 1000, false).await;
+    report(format!(
+        "2000 peers (1000 cycles, wrappers left to the GC): wasm memory {} -> {} bytes, externrefs {} -> {}, {:.0} ms",
+        f.memory0, f.memory1, f.externrefs0, f.externrefs1, f.ms
+    ))
+    .await;
+}
