@@ -99,6 +99,17 @@ async fn relay_forced_call_through_coturn() {
 
 #[wasm_bindgen_test]
 async fn turn_stopped_mid_call_recovers_through_ice_restart() {
+    turn_outage(0).await;
+}
+
+/// TURN stays down 2.5 s after the drop, so the first restart (at +500 ms) starts
+/// while it is unreachable; the call must still come back once it returns.
+#[wasm_bindgen_test]
+async fn turn_down_for_a_while_after_the_drop_still_recovers() {
+    turn_outage(2500).await;
+}
+
+async fn turn_outage(hold_ms: u32) {
     js(&format!(
         r#"{TURN_MANAGER}
         const p = await H.pair(manager, {{ caller: relayOnly, callee: relayOnly }});
@@ -113,6 +124,7 @@ async fn turn_stopped_mid_call_recovers_through_ice_restart() {
             await H.waitFor(() => r.states.slice(statesBefore).some((s) => s === "disconnected" || s === "failed"), 40000,
                 () => `disconnected/failed after TURN stopped, states ${{H.json(r.states.slice(statesBefore))}}`);
             tDrop = performance.now();
+            await H.sleep({hold_ms}); // TURN stays down this long after the drop
             H.ok(["poor", "failed"].includes(r.qualities[r.states.findIndex((s, i) => i >= statesBefore && (s === "disconnected" || s === "failed"))]),
                 `quality at the drop: ${{H.json(r.qualities.slice(statesBefore))}}`);
         }} finally {{
@@ -126,8 +138,8 @@ async fn turn_stopped_mid_call_recovers_through_ice_restart() {
         H.ok(offers > offersBefore, `an ICE-restart offer was sent (${{offers}} offers, ${{offersBefore}} before)`);
         H.eq(p.ev.caller.closes, 0, "the caller did not give up");
         H.eq(await candidateTypes(p), ["relay", "relay"], "still relayed");
-        await H.figure(`TURN stop/start: drop seen ${{(tDrop - t0).toFixed(0)}} ms after stop, good again ` +
-            `${{(tBack - tDrop).toFixed(0)}} ms after start; caller states ${{H.json(r.states.slice(statesBefore))}}; offers ${{offers}}`);
+        await H.figure(`TURN stop/start (held {hold_ms} ms): drop seen ${{(tDrop - t0).toFixed(0)}} ms after stop, good again ` +
+            `${{(tBack - tDrop).toFixed(0)}} ms after the drop; caller states ${{H.json(r.states.slice(statesBefore))}}; offers ${{offers}}`);
     "#
     ))
     .await;
