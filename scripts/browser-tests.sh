@@ -8,11 +8,8 @@
 # coturn on $ICE_PEER_TURN_PORT), runs each suite in headless Chrome, prints the
 # figures the tests reported, and exits non-zero if any suite failed.
 #
-# Each suite runs as `cargo test --target wasm32-unknown-unknown --test <suite>` with
-# wasm-bindgen-test-runner (what `wasm-pack test --headless --chrome -- --test <suite>`
-# does), because wasm-pack adds `--tests`, which also builds the lib's unit tests for
-# wasm32, and those use serde_json, a native-only dev-dependency. Set
-# BROWSER_TESTS_WASM_PACK=1 to go through wasm-pack once that is fixed.
+# Each suite runs as `wasm-pack test --headless --chrome -- --test <suite>`; Chromium's
+# flags (loopback peers, fake media, no sandbox as root) are in webdriver.json.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -53,12 +50,7 @@ fi
 status=0
 for suite in "${suites[@]}"; do
   echo "=== $suite"
-  if [ -n "${BROWSER_TESTS_WASM_PACK:-}" ]; then
-    wasm-pack test --headless --chrome -- --test "$suite" || status=1
-  else
-    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-      cargo test --target wasm32-unknown-unknown --test "$suite" || status=1
-  fi
+  wasm-pack test --headless --chrome -- --test "$suite" || status=1
 done
 
 echo "=== figures reported by the tests"

@@ -35,10 +35,10 @@ fn fetch(
         let failure = match reply {
             Reply::Http(status, body) if (200..300).contains(&status) => {
                 match serde_json::from_str::<Json>(body) {
-                    Err(_) => AttemptFailure::Invalid(InvalidResponse::NotJson),
+                    Err(_) => AttemptFailure::Invalid(200, InvalidResponse::NotJson),
                     Ok(json) => match parse_response(&json) {
                         Ok(parsed) => return (Ok(parsed), slept),
-                        Err(reason) => AttemptFailure::Invalid(reason),
+                        Err(reason) => AttemptFailure::Invalid(200, reason),
                     },
                 }
             }
@@ -90,7 +90,8 @@ fn all_attempts_fail() {
         IceServersError {
             kind: ErrorKind::Http,
             status: Some(500),
-            attempts: 4
+            attempts: 4,
+            reason: None,
         }
     );
     assert_eq!(
@@ -111,7 +112,8 @@ fn unauthorized_and_bad_bodies_are_not_retried() {
         IceServersError {
             kind: ErrorKind::Unauthorized,
             status: Some(401),
-            attempts: 1
+            attempts: 1,
+            reason: None,
         }
     );
     assert_eq!(slept, 0.0);
@@ -127,8 +129,9 @@ fn unauthorized_and_bad_bodies_are_not_retried() {
         result.unwrap_err(),
         IceServersError {
             kind: ErrorKind::InvalidResponse,
-            status: None,
-            attempts: 1
+            status: Some(200),
+            attempts: 1,
+            reason: Some(InvalidResponse::NotSuccessful),
         }
     );
 
@@ -138,7 +141,8 @@ fn unauthorized_and_bad_bodies_are_not_retried() {
         IceServersError {
             kind: ErrorKind::Http,
             status: Some(404),
-            attempts: 1
+            attempts: 1,
+            reason: None,
         }
     );
 }
@@ -159,7 +163,8 @@ fn timeouts_everywhere() {
         IceServersError {
             kind: ErrorKind::Timeout,
             status: None,
-            attempts: 2
+            attempts: 2,
+            reason: None,
         }
     );
     assert_eq!(slept, 0.0);

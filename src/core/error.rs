@@ -2,6 +2,7 @@
 //! The browser edge turns an [`IceServersError`] into a JS `Error` named
 //! "IceServersError" with `kind`, `status` and `attempts` properties.
 
+use super::servers::InvalidResponse;
 use core::fmt;
 
 /// Contract `IceServersErrorKind`.
@@ -44,8 +45,8 @@ pub enum AttemptFailure {
     Network,
     /// The attempt exceeded `timeoutMs` and was aborted.
     Timeout,
-    /// A 2xx response whose body was unusable.
-    Invalid(super::servers::InvalidResponse),
+    /// A 2xx response (with this status) whose body was unusable, and why.
+    Invalid(u16, InvalidResponse),
 }
 
 impl AttemptFailure {
@@ -56,7 +57,7 @@ impl AttemptFailure {
             AttemptFailure::Status(_) => ErrorKind::Http,
             AttemptFailure::Network => ErrorKind::Network,
             AttemptFailure::Timeout => ErrorKind::Timeout,
-            AttemptFailure::Invalid(_) => ErrorKind::InvalidResponse,
+            AttemptFailure::Invalid(..) => ErrorKind::InvalidResponse,
         }
     }
 
@@ -66,15 +67,15 @@ impl AttemptFailure {
         match self {
             AttemptFailure::Status(s) => matches!(s, 408 | 429 | 500..=599),
             AttemptFailure::Network | AttemptFailure::Timeout => true,
-            AttemptFailure::Invalid(_) => false,
+            AttemptFailure::Invalid(..) => false,
         }
     }
 
     /// The HTTP status for `Status`; None otherwise (`Invalid` carries no status).
     pub fn status(self) -> Option<u16> {
         match self {
-            AttemptFailure::Status(s) => Some(s),
-            _ => None,
+            AttemptFailure::Status(s) | AttemptFailure::Invalid(s, _) => Some(s),
+            AttemptFailure::Network | AttemptFailure::Timeout => None,
         }
     }
 }
@@ -88,6 +89,8 @@ pub struct IceServersError {
     pub status: Option<u16>,
     /// Requests sent before giving up (0 for NoToken).
     pub attempts: u32,
+    /// Why the body was unusable, for "invalid-response".
+    pub reason: Option<InvalidResponse>,
 }
 
 impl IceServersError {
@@ -97,6 +100,7 @@ impl IceServersError {
             kind: ErrorKind::NoToken,
             status: None,
             attempts: 0,
+            reason: None,
         }
     }
 
@@ -106,6 +110,10 @@ impl IceServersError {
             kind: last.kind(),
             status: last.status(),
             attempts,
+            reason: match last {
+                AttemptFailure::Invalid(_, reason) => Some(reason),
+                _ => None,
+            },
         }
     }
 }
@@ -124,12 +132,12 @@ impl fmt::Display for IceServersError {
             ErrorKind::Timeout => f.write_str("timed out")?,
             ErrorKind::InvalidResponse => f.write_str("invalid response")?,
         }
-        if let Some(status) = self.status {
-            if self.kind == ErrorKind::Http {
-                write!(f, " {status}")?;
-            } else {
-                write!(f, " (HTTP {status})")?;
-            }
+        match (self.status, self.reason) {
+            (Some(status), _) if self.kind == ErrorKind::Http => write!(f, " {status}")?,
+            (Some(status), Some(reason)) => write!(f, " (HTTP {status}: {reason})")?,
+            (Some(status), None) => write!(f, " (HTTP {status})")?,
+            (None, Some(reason)) => write!(f, " ({reason})")?,
+            (None, None) => {}
         }
         write!(f, " after {} attempt", self.attempts)?;
         if self.attempts != 1 {
@@ -186,10 +194,11 @@ mod tests {
             InvalidResponse::NotAnEnvelope,
             InvalidResponse::NoUsableServer,
         ] {
-            let f = AttemptFailure::Invalid(reason);
+            let f = AttemptFailure::Invalid(200, reason);
             assert_eq!(f.kind(), ErrorKind::InvalidResponse);
             assert!(!f.is_retryable());
-            assert_eq!(f.status(), None);
+            assert_eq!(f.status(), Some(200));
+            assert_eq!(IceServersError::after(f, 1).reason, Some(reason));
         }
     }
 
@@ -210,7 +219,8 @@ mod tests {
             IceServersError {
                 kind: ErrorKind::NoToken,
                 status: None,
-                attempts: 0
+                attempts: 0,
+                reason: None,
             }
         );
         assert_eq!(
@@ -218,7 +228,8 @@ mod tests {
             IceServersError {
                 kind: ErrorKind::Http,
                 status: Some(503),
-                attempts: 4
+                attempts: 4,
+                reason: None,
             }
         );
         assert_eq!(
@@ -226,7 +237,8 @@ mod tests {
             IceServersError {
                 kind: ErrorKind::Unauthorized,
                 status: Some(401),
-                attempts: 1
+                attempts: 1,
+                reason: None,
             }
         );
         assert_eq!(
@@ -234,7 +246,8 @@ mod tests {
             IceServersError {
                 kind: ErrorKind::Timeout,
                 status: None,
-                attempts: 2
+                attempts: 2,
+                reason: None,
             }
         );
     }
@@ -263,14 +276,15 @@ mod tests {
             "ICE servers request failed: network error after 3 attempts"
         );
         assert_eq!(
-            msg(AttemptFailure::Invalid(InvalidResponse::NoUsableServer), 1),
-            "ICE servers request failed: invalid response after 1 attempt"
+            msg(AttemptFailure::Invalid(200, InvalidResponse::NoUsableServer), 1),
+            "ICE servers request failed: invalid response (HTTP 200: no usable ICE server) after 1 attempt"
         );
         // A hand-built Http error without a status still reads well.
         let e = IceServersError {
             kind: ErrorKind::Http,
             status: None,
             attempts: 0,
+            reason: None,
         };
         assert_eq!(
             e.to_string(),

@@ -126,7 +126,7 @@ mod tests {
             assert_eq!(p.next_delay(1, AttemptFailure::Status(s)), None, "{s}");
         }
         assert_eq!(
-            p.next_delay(1, AttemptFailure::Invalid(InvalidResponse::NotJson)),
+            p.next_delay(1, AttemptFailure::Invalid(200, InvalidResponse::NotJson)),
             None
         );
     }

@@ -53,6 +53,6 @@ pub async fn fetch_servers(
     // The body can stall too; the timeout covers it through the same signal.
     let body = JsFuture::from(response.text().map_err(failed)?).await.map_err(failed)?;
     let json = js_sys::JSON::parse(&body.as_string().unwrap_or_default())
-        .map_err(|_| AttemptFailure::Invalid(InvalidResponse::NotJson))?;
-    parse_response(&json_from_js(&json)).map_err(AttemptFailure::Invalid)
+        .map_err(|_| AttemptFailure::Invalid(status, InvalidResponse::NotJson))?;
+    parse_response(&json_from_js(&json)).map_err(|reason| AttemptFailure::Invalid(status, reason))
 }
