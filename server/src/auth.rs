@@ -50,13 +50,15 @@ pub fn valid_sub(sub: &str) -> bool {
 }
 
 impl Jwt {
-    /// HS256 only, `exp` and `sub` required, 5 s leeway.
+    /// HS256 only, `exp` and `sub` required, 5 s leeway, `aud` not checked.
     pub fn new(secret: &Secret) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.algorithms = vec![Algorithm::HS256];
         validation.set_required_spec_claims(&["exp", "sub"]);
         validation.validate_exp = true;
         validation.leeway = 5;
+        // No audience is configured; tokens that carry `aud` are still accepted.
+        validation.validate_aud = false;
         Self {
             encoding: EncodingKey::from_secret(secret.expose().as_bytes()),
             decoding: DecodingKey::from_secret(secret.expose().as_bytes()),
