@@ -125,6 +125,30 @@ async fn subscribe_until_unsubscribed() {
 }
 
 #[wasm_bindgen_test]
+async fn methods_work_when_passed_as_callbacks() {
+    // React calls `subscribe` unbound (`useSyncExternalStore(peer.subscribe, ...)`),
+    // and apps pass `peer.signal` to their socket; both must not need `this`.
+    js(&format!(
+        r#"{STUN_MANAGER}
+        const p = await H.pair(manager);
+        const {{ subscribe, close }} = p.caller;
+        let calls = 0;
+        const unsubscribe = subscribe(() => (calls += 1));
+        await H.connected(p, 15000);
+        H.ok(calls > 0, "an unbound subscribe still delivers changes");
+        unsubscribe();
+        const signal = p.callee.signal;
+        let rejected = null;
+        await signal({{ type: "bogus" }}).catch((e) => (rejected = e));
+        H.eq(rejected && rejected.name, "TypeError", "an unbound signal still validates its input");
+        close();
+        H.eq(p.caller.iceConnectionState, "closed", "an unbound close closes the peer");
+        "#
+    ))
+    .await;
+}
+
+#[wasm_bindgen_test]
 async fn set_event_handlers_replaces_them() {
     js(&format!(
         r#"{STUN_MANAGER}

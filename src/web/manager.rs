@@ -156,7 +156,7 @@ impl PeerManager {
     #[wasm_bindgen(js_name = createPeer, unchecked_return_type = "Promise<Peer>")]
     pub fn create_peer(&self, options: PeerOptions) -> Promise {
         let inner = self.inner.clone();
-        future_to_promise(async move { inner.create_peer(options.into()).await.map(JsValue::from) })
+        future_to_promise(async move { inner.create_peer(options.into()).await })
     }
 
     /// Peers created and not yet closed.
@@ -319,7 +319,7 @@ impl ManagerInner {
         (servers, None)
     }
 
-    async fn create_peer(self: Rc<Self>, options: JsValue) -> Result<Peer, JsValue> {
+    async fn create_peer(self: Rc<Self>, options: JsValue) -> Result<JsValue, JsValue> {
         let mut setup = PeerSetup::from_js(&options)?;
         if self.destroyed.get() {
             return Err(named_error("InvalidStateError", "PeerManager was destroyed"));
@@ -347,7 +347,7 @@ impl ManagerInner {
             });
         }
         peer.start();
-        Ok(Peer::from_inner(peer))
+        Ok(Peer::into_js(peer))
     }
 
     /// Called by a peer as it closes.

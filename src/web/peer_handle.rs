@@ -2,7 +2,7 @@
 
 use super::bindings::{PeerEventHandlers, RestartablePeerConnection, SignalData};
 use super::convert::{json_from_js, stats_to_js};
-use super::error::{get, type_error};
+use super::error::{get, set, type_error};
 use super::handlers::Handlers;
 use super::negotiation;
 use super::peer::PeerInner;
@@ -20,9 +20,21 @@ pub struct Peer {
     inner: Rc<PeerInner>,
 }
 
+/// Methods apps pass around as callbacks (`useSyncExternalStore(peer.subscribe, …)`,
+/// `socket.on("signal", peer.signal)`): each JS `Peer` gets them bound to itself.
+const BOUND_METHODS: [&str; 3] = ["subscribe", "signal", "close"];
+
 impl Peer {
-    pub(crate) fn from_inner(inner: Rc<PeerInner>) -> Peer {
-        Peer { inner }
+    /// The JS object for a new peer, with [`BOUND_METHODS`] bound to it.
+    pub(crate) fn into_js(inner: Rc<PeerInner>) -> JsValue {
+        let js = JsValue::from(Peer { inner });
+        for name in BOUND_METHODS {
+            if let Ok(method) = get(&js, name).dyn_into::<Function>() {
+                let bound: JsValue = method.bind0(&js).into();
+                set(&js, name, &bound);
+            }
+        }
+        js
     }
 }
 
