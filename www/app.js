@@ -60,6 +60,7 @@ async function refreshIceServers() {
 async function signIn() {
   const { token: jwt, sub } = await postJson("/api/dev/token?sub=demo-user");
   token = jwt;
+  hangUp(); // the old manager's peers go with it
   manager?.destroy();
   // Short retries and wait so the demo reaches the fallback in seconds, not the default ~7 s.
   manager = new PeerManager({ token: () => token, retries: 1, retryDelayMs: 500, timeoutMs: 3000, createPeerWaitMs: 2500, debug });
@@ -148,7 +149,7 @@ async function tick() {
     const [sent, received] = await Promise.all([current.caller.stats(), current.callee.stats()]);
     if (call !== current) return; // hung up meanwhile
     setText("candidate-type", sent.localCandidateType ?? "—");
-    setText("rtt", sent.roundTripTimeMs == null ? "—" : `${Math.round(sent.roundTripTimeMs)} ms`);
+    setText("rtt", sent.roundTripTimeMs == null ? "—" : `${sent.roundTripTimeMs < 10 ? sent.roundTripTimeMs.toFixed(1) : Math.round(sent.roundTripTimeMs)} ms`);
     setText("bytes-sent", formatBytes(sent.bytesSent));
     setText("bytes-received", formatBytes(received.bytesReceived));
   } catch (err) {

@@ -48,8 +48,10 @@ export function captureSecrets(page) {
     const url = res.url();
     const isToken = url.includes("/api/dev/token");
     if (!isToken && !url.includes("/api/calls/ice-servers")) return;
+    // Bounded: the body of a response whose request the page aborted never arrives.
+    const body = Promise.race([res.json(), new Promise((_, reject) => setTimeout(reject, 5_000, new Error("no body")))]);
     pending.push(
-      res.json().then((body) => {
+      body.then((body) => {
         if (isToken && body?.token) secrets.add(body.token);
         for (const s of body?.data?.iceServers ?? body?.data?.ice_servers ?? []) {
           if (s.username) usernames.add(String(s.username));

@@ -11,6 +11,9 @@ app="$root/examples/messenger-app"
 log() { printf '\033[1;34m[e2e]\033[0m %s\n' "$*"; }
 
 [[ -f "$root/pkg/ice_peer.js" ]] || { echo "pkg/ is missing: run scripts/build.sh first" >&2; exit 2; }
+# The example installs pkg/ as an npm package ("ice-peer": "file:../../pkg"), which needs its package.json
+# (wasm-pack writes it unless --no-pack is given).
+[[ -f "$root/pkg/package.json" ]] || { echo "pkg/package.json is missing: build pkg/ with wasm-pack without --no-pack" >&2; exit 2; }
 [[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]] || { echo "chromium not found (set CHROMIUM_PATH)" >&2; exit 2; }
 
 # npm ci only when node_modules is missing or older than the lockfile.

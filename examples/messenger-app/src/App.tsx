@@ -10,13 +10,16 @@ import type { SyntheticMedia } from "./media";
 import { useIceServers } from "./use-ice-servers";
 
 // App-wide singletons, as a messenger would hold them (outside React, so
-// StrictMode's double effects cannot tear them down).
+// StrictMode's double effects cannot tear them down). The call service is
+// made on first render, not at import: ice-peer's classes need init() first.
 const auth = new AuthStore();
-const calls = new CallService(auth);
+let callService: CallService | null = null;
+const getCallService = () => (callService ??= new CallService(auth));
 
 type ActiveCall = Call & { media: SyntheticMedia };
 
 export function App() {
+  const calls = getCallService();
   const user = useSyncExternalStore(auth.subscribe, () => auth.user);
   const ice = useIceServers(user ? calls : null);
   const [call, setCall] = useState<ActiveCall | null>(null);
