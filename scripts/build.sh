@@ -6,5 +6,5 @@ source "$(dirname "$0")/env.sh"
 cd "$root"
 # --weak-refs: a Peer or PeerManager that JS drops is freed by the
 # FinalizationRegistry even if the app never calls free().
-wasm-pack build --release --target web --weak-refs --out-dir pkg --no-pack 2>&1 | grep -v '^\[INFO\]: ⬇️' || true
+wasm-pack build --release --target web --weak-refs --out-dir pkg 2>&1 | grep -v '^\[INFO\]: ⬇️' || true
 test -f pkg/ice_peer_bg.wasm

@@ -159,7 +159,9 @@ async fn expired_turn_credential_is_refetched_and_the_relay_call_connects() {
         const errors = [...p.ev.caller.candidateErrors, ...p.ev.callee.candidateErrors];
         H.ok(errors.some((e) => e.code === 401), `a 401 icecandidateerror: ${H.json(errors)}`);
         const requests = await H.requests(name);
-        H.ok(requests >= 2, `the manager refetched (${requests} requests)`);
+        // One initial fetch and one refetch; a 401 from the old gathering that
+        // reaches the callee after the new servers landed may add one more, no storm.
+        H.ok(requests >= 2 && requests <= 3, `the manager refetched once (${requests} requests)`);
         const types = [(await p.caller.stats()).localCandidateType, (await p.callee.stats()).localCandidateType];
         H.eq(types, ["relay", "relay"], "local candidate types");
         const first401 = Math.min(...errors.filter((e) => e.code === 401).map((e) => e.at));

@@ -28,7 +28,12 @@ fn json_at_depth(value: &JsValue, depth: u32) -> Json {
     } else if depth >= MAX_DEPTH || !value.is_object() {
         Json::Null
     } else if Array::is_array(value) {
-        Json::Array(Array::from(value).iter().map(|v| json_at_depth(&v, depth + 1)).collect())
+        Json::Array(
+            Array::from(value)
+                .iter()
+                .map(|v| json_at_depth(&v, depth + 1))
+                .collect(),
+        )
     } else {
         let entries = Object::entries(value.unchecked_ref());
         let members = entries.iter().filter_map(|entry| {
@@ -55,7 +60,11 @@ pub fn servers_to_js(servers: &[IceServer]) -> Array {
         .iter()
         .map(|server| {
             let entry = Object::new();
-            let urls: Array = server.urls.iter().map(|url| JsValue::from_str(url)).collect();
+            let urls: Array = server
+                .urls
+                .iter()
+                .map(|url| JsValue::from_str(url))
+                .collect();
             set(&entry, "urls", &urls);
             if let Some(username) = &server.username {
                 set(&entry, "username", &username.into());
@@ -77,7 +86,10 @@ pub fn redacted_to_js(servers: &[IceServer]) -> JsValue {
 pub fn stats_to_js(stats: &PeerStats) -> JsValue {
     let out = Object::new();
     let opt = |value: Option<f64>| value.map_or(JsValue::NULL, JsValue::from_f64);
-    let candidate = stats.local_candidate_type.as_deref().map_or(JsValue::NULL, JsValue::from_str);
+    let candidate = stats
+        .local_candidate_type
+        .as_deref()
+        .map_or(JsValue::NULL, JsValue::from_str);
     set(&out, "localCandidateType", &candidate);
     set(&out, "roundTripTimeMs", &opt(stats.round_trip_time_ms));
     set(&out, "packetsLost", &opt(stats.packets_lost));

@@ -35,23 +35,36 @@ pub async fn fetch_servers(
             controller.abort();
         })
     };
-    let failed = |_| if timed_out.get() { AttemptFailure::Timeout } else { AttemptFailure::Network };
+    let failed = |_| {
+        if timed_out.get() {
+            AttemptFailure::Timeout
+        } else {
+            AttemptFailure::Network
+        }
+    };
 
     let headers = Headers::new().map_err(failed)?;
-    headers.set("Authorization", &["Bearer ", token].concat()).map_err(failed)?;
+    headers
+        .set("Authorization", &["Bearer ", token].concat())
+        .map_err(failed)?;
     headers.set("Accept", "application/json").map_err(failed)?;
     let init = RequestInit::new();
     init.set_method("GET");
     init.set_headers(&headers);
     init.set_signal(Some(&controller.signal()));
 
-    let response: Response = JsFuture::from(global_fetch(endpoint, &init)).await.map_err(failed)?.unchecked_into();
+    let response: Response = JsFuture::from(global_fetch(endpoint, &init))
+        .await
+        .map_err(failed)?
+        .unchecked_into();
     let status = response.status();
     if !(200..300).contains(&status) {
         return Err(AttemptFailure::Status(status));
     }
     // The body can stall too; the timeout covers it through the same signal.
-    let body = JsFuture::from(response.text().map_err(failed)?).await.map_err(failed)?;
+    let body = JsFuture::from(response.text().map_err(failed)?)
+        .await
+        .map_err(failed)?;
     let json = js_sys::JSON::parse(&body.as_string().unwrap_or_default())
         .map_err(|_| AttemptFailure::Invalid(status, InvalidResponse::NotJson))?;
     parse_response(&json_from_js(&json)).map_err(|reason| AttemptFailure::Invalid(status, reason))

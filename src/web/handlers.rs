@@ -30,10 +30,9 @@ impl Handlers {
         let pick = |key: &str| -> Result<Option<Function>, JsValue> {
             match get(value, key) {
                 v if v.is_undefined() || v.is_null() => Ok(None),
-                v => v
-                    .dyn_into::<Function>()
-                    .map(Some)
-                    .map_err(|_| type_error(&["PeerEventHandlers.", key, " must be a function"].concat())),
+                v => v.dyn_into::<Function>().map(Some).map_err(|_| {
+                    type_error(&["PeerEventHandlers.", key, " must be a function"].concat())
+                }),
             }
         };
         Ok(Handlers {
@@ -60,26 +59,46 @@ pub struct PeerSetup {
 impl PeerSetup {
     pub fn from_js(options: &JsValue) -> Result<Self, JsValue> {
         if !options.is_object() {
-            return Err(type_error("createPeer needs an options object ({ initiator })"));
+            return Err(type_error(
+                "createPeer needs an options object ({ initiator })",
+            ));
         }
         let initiator = match get(options, "initiator") {
             v if v.is_undefined() => false,
-            v => v.as_bool().ok_or_else(|| type_error("PeerOptions.initiator must be a boolean"))?,
+            v => v
+                .as_bool()
+                .ok_or_else(|| type_error("PeerOptions.initiator must be a boolean"))?,
         };
         let stream = match get(options, "stream") {
             v if v.is_undefined() || v.is_null() => None,
-            v => Some(v.dyn_into::<MediaStream>().map_err(|_| type_error("PeerOptions.stream must be a MediaStream"))?),
+            v => Some(
+                v.dyn_into::<MediaStream>()
+                    .map_err(|_| type_error("PeerOptions.stream must be a MediaStream"))?,
+            ),
         };
         let explicit_servers = match get(options, "iceServers") {
             v if v.is_undefined() || v.is_null() => None,
-            v => Some(servers_from_js(&v).ok_or_else(|| type_error("PeerOptions.iceServers must be an array"))?),
+            v => Some(
+                servers_from_js(&v)
+                    .ok_or_else(|| type_error("PeerOptions.iceServers must be an array"))?,
+            ),
         };
         let relay = match get(options, "iceTransportPolicy").as_string().as_deref() {
             None if get(options, "iceTransportPolicy").is_undefined() => false,
             Some("all") => false,
             Some("relay") => true,
-            _ => return Err(type_error("PeerOptions.iceTransportPolicy must be \"all\" or \"relay\"")),
+            _ => {
+                return Err(type_error(
+                    "PeerOptions.iceTransportPolicy must be \"all\" or \"relay\"",
+                ))
+            }
         };
-        Ok(PeerSetup { initiator, stream, explicit_servers, relay, handlers: Handlers::from_js(&get(options, "handlers"))? })
+        Ok(PeerSetup {
+            initiator,
+            stream,
+            explicit_servers,
+            relay,
+            handlers: Handlers::from_js(&get(options, "handlers"))?,
+        })
     }
 }

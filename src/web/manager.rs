@@ -5,8 +5,8 @@ use super::bindings::{PeerManagerOptions, PeerOptions};
 use super::convert::{number_option, redacted_to_js, servers_from_js, servers_to_js};
 use super::error::{get, ice_servers_error, named_error, set, type_error};
 use super::fetch::fetch_servers;
-use super::log::debug;
 use super::handlers::PeerSetup;
+use super::log::debug;
 use super::peer::PeerInner;
 use super::peer_handle::Peer;
 use super::timer::{delay, sleep};
@@ -77,7 +77,9 @@ impl PeerManager {
     pub fn new(options: PeerManagerOptions) -> Result<PeerManager, JsValue> {
         let options: JsValue = options.into();
         if !options.is_object() {
-            return Err(type_error("PeerManager needs an options object with a token"));
+            return Err(type_error(
+                "PeerManager needs an options object with a token",
+            ));
         }
         let token = TokenSource::from_js(&get(&options, "token"))
             .ok_or_else(|| type_error("PeerManagerOptions.token must be a string or a function"))?;
@@ -86,7 +88,9 @@ impl PeerManager {
             value => value
                 .as_string()
                 .filter(|endpoint| !endpoint.trim().is_empty())
-                .ok_or_else(|| type_error("PeerManagerOptions.endpoint must be a non-empty string"))?,
+                .ok_or_else(|| {
+                    type_error("PeerManagerOptions.endpoint must be a non-empty string")
+                })?,
         };
         let raw = RawNumbers {
             cache_ttl_ms: number_option(&options, "cacheTtlMs"),
@@ -102,7 +106,9 @@ impl PeerManager {
         let fallback = match get(&options, "fallbackIceServers") {
             value if value.is_undefined() || value.is_null() => default_fallback(),
             value => usable_servers(&value).ok_or_else(|| {
-                type_error("PeerManagerOptions.fallbackIceServers must be an array of usable ICE servers")
+                type_error(
+                    "PeerManagerOptions.fallbackIceServers must be an array of usable ICE servers",
+                )
             })?,
         };
         Ok(PeerManager {
@@ -133,7 +139,9 @@ impl PeerManager {
     /// Source and freshness of the servers last handed out; null before the first call.
     #[wasm_bindgen(getter, js_name = iceServersInfo, unchecked_return_type = "IceServersInfo | null")]
     pub fn ice_servers_info(&self) -> JsValue {
-        let Some(info) = self.inner.info.get() else { return JsValue::NULL };
+        let Some(info) = self.inner.info.get() else {
+            return JsValue::NULL;
+        };
         let out = Object::new();
         let source = match info.source {
             Source::Network => "network",
@@ -194,8 +202,17 @@ impl ManagerInner {
         if self.destroyed.get() {
             return Err(IceServersError::after(AttemptFailure::Network, 0));
         }
-        let token = self.token.current().await.ok_or_else(IceServersError::no_token)?;
-        let cached = self.cache.borrow().as_ref().filter(|c| c.is_fresh_for(&token, Date::now())).cloned();
+        let token = self
+            .token
+            .current()
+            .await
+            .ok_or_else(IceServersError::no_token)?;
+        let cached = self
+            .cache
+            .borrow()
+            .as_ref()
+            .filter(|c| c.is_fresh_for(&token, Date::now()))
+            .cloned();
         if let Some(cached) = cached {
             self.record(Source::Cache, Some(&cached));
             return Ok(cached.servers);
@@ -207,7 +224,12 @@ impl ManagerInner {
     }
 
     fn join_or_start(self: &Rc<Self>, token: String) -> (Promise, Rc<RefCell<Option<Outcome>>>) {
-        if let Some(flight) = self.in_flight.borrow().as_ref().filter(|f| f.token == token) {
+        if let Some(flight) = self
+            .in_flight
+            .borrow()
+            .as_ref()
+            .filter(|f| f.token == token)
+        {
             return (flight.done.clone(), flight.outcome.clone());
         }
         let outcome = Rc::new(RefCell::new(None));
@@ -217,13 +239,20 @@ impl ManagerInner {
                 let result = inner.fetch_with_retries(&token).await;
                 *outcome.borrow_mut() = Some(result);
                 let mut in_flight = inner.in_flight.borrow_mut();
-                if in_flight.as_ref().is_some_and(|f| Rc::ptr_eq(&f.outcome, &outcome)) {
+                if in_flight
+                    .as_ref()
+                    .is_some_and(|f| Rc::ptr_eq(&f.outcome, &outcome))
+                {
                     *in_flight = None;
                 }
                 Ok(JsValue::UNDEFINED)
             }
         });
-        *self.in_flight.borrow_mut() = Some(InFlight { token, done: done.clone(), outcome: outcome.clone() });
+        *self.in_flight.borrow_mut() = Some(InFlight {
+            token,
+            done: done.clone(),
+            outcome: outcome.clone(),
+        });
         (done, outcome)
     }
 
@@ -231,17 +260,31 @@ impl ManagerInner {
         let generation = self.generation.get();
         let mut attempts = 0;
         loop {
-            let controller = AbortController::new().map_err(|_| IceServersError::after(AttemptFailure::Network, attempts))?;
+            let controller = AbortController::new()
+                .map_err(|_| IceServersError::after(AttemptFailure::Network, attempts))?;
             attempts += 1;
             self.requests.borrow_mut().push(controller.clone());
-            let result = fetch_servers(&self.endpoint, token, self.limits.timeout_ms, &controller).await;
-            self.requests.borrow_mut().retain(|c| !Object::is(c, &controller));
+            let result =
+                fetch_servers(&self.endpoint, token, self.limits.timeout_ms, &controller).await;
+            self.requests
+                .borrow_mut()
+                .retain(|c| !Object::is(c, &controller));
             let failure = match result {
                 Ok(parsed) => {
                     let now = Date::now();
-                    let entry = CachedServers::new(parsed.servers, token.to_owned(), now, self.limits.cache_ttl_ms, parsed.ttl_secs);
+                    let entry = CachedServers::new(
+                        parsed.servers,
+                        token.to_owned(),
+                        now,
+                        self.limits.cache_ttl_ms,
+                        parsed.ttl_secs,
+                    );
                     self.record(Source::Network, Some(&entry));
-                    debug(self.debug, "Fetched ICE servers", &redacted_to_js(&entry.servers));
+                    debug(
+                        self.debug,
+                        "Fetched ICE servers",
+                        &redacted_to_js(&entry.servers),
+                    );
                     let servers = entry.servers.clone();
                     if generation == self.generation.get() && !self.destroyed.get() {
                         *self.cache.borrow_mut() = Some(entry);
@@ -267,10 +310,17 @@ impl ManagerInner {
     /// error, except a rejected token, which the app must hear about.
     fn stale_or(&self, error: IceServersError, token: &str) -> Outcome {
         let cache = self.cache.borrow();
-        match cache.as_ref().filter(|c| error.kind != ErrorKind::Unauthorized && c.is_valid_for(token, Date::now())) {
+        match cache
+            .as_ref()
+            .filter(|c| error.kind != ErrorKind::Unauthorized && c.is_valid_for(token, Date::now()))
+        {
             Some(cached) => {
                 self.record(Source::Cache, Some(cached));
-                debug(self.debug, "Refresh failed; using cached ICE servers inside their ttl", &JsValue::UNDEFINED);
+                debug(
+                    self.debug,
+                    "Refresh failed; using cached ICE servers inside their ttl",
+                    &JsValue::UNDEFINED,
+                );
                 Ok(cached.servers.clone())
             }
             None => Err(error),
@@ -291,6 +341,16 @@ impl ManagerInner {
         self.in_flight.borrow_mut().take();
     }
 
+    /// TURN refused `rejected`: drop the cache if it still holds them. Unlike
+    /// `invalidate()` this keeps a request in flight, so that every peer that
+    /// saw the same 401 waits for one refetch.
+    pub(crate) fn reject(&self, rejected: &[IceServer]) {
+        let mut cache = self.cache.borrow_mut();
+        if cache.as_ref().is_some_and(|c| c.servers == rejected) {
+            *cache = None;
+        }
+    }
+
     /// Fresh servers reach every open peer that uses the manager's servers.
     fn apply_to_peers(&self, servers: &[IceServer]) {
         let peers: Vec<Rc<PeerInner>> = self.peers.borrow().clone();
@@ -305,15 +365,25 @@ impl ManagerInner {
         let fetch = self.servers_promise();
         let race = Promise::race(&Array::of2(&fetch, &delay(self.limits.create_peer_wait_ms)));
         let (servers, late) = match JsFuture::from(race).await {
-            Ok(value) if Array::is_array(&value) => (servers_from_js(&value).unwrap_or_default(), None),
+            Ok(value) if Array::is_array(&value) => {
+                (servers_from_js(&value).unwrap_or_default(), None)
+            }
             Ok(_) => (Vec::new(), Some(fetch)),
             Err(error) => {
-                debug(self.debug, "No ICE servers; using the fallback", &get(&error, "message"));
+                debug(
+                    self.debug,
+                    "No ICE servers; using the fallback",
+                    &get(&error, "message"),
+                );
                 (Vec::new(), None)
             }
         };
         if servers.is_empty() {
-            self.info.set(Some(Info { source: Source::Fallback, fetched_at: None, expires_at: None }));
+            self.info.set(Some(Info {
+                source: Source::Fallback,
+                fetched_at: None,
+                expires_at: None,
+            }));
             return (self.fallback.clone(), late);
         }
         (servers, None)
@@ -322,19 +392,39 @@ impl ManagerInner {
     async fn create_peer(self: Rc<Self>, options: JsValue) -> Result<JsValue, JsValue> {
         let mut setup = PeerSetup::from_js(&options)?;
         if self.destroyed.get() {
-            return Err(named_error("InvalidStateError", "PeerManager was destroyed"));
+            return Err(named_error(
+                "InvalidStateError",
+                "PeerManager was destroyed",
+            ));
         }
-        let explicit = setup.explicit_servers.take().filter(|servers| !servers.is_empty());
+        let explicit = setup
+            .explicit_servers
+            .take()
+            .filter(|servers| !servers.is_empty());
         let uses_manager = explicit.is_none();
         let (servers, late) = match explicit {
             Some(servers) => (servers, None),
             None => self.servers_for_new_peer().await,
         };
         if self.destroyed.get() {
-            return Err(named_error("InvalidStateError", "PeerManager was destroyed"));
+            return Err(named_error(
+                "InvalidStateError",
+                "PeerManager was destroyed",
+            ));
         }
-        debug(self.debug, "Creating peer with ICE servers", &redacted_to_js(&servers));
-        let peer = PeerInner::create(Rc::downgrade(&self), setup, &servers, uses_manager, self.debug, self.limits.recovery)?;
+        debug(
+            self.debug,
+            "Creating peer with ICE servers",
+            &redacted_to_js(&servers),
+        );
+        let peer = PeerInner::create(
+            Rc::downgrade(&self),
+            setup,
+            &servers,
+            uses_manager,
+            self.debug,
+            self.limits.recovery,
+        )?;
         self.peers.borrow_mut().push(peer.clone());
         if let Some(late) = late {
             let weak = Rc::downgrade(&peer);
@@ -352,7 +442,9 @@ impl ManagerInner {
 
     /// Called by a peer as it closes.
     pub(crate) fn forget_peer(&self, peer: &PeerInner) {
-        self.peers.borrow_mut().retain(|p| !std::ptr::eq(Rc::as_ptr(p), peer));
+        self.peers
+            .borrow_mut()
+            .retain(|p| !std::ptr::eq(Rc::as_ptr(p), peer));
     }
 
     fn destroy(&self) {

@@ -10,7 +10,9 @@ use js_sys::Object;
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{RtcIceCandidateInit, RtcOfferOptions, RtcSdpType, RtcSessionDescriptionInit, RtcSignalingState};
+use web_sys::{
+    RtcIceCandidateInit, RtcOfferOptions, RtcSdpType, RtcSessionDescriptionInit, RtcSignalingState,
+};
 
 fn description_signal(kind: &str, sdp: &str) -> JsValue {
     let signal = Object::new();
@@ -37,7 +39,8 @@ fn description(kind: RtcSdpType, sdp: &str) -> RtcSessionDescriptionInit {
 /// connection is not stable (then `negotiationneeded` fires again once it is).
 pub async fn offer(peer: Rc<PeerInner>, ice_restart: bool) {
     let pc = peer.connection().clone();
-    if peer.is_closed() || peer.offering.get() || pc.signaling_state() != RtcSignalingState::Stable {
+    if peer.is_closed() || peer.offering.get() || pc.signaling_state() != RtcSignalingState::Stable
+    {
         return;
     }
     peer.offering.set(true);
@@ -61,22 +64,34 @@ pub async fn offer(peer: Rc<PeerInner>, ice_restart: bool) {
 /// Applies one `SignalData` from the remote side.
 pub async fn apply(peer: Rc<PeerInner>, data: JsValue) -> Result<(), JsValue> {
     let kind = get(&data, "type").as_string();
-    let kind = kind.ok_or_else(|| type_error("signal: expected { type: \"offer\" | \"answer\" | \"candidate\", ... }"))?;
+    let kind = kind.ok_or_else(|| {
+        type_error("signal: expected { type: \"offer\" | \"answer\" | \"candidate\", ... }")
+    })?;
     let pc = peer.connection().clone();
     match kind.as_str() {
         "offer" | "answer" => {
-            let sdp = get(&data, "sdp").as_string().ok_or_else(|| type_error("signal: an offer or answer needs an sdp string"))?;
+            let sdp = get(&data, "sdp")
+                .as_string()
+                .ok_or_else(|| type_error("signal: an offer or answer needs an sdp string"))?;
             if peer.is_closed() {
                 return Ok(());
             }
             let is_offer = kind == "offer";
-            let remote = description(if is_offer { RtcSdpType::Offer } else { RtcSdpType::Answer }, &sdp);
+            let remote = description(
+                if is_offer {
+                    RtcSdpType::Offer
+                } else {
+                    RtcSdpType::Answer
+                },
+                &sdp,
+            );
             JsFuture::from(pc.set_remote_description(&remote)).await?;
             add_queued_candidates(&peer).await;
             if is_offer && !peer.is_closed() {
                 let answer = JsFuture::from(pc.create_answer()).await?;
                 let sdp = get(&answer, "sdp").as_string().unwrap_or_default();
-                JsFuture::from(pc.set_local_description(&description(RtcSdpType::Answer, &sdp))).await?;
+                JsFuture::from(pc.set_local_description(&description(RtcSdpType::Answer, &sdp)))
+                    .await?;
                 peer.emit_signal(&description_signal("answer", &sdp));
             }
             Ok(())
@@ -84,7 +99,9 @@ pub async fn apply(peer: Rc<PeerInner>, data: JsValue) -> Result<(), JsValue> {
         "candidate" => {
             let candidate = get(&data, "candidate");
             if !candidate.is_object() {
-                return Err(type_error("signal: a candidate message needs a candidate object"));
+                return Err(type_error(
+                    "signal: a candidate message needs a candidate object",
+                ));
             }
             if peer.is_closed() {
                 return Ok(());
@@ -95,13 +112,17 @@ pub async fn apply(peer: Rc<PeerInner>, data: JsValue) -> Result<(), JsValue> {
             }
             add_candidate(&peer, &candidate).await
         }
-        _ => Err(type_error("signal: unknown type (expected \"offer\", \"answer\" or \"candidate\")")),
+        _ => Err(type_error(
+            "signal: unknown type (expected \"offer\", \"answer\" or \"candidate\")",
+        )),
     }
 }
 
 async fn add_candidate(peer: &PeerInner, candidate: &JsValue) -> Result<(), JsValue> {
     let init: &RtcIceCandidateInit = candidate.unchecked_ref();
-    let added = peer.connection().add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(init));
+    let added = peer
+        .connection()
+        .add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(init));
     JsFuture::from(added).await.map(drop)
 }
 

@@ -48,7 +48,9 @@ pub(crate) struct PeerInner {
     recovery_timer: RefCell<Option<Timeout>>,
     /// TURN refused our credentials: the next restart drops the cache first.
     credentials_rejected: Cell<bool>,
-    /// Bumped whenever new servers are applied; a 401 is acted on once per version.
+    /// The servers the connection was last configured with.
+    applied_servers: RefCell<Vec<IceServer>>,
+    /// Bumped whenever different servers are applied; a 401 is acted on once per version.
     servers_version: Cell<u32>,
     rejection_handled_for: Cell<Option<u32>>,
     pub(super) offering: Cell<bool>,
@@ -58,7 +60,11 @@ pub(crate) struct PeerInner {
 fn rtc_configuration(servers: &[IceServer], relay: bool) -> RtcConfiguration {
     let config = RtcConfiguration::new();
     config.set_ice_servers(&servers_to_js(servers));
-    config.set_ice_transport_policy(if relay { RtcIceTransportPolicy::Relay } else { RtcIceTransportPolicy::All });
+    config.set_ice_transport_policy(if relay {
+        RtcIceTransportPolicy::Relay
+    } else {
+        RtcIceTransportPolicy::All
+    });
     config
 }
 
@@ -73,7 +79,10 @@ impl PeerInner {
         debug: bool,
         recovery: RecoveryConfig,
     ) -> Result<Rc<PeerInner>, JsValue> {
-        let pc = match RtcPeerConnection::new_with_configuration(&rtc_configuration(servers, setup.relay)) {
+        let pc = match RtcPeerConnection::new_with_configuration(&rtc_configuration(
+            servers,
+            setup.relay,
+        )) {
             Ok(pc) => pc,
             Err(error) => {
                 if let Some(on_error) = &setup.handlers.on_error {
@@ -102,6 +111,7 @@ impl PeerInner {
             recovery: RefCell::new(Recovery::new(recovery)),
             recovery_timer: RefCell::new(None),
             credentials_rejected: Cell::new(false),
+            applied_servers: RefCell::new(servers.to_vec()),
             servers_version: Cell::new(0),
             rejection_handled_for: Cell::new(None),
             offering: Cell::new(false),
@@ -114,7 +124,11 @@ impl PeerInner {
     /// Adds the local tracks. The initiator's offer follows from `negotiationneeded`;
     /// without media it opens a data channel so that there is something to negotiate.
     pub(crate) fn start(&self) {
-        let tracks = self.stream.as_ref().map(|s| s.get_tracks()).unwrap_or_default();
+        let tracks = self
+            .stream
+            .as_ref()
+            .map(|s| s.get_tracks())
+            .unwrap_or_default();
         for track in tracks.iter() {
             if let (Some(stream), Ok(track)) = (&self.stream, track.dyn_into()) {
                 self.pc.add_track_0(&track, stream);
@@ -139,12 +153,23 @@ impl PeerInner {
 
     /// New servers for the live connection (used by the next gathering or ICE restart).
     pub(crate) fn apply_servers(&self, servers: &[IceServer]) {
-        if self.closed.get() {
+        if self.closed.get() || *self.applied_servers.borrow() == servers {
             return;
         }
-        debug(self.debug, "Applying ICE servers to a live peer", &redacted_to_js(servers));
-        match self.pc.set_configuration_with_configuration(&rtc_configuration(servers, self.relay)) {
-            Ok(()) => self.servers_version.set(self.servers_version.get().wrapping_add(1)),
+        debug(
+            self.debug,
+            "Applying ICE servers to a live peer",
+            &redacted_to_js(servers),
+        );
+        match self
+            .pc
+            .set_configuration_with_configuration(&rtc_configuration(servers, self.relay))
+        {
+            Ok(()) => {
+                *self.applied_servers.borrow_mut() = servers.to_vec();
+                self.servers_version
+                    .set(self.servers_version.get().wrapping_add(1));
+            }
             Err(error) => self.emit_error(&error),
         }
     }
@@ -153,7 +178,9 @@ impl PeerInner {
     /// borrow held, so that it may call back into the peer. A handler that
     /// throws is reported through `onError`.
     pub(super) fn emit(&self, pick: fn(&Handlers) -> &Option<Function>, args: &[JsValue]) {
-        let Some(handler) = pick(&self.handlers.borrow()).clone() else { return };
+        let Some(handler) = pick(&self.handlers.borrow()).clone() else {
+            return;
+        };
         let this = JsValue::UNDEFINED;
         let result = match args {
             [] => handler.call0(&this),
@@ -212,7 +239,10 @@ impl PeerInner {
     }
 
     pub(super) fn on_ice_state(self: &Rc<Self>) {
-        let Some(state) = get(&self.pc, "iceConnectionState").as_string().and_then(|s| IceState::parse(&s)) else {
+        let Some(state) = get(&self.pc, "iceConnectionState")
+            .as_string()
+            .and_then(|s| IceState::parse(&s))
+        else {
             return;
         };
         if self.closed.get() {
@@ -220,8 +250,15 @@ impl PeerInner {
         }
         self.state.set(state);
         let quality = Quality::of(state);
-        debug(self.debug, &["ICE state: ", state.as_str(), " (", quality.as_str(), ")"].concat(), &JsValue::UNDEFINED);
-        self.emit(|h| &h.on_ice_state_change, &[state.as_str().into(), quality.as_str().into()]);
+        debug(
+            self.debug,
+            &["ICE state: ", state.as_str(), " (", quality.as_str(), ")"].concat(),
+            &JsValue::UNDEFINED,
+        );
+        self.emit(
+            |h| &h.on_ice_state_change,
+            &[state.as_str().into(), quality.as_str().into()],
+        );
         self.notify_subscribers();
         if state.is_connected() && !self.connected_once.replace(true) && !self.closed.get() {
             self.emit(|h| &h.on_connect, &[]);
@@ -260,14 +297,19 @@ impl PeerInner {
     pub(super) fn on_candidate_error(self: &Rc<Self>, event: JsValue) {
         let code = get(&event, "errorCode").as_f64();
         let url = get(&event, "url").as_string().unwrap_or_default();
-        if code != Some(401.0) || !url.to_ascii_lowercase().starts_with("turn") || self.closed.get() {
+        if code != Some(401.0) || !url.to_ascii_lowercase().starts_with("turn") || self.closed.get()
+        {
             return;
         }
         let version = self.servers_version.get();
         if self.rejection_handled_for.replace(Some(version)) == Some(version) {
             return;
         }
-        debug(self.debug, "TURN rejected the credentials (401); refreshing ICE servers", &JsValue::UNDEFINED);
+        debug(
+            self.debug,
+            "TURN rejected the credentials (401); refreshing ICE servers",
+            &JsValue::UNDEFINED,
+        );
         self.credentials_rejected.set(true);
         if self.initiator {
             let action = self.recovery.borrow_mut().on_credentials_rejected();
@@ -282,13 +324,24 @@ impl PeerInner {
             Action::Keep => {}
             Action::CancelTimer => drop(self.recovery_timer.borrow_mut().take()),
             Action::ArmTimer(ms) => self.arm_recovery_timer(ms),
-            Action::Restart { attempt, timeout_ms } => {
+            Action::Restart {
+                attempt,
+                timeout_ms,
+            } => {
                 self.arm_recovery_timer(timeout_ms);
-                debug(self.debug, &["Restarting ICE, attempt ", &attempt.to_string()].concat(), &JsValue::UNDEFINED);
+                debug(
+                    self.debug,
+                    &["Restarting ICE, attempt ", &attempt.to_string()].concat(),
+                    &JsValue::UNDEFINED,
+                );
                 spawn_local(self.clone().restart());
             }
             Action::GiveUp => {
-                debug(self.debug, "ICE could not recover; closing the peer", &JsValue::UNDEFINED);
+                debug(
+                    self.debug,
+                    "ICE could not recover; closing the peer",
+                    &JsValue::UNDEFINED,
+                );
                 self.close();
             }
         }
@@ -314,9 +367,12 @@ impl PeerInner {
     /// Refetches the manager's servers (dropping the cache first when TURN
     /// refused them) and applies them to this peer.
     async fn refresh_servers(self: Rc<Self>) {
-        let Some(manager) = self.manager.upgrade().filter(|_| self.uses_manager) else { return };
+        let Some(manager) = self.manager.upgrade().filter(|_| self.uses_manager) else {
+            return;
+        };
         if self.credentials_rejected.replace(false) {
-            manager.invalidate();
+            let rejected = self.applied_servers.borrow().clone();
+            manager.reject(&rejected);
         }
         if let Ok(servers) = manager.servers().await {
             self.apply_servers(&servers);
@@ -329,7 +385,9 @@ impl PeerInner {
         if self.closed.get() {
             return;
         }
-        self.pc.unchecked_ref::<RestartablePeerConnection>().restart_ice();
+        self.pc
+            .unchecked_ref::<RestartablePeerConnection>()
+            .restart_ice();
         negotiation::offer(self, true).await;
     }
 

@@ -18,7 +18,10 @@ pub struct PeerCallbacks {
 }
 
 /// A closure that calls `f` with the peer while the peer is alive.
-fn with_peer<A: 'static>(peer: &Weak<PeerInner>, f: fn(&Rc<PeerInner>, A)) -> impl FnMut(A) + 'static {
+fn with_peer<A: 'static>(
+    peer: &Weak<PeerInner>,
+    f: fn(&Rc<PeerInner>, A),
+) -> impl FnMut(A) + 'static {
     let peer = peer.clone();
     move |arg| {
         if let Some(peer) = peer.upgrade() {
@@ -33,7 +36,9 @@ impl PeerCallbacks {
         let weak = Rc::downgrade(peer);
         let pc = peer.connection();
         let callbacks = PeerCallbacks {
-            _ice_candidate: Closure::new(with_peer(&weak, |p, e: RtcPeerConnectionIceEvent| p.on_local_candidate(e))),
+            _ice_candidate: Closure::new(with_peer(&weak, |p, e: RtcPeerConnectionIceEvent| {
+                p.on_local_candidate(e)
+            })),
             _ice_state: Closure::new({
                 let mut f = with_peer(&weak, |p, ()| p.on_ice_state());
                 move || f(())
@@ -43,14 +48,20 @@ impl PeerCallbacks {
                 let mut f = with_peer(&weak, |p, ()| p.on_negotiation_needed());
                 move || f(())
             }),
-            _candidate_error: Closure::new(with_peer(&weak, |p, e: JsValue| p.on_candidate_error(e))),
+            _candidate_error: Closure::new(with_peer(&weak, |p, e: JsValue| {
+                p.on_candidate_error(e)
+            })),
         };
         pc.set_onicecandidate(Some(callbacks._ice_candidate.as_ref().unchecked_ref()));
         pc.set_oniceconnectionstatechange(Some(callbacks._ice_state.as_ref().unchecked_ref()));
         pc.set_ontrack(Some(callbacks._track.as_ref().unchecked_ref()));
         pc.set_onnegotiationneeded(Some(callbacks._negotiation.as_ref().unchecked_ref()));
         // web-sys has no setter for this one yet.
-        set(pc, "onicecandidateerror", callbacks._candidate_error.as_ref());
+        set(
+            pc,
+            "onicecandidateerror",
+            callbacks._candidate_error.as_ref(),
+        );
         callbacks
     }
 }

@@ -63,13 +63,18 @@ impl Peer {
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn signal(&self, data: SignalData) -> Promise {
         let inner = self.inner.clone();
-        future_to_promise(async move { negotiation::apply(inner, data.into()).await.map(|()| JsValue::UNDEFINED) })
+        future_to_promise(async move {
+            negotiation::apply(inner, data.into())
+                .await
+                .map(|()| JsValue::UNDEFINED)
+        })
     }
 
     /// Replace the handlers (the messenger wires them after creation).
     #[wasm_bindgen(js_name = setEventHandlers)]
     pub fn set_event_handlers(&self, handlers: PeerEventHandlers) -> Result<(), JsValue> {
-        self.inner.replace_handlers(Handlers::from_js(&handlers.into())?);
+        self.inner
+            .replace_handlers(Handlers::from_js(&handlers.into())?);
         Ok(())
     }
 
@@ -101,7 +106,10 @@ impl Peer {
         if self.inner.initiator {
             spawn_local(self.inner.clone().restart());
         } else {
-            self.inner.pc.unchecked_ref::<RestartablePeerConnection>().restart_ice();
+            self.inner
+                .pc
+                .unchecked_ref::<RestartablePeerConnection>()
+                .restart_ice();
         }
     }
 
@@ -111,7 +119,10 @@ impl Peer {
         let pc = self.inner.pc.clone();
         future_to_promise(async move {
             let report: Map = JsFuture::from(pc.get_stats()).await?.unchecked_into();
-            let reports: Vec<_> = Array::from(&report.values()).iter().map(|r| json_from_js(&r)).collect();
+            let reports: Vec<_> = Array::from(&report.values())
+                .iter()
+                .map(|r| json_from_js(&r))
+                .collect();
             Ok(stats_to_js(&summarise(&reports)))
         })
     }

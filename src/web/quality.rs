@@ -16,14 +16,20 @@ pub fn classify_quality(
 
 /// "Good" | "Connecting..." | "Poor" | "Failed"; throws a `TypeError` for an unknown quality.
 #[wasm_bindgen(js_name = qualityLabel)]
-pub fn quality_label(#[wasm_bindgen(unchecked_param_type = "Quality")] quality: JsValue) -> Result<String, JsValue> {
+pub fn quality_label(
+    #[wasm_bindgen(unchecked_param_type = "Quality")] quality: JsValue,
+) -> Result<String, JsValue> {
     Ok(parse_quality(&quality, "qualityLabel")?.label().to_owned())
 }
 
 /// Addition: the indicator colour as CSS (green, orange, orange-red, red).
 #[wasm_bindgen(js_name = qualityColour)]
-pub fn quality_colour(#[wasm_bindgen(unchecked_param_type = "Quality")] quality: JsValue) -> Result<String, JsValue> {
-    Ok(parse_quality(&quality, "qualityColour")?.colour().to_owned())
+pub fn quality_colour(
+    #[wasm_bindgen(unchecked_param_type = "Quality")] quality: JsValue,
+) -> Result<String, JsValue> {
+    Ok(parse_quality(&quality, "qualityColour")?
+        .colour()
+        .to_owned())
 }
 
 fn parse_quality(quality: &JsValue, function: &str) -> Result<Quality, JsValue> {

@@ -21,7 +21,10 @@ impl Timeout {
             }
         });
         let id = set_timeout(closure.as_ref().unchecked_ref(), ms);
-        Timeout { id, _callback: closure }
+        Timeout {
+            id,
+            _callback: closure,
+        }
     }
 }
 

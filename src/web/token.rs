@@ -17,7 +17,9 @@ impl TokenSource {
         if let Some(token) = value.as_string() {
             Some(TokenSource::Fixed(token))
         } else {
-            value.dyn_ref::<Function>().map(|f| TokenSource::Call(f.clone()))
+            value
+                .dyn_ref::<Function>()
+                .map(|f| TokenSource::Call(f.clone()))
         }
     }
 
