@@ -1,19 +1,21 @@
 // End-to-end test of the demo page (www/) served by the real backend.
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ensureArtifactsDir, launchBrowser, recordConsole, repoRoot, startServer } from "./harness.mjs";
 import { byTestId, captureSecrets, waitForData, waitForText } from "./page-helpers.mjs";
 
 describe("demo page", () => {
-  let server, browser, page, consoleMessages, captured;
+  let server, browser, page, consoleLog, captured;
 
   before(async () => {
     server = await startServer();
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 960 } });
     page.setDefaultTimeout(20_000);
-    consoleMessages = recordConsole(page);
+    consoleLog = recordConsole(page);
+    if (process.env.E2E_VERBOSE) page.on("console", (m) => console.log(`[browser ${m.type()}] ${m.text()}`));
     captured = captureSecrets(page);
     // ?debug: the library logs what it uses, so the console check below covers its redaction too.
     await page.goto(`${server.url}/?debug`, { timeout: 20_000 });
@@ -47,9 +49,11 @@ describe("demo page", () => {
     await saveScreenshot(page);
   });
 
-  test("restart ICE keeps the call Good", async () => {
+  test("restart ICE keeps the call Good and media flowing", async () => {
     await page.click(byTestId("restart-ice"));
     await waitForText(page, "timeline", /ICE restart requested/);
+    const before = await page.textContent(byTestId("bytes-received"));
+    await waitForText(page, "bytes-received", new RegExp(`^(?!${before.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$)`), 10_000);
     await waitForData(page, "quality", "quality", "good", 30_000);
     await waitForText(page, "candidate-type", /^relay$/, 15_000);
   });
@@ -78,7 +82,7 @@ describe("demo page", () => {
 
   test("no console errors during the run", () => {
     // The simulated outage makes the browser log the endpoint's 503s; those are expected.
-    const errors = consoleMessages.filter(
+    const errors = consoleLog.messages.filter(
       (m) => (m.type === "error" || m.type === "pageerror") && !/status of 503/.test(m.text),
     );
     assert.deepEqual(errors, []);
@@ -86,12 +90,16 @@ describe("demo page", () => {
 
   test("neither the JWT nor any TURN credential reaches the DOM or the console", async () => {
     await captured.settle();
+    await consoleLog.settle();
+    // Kept for debugging; tests/artifacts/ is gitignored.
+    writeFileSync(path.join(ensureArtifactsDir(), "demo-console.json"), JSON.stringify(consoleLog.messages, null, 1));
     const long = (set) => [...set].filter((s) => s.length >= 6); // too short to search for meaningfully
     const secrets = long(captured.secrets);
     assert.ok(secrets.length >= 2, `captured the token and a TURN credential (got ${secrets.length})`);
     const text = await page.evaluate(() => document.body.innerText);
     const html = await page.content();
-    const consoleText = consoleMessages.map((m) => m.text).join("\n");
+    // Both the printed text and the serialised arguments (objects print as "Object").
+    const consoleText = consoleLog.messages.map((m) => `${m.text}\n${m.json}`).join("\n");
     const hint = (s) => `${s.slice(0, 3)}…(${s.length} chars)`;
     for (const secret of secrets) {
       assert.ok(!text.includes(secret), `secret ${hint(secret)} in innerText`);

@@ -131,14 +131,26 @@ export async function launchBrowser() {
 }
 
 /**
- * Records every console message and page error of `page`, for the
- * "no console errors" and "no secrets in the console" checks.
+ * Records every console message and page error of `page`, for the "no
+ * console errors" and "no secrets in the console" checks. `text` is what
+ * Playwright prints ("[Object, Object]" for objects), so each message's
+ * arguments are also serialised to `json` (call `settle()` before reading it).
  */
 export function recordConsole(page) {
   const messages = [];
-  page.on("console", (msg) => messages.push({ type: msg.type(), text: msg.text() }));
-  page.on("pageerror", (err) => messages.push({ type: "pageerror", text: String(err?.stack ?? err) }));
-  return messages;
+  const pending = [];
+  page.on("console", (msg) => {
+    const entry = { type: msg.type(), text: msg.text(), json: "" };
+    messages.push(entry);
+    const args = Promise.all(msg.args().map((a) => a.jsonValue().catch(() => String(a))));
+    pending.push(
+      withTimeout(args, 5_000, "console arguments")
+        .then((values) => (entry.json = JSON.stringify(values)))
+        .catch(() => {}),
+    );
+  });
+  page.on("pageerror", (err) => messages.push({ type: "pageerror", text: String(err?.stack ?? err), json: "" }));
+  return { messages, settle: () => Promise.all(pending) };
 }
 
 export function ensureArtifactsDir() {

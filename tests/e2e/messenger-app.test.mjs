@@ -40,7 +40,7 @@ async function startPreview(backendUrl) {
 }
 
 describe("messenger-app example (npm consumer)", () => {
-  let server, preview, browser, page, consoleMessages;
+  let server, preview, browser, page, consoleLog;
 
   before(async () => {
     server = await startServer();
@@ -48,7 +48,7 @@ describe("messenger-app example (npm consumer)", () => {
     browser = await launchBrowser();
     page = await browser.newPage();
     page.setDefaultTimeout(20_000);
-    consoleMessages = recordConsole(page);
+    consoleLog = recordConsole(page);
     await page.goto(preview.url, { timeout: 20_000 });
   });
 
@@ -75,7 +75,7 @@ describe("messenger-app example (npm consumer)", () => {
   });
 
   test("no console errors", () => {
-    const errors = consoleMessages.filter((m) => m.type === "error" || m.type === "pageerror");
+    const errors = consoleLog.messages.filter((m) => m.type === "error" || m.type === "pageerror");
     assert.deepEqual(errors, []);
   });
 });
