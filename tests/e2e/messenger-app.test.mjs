@@ -2,7 +2,7 @@
 // `vite preview`, which proxies /api to the real backend.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { freePort, launchBrowser, recordConsole, repoRoot, startServer, withTimeout } from "./harness.mjs";
@@ -56,6 +56,11 @@ describe("messenger-app example (npm consumer)", () => {
     await browser?.close().catch(() => {});
     await preview?.stop();
     await server?.stop();
+  });
+
+  test("vite build emitted the wasm as its own file", () => {
+    const assets = readdirSync(path.join(appDir, "dist/assets"));
+    assert.ok(assets.some((f) => f.endsWith(".wasm")), `no .wasm in dist/assets: ${assets.join(", ")}`);
   });
 
   test("the wasm loads under Vite and the app fetches ICE servers after sign-in", async () => {
