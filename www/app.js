@@ -79,7 +79,8 @@ const callEvents = {
   },
   close(who) {
     logTimeline(who, "closed");
-    if (who === "caller") showQuality(classifyQuality("closed"));
+    // The library closed the caller (ICE could not recover): end the call as a hang-up would.
+    if (who === "caller") endCall("Call ended: the connection could not recover.");
   },
   error(who, err) {
     logTimeline(who, `error: ${errorText(err)}`);
@@ -107,6 +108,11 @@ async function startCall() {
 }
 
 function hangUp() {
+  endCall("Call ended.");
+}
+
+/** Closes both peers and stops the local media; safe to call twice. */
+function endCall(message) {
   if (!call) return;
   const { caller, callee, media, unsubscribe } = call;
   call = null;
@@ -116,9 +122,10 @@ function hangUp() {
   media.stop();
   // close() releases the handlers, so no state event follows: show the closed state ourselves.
   showQuality(classifyQuality("closed"));
-  logTimeline("app", "hung up");
-  setStatus("Call ended.");
+  logTimeline("app", "call ended");
+  setStatus(message);
   for (const id of ["candidate-type", "rtt"]) setText(id, "—");
+  updateButtons();
 }
 
 async function toggleOutage() {
