@@ -108,13 +108,14 @@ impl Quality {
         }
     }
 
-    /// CSS colour: green "#1e8e3e", orange "#f29900", orange-red "#e8590c", red "#d93025".
+    /// CSS colour: green "#1a7f37", orange "#a85200", orange-red "#c2410c", red "#b91c1c",
+    /// each at least 4.5:1 against white text (WCAG AA).
     pub fn colour(self) -> &'static str {
         match self {
-            Quality::Good => "#1e8e3e",
-            Quality::Connecting => "#f29900",
-            Quality::Poor => "#e8590c",
-            Quality::Failed => "#d93025",
+            Quality::Good => "#1a7f37",
+            Quality::Connecting => "#a85200",
+            Quality::Poor => "#c2410c",
+            Quality::Failed => "#b91c1c",
         }
     }
 }
@@ -141,7 +142,7 @@ mod tests {
                 Quality::Connecting,
                 "connecting",
                 "Connecting...",
-                "#f29900",
+                "#a85200",
                 false,
             ),
             (
@@ -149,17 +150,17 @@ mod tests {
                 Quality::Connecting,
                 "connecting",
                 "Connecting...",
-                "#f29900",
+                "#a85200",
                 false,
             ),
-            ("connected", Quality::Good, "good", "Good", "#1e8e3e", true),
-            ("completed", Quality::Good, "good", "Good", "#1e8e3e", true),
+            ("connected", Quality::Good, "good", "Good", "#1a7f37", true),
+            ("completed", Quality::Good, "good", "Good", "#1a7f37", true),
             (
                 "disconnected",
                 Quality::Poor,
                 "poor",
                 "Poor",
-                "#e8590c",
+                "#c2410c",
                 false,
             ),
             (
@@ -167,7 +168,7 @@ mod tests {
                 Quality::Failed,
                 "failed",
                 "Failed",
-                "#d93025",
+                "#b91c1c",
                 false,
             ),
             (
@@ -175,7 +176,7 @@ mod tests {
                 Quality::Failed,
                 "failed",
                 "Failed",
-                "#d93025",
+                "#b91c1c",
                 false,
             ),
         ];
@@ -212,5 +213,39 @@ mod tests {
         for bad in ["", "Good", "bad", "Connecting...", "fail"] {
             assert_eq!(Quality::parse(bad), None, "{bad:?}");
         }
+    }
+
+    /// WCAG 2 contrast ratio of `#rrggbb` against white.
+    fn contrast_with_white(hex: &str) -> f64 {
+        let channel = |i: usize| {
+            let c = f64::from(u8::from_str_radix(&hex[i..i + 2], 16).unwrap()) / 255.0;
+            if c <= 0.03928 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        let luminance = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
+        1.05 / (luminance + 0.05)
+    }
+
+    #[test]
+    fn colours_meet_aa_contrast_with_white_text() {
+        for quality in [
+            Quality::Good,
+            Quality::Connecting,
+            Quality::Poor,
+            Quality::Failed,
+        ] {
+            let ratio = contrast_with_white(quality.colour());
+            assert!(
+                ratio >= 4.5,
+                "{} {} has contrast {ratio:.2}",
+                quality.as_str(),
+                quality.colour()
+            );
+        }
+        // The check itself: the old orange failed it.
+        assert!(contrast_with_white("#f29900") < 4.5);
     }
 }
