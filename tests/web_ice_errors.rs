@@ -32,7 +32,8 @@ async fn expect_error(steps: &str, options: &str, shape: &str, requests: u32) {
     .await;
 }
 
-const OK: &str = r#"{ body: { success: true, data: { iceServers: [{ urls: "stun:a.example:3478" }] } } }"#;
+const OK: &str =
+    r#"{ body: { success: true, data: { iceServers: [{ urls: "stun:a.example:3478" }] } } }"#;
 
 #[wasm_bindgen_test]
 async fn unauthorized_401_and_403_are_not_retried() {
@@ -71,7 +72,11 @@ async fn server_errors_exhaust_retries_plus_one_attempts() {
 
 #[wasm_bindgen_test]
 async fn statuses_408_429_and_5xx_are_retried_until_success() {
-    for first in ["[{ status: 429 }", "[{ status: 408 }", "[{ status: 500 }, { status: 500 }"] {
+    for first in [
+        "[{ status: 429 }",
+        "[{ status: 408 }",
+        "[{ status: 500 }, { status: 500 }",
+    ] {
         js(&format!(
             r#"
             const name = H.name("retried");
@@ -271,21 +276,43 @@ fn classify_quality_for_every_state() {
     ];
     for (state, quality) in expected {
         let got = classify_quality(JsValue::from_str(state)).map_err(|e| browser::describe(&e));
-        assert_eq!(got.map(|q| q.as_string()), Ok(Some(quality.to_owned())), "classifyQuality({state})");
+        assert_eq!(
+            got.map(|q| q.as_string()),
+            Ok(Some(quality.to_owned())),
+            "classifyQuality({state})"
+        );
     }
-    for bogus in [JsValue::from_str("bogus"), JsValue::from_str("Connected"), JsValue::from(3), JsValue::NULL] {
+    for bogus in [
+        JsValue::from_str("bogus"),
+        JsValue::from_str("Connected"),
+        JsValue::from(3),
+        JsValue::NULL,
+    ] {
         let error = classify_quality(bogus.clone()).expect_err("an unknown state throws");
-        assert!(error.is_instance_of::<js_sys::TypeError>(), "classifyQuality({}) throws a TypeError, got {}", json(&bogus), browser::describe(&error));
+        assert!(
+            error.is_instance_of::<js_sys::TypeError>(),
+            "classifyQuality({}) throws a TypeError, got {}",
+            json(&bogus),
+            browser::describe(&error)
+        );
     }
 }
 
 #[wasm_bindgen_test]
 fn quality_label_for_every_quality() {
-    let expected = [("good", "Good"), ("connecting", "Connecting..."), ("poor", "Poor"), ("failed", "Failed")];
+    let expected = [
+        ("good", "Good"),
+        ("connecting", "Connecting..."),
+        ("poor", "Poor"),
+        ("failed", "Failed"),
+    ];
     for (quality, label) in expected {
         let got = quality_label(JsValue::from_str(quality)).map_err(|e| browser::describe(&e));
         assert_eq!(got, Ok(label.to_owned()), "qualityLabel({quality})");
     }
     let error = quality_label(JsValue::from_str("great")).expect_err("an unknown quality throws");
-    assert!(error.is_instance_of::<js_sys::TypeError>(), "qualityLabel(\"great\") throws a TypeError");
+    assert!(
+        error.is_instance_of::<js_sys::TypeError>(),
+        "qualityLabel(\"great\") throws a TypeError"
+    );
 }

@@ -75,7 +75,12 @@ mod figures {
 
     impl From<&JsValue> for Figures {
         fn from(v: &JsValue) -> Self {
-            let get = |k: &str| js_sys::Reflect::get(v, &k.into()).ok().and_then(|x| x.as_f64()).unwrap_or(f64::NAN);
+            let get = |k: &str| {
+                js_sys::Reflect::get(v, &k.into())
+                    .ok()
+                    .and_then(|x| x.as_f64())
+                    .unwrap_or(f64::NAN)
+            };
             Figures {
                 memory0: get("memory0"),
                 memory1: get("memory1"),
@@ -107,8 +112,14 @@ async fn thousand_create_close_cycles_leak_nothing() {
         f.memory0, f.memory1, f.externrefs0, f.externrefs1, f.ms, f.ms / 1000.0
     ))
     .await;
-    assert!(f.memory1 - f.memory0 <= MEMORY_SLACK, "wasm memory grew: {f:?}");
-    assert!(f.externrefs1 - f.externrefs0 <= EXTERNREF_SLACK, "externref heap grew: {f:?}");
+    assert!(
+        f.memory1 - f.memory0 <= MEMORY_SLACK,
+        "wasm memory grew: {f:?}"
+    );
+    assert!(
+        f.externrefs1 - f.externrefs0 <= EXTERNREF_SLACK,
+        "externref heap grew: {f:?}"
+    );
 }
 
 #[wasm_bindgen_test]

@@ -20,9 +20,10 @@ thread_local! {
 }
 
 fn make_helpers() -> JsValue {
-    let new_manager = Closure::<dyn FnMut(JsValue) -> Result<JsValue, JsValue>>::new(|options: JsValue| {
-        PeerManager::new(options.unchecked_into()).map(JsValue::from)
-    });
+    let new_manager =
+        Closure::<dyn FnMut(JsValue) -> Result<JsValue, JsValue>>::new(|options: JsValue| {
+            PeerManager::new(options.unchecked_into()).map(JsValue::from)
+        });
     let externrefs = Closure::<dyn FnMut() -> u32>::new(wasm_bindgen::externref_heap_live_count);
     let make = Function::new_with_args(
         "FIXTURE, newManager, wasmMemory, externrefs",
@@ -34,7 +35,9 @@ fn make_helpers() -> JsValue {
         &wasm_bindgen::memory(),
         externrefs.as_ref(),
     );
-    let helpers = make.apply(&JsValue::UNDEFINED, &args).expect("helpers.js evaluates");
+    let helpers = make
+        .apply(&JsValue::UNDEFINED, &args)
+        .expect("helpers.js evaluates");
     // One of each for the life of the test page (constant, so no effect on the leak checks).
     new_manager.forget();
     externrefs.forget();
@@ -48,8 +51,12 @@ pub fn helpers() -> JsValue {
 
 /// A readable description of a thrown JS value (its stack when it has one).
 pub fn describe(error: &JsValue) -> String {
-    let stack = js_sys::Reflect::get(error, &"stack".into()).ok().and_then(|s| s.as_string());
-    let message = js_sys::Reflect::get(error, &"message".into()).ok().and_then(|s| s.as_string());
+    let stack = js_sys::Reflect::get(error, &"stack".into())
+        .ok()
+        .and_then(|s| s.as_string());
+    let message = js_sys::Reflect::get(error, &"message".into())
+        .ok()
+        .and_then(|s| s.as_string());
     match (message, stack) {
         (Some(message), Some(stack)) if stack.contains(&message) => stack,
         (Some(message), Some(stack)) => format!("{message}\n{stack}"),
@@ -64,9 +71,12 @@ pub fn describe(error: &JsValue) -> String {
 /// Runs `body` as the body of an async JS function of `H`; its result, or its
 /// rejection as `Err`. `H.cleanup()` runs afterwards either way.
 pub async fn try_js(body: &str) -> Result<JsValue, JsValue> {
-    let source = format!("return (async () => {{ try {{\n{body}\n}} finally {{ H.cleanup(); }} }})();");
+    let source =
+        format!("return (async () => {{ try {{\n{body}\n}} finally {{ H.cleanup(); }} }})();");
     let function = Function::new_with_args("H", &source);
-    let promise: Promise = function.call1(&JsValue::UNDEFINED, &helpers())?.unchecked_into();
+    let promise: Promise = function
+        .call1(&JsValue::UNDEFINED, &helpers())?
+        .unchecked_into();
     JsFuture::from(promise).await
 }
 
@@ -80,5 +90,8 @@ pub async fn js(body: &str) -> JsValue {
 
 /// The JSON text of a JS value (for `assert_eq!` on the Rust side).
 pub fn json(value: &JsValue) -> String {
-    js_sys::JSON::stringify(value).ok().and_then(|s| s.as_string()).unwrap_or_default()
+    js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default()
 }
