@@ -13,6 +13,9 @@ total=$((wasm_gz + js_gz))
 printf '%-22s %9s %9s\n' file raw gzipped
 printf '%-22s %9d %9d\n' ice_peer_bg.wasm "$wasm_raw" "$wasm_gz" ice_peer.js "$js_raw" "$js_gz"
 printf '%-22s %9s %9d  (budget 24576)\n' total "" "$total"
+# What an app's bundler ships of the glue: the same file minified.
+min_gz=$(esbuild pkg/ice_peer.js --minify --format=esm --log-level=error | gzip -9c | wc -c)
+printf '%-22s %9s %9d  (ice_peer.js minified by esbuild, as bundlers ship it: total %d)\n' "" "" "$min_gz" $((wasm_gz + min_gz))
 if [[ "${1:-}" == "--top" ]]; then
   command -v twiggy >/dev/null || cargo install -q twiggy
   named=$(mktemp -d)
