@@ -189,15 +189,7 @@ fn check_body(body: &Json) -> Result<(), TestCaseError> {
 }
 
 fn ice_state() -> impl Strategy<Value = IceState> {
-    prop::sample::select(vec![
-        IceState::New,
-        IceState::Checking,
-        IceState::Connected,
-        IceState::Completed,
-        IceState::Disconnected,
-        IceState::Failed,
-        IceState::Closed,
-    ])
+    prop::sample::select(IceState::ALL.to_vec())
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -20,6 +20,17 @@ pub enum IceState {
 }
 
 impl IceState {
+    /// Every state, in the order the contract lists them.
+    pub const ALL: [IceState; 7] = [
+        IceState::New,
+        IceState::Checking,
+        IceState::Connected,
+        IceState::Completed,
+        IceState::Disconnected,
+        IceState::Failed,
+        IceState::Closed,
+    ];
+
     /// Exact lower-case names; None for anything else.
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
@@ -124,15 +135,7 @@ impl Quality {
 mod tests {
     use super::{IceState, Quality};
 
-    const ALL: [IceState; 7] = [
-        IceState::New,
-        IceState::Checking,
-        IceState::Connected,
-        IceState::Completed,
-        IceState::Disconnected,
-        IceState::Failed,
-        IceState::Closed,
-    ];
+    const ALL: [IceState; 7] = IceState::ALL;
 
     #[test]
     fn mapping_and_labels_for_all_seven_states() {

@@ -246,15 +246,7 @@ mod tests {
         assert_eq!(r.on_timer(), Action::GiveUp);
         assert!(!r.is_recovering());
         // Done: everything is ignored.
-        for s in [
-            New,
-            Checking,
-            Connected,
-            Completed,
-            Disconnected,
-            Failed,
-            Closed,
-        ] {
+        for s in IceState::ALL {
             assert_eq!(r.on_state(s), Action::Keep, "{s:?}");
         }
         assert_eq!(r.on_timer(), Action::Keep);
