@@ -13,6 +13,7 @@
 //! - `web` (wasm32 only): the thin browser edge exported to JavaScript
 //!   (`PeerManager`, `Peer`, `classifyQuality`, `qualityLabel`).
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod core;
 
