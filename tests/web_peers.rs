@@ -172,6 +172,27 @@ async fn set_event_handlers_replaces_them() {
 }
 
 #[wasm_bindgen_test]
+async fn freeing_manager_and_handles_closes_open_peers() {
+    // An app that drops everything without close(): the connections must not
+    // be left running with handlers that point at freed closures.
+    js(&format!(
+        r#"{STUN_MANAGER}
+        const p = await H.pair(manager);
+        await H.connected(p, 15000);
+        const pcs = [p.caller.connection, p.callee.connection];
+        manager.free();
+        H.eq(pcs.map((pc) => pc.signalingState), ["stable", "stable"], "handles still own their peers");
+        p.caller.free();
+        p.callee.free();
+        H.eq(pcs.map((pc) => pc.signalingState), ["closed", "closed"], "connections closed with their last owner");
+        H.eq(pcs.map((pc) => pc.oniceconnectionstatechange), [null, null], "handlers detached");
+        H.eq([p.ev.caller.closes, p.ev.callee.closes], [1, 1], "onClose once each");
+        "#
+    ))
+    .await;
+}
+
+#[wasm_bindgen_test]
 async fn close_detaches_everything_and_nothing_fires_after() {
     js(&format!(
         r#"{STUN_MANAGER}

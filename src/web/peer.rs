@@ -426,3 +426,12 @@ impl PeerInner {
         }
     }
 }
+
+/// A peer whose last owner let go without `close()` (the app freed the
+/// manager and the handle): close it, so no callback is left on a live
+/// connection pointing at a dropped closure.
+impl Drop for PeerInner {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
