@@ -2,66 +2,41 @@
 //! concurrent callers, and the registry of open peers that use them.
 
 use super::bindings::{PeerManagerOptions, PeerOptions};
-use super::convert::{number_option, redacted_to_js, servers_from_js, servers_to_js};
-use super::error::{get, ice_servers_error, named_error, set, type_error};
-use super::fetch::fetch_servers;
+use super::convert::{number_option, redacted_to_js, servers_from_js};
+use super::error::{get, named_error, set, type_error};
 use super::handlers::PeerSetup;
+use super::ice_servers::{InFlight, Info, Source};
 use super::log::debug;
 use super::peer::PeerInner;
 use super::peer_handle::Peer;
-use super::timer::{delay, sleep};
+use super::timer::delay;
 use super::token::TokenSource;
 use crate::core::cache::CachedServers;
 use crate::core::config::{default_fallback, Limits, RawNumbers, DEFAULT_ENDPOINT};
-use crate::core::error::{AttemptFailure, ErrorKind, IceServersError};
 use crate::core::servers::IceServer;
-use js_sys::{Array, Date, Object, Promise};
+use js_sys::{Array, Object, Promise};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 use web_sys::AbortController;
 
-type Outcome = Result<Vec<IceServer>, IceServersError>;
-
-/// One request (with its retries) that every concurrent caller with the same token awaits.
-struct InFlight {
-    token: String,
-    done: Promise,
-    outcome: Rc<RefCell<Option<Outcome>>>,
-}
-
-#[derive(Clone, Copy)]
-enum Source {
-    Network,
-    Cache,
-    Fallback,
-}
-
-/// Contract `IceServersInfo`.
-#[derive(Clone, Copy)]
-struct Info {
-    source: Source,
-    fetched_at: Option<f64>,
-    expires_at: Option<f64>,
-}
-
 /// State shared by the exported handle, its futures and its peers.
 pub(crate) struct ManagerInner {
-    endpoint: String,
-    token: TokenSource,
-    limits: Limits,
-    fallback: Vec<IceServer>,
-    debug: bool,
-    cache: RefCell<Option<CachedServers>>,
+    pub(super) endpoint: String,
+    pub(super) token: TokenSource,
+    pub(super) limits: Limits,
+    pub(super) fallback: Vec<IceServer>,
+    pub(super) debug: bool,
+    pub(super) cache: RefCell<Option<CachedServers>>,
     /// Bumped by `invalidate()`: a request started before it must not refill the cache.
-    generation: Cell<u32>,
-    in_flight: RefCell<Option<InFlight>>,
-    info: Cell<Option<Info>>,
-    requests: RefCell<Vec<AbortController>>,
+    pub(super) generation: Cell<u32>,
+    pub(super) in_flight: RefCell<Option<InFlight>>,
+    pub(super) info: Cell<Option<Info>>,
+    pub(super) requests: RefCell<Vec<AbortController>>,
     /// Strong references to open peers: Firefox collects unreferenced connections mid-call.
-    peers: RefCell<Vec<Rc<PeerInner>>>,
-    destroyed: Cell<bool>,
+    pub(super) peers: RefCell<Vec<Rc<PeerInner>>>,
+    pub(super) destroyed: Cell<bool>,
 }
 
 /// Fetches ICE servers for the signed-in user and creates peers that use them.
@@ -186,173 +161,8 @@ fn usable_servers(value: &JsValue) -> Option<Vec<IceServer>> {
 }
 
 impl ManagerInner {
-    /// `getIceServers()`: a promise of `IceServer[]` or an `IceServersError`.
-    fn servers_promise(self: &Rc<Self>) -> Promise {
-        let inner = self.clone();
-        future_to_promise(async move {
-            match inner.servers().await {
-                Ok(servers) => Ok(servers_to_js(&servers).into()),
-                Err(error) => Err(ice_servers_error(&error)),
-            }
-        })
-    }
-
-    /// The servers for the current token: cached, shared in-flight, or fetched.
-    pub(crate) async fn servers(self: &Rc<Self>) -> Outcome {
-        if self.destroyed.get() {
-            return Err(IceServersError::after(AttemptFailure::Network, 0));
-        }
-        let token = self
-            .token
-            .current()
-            .await
-            .ok_or_else(IceServersError::no_token)?;
-        let cached = self
-            .cache
-            .borrow()
-            .as_ref()
-            .filter(|c| c.is_fresh_for(&token, Date::now()))
-            .cloned();
-        if let Some(cached) = cached {
-            self.record(Source::Cache, Some(&cached));
-            return Ok(cached.servers);
-        }
-        let (done, outcome) = self.join_or_start(token);
-        let _ = JsFuture::from(done).await;
-        let result = outcome.borrow().clone();
-        result.unwrap_or_else(|| Err(IceServersError::after(AttemptFailure::Network, 0)))
-    }
-
-    fn join_or_start(self: &Rc<Self>, token: String) -> (Promise, Rc<RefCell<Option<Outcome>>>) {
-        if let Some(flight) = self
-            .in_flight
-            .borrow()
-            .as_ref()
-            .filter(|f| f.token == token)
-        {
-            return (flight.done.clone(), flight.outcome.clone());
-        }
-        let outcome = Rc::new(RefCell::new(None));
-        let done = future_to_promise({
-            let (inner, outcome, token) = (self.clone(), outcome.clone(), token.clone());
-            async move {
-                let result = inner.fetch_with_retries(&token).await;
-                *outcome.borrow_mut() = Some(result);
-                let mut in_flight = inner.in_flight.borrow_mut();
-                if in_flight
-                    .as_ref()
-                    .is_some_and(|f| Rc::ptr_eq(&f.outcome, &outcome))
-                {
-                    *in_flight = None;
-                }
-                Ok(JsValue::UNDEFINED)
-            }
-        });
-        *self.in_flight.borrow_mut() = Some(InFlight {
-            token,
-            done: done.clone(),
-            outcome: outcome.clone(),
-        });
-        (done, outcome)
-    }
-
-    async fn fetch_with_retries(self: &Rc<Self>, token: &str) -> Outcome {
-        let generation = self.generation.get();
-        let mut attempts = 0;
-        loop {
-            let controller = AbortController::new()
-                .map_err(|_| IceServersError::after(AttemptFailure::Network, attempts))?;
-            attempts += 1;
-            self.requests.borrow_mut().push(controller.clone());
-            let result =
-                fetch_servers(&self.endpoint, token, self.limits.timeout_ms, &controller).await;
-            self.requests
-                .borrow_mut()
-                .retain(|c| !Object::is(c, &controller));
-            let failure = match result {
-                Ok(parsed) => {
-                    let now = Date::now();
-                    let entry = CachedServers::new(
-                        parsed.servers,
-                        token.to_owned(),
-                        now,
-                        self.limits.cache_ttl_ms,
-                        parsed.ttl_secs,
-                    );
-                    self.record(Source::Network, Some(&entry));
-                    debug(
-                        self.debug,
-                        "Fetched ICE servers",
-                        &redacted_to_js(&entry.servers),
-                    );
-                    let servers = entry.servers.clone();
-                    if generation == self.generation.get() && !self.destroyed.get() {
-                        *self.cache.borrow_mut() = Some(entry);
-                        self.apply_to_peers(&servers);
-                    }
-                    return Ok(servers);
-                }
-                Err(failure) => failure,
-            };
-            if self.destroyed.get() {
-                return Err(IceServersError::after(failure, attempts));
-            }
-            let error = IceServersError::after(failure, attempts);
-            debug(self.debug, &error.to_string(), &JsValue::UNDEFINED);
-            match self.limits.retry.next_delay(attempts, failure) {
-                Some(ms) => sleep(ms).await,
-                None => return self.stale_or(error, token),
-            }
-        }
-    }
-
-    /// Stale-if-error: cached credentials still inside their `ttl` beat an
-    /// error, except a rejected token, which the app must hear about.
-    fn stale_or(&self, error: IceServersError, token: &str) -> Outcome {
-        let cache = self.cache.borrow();
-        match cache
-            .as_ref()
-            .filter(|c| error.kind != ErrorKind::Unauthorized && c.is_valid_for(token, Date::now()))
-        {
-            Some(cached) => {
-                self.record(Source::Cache, Some(cached));
-                debug(
-                    self.debug,
-                    "Refresh failed; using cached ICE servers inside their ttl",
-                    &JsValue::UNDEFINED,
-                );
-                Ok(cached.servers.clone())
-            }
-            None => Err(error),
-        }
-    }
-
-    fn record(&self, source: Source, entry: Option<&CachedServers>) {
-        self.info.set(Some(Info {
-            source,
-            fetched_at: entry.map(|e| e.fetched_at_ms),
-            expires_at: entry.map(|e| e.fresh_until_ms),
-        }));
-    }
-
-    pub(crate) fn invalidate(&self) {
-        self.generation.set(self.generation.get().wrapping_add(1));
-        self.cache.borrow_mut().take();
-        self.in_flight.borrow_mut().take();
-    }
-
-    /// TURN refused `rejected`: drop the cache if it still holds them. Unlike
-    /// `invalidate()` this keeps a request in flight, so that every peer that
-    /// saw the same 401 waits for one refetch.
-    pub(crate) fn reject(&self, rejected: &[IceServer]) {
-        let mut cache = self.cache.borrow_mut();
-        if cache.as_ref().is_some_and(|c| c.servers == rejected) {
-            *cache = None;
-        }
-    }
-
     /// Fresh servers reach every open peer that uses the manager's servers.
-    fn apply_to_peers(&self, servers: &[IceServer]) {
+    pub(super) fn apply_to_peers(&self, servers: &[IceServer]) {
         let peers: Vec<Rc<PeerInner>> = self.peers.borrow().clone();
         for peer in peers.iter().filter(|p| p.uses_manager_servers()) {
             peer.apply_servers(servers);

@@ -7,6 +7,7 @@ mod convert;
 mod error;
 mod fetch;
 mod handlers;
+mod ice_servers;
 mod log;
 mod manager;
 mod negotiation;

@@ -25,6 +25,7 @@ import http from "node:http";
 import net from "node:net";
 import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
 
 const PORT = Number(process.env.ICE_PEER_FIXTURE_PORT || 47801);
 const TURN_PORT = Number(process.env.ICE_PEER_TURN_PORT || 47478);
@@ -75,15 +76,40 @@ function waitForPort(port, ms) {
   });
 }
 
+const TURN_PIDFILE = "/tmp/ice-peer-fixture-turnserver.pid";
+
+/** True when something accepts TCP connections on the port. */
+function portAnswers(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.once("connect", () => { socket.destroy(); resolve(true); });
+    socket.once("error", () => { socket.destroy(); resolve(false); });
+  });
+}
+
+/** A coturn left by an earlier run that died would answer in place of ours. */
+async function clearStaleTurn() {
+  try {
+    process.kill(Number(readFileSync(TURN_PIDFILE, "utf8").trim()), "SIGKILL");
+    await new Promise((r) => setTimeout(r, 200));
+  } catch {
+    // no pidfile or no such process: nothing to clear
+  }
+  if (await portAnswers(TURN_PORT)) {
+    throw new Error(`port ${TURN_PORT} is taken by another process; set ICE_PEER_TURN_PORT`);
+  }
+}
+
 async function startTurn() {
   if (turn) return;
+  await clearStaleTurn();
   const args = [
     "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1",
     `--listening-port=${TURN_PORT}`, "--min-port=49160", "--max-port=49200",
     "--use-auth-secret", `--static-auth-secret=${TURN_SECRET}`, "--realm=ice-peer.test",
     "--allow-loopback-peers", "--no-cli", "--no-tls", "--no-dtls", "--fingerprint",
     "--log-file=stdout", "--simple-log", "--no-software-attribute",
-    "--pidfile=/tmp/ice-peer-fixture-turnserver.pid",
+    `--pidfile=${TURN_PIDFILE}`,
   ];
   const child = spawn(TURN_BIN, args, { stdio: ["ignore", "pipe", "pipe"] });
   const lines = [];
