@@ -33,12 +33,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+answers() { node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "$ICE_PEER_FIXTURE_URL/health"; }
 for _ in $(seq 1 100); do
-  curl -fsS "$ICE_PEER_FIXTURE_URL/health" >/dev/null 2>&1 && break
+  answers && break
   if ! kill -0 "$fixture_pid" 2>/dev/null; then cat "$log"; echo "fixture server died" >&2; exit 1; fi
   sleep 0.1
 done
-curl -fsS "$ICE_PEER_FIXTURE_URL/health" >/dev/null || { cat "$log"; echo "fixture server not answering" >&2; exit 1; }
+answers || { cat "$log"; echo "fixture server not answering" >&2; exit 1; }
 
 if [ "$#" -gt 0 ]; then
   suites=("$@")
