@@ -18,7 +18,8 @@ async function startPreview(backendUrl) {
   const vite = path.join(appDir, "node_modules/vite/bin/vite.js");
   const child = spawn(process.execPath, [vite, "preview", "--host", "127.0.0.1", "--port", String(port), "--strictPort"], {
     cwd: appDir,
-    env: { ...process.env, ICE_PEER_BACKEND: backendUrl },
+    // CI=true turns Vite's colours on, and it prints the port in bold: ask for plain text.
+    env: { ...process.env, ICE_PEER_BACKEND: backendUrl, NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -26,10 +27,16 @@ async function startPreview(backendUrl) {
   child.stderr.on("data", (c) => (output += c));
   const url = `http://127.0.0.1:${port}`;
   const ready = new Promise((resolve, reject) => {
-    child.stdout.on("data", () => output.includes(`:${port}`) && resolve());
+    const plain = () => output.replace(/\x1b\[[0-9;]*m/g, "");
+    child.stdout.on("data", () => plain().includes(`:${port}`) && resolve());
     child.once("exit", (code) => reject(new Error(`vite preview exited (${code}):\n${output}`)));
   });
-  await withTimeout(ready, 20_000, `vite preview on ${url}\n${output}`);
+  try {
+    await withTimeout(ready, 20_000, `vite preview on ${url}`);
+  } catch (error) {
+    child.kill("SIGKILL"); // or the test process waits on it until its own timeout
+    throw new Error(`${error.message}\n${output}`);
+  }
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.once("exit", r));
