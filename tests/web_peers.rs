@@ -172,6 +172,33 @@ async fn set_event_handlers_replaces_them() {
 }
 
 #[wasm_bindgen_test]
+async fn constructor_error_reaches_on_error_and_nothing_breaks() {
+    // E.g. Chrome's 500-connection cap: `new RTCPeerConnection` throws.
+    js(&format!(
+        r#"{STUN_MANAGER}
+        const original = window.RTCPeerConnection;
+        const failure = new DOMException("Cannot create so many PeerConnections", "UnknownError");
+        window.RTCPeerConnection = function () {{ throw failure; }};
+        const errors = [];
+        let rejected = null;
+        try {{
+            await manager.createPeer({{ initiator: true, handlers: {{ onError: (e) => errors.push(e) }} }})
+                .catch((e) => (rejected = e));
+        }} finally {{
+            window.RTCPeerConnection = original;
+        }}
+        H.ok(rejected === failure, `createPeer rejects with the constructor's error, got ${{rejected}}`);
+        H.ok(errors.length === 1 && errors[0] === failure, `onError once with it, got ${{errors.length}}`);
+        H.eq(manager.peerCount, 0, "no peer registered");
+        const p = await H.pair(manager);
+        await H.connected(p, 15000);
+        H.eq(manager.peerCount, 2, "the manager still makes working peers");
+        "#
+    ))
+    .await;
+}
+
+#[wasm_bindgen_test]
 async fn freeing_manager_and_handles_closes_open_peers() {
     // An app that drops everything without close(): the connections must not
     // be left running with handlers that point at freed closures.

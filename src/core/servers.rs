@@ -172,7 +172,8 @@ fn normalise_url(raw: &str, has_credentials: bool) -> Option<String> {
     } else {
         return None;
     };
-    if rest.is_empty() {
+    let host_port = rest.split_once('?').map_or(rest, |(before, _)| before);
+    if !is_host_port(host_port) {
         return None;
     }
     let mut url = String::with_capacity(scheme.len() + 1 + rest.len());
@@ -180,6 +181,43 @@ fn normalise_url(raw: &str, has_credentials: bool) -> Option<String> {
     url.push(':');
     url.push_str(rest);
     Some(url)
+}
+
+/// `host`, `host:port`, `[v6]` or `[v6]:port`, as browsers accept it: a
+/// non-empty host without spaces, and a port from 1 to 65535. One malformed
+/// URL would otherwise make the `RTCPeerConnection` constructor throw and
+/// take every call down with it.
+fn is_host_port(s: &str) -> bool {
+    let (host, port) = match s.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((addr, after))
+                if !addr.is_empty()
+                    && addr
+                        .chars()
+                        .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.') =>
+            {
+                match after.strip_prefix(':') {
+                    Some(port) => (addr, Some(port)),
+                    None if after.is_empty() => (addr, None),
+                    None => return false,
+                }
+            }
+            _ => return false,
+        },
+        None => match s.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (s, None),
+        },
+    };
+    let host_ok = !host.is_empty()
+        && !host.contains(|c: char| c.is_whitespace() || c.is_control() || "[]/@#".contains(c));
+    let port_ok = port.is_none_or(|p| {
+        !p.is_empty()
+            && p.len() <= 5
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && p.parse::<u32>().is_ok_and(|n| (1..=65535).contains(&n))
+    });
+    host_ok && port_ok
 }
 
 /// `ttl` as a number or numeric string (e.g. Twilio's "86400"); None when absent,
@@ -634,5 +672,37 @@ mod tests {
             out,
             vec![server(&["stun:é", "turn:ß"], Some("ü"), Some("ß"))]
         );
+    }
+
+    #[test]
+    fn urls_the_browser_would_reject_are_dropped() {
+        // Chrome's constructor throws "ICE server parsing failed" for each of these.
+        for bad in [
+            "stun:[::1",
+            "stun:host:99999",
+            "turn:host:70000?transport=udp",
+            "stun:a b",
+            "stun:host:abc",
+            "stun:host:",
+            "stun::3478",
+            "stun:host:0",
+            "stun:[]:3478",
+            "stun:[::1]x",
+            "stun:user@host",
+        ] {
+            let body = format!(r#"[{{"urls":"{bad}","username":"u","credential":"c"}}]"#);
+            assert_eq!(norm(&body), vec![], "{bad}");
+        }
+        for good in [
+            "stun:stun.l.google.com:19302",
+            "stun:127.0.0.1",
+            "stun:[::1]:3478",
+            "stun:[2001:db8::1]",
+            "turn:turn.example.com:443?transport=tcp",
+            "turns:turn.example.com",
+        ] {
+            let body = format!(r#"[{{"urls":"{good}","username":"u","credential":"c"}}]"#);
+            assert_eq!(norm(&body).len(), 1, "{good}");
+        }
     }
 }
