@@ -227,7 +227,10 @@ impl PeerInner {
     /// Calls every `subscribe` listener; one that throws is reported through `onError`.
     fn notify_subscribers(&self) {
         for listener in Array::from(&self.subscribers).iter() {
-            if let Err(error) = listener.unchecked_into::<Function>().call0(&JsValue::UNDEFINED) {
+            if let Err(error) = listener
+                .unchecked_into::<Function>()
+                .call0(&JsValue::UNDEFINED)
+            {
                 self.emit_error(&error);
             }
         }
