@@ -209,13 +209,16 @@ fn is_host_port(s: &str) -> bool {
             None => (s, None),
         },
     };
+    // ASCII checks and a hand-rolled port fold on purpose: `char::is_whitespace`
+    // and `str::parse` bring Unicode tables and integer parsing into the wasm.
     let host_ok = !host.is_empty()
-        && !host.contains(|c: char| c.is_whitespace() || c.is_control() || "[]/@#".contains(c));
+        && !host
+            .bytes()
+            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control() || b"[]/@#".contains(&b));
     let port_ok = port.is_none_or(|p| {
-        !p.is_empty()
-            && p.len() <= 5
+        (1..=5).contains(&p.len())
             && p.bytes().all(|b| b.is_ascii_digit())
-            && p.parse::<u32>().is_ok_and(|n| (1..=65535).contains(&n))
+            && (1..=65535).contains(&p.bytes().fold(0u32, |n, b| n * 10 + u32::from(b - b'0')))
     });
     host_ok && port_ok
 }
