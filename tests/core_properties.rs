@@ -313,6 +313,27 @@ proptest! {
             }
         }
     }
+
+    #[test]
+    fn follower_never_restarts_and_waits_past_the_initiator(
+        max_attempts in 0u32..6,
+        events in prop::collection::vec(event(), 0..60),
+    ) {
+        let cfg = RecoveryConfig { max_attempts, ..RecoveryConfig::default() };
+        let budget = Recovery::new(cfg).initiator_budget_ms();
+        let mut f = Recovery::follower(cfg);
+        for e in events {
+            let action = match e {
+                Event::State(s) => f.on_state(s),
+                Event::Timer => f.on_timer(),
+                Event::Rejected => f.on_credentials_rejected(),
+            };
+            prop_assert!(!matches!(action, Action::Restart { .. }), "a follower restarted");
+            if let Action::ArmTimer(ms) = action {
+                prop_assert!(ms > budget, "follower waits {} <= initiator budget {}", ms, budget);
+            }
+        }
+    }
 }
 
 fn to_json(s: &IceServer) -> Json {

@@ -145,6 +145,41 @@ async fn turn_outage(hold_ms: u32) {
     .await;
 }
 
+/// TURN never comes back: the caller gives up after its attempts, and the
+/// callee, which never restarts, gives up once the caller's budget is spent.
+#[wasm_bindgen_test]
+async fn turn_gone_for_good_closes_both_sides() {
+    js(r#"
+        const turnName = H.name("gone");
+        const manager = H.manager({ endpoint: H.url(`/turn/${turnName}?ttl=3600`), token: "tok",
+            disconnectedTimeoutMs: 300, restartTimeoutMs: 1000, restartAttempts: 2 });
+        const relayOnly = { iceTransportPolicy: "relay" };
+        const p = await H.pair(manager, { caller: relayOnly, callee: relayOnly });
+        await H.connected(p, 20000);
+        const t0 = performance.now();
+        let closedAt = {};
+        await H.turnStop();
+        try {
+            await H.waitFor(() => {
+                for (const side of ["caller", "callee"]) {
+                    if (p.ev[side].closes && !closedAt[side]) closedAt[side] = performance.now();
+                }
+                return p.ev.caller.closes && p.ev.callee.closes;
+            }, 45000, () => `both closed: caller ${p.ev.caller.closes}, callee ${p.ev.callee.closes}, ` +
+                `states ${H.json({ caller: p.ev.caller.states, callee: p.ev.callee.states })}`);
+        } finally {
+            await H.turnStart();
+        }
+        H.eq([p.ev.caller.closes, p.ev.callee.closes], [1, 1], "onClose once on each side");
+        H.eq([p.caller.quality, p.callee.quality], ["failed", "failed"], "qualities");
+        H.ok(closedAt.caller <= closedAt.callee, "the callee waits for the caller to give up first");
+        H.eq(manager.peerCount, 0, "peerCount");
+        await H.figure(`TURN gone: caller closed ${(closedAt.caller - t0).toFixed(0)} ms, callee ` +
+            `${(closedAt.callee - t0).toFixed(0)} ms after the stop`);
+    "#)
+    .await;
+}
+
 #[wasm_bindgen_test]
 async fn expired_turn_credential_is_refetched_and_the_relay_call_connects() {
     js(r#"

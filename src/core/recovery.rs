@@ -66,6 +66,8 @@ enum Phase {
     Waiting { attempt: u32 },
     /// Restart `attempt` done, attempt timer armed.
     Restarting { attempt: u32 },
+    /// Follower: a drop is under way and the initiator has its budget to recover it.
+    Following,
     /// Gave up or closed: every input is ignored.
     Done,
 }
@@ -73,19 +75,70 @@ enum Phase {
 /// The latest delay `setTimeout` honours (2^31 - 1 ms); longer ones fire at once.
 const MAX_TIMER_MS: f64 = 2_147_483_647.0;
 
-/// The ICE-restart decisions for one peer (used by the initiator).
+/// Margin a follower adds to the initiator's budget for signaling to travel.
+pub const FOLLOWER_MARGIN_MS: f64 = 5_000.0;
+
+/// The ICE-restart decisions for one peer. The initiator's machine restarts;
+/// the other side's ([`Recovery::follower`]) only waits for it, then gives up.
 #[derive(Clone, Debug)]
 pub struct Recovery {
     config: RecoveryConfig,
     phase: Phase,
+    follower: bool,
 }
 
 impl Recovery {
-    /// A machine in the stable phase.
+    /// The initiator's machine, in the stable phase.
     pub fn new(config: RecoveryConfig) -> Self {
         Recovery {
             config,
             phase: Phase::Stable,
+            follower: false,
+        }
+    }
+
+    /// The answering side's machine. Only the initiator restarts (the sides
+    /// would glare otherwise), so on a drop this one waits as long as the
+    /// initiator's whole schedule may take, plus [`FOLLOWER_MARGIN_MS`]; if the
+    /// call is not connected again by then, it gives up too.
+    /// connected/completed → Stable + CancelTimer; disconnected/failed while
+    /// Stable → ArmTimer(budget); the timer → GiveUp; closed → Done.
+    pub fn follower(config: RecoveryConfig) -> Self {
+        Recovery {
+            follower: true,
+            ..Recovery::new(config)
+        }
+    }
+
+    /// How long the initiator may spend on one drop: the grace, every
+    /// attempt's timeout and the backoffs between them.
+    pub fn initiator_budget_ms(&self) -> f64 {
+        let c = &self.config;
+        let backoffs: f64 = (1..c.max_attempts.min(32))
+            .map(|n| backoff_ms(c.backoff_base_ms, n))
+            .sum();
+        let budget =
+            c.disconnected_grace_ms + f64::from(c.max_attempts) * c.attempt_timeout_ms + backoffs;
+        budget.clamp(0.0, MAX_TIMER_MS)
+    }
+
+    fn follow(&mut self, state: IceState) -> Action {
+        match state {
+            IceState::Connected | IceState::Completed => {
+                self.phase = Phase::Stable;
+                Action::CancelTimer
+            }
+            IceState::Disconnected | IceState::Failed if self.phase == Phase::Stable => {
+                self.phase = Phase::Following;
+                Action::ArmTimer(
+                    (self.initiator_budget_ms() + FOLLOWER_MARGIN_MS).min(MAX_TIMER_MS),
+                )
+            }
+            IceState::Closed => {
+                self.phase = Phase::Done;
+                Action::CancelTimer
+            }
+            _ => Action::Keep,
         }
     }
 
@@ -99,6 +152,9 @@ impl Recovery {
     pub fn on_state(&mut self, state: IceState) -> Action {
         if self.phase == Phase::Done {
             return Action::Keep;
+        }
+        if self.follower {
+            return self.follow(state);
         }
         match state {
             IceState::Connected | IceState::Completed => {
@@ -115,7 +171,7 @@ impl Recovery {
             IceState::Failed => match self.phase {
                 Phase::Stable | Phase::Grace => self.first_attempt(),
                 Phase::Restarting { attempt } => self.next_attempt(attempt),
-                Phase::Waiting { .. } | Phase::Done => Action::Keep,
+                Phase::Waiting { .. } | Phase::Following | Phase::Done => Action::Keep,
             },
             IceState::Closed => {
                 self.phase = Phase::Done;
@@ -132,15 +188,20 @@ impl Recovery {
             Phase::Grace => self.first_attempt(),
             Phase::Waiting { attempt } => self.restart(attempt),
             Phase::Restarting { attempt } => self.next_attempt(attempt),
+            Phase::Following => {
+                self.phase = Phase::Done;
+                Action::GiveUp
+            }
             Phase::Stable | Phase::Done => Action::Keep,
         }
     }
 
     /// TURN answered 401 to our credentials (the edge refetches servers before restarting).
     /// Stable/Grace → first attempt at once; otherwise Keep (one drop, one schedule).
+    /// A follower never restarts: Keep.
     pub fn on_credentials_rejected(&mut self) -> Action {
         match self.phase {
-            Phase::Stable | Phase::Grace => self.first_attempt(),
+            Phase::Stable | Phase::Grace if !self.follower => self.first_attempt(),
             _ => Action::Keep,
         }
     }
@@ -169,13 +230,7 @@ impl Recovery {
             self.phase = Phase::Done;
             return Action::GiveUp;
         }
-        let exponent = failed_attempt.saturating_sub(1).min(1100) as i32;
-        let delay = self.config.backoff_base_ms * 2f64.powi(exponent);
-        let delay = if delay > 0.0 {
-            delay.min(MAX_TIMER_MS)
-        } else {
-            0.0
-        };
+        let delay = backoff_ms(self.config.backoff_base_ms, failed_attempt);
         self.phase = Phase::Waiting {
             attempt: failed_attempt + 1,
         };
@@ -186,8 +241,20 @@ impl Recovery {
     pub fn is_recovering(&self) -> bool {
         matches!(
             self.phase,
-            Phase::Grace | Phase::Waiting { .. } | Phase::Restarting { .. }
+            Phase::Grace | Phase::Waiting { .. } | Phase::Restarting { .. } | Phase::Following
         )
+    }
+}
+
+/// The wait after failed attempt n (1-based): base * 2^(n-1), 0 for a base
+/// that is not positive, capped at what `setTimeout` honours.
+fn backoff_ms(base_ms: f64, failed_attempt: u32) -> f64 {
+    let exponent = failed_attempt.saturating_sub(1).min(1100) as i32;
+    let delay = base_ms * 2f64.powi(exponent);
+    if delay > 0.0 {
+        delay.min(MAX_TIMER_MS)
+    } else {
+        0.0
     }
 }
 
@@ -462,5 +529,47 @@ mod tests {
         assert_eq!(r.on_timer(), Action::Keep);
         // Never connected, ICE fails: that is a drop too.
         assert_eq!(r.on_state(IceState::Failed), restart(1));
+    }
+
+    #[test]
+    fn initiator_budget_is_the_whole_schedule() {
+        // Default: 3 s grace + 3 x 10 s attempts + 1 s and 2 s backoffs.
+        assert_eq!(machine().initiator_budget_ms(), 36_000.0);
+        let none = Recovery::new(RecoveryConfig {
+            max_attempts: 0,
+            ..RecoveryConfig::default()
+        });
+        assert_eq!(none.initiator_budget_ms(), 3_000.0);
+    }
+
+    #[test]
+    fn follower_waits_for_the_initiator_then_gives_up() {
+        let mut f = Recovery::follower(RecoveryConfig::default());
+        let wait = Action::ArmTimer(36_000.0 + super::FOLLOWER_MARGIN_MS);
+        assert_eq!(f.on_state(Checking), Action::Keep);
+        assert_eq!(f.on_state(Connected), Action::CancelTimer);
+        // A drop: one timer for the initiator's whole budget, never a restart.
+        assert_eq!(f.on_state(Disconnected), wait);
+        assert!(f.is_recovering());
+        assert_eq!(f.on_state(Failed), Action::Keep);
+        assert_eq!(f.on_credentials_rejected(), Action::Keep);
+        // The initiator's restart worked: the drop is over.
+        assert_eq!(f.on_state(Connected), Action::CancelTimer);
+        assert!(!f.is_recovering());
+        // Next drop, and this time nothing comes back.
+        assert_eq!(f.on_state(Failed), wait);
+        assert_eq!(f.on_state(Checking), Action::Keep);
+        assert_eq!(f.on_timer(), Action::GiveUp);
+        assert_eq!(f.on_state(Connected), Action::Keep, "done after giving up");
+        assert_eq!(f.on_timer(), Action::Keep);
+    }
+
+    #[test]
+    fn follower_ignores_the_timer_when_stable_and_stops_when_closed() {
+        let mut f = Recovery::follower(RecoveryConfig::default());
+        assert_eq!(f.on_timer(), Action::Keep);
+        assert_eq!(f.on_credentials_rejected(), Action::Keep);
+        assert_eq!(f.on_state(Closed), Action::CancelTimer);
+        assert_eq!(f.on_state(Failed), Action::Keep);
     }
 }

@@ -108,7 +108,11 @@ impl PeerInner {
             unsent_signals: RefCell::new(Vec::new()),
             callbacks: RefCell::new(None),
             data_channel: RefCell::new(None),
-            recovery: RefCell::new(Recovery::new(recovery)),
+            recovery: RefCell::new(if setup.initiator {
+                Recovery::new(recovery)
+            } else {
+                Recovery::follower(recovery)
+            }),
             recovery_timer: RefCell::new(None),
             credentials_rejected: Cell::new(false),
             applied_servers: RefCell::new(servers.to_vec()),
@@ -267,7 +271,7 @@ impl PeerInner {
         if state.is_connected() && !self.connected_once.replace(true) && !self.closed.get() {
             self.emit(|h| &h.on_connect, &[]);
         }
-        if self.initiator && !self.closed.get() {
+        if !self.closed.get() {
             let action = self.recovery.borrow_mut().on_state(state);
             self.perform(action);
         }
