@@ -145,6 +145,32 @@ async fn turn_outage(hold_ms: u32) {
     .await;
 }
 
+/// Long calls outlive their credentials: an ICE restart after the cache
+/// expired fetches fresh servers first and applies them to both peers.
+#[wasm_bindgen_test]
+async fn restart_after_expiry_refetches_first() {
+    js(r#"
+        const turnName = H.name("expiry");
+        const manager = H.manager({ endpoint: H.url(`/turn/${turnName}?ttl=3600`), token: "tok", cacheTtlMs: 300 });
+        const relayOnly = { iceTransportPolicy: "relay" };
+        const p = await H.pair(manager, { caller: relayOnly, callee: relayOnly });
+        await H.connected(p, 20000);
+        H.eq(await H.requests(turnName), 1, "one fetch for both peers");
+        const before = p.caller.connection.getConfiguration().iceServers.find((s) => s.username).username;
+        await H.sleep(1100); // the cache (300 ms) is stale now; TURN-REST usernames move with the second
+        const offers = () => p.ev.caller.signals.filter((s) => s === "offer").length;
+        const offersBefore = offers();
+        p.caller.restartIce();
+        await H.waitFor(() => offers() > offersBefore, 10000, () => `a restart offer (${offers()} offers)`);
+        H.eq(await H.requests(turnName), 2, "the restart refetched the expired servers");
+        const after = [p.caller, p.callee].map((x) => x.connection.getConfiguration().iceServers.find((s) => s.username).username);
+        H.ok(after.every((u) => u !== before), `fresh credentials on both peers: ${H.json({ before, after })}`);
+        await H.waitFor(() => p.caller.quality === "good" && p.callee.quality === "good", 15000,
+            () => `good after the restart: ${p.caller.quality}/${p.callee.quality}`);
+    "#)
+    .await;
+}
+
 /// TURN never comes back: the caller gives up after its attempts, and the
 /// callee, which never restarts, gives up once the caller's budget is spent.
 #[wasm_bindgen_test]
