@@ -19,6 +19,7 @@ export ICE_PEER_FIXTURE_PORT="${ICE_PEER_FIXTURE_PORT:-47801}"
 export ICE_PEER_TURN_PORT="${ICE_PEER_TURN_PORT:-47478}"
 export ICE_PEER_FIXTURE_URL="${ICE_PEER_FIXTURE_URL:-http://127.0.0.1:$ICE_PEER_FIXTURE_PORT}"
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
+export GECKODRIVER="${GECKODRIVER:-$(command -v geckodriver || true)}"
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-900}"
 
 log="$(mktemp -t ice-peer-fixture.XXXXXX.log)"
@@ -51,7 +52,7 @@ fi
 status=0
 for suite in "${suites[@]}"; do
   echo "=== $suite"
-  wasm-pack test --headless --chrome -- --test "$suite" || status=1
+  wasm-pack test --headless "--${ICE_PEER_BROWSER:-chrome}" -- --test "$suite" || status=1
 done
 
 echo "=== figures reported by the tests"

@@ -7,12 +7,14 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 
-# Debian packages: the browser and its driver for tests, coturn as an
-# independent TURN server for interop tests.
+# Debian packages: the browsers (Chromium and its driver; Firefox ESR, whose
+# driver comes from crates.io below) for tests, coturn as an independent TURN
+# server for interop tests.
 need_apt=()
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
 command -v turnserver >/dev/null || need_apt+=(coturn)
+command -v firefox-esr >/dev/null || need_apt+=(firefox-esr)
 if ((${#need_apt[@]})); then
   log "apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -34,6 +36,11 @@ bindgen_version="$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, "");
 if [[ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_version" ]]; then
   log "cargo install wasm-bindgen-cli $bindgen_version (takes ~8 minutes once)"
   cargo install -q wasm-bindgen-cli --version "$bindgen_version" --force
+fi
+
+if ! command -v geckodriver >/dev/null; then
+  log "cargo install geckodriver (takes ~3 minutes once)"
+  cargo install -q geckodriver
 fi
 
 if ! command -v wasm-pack >/dev/null; then

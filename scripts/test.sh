@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project, installing what is missing first:
 #   lint → native tests (core + server) → pkg/ build → TypeScript contract check
-#   → headless-browser suites (wasm-bindgen-test, fixture server, coturn)
+#   → headless-browser suites in Chromium and Firefox (wasm-bindgen-test,
+#     fixture server, coturn)
 #   → end-to-end (demo page and npm example app, Playwright) → size report.
 # Exit code: non-zero as soon as a stage fails.
 set -euo pipefail
@@ -29,6 +30,9 @@ echo "contract types OK"
 
 stage "browser tests: headless Chromium"
 bash scripts/browser-tests.sh
+
+stage "browser tests: headless Firefox (all but the leak cycles, which drive Chrome's gc())"
+ICE_PEER_BROWSER=firefox bash scripts/browser-tests.sh web_ice_servers web_ice_errors web_peers web_peers_servers web_peers_outage
 
 stage "end-to-end: demo page and messenger-app example"
 # The debug build that `cargo test` just made; a release build would double the compile time.

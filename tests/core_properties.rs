@@ -197,6 +197,8 @@ enum Event {
     State(IceState),
     Timer,
     Rejected,
+    RemoteRestart,
+    Alive(bool),
 }
 
 fn event() -> impl Strategy<Value = Event> {
@@ -204,6 +206,8 @@ fn event() -> impl Strategy<Value = Event> {
         4 => ice_state().prop_map(Event::State),
         3 => Just(Event::Timer),
         1 => Just(Event::Rejected),
+        1 => Just(Event::RemoteRestart),
+        2 => any::<bool>().prop_map(Event::Alive),
     ]
 }
 
@@ -291,6 +295,8 @@ proptest! {
                 Event::State(s) => r.on_state(s),
                 Event::Timer => r.on_timer(),
                 Event::Rejected => r.on_credentials_rejected(),
+                Event::RemoteRestart => r.on_remote_restart(),
+                Event::Alive(received) => r.on_liveness(received),
             };
             if done {
                 prop_assert_eq!(action, Action::Keep, "input after give-up/close");
@@ -305,6 +311,9 @@ proptest! {
                 Action::GiveUp => {
                     prop_assert!(!r.is_recovering());
                     done = true;
+                }
+                Action::Watch(_) | Action::CheckAlive => {
+                    prop_assert!(false, "the initiator got a follower action");
                 }
                 Action::CancelTimer | Action::Keep => {}
             }
@@ -327,9 +336,11 @@ proptest! {
                 Event::State(s) => f.on_state(s),
                 Event::Timer => f.on_timer(),
                 Event::Rejected => f.on_credentials_rejected(),
+                Event::RemoteRestart => f.on_remote_restart(),
+                Event::Alive(received) => f.on_liveness(received),
             };
             prop_assert!(!matches!(action, Action::Restart { .. }), "a follower restarted");
-            if let Action::ArmTimer(ms) = action {
+            if let Action::Watch(ms) | Action::ArmTimer(ms) = action {
                 prop_assert!(ms > budget, "follower waits {} <= initiator budget {}", ms, budget);
             }
         }

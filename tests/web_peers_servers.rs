@@ -1,6 +1,7 @@
 //! Which ICE servers a peer gets (fallback, late servers, explicit ones), and
-//! TURN through the fixture's coturn: a relay-forced call, TURN stopped and
-//! restarted mid-call (ICE restart), and an expired TURN credential (401).
+//! TURN through the fixture's coturn: a relay-forced call, fresh credentials
+//! before a restart, and an expired TURN credential (401). TURN outages
+//! mid-call: web_peers_outage.rs.
 //!
 //! Needs the fixture server: run through `scripts/browser-tests.sh`.
 #![cfg(target_arch = "wasm32")]
@@ -8,7 +9,7 @@
 #[path = "support/browser.rs"]
 mod browser;
 
-use browser::js;
+use browser::{js, TURN_MANAGER};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -72,16 +73,6 @@ async fn explicit_servers_win_and_are_not_refreshed() {
     .await;
 }
 
-/// JS: a manager on the fixture's TURN-REST credentials (endpoint `/turn/<name>`),
-/// and `relay(p)`: both sides' local candidate types once connected.
-const TURN_MANAGER: &str = r#"
-    const turnName = H.name("turn");
-    const manager = H.manager({ endpoint: H.url(`/turn/${turnName}?ttl=3600`), token: "tok",
-        disconnectedTimeoutMs: 500, restartTimeoutMs: 3000, restartAttempts: 5 });
-    const relayOnly = { iceTransportPolicy: "relay" };
-    const candidateTypes = async (p) => [(await p.caller.stats()).localCandidateType, (await p.callee.stats()).localCandidateType];
-"#;
-
 #[wasm_bindgen_test]
 async fn relay_forced_call_through_coturn() {
     js(&format!(
@@ -92,54 +83,6 @@ async fn relay_forced_call_through_coturn() {
         H.eq(await candidateTypes(p), ["relay", "relay"], "local candidate types");
         H.eq(p.caller.quality, "good", "quality");
         await H.figure(`relay connect through coturn: caller ${{(p.ev.caller.connectedAt - p.ev.t0).toFixed(0)}} ms after createPeer`);
-    "#
-    ))
-    .await;
-}
-
-#[wasm_bindgen_test]
-async fn turn_stopped_mid_call_recovers_through_ice_restart() {
-    turn_outage(0).await;
-}
-
-/// TURN stays down 2.5 s after the drop, so the first restart (at +500 ms) starts
-/// while it is unreachable; the call must still come back once it returns.
-#[wasm_bindgen_test]
-async fn turn_down_for_a_while_after_the_drop_still_recovers() {
-    turn_outage(2500).await;
-}
-
-async fn turn_outage(hold_ms: u32) {
-    js(&format!(
-        r#"{TURN_MANAGER}
-        const p = await H.pair(manager, {{ caller: relayOnly, callee: relayOnly }});
-        await H.connected(p, 20000);
-        const r = p.ev.caller;
-        const offersBefore = r.signals.filter((s) => s === "offer").length;
-        const statesBefore = r.states.length;
-        const t0 = performance.now();
-        await H.turnStop();
-        let tDrop, tBack;
-        try {{
-            await H.waitFor(() => r.states.slice(statesBefore).some((s) => s === "disconnected" || s === "failed"), 40000,
-                () => `disconnected/failed after TURN stopped, states ${{H.json(r.states.slice(statesBefore))}}`);
-            tDrop = performance.now();
-            await H.sleep({hold_ms}); // TURN stays down this long after the drop
-            H.ok(["poor", "failed"].includes(r.qualities[r.states.findIndex((s, i) => i >= statesBefore && (s === "disconnected" || s === "failed"))]),
-                `quality at the drop: ${{H.json(r.qualities.slice(statesBefore))}}`);
-        }} finally {{
-            await H.turnStart();
-        }}
-        const dropAt = r.states.length;
-        await H.waitFor(() => r.states.slice(dropAt).some((s) => s === "connected" || s === "completed") && p.caller.quality === "good", 60000,
-            () => `good again after TURN restarted, states ${{H.json(r.states.slice(statesBefore))}}, signals ${{H.json(r.signals)}}, errors ${{H.json(r.errors)}}`);
-        tBack = performance.now();
-        const offers = r.signals.filter((s) => s === "offer").length;
-        H.ok(offers > offersBefore, `an ICE-restart offer was sent (${{offers}} offers, ${{offersBefore}} before)`);
-        H.eq(p.ev.caller.closes, 0, "the caller did not give up");
-        H.eq(await candidateTypes(p), ["relay", "relay"], "still relayed");
-        await H.figure(`TURN stop/start (held {hold_ms} ms): drop seen ${{(tDrop - t0).toFixed(0)}} ms after stop, good again ` +
-            `${{(tBack - tDrop).toFixed(0)}} ms after the drop; caller states ${{H.json(r.states.slice(statesBefore))}}; offers ${{offers}}`);
     "#
     ))
     .await;
@@ -167,41 +110,6 @@ async fn restart_after_expiry_refetches_first() {
         H.ok(after.every((u) => u !== before), `fresh credentials on both peers: ${H.json({ before, after })}`);
         await H.waitFor(() => p.caller.quality === "good" && p.callee.quality === "good", 15000,
             () => `good after the restart: ${p.caller.quality}/${p.callee.quality}`);
-    "#)
-    .await;
-}
-
-/// TURN never comes back: the caller gives up after its attempts, and the
-/// callee, which never restarts, gives up once the caller's budget is spent.
-#[wasm_bindgen_test]
-async fn turn_gone_for_good_closes_both_sides() {
-    js(r#"
-        const turnName = H.name("gone");
-        const manager = H.manager({ endpoint: H.url(`/turn/${turnName}?ttl=3600`), token: "tok",
-            disconnectedTimeoutMs: 300, restartTimeoutMs: 1000, restartAttempts: 2 });
-        const relayOnly = { iceTransportPolicy: "relay" };
-        const p = await H.pair(manager, { caller: relayOnly, callee: relayOnly });
-        await H.connected(p, 20000);
-        const t0 = performance.now();
-        let closedAt = {};
-        await H.turnStop();
-        try {
-            await H.waitFor(() => {
-                for (const side of ["caller", "callee"]) {
-                    if (p.ev[side].closes && !closedAt[side]) closedAt[side] = performance.now();
-                }
-                return p.ev.caller.closes && p.ev.callee.closes;
-            }, 45000, () => `both closed: caller ${p.ev.caller.closes}, callee ${p.ev.callee.closes}, ` +
-                `states ${H.json({ caller: p.ev.caller.states, callee: p.ev.callee.states })}`);
-        } finally {
-            await H.turnStart();
-        }
-        H.eq([p.ev.caller.closes, p.ev.callee.closes], [1, 1], "onClose once on each side");
-        H.eq([p.caller.quality, p.callee.quality], ["failed", "failed"], "qualities");
-        H.ok(closedAt.caller <= closedAt.callee, "the callee waits for the caller to give up first");
-        H.eq(manager.peerCount, 0, "peerCount");
-        await H.figure(`TURN gone: caller closed ${(closedAt.caller - t0).toFixed(0)} ms, callee ` +
-            `${(closedAt.callee - t0).toFixed(0)} ms after the stop`);
     "#)
     .await;
 }

@@ -10,5 +10,6 @@ pub mod quality;
 pub mod recovery;
 pub mod redact;
 pub mod retry;
+pub mod sdp;
 pub mod servers;
 pub mod stats;

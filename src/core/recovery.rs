@@ -54,6 +54,12 @@ pub enum Action {
     },
     /// Every attempt failed: close the peer.
     GiveUp,
+    /// Follower: note how much the connection has received so far, then arm
+    /// the timer for this many ms.
+    Watch(f64),
+    /// Follower: the wait is over; measure whether anything was received
+    /// since [`Action::Watch`] and report it to [`Recovery::on_liveness`].
+    CheckAlive,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -99,10 +105,13 @@ impl Recovery {
 
     /// The answering side's machine. Only the initiator restarts (the sides
     /// would glare otherwise), so on a drop this one waits as long as the
-    /// initiator's whole schedule may take, plus [`FOLLOWER_MARGIN_MS`]; if the
-    /// call is not connected again by then, it gives up too.
-    /// connected/completed → Stable + CancelTimer; disconnected/failed while
-    /// Stable → ArmTimer(budget); the timer → GiveUp; closed → Done.
+    /// initiator's whole schedule may take, plus [`FOLLOWER_MARGIN_MS`], then
+    /// gives up unless the connection received anything meanwhile.
+    /// A drop is `disconnected`/`failed`, or an ICE-restart offer from the
+    /// initiator: after one, the browser may go on reporting the dead pair as
+    /// `connected`, so the state alone cannot be trusted.
+    /// connected/completed → Stable + CancelTimer; a drop while Stable →
+    /// Watch(budget); the timer → CheckAlive; closed → Done.
     pub fn follower(config: RecoveryConfig) -> Self {
         Recovery {
             follower: true,
@@ -128,17 +137,43 @@ impl Recovery {
                 self.phase = Phase::Stable;
                 Action::CancelTimer
             }
-            IceState::Disconnected | IceState::Failed if self.phase == Phase::Stable => {
-                self.phase = Phase::Following;
-                Action::ArmTimer(
-                    (self.initiator_budget_ms() + FOLLOWER_MARGIN_MS).min(MAX_TIMER_MS),
-                )
-            }
+            IceState::Disconnected | IceState::Failed => self.follow_drop(),
             IceState::Closed => {
                 self.phase = Phase::Done;
                 Action::CancelTimer
             }
             _ => Action::Keep,
+        }
+    }
+
+    fn follow_drop(&mut self) -> Action {
+        if !self.follower || self.phase != Phase::Stable {
+            return Action::Keep;
+        }
+        self.phase = Phase::Following;
+        Action::Watch((self.initiator_budget_ms() + FOLLOWER_MARGIN_MS).min(MAX_TIMER_MS))
+    }
+
+    /// The initiator sent an ICE-restart offer: it is recovering a drop that
+    /// this side may not have seen. Follower: Stable → Watch(budget);
+    /// otherwise (and for the initiator) Keep.
+    pub fn on_remote_restart(&mut self) -> Action {
+        self.follow_drop()
+    }
+
+    /// The answer to [`Action::CheckAlive`]. Received something since the
+    /// watch began → Stable + CancelTimer (the call lives, whatever the state
+    /// says); nothing → Done + GiveUp.
+    pub fn on_liveness(&mut self, received: bool) -> Action {
+        if self.phase != Phase::Following {
+            return Action::Keep;
+        }
+        if received {
+            self.phase = Phase::Stable;
+            Action::CancelTimer
+        } else {
+            self.phase = Phase::Done;
+            Action::GiveUp
         }
     }
 
@@ -188,10 +223,7 @@ impl Recovery {
             Phase::Grace => self.first_attempt(),
             Phase::Waiting { attempt } => self.restart(attempt),
             Phase::Restarting { attempt } => self.next_attempt(attempt),
-            Phase::Following => {
-                self.phase = Phase::Done;
-                Action::GiveUp
-            }
+            Phase::Following => Action::CheckAlive,
             Phase::Stable | Phase::Done => Action::Keep,
         }
     }
@@ -543,25 +575,40 @@ mod tests {
     }
 
     #[test]
-    fn follower_waits_for_the_initiator_then_gives_up() {
+    fn follower_waits_for_the_initiator_then_checks_liveness() {
         let mut f = Recovery::follower(RecoveryConfig::default());
-        let wait = Action::ArmTimer(36_000.0 + super::FOLLOWER_MARGIN_MS);
+        let watch = Action::Watch(36_000.0 + super::FOLLOWER_MARGIN_MS);
         assert_eq!(f.on_state(Checking), Action::Keep);
         assert_eq!(f.on_state(Connected), Action::CancelTimer);
-        // A drop: one timer for the initiator's whole budget, never a restart.
-        assert_eq!(f.on_state(Disconnected), wait);
+        // A drop: one watch for the initiator's whole budget, never a restart.
+        assert_eq!(f.on_state(Disconnected), watch);
         assert!(f.is_recovering());
         assert_eq!(f.on_state(Failed), Action::Keep);
+        assert_eq!(f.on_remote_restart(), Action::Keep, "one drop, one watch");
         assert_eq!(f.on_credentials_rejected(), Action::Keep);
         // The initiator's restart worked: the drop is over.
         assert_eq!(f.on_state(Connected), Action::CancelTimer);
         assert!(!f.is_recovering());
+        // A restart offer while the state still says connected is a drop too.
+        assert_eq!(f.on_remote_restart(), watch);
+        // At the end of the wait the state is not trusted: liveness decides.
+        assert_eq!(f.on_timer(), Action::CheckAlive);
+        assert_eq!(f.on_liveness(true), Action::CancelTimer);
+        assert!(!f.is_recovering());
+        assert_eq!(f.on_liveness(false), Action::Keep, "no check outstanding");
         // Next drop, and this time nothing comes back.
-        assert_eq!(f.on_state(Failed), wait);
-        assert_eq!(f.on_state(Checking), Action::Keep);
-        assert_eq!(f.on_timer(), Action::GiveUp);
+        assert_eq!(f.on_state(Failed), watch);
+        assert_eq!(f.on_timer(), Action::CheckAlive);
+        assert_eq!(f.on_liveness(false), Action::GiveUp);
         assert_eq!(f.on_state(Connected), Action::Keep, "done after giving up");
         assert_eq!(f.on_timer(), Action::Keep);
+    }
+
+    #[test]
+    fn the_initiator_ignores_follower_inputs() {
+        let mut r = machine();
+        assert_eq!(r.on_remote_restart(), Action::Keep);
+        assert_eq!(r.on_liveness(false), Action::Keep);
     }
 
     #[test]

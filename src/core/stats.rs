@@ -103,9 +103,44 @@ pub fn summarise(reports: &[Json]) -> PeerStats {
     }
 }
 
+/// What each candidate pair and transport has received so far, by stats id:
+/// bytes plus STUN requests and responses, so that an idle call's consent
+/// checks count too. Only compared with an earlier value of itself (see
+/// [`received_since`]), to tell a live connection from one the browser still
+/// calls `connected`.
+pub fn received_by_id(reports: &[Json]) -> Vec<(String, f64)> {
+    let counted = |r: &&Json| matches!(field_str(r, "type"), Some("candidate-pair" | "transport"));
+    reports
+        .iter()
+        .filter(counted)
+        .filter_map(|r| {
+            let id = field_str(r, "id")?;
+            let total: f64 = ["bytesReceived", "responsesReceived", "requestsReceived"]
+                .iter()
+                .filter_map(|k| r.get(k).and_then(Json::as_f64))
+                .filter(|v| v.is_finite())
+                .sum();
+            Some((id.to_owned(), total))
+        })
+        .collect()
+}
+
+/// True when something in `now` received more than it had in `before`; an id
+/// new since then counts from zero, and ids that vanished (old candidate pairs
+/// after an ICE restart) do not matter.
+pub fn received_since(before: &[(String, f64)], now: &[(String, f64)]) -> bool {
+    now.iter().any(|(id, total)| {
+        let earlier = before
+            .iter()
+            .find(|(b, _)| b == id)
+            .map_or(0.0, |(_, t)| *t);
+        *total > earlier
+    })
+}
+
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
-    use super::{summarise, PeerStats};
+    use super::{received_by_id, received_since, summarise, PeerStats};
     use crate::core::json::Json;
 
     fn list(s: &str) -> Vec<Json> {
@@ -256,5 +291,39 @@ mod tests {
             ]),
         ];
         assert_eq!(summarise(&reports), EMPTY);
+    }
+
+    #[test]
+    fn received_counts_bytes_and_stun_per_id_across_restarts() {
+        let list = |s: &str| match serde_json::from_str::<Json>(s).unwrap() {
+            Json::Array(items) => items,
+            _ => unreachable!(),
+        };
+        let before = received_by_id(&list(
+            r#"[{"type":"candidate-pair","id":"old","bytesReceived":900000,"responsesReceived":40},
+                {"type":"transport","id":"t","bytesReceived":null},
+                {"type":"inbound-rtp","id":"rtp","bytesReceived":5}]"#,
+        ));
+        assert_eq!(
+            before,
+            vec![("old".to_owned(), 900_040.0), ("t".to_owned(), 0.0)]
+        );
+        // Idle call: only a consent response came in.
+        let idle = received_by_id(&list(
+            r#"[{"type":"candidate-pair","id":"old","bytesReceived":900000,"responsesReceived":41}]"#,
+        ));
+        assert!(received_since(&before, &idle));
+        // After an ICE restart the old pair is gone and a small new one lives.
+        let restarted = received_by_id(&list(
+            r#"[{"type":"candidate-pair","id":"new","bytesReceived":300,"responsesReceived":2}]"#,
+        ));
+        assert!(received_since(&before, &restarted));
+        // Dead: the same figures, or a new pair that never heard anything.
+        assert!(!received_since(&before, &before));
+        let silent = received_by_id(&list(
+            r#"[{"type":"candidate-pair","id":"old","bytesReceived":900000,"responsesReceived":40},
+                {"type":"candidate-pair","id":"new","bytesReceived":0,"responsesReceived":0}]"#,
+        ));
+        assert!(!received_since(&before, &silent));
     }
 }

@@ -6,6 +6,7 @@
 
 use super::error::{get, set, type_error};
 use super::peer::PeerInner;
+use crate::core::sdp::is_ice_restart;
 use js_sys::Object;
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
@@ -77,6 +78,10 @@ pub async fn apply(peer: Rc<PeerInner>, data: JsValue) -> Result<(), JsValue> {
                 return Ok(());
             }
             let is_offer = kind == "offer";
+            let restart = is_offer
+                && pc
+                    .remote_description()
+                    .is_some_and(|current| is_ice_restart(&current.sdp(), &sdp));
             let remote = description(
                 if is_offer {
                     RtcSdpType::Offer
@@ -86,6 +91,9 @@ pub async fn apply(peer: Rc<PeerInner>, data: JsValue) -> Result<(), JsValue> {
                 &sdp,
             );
             JsFuture::from(pc.set_remote_description(&remote)).await?;
+            if restart {
+                peer.on_remote_restart();
+            }
             add_queued_candidates(&peer).await;
             if is_offer && !peer.is_closed() {
                 let answer = JsFuture::from(pc.create_answer()).await?;

@@ -1,7 +1,7 @@
 //! `Peer`: one `RTCPeerConnection`, its handlers, state and recovery.
 
 use super::bindings::RestartablePeerConnection;
-use super::convert::{redacted_to_js, servers_to_js};
+use super::convert::{json_from_js, redacted_to_js, servers_to_js};
 use super::error::get;
 use super::handlers::{Handlers, PeerSetup};
 use super::log::debug;
@@ -9,14 +9,16 @@ use super::manager::ManagerInner;
 use super::negotiation;
 use super::peer_events::{detach, PeerCallbacks};
 use super::timer::Timeout;
+use crate::core::json::Json;
 use crate::core::quality::{IceState, Quality};
 use crate::core::recovery::{Action, Recovery, RecoveryConfig};
 use crate::core::servers::IceServer;
-use js_sys::{Array, Function, Set};
+use crate::core::stats::{received_by_id, received_since};
+use js_sys::{Array, Function, Map, Set};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::spawn_local;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{
     MediaStream, RtcConfiguration, RtcDataChannel, RtcIceTransportPolicy, RtcPeerConnection,
     RtcPeerConnectionIceEvent, RtcTrackEvent,
@@ -46,6 +48,8 @@ pub(crate) struct PeerInner {
     data_channel: RefCell<Option<RtcDataChannel>>,
     recovery: RefCell<Recovery>,
     recovery_timer: RefCell<Option<Timeout>>,
+    /// Follower: what the connection had received when the current watch began.
+    received_mark: RefCell<Option<Vec<(String, f64)>>>,
     /// TURN refused our credentials: the next restart drops the cache first.
     credentials_rejected: Cell<bool>,
     /// The servers the connection was last configured with.
@@ -114,6 +118,7 @@ impl PeerInner {
                 Recovery::follower(recovery)
             }),
             recovery_timer: RefCell::new(None),
+            received_mark: RefCell::new(None),
             credentials_rejected: Cell::new(false),
             applied_servers: RefCell::new(servers.to_vec()),
             servers_version: Cell::new(0),
@@ -344,6 +349,30 @@ impl PeerInner {
                 );
                 spawn_local(self.clone().restart());
             }
+            Action::Watch(ms) => {
+                self.arm_recovery_timer(ms);
+                self.received_mark.replace(None);
+                let peer = self.clone();
+                spawn_local(async move {
+                    let mark = peer.received().await;
+                    peer.received_mark.replace(mark);
+                });
+            }
+            Action::CheckAlive => {
+                let peer = self.clone();
+                spawn_local(async move {
+                    let now = peer.received().await;
+                    // Unknown counts as alive: never close a call on a failed measurement.
+                    let received = match (peer.received_mark.take(), now) {
+                        (Some(before), Some(now)) => received_since(&before, &now),
+                        _ => true,
+                    };
+                    if !peer.closed.get() {
+                        let action = peer.recovery.borrow_mut().on_liveness(received);
+                        peer.perform(action);
+                    }
+                });
+            }
             Action::GiveUp => {
                 debug(
                     self.debug,
@@ -370,6 +399,22 @@ impl PeerInner {
             })
         });
         *self.recovery_timer.borrow_mut() = Some(timeout);
+    }
+
+    /// What the connection has received so far (`None` if getStats failed).
+    async fn received(&self) -> Option<Vec<(String, f64)>> {
+        stats_reports(&self.pc)
+            .await
+            .ok()
+            .map(|r| received_by_id(&r))
+    }
+
+    /// The initiator sent an ICE-restart offer (see `Recovery::on_remote_restart`).
+    pub(super) fn on_remote_restart(self: &Rc<Self>) {
+        if !self.closed.get() {
+            let action = self.recovery.borrow_mut().on_remote_restart();
+            self.perform(action);
+        }
     }
 
     /// Refetches the manager's servers (dropping the cache first when TURN
@@ -442,4 +487,13 @@ impl Drop for PeerInner {
     fn drop(&mut self) {
         self.close();
     }
+}
+
+/// Every stats object of the connection's report, as JSON trees.
+pub(super) async fn stats_reports(pc: &RtcPeerConnection) -> Result<Vec<Json>, JsValue> {
+    let report: Map = JsFuture::from(pc.get_stats()).await?.unchecked_into();
+    Ok(Array::from(&report.values())
+        .iter()
+        .map(|r| json_from_js(&r))
+        .collect())
 }

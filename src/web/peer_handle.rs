@@ -1,17 +1,17 @@
 //! `Peer` as JavaScript sees it: a thin handle over [`PeerInner`].
 
 use super::bindings::{PeerEventHandlers, RestartablePeerConnection, SignalData};
-use super::convert::{json_from_js, stats_to_js};
+use super::convert::stats_to_js;
 use super::error::{get, set, type_error};
 use super::handlers::Handlers;
 use super::negotiation;
-use super::peer::PeerInner;
+use super::peer::{stats_reports, PeerInner};
 use crate::core::quality::Quality;
 use crate::core::stats::summarise;
-use js_sys::{Array, Function, Map, Promise};
+use js_sys::{Function, Promise};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
+use wasm_bindgen_futures::{future_to_promise, spawn_local};
 use web_sys::RtcPeerConnection;
 
 /// A call to one remote peer. Signaling goes through `onSignal` and `signal()`.
@@ -117,14 +117,7 @@ impl Peer {
     #[wasm_bindgen(unchecked_return_type = "Promise<PeerStats>")]
     pub fn stats(&self) -> Promise {
         let pc = self.inner.pc.clone();
-        future_to_promise(async move {
-            let report: Map = JsFuture::from(pc.get_stats()).await?.unchecked_into();
-            let reports: Vec<_> = Array::from(&report.values())
-                .iter()
-                .map(|r| json_from_js(&r))
-                .collect();
-            Ok(stats_to_js(&summarise(&reports)))
-        })
+        future_to_promise(async move { Ok(stats_to_js(&summarise(&stats_reports(&pc).await?))) })
     }
 
     /// Idempotent. Detaches and drops every callback, closes the connection,

@@ -95,3 +95,13 @@ pub fn json(value: &JsValue) -> String {
         .and_then(|s| s.as_string())
         .unwrap_or_default()
 }
+
+/// JS: a manager on the fixture's TURN-REST credentials (endpoint `/turn/<name>`),
+/// `relayOnly`, and `candidateTypes(p)`: both sides' local candidate types.
+pub const TURN_MANAGER: &str = r#"
+    const turnName = H.name("turn");
+    const manager = H.manager({ endpoint: H.url(`/turn/${turnName}?ttl=3600`), token: "tok",
+        disconnectedTimeoutMs: 500, restartTimeoutMs: 3000, restartAttempts: 5 });
+    const relayOnly = { iceTransportPolicy: "relay" };
+    const candidateTypes = async (p) => [(await p.caller.stats()).localCandidateType, (await p.callee.stats()).localCandidateType];
+"#;

@@ -1,0 +1,127 @@
+//! TURN going away mid-call, through the fixture's coturn: the call drops and
+//! comes back through an ICE restart when TURN returns, or both sides close
+//! when it does not. The answering side may never see the drop in its ICE
+//! state (Firefox's, and sometimes Chromium's, stays `connected`): it learns
+//! of it from the restart offers and closes on measured liveness.
+//!
+//! Needs the fixture server: run through `scripts/browser-tests.sh`.
+#![cfg(target_arch = "wasm32")]
+
+#[path = "support/browser.rs"]
+mod browser;
+
+use browser::{js, TURN_MANAGER};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+async fn turn_stopped_mid_call_recovers_through_ice_restart() {
+    turn_outage(0).await;
+}
+
+/// TURN stays down 2.5 s after the drop, so the first restart (at +500 ms) starts
+/// while it is unreachable; the call must still come back once it returns.
+#[wasm_bindgen_test]
+async fn turn_down_for_a_while_after_the_drop_still_recovers() {
+    turn_outage(2500).await;
+}
+
+async fn turn_outage(hold_ms: u32) {
+    js(&format!(
+        r#"{TURN_MANAGER}
+        const p = await H.pair(manager, {{ caller: relayOnly, callee: relayOnly }});
+        await H.connected(p, 20000);
+        const r = p.ev.caller;
+        const offersBefore = r.signals.filter((s) => s === "offer").length;
+        const statesBefore = r.states.length;
+        const t0 = performance.now();
+        await H.turnStop();
+        let tDrop, tBack;
+        try {{
+            await H.waitFor(() => r.states.slice(statesBefore).some((s) => s === "disconnected" || s === "failed"), 40000,
+                () => `disconnected/failed after TURN stopped, states ${{H.json(r.states.slice(statesBefore))}}`);
+            tDrop = performance.now();
+            await H.sleep({hold_ms}); // TURN stays down this long after the drop
+            H.ok(["poor", "failed"].includes(r.qualities[r.states.findIndex((s, i) => i >= statesBefore && (s === "disconnected" || s === "failed"))]),
+                `quality at the drop: ${{H.json(r.qualities.slice(statesBefore))}}`);
+        }} finally {{
+            await H.turnStart();
+        }}
+        const dropAt = r.states.length;
+        await H.waitFor(() => r.states.slice(dropAt).some((s) => s === "connected" || s === "completed") && p.caller.quality === "good", 60000,
+            () => `good again after TURN restarted, states ${{H.json(r.states.slice(statesBefore))}}, signals ${{H.json(r.signals)}}, errors ${{H.json(r.errors)}}`);
+        tBack = performance.now();
+        const offers = r.signals.filter((s) => s === "offer").length;
+        H.ok(offers > offersBefore, `an ICE-restart offer was sent (${{offers}} offers, ${{offersBefore}} before)`);
+        H.eq(p.ev.caller.closes, 0, "the caller did not give up");
+        // The callee selects its new pair a moment after the caller is back.
+        let types = [];
+        await H.waitFor(async () => (types = await candidateTypes(p)).every((t) => t === "relay"), 5000,
+            () => `still relayed on both sides: ${{H.json(types)}}`);
+        await H.figure(`TURN stop/start (held {hold_ms} ms): drop seen ${{(tDrop - t0).toFixed(0)}} ms after stop, good again ` +
+            `${{(tBack - tDrop).toFixed(0)}} ms after the drop; caller states ${{H.json(r.states.slice(statesBefore))}}; offers ${{offers}}`);
+    "#
+    ))
+    .await;
+}
+
+/// TURN never comes back: the caller gives up after its attempts, and the
+/// callee, which never restarts, gives up once the caller's budget is spent.
+#[wasm_bindgen_test]
+async fn turn_gone_for_good_closes_both_sides() {
+    js(r#"
+        const turnName = H.name("gone");
+        const manager = H.manager({ endpoint: H.url(`/turn/${turnName}?ttl=3600`), token: "tok",
+            disconnectedTimeoutMs: 300, restartTimeoutMs: 1000, restartAttempts: 2 });
+        const relayOnly = { iceTransportPolicy: "relay" };
+        const p = await H.pair(manager, { caller: relayOnly, callee: relayOnly });
+        await H.connected(p, 20000);
+        const t0 = performance.now();
+        let closedAt = {};
+        await H.turnStop();
+        try {
+            await H.waitFor(() => {
+                for (const side of ["caller", "callee"]) {
+                    if (p.ev[side].closes && !closedAt[side]) closedAt[side] = performance.now();
+                }
+                return p.ev.caller.closes && p.ev.callee.closes;
+            }, 45000, () => `both closed: caller ${p.ev.caller.closes}, callee ${p.ev.callee.closes}, ` +
+                `states ${H.json({ caller: p.ev.caller.states, callee: p.ev.callee.states })}`);
+        } finally {
+            await H.turnStart();
+        }
+        H.eq([p.ev.caller.closes, p.ev.callee.closes], [1, 1], "onClose once on each side");
+        H.eq([p.caller.quality, p.callee.quality], ["failed", "failed"], "qualities");
+        H.ok(closedAt.caller <= closedAt.callee, "the callee waits for the caller to give up first");
+        H.eq(manager.peerCount, 0, "peerCount");
+        await H.figure(`TURN gone: caller closed ${(closedAt.caller - t0).toFixed(0)} ms, callee ` +
+            `${(closedAt.callee - t0).toFixed(0)} ms after the stop`);
+    "#)
+    .await;
+}
+
+/// A restart on a healthy call also starts the answering side's watch; when
+/// it ends, the call has received something (here only ICE consent checks,
+/// as the call is idle), so nothing closes.
+#[wasm_bindgen_test]
+async fn a_live_call_survives_the_answering_sides_check() {
+    js(r#"
+        const name = H.name("live");
+        const endpoint = await H.script(name, [{ body: { success: true, data: { ttl: 3600,
+            iceServers: [{ urls: "stun:127.0.0.1:47478" }] } } }]);
+        // The callee's watch: 300 ms + 1 x 1000 ms + 5 s margin = 6.3 s.
+        const manager = H.manager({ endpoint, token: "tok",
+            disconnectedTimeoutMs: 300, restartTimeoutMs: 1000, restartAttempts: 1 });
+        const p = await H.pair(manager);
+        await H.connected(p, 15000);
+        const offers = () => p.ev.caller.signals.filter((s) => s === "offer").length;
+        const before = offers();
+        p.caller.restartIce();
+        await H.waitFor(() => offers() > before, 5000, () => "a restart offer");
+        await H.sleep(9000); // past the watch, with room for its stats check
+        H.eq([p.ev.caller.closes, p.ev.callee.closes], [0, 0], "nobody closed");
+        H.eq([p.caller.quality, p.callee.quality], ["good", "good"], "qualities");
+    "#)
+    .await;
+}
