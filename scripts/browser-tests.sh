@@ -18,8 +18,15 @@ source scripts/env.sh
 export ICE_PEER_FIXTURE_PORT="${ICE_PEER_FIXTURE_PORT:-47801}"
 export ICE_PEER_TURN_PORT="${ICE_PEER_TURN_PORT:-47478}"
 export ICE_PEER_FIXTURE_URL="${ICE_PEER_FIXTURE_URL:-http://127.0.0.1:$ICE_PEER_FIXTURE_PORT}"
-export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
-export GECKODRIVER="${GECKODRIVER:-$(command -v geckodriver || true)}"
+# The test runner picks its browser from which driver variable is set, and
+# prefers GECKODRIVER: set exactly the one for the browser asked for.
+if [ "${ICE_PEER_BROWSER:-chrome}" = firefox ]; then
+  export GECKODRIVER="${GECKODRIVER:-$(command -v geckodriver)}"
+  unset CHROMEDRIVER
+else
+  export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
+  unset GECKODRIVER
+fi
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-900}"
 
 log="$(mktemp -t ice-peer-fixture.XXXXXX.log)"
