@@ -221,6 +221,24 @@ async fn stale_if_error_serves_cached_servers_inside_ttl() {
 }
 
 #[wasm_bindgen_test]
+async fn stale_if_error_covers_a_rejected_refresh_too() {
+    // The contract: any failed refresh returns cached credentials still inside their ttl.
+    js(r#"
+        const name = H.name("stale-401");
+        const ok = { body: { success: true, data: { ttl: 86400, iceServers: [
+            { urls: "turn:t.example:3478", username: "u", credential: "c" }] } } };
+        const endpoint = await H.script(name, [ok, { status: 401, body: { success: false } }]);
+        const manager = H.manager({ endpoint, token: "tok", cacheTtlMs: 30 });
+        const first = await manager.getIceServers();
+        await H.sleep(60);
+        H.eq(await manager.getIceServers(), first, "servers after a 401 refresh");
+        H.eq(manager.iceServersInfo.source, "cache", "source");
+        H.eq(await H.requests(name), 2, "the 401 was not retried");
+    "#)
+    .await;
+}
+
+#[wasm_bindgen_test]
 async fn no_stale_servers_without_a_ttl() {
     js(r#"
         const name = H.name("no-stale");

@@ -8,7 +8,7 @@ use super::log::debug;
 use super::manager::ManagerInner;
 use super::timer::sleep;
 use crate::core::cache::CachedServers;
-use crate::core::error::{AttemptFailure, ErrorKind, IceServersError};
+use crate::core::error::{AttemptFailure, IceServersError};
 use crate::core::servers::IceServer;
 use js_sys::{Date, Object, Promise};
 use std::cell::RefCell;
@@ -162,13 +162,15 @@ impl ManagerInner {
         }
     }
 
-    /// Stale-if-error: cached credentials still inside their `ttl` beat an
-    /// error, except a rejected token, which the app must hear about.
+    /// Stale-if-error, as the contract has it: when a refresh fails for any
+    /// reason, cached credentials of the same token still inside their `ttl`
+    /// are returned. They are the server's own, still valid, and handing them
+    /// out again reveals nothing the app did not already have.
     fn stale_or(&self, error: IceServersError, token: &str) -> Outcome {
         let cache = self.cache.borrow();
         match cache
             .as_ref()
-            .filter(|c| error.kind != ErrorKind::Unauthorized && c.is_valid_for(token, Date::now()))
+            .filter(|c| c.is_valid_for(token, Date::now()))
         {
             Some(cached) => {
                 self.record(Source::Cache, Some(cached));
