@@ -239,6 +239,22 @@ async fn stale_if_error_covers_a_rejected_refresh_too() {
 }
 
 #[wasm_bindgen_test]
+async fn every_retry_asks_the_token_source_again() {
+    // A token refreshed during the backoff is the one the next attempt sends.
+    js(r#"
+        const name = H.name("retry-token");
+        const ok = { body: { success: true, data: { iceServers: [{ urls: "stun:a.example:3478" }] } } };
+        const endpoint = await H.script(name, [{ status: 500 }, { status: 500 }, ok]);
+        let calls = 0;
+        const manager = H.manager({ endpoint, token: () => `tok-${++calls}`, retries: 3, retryDelayMs: 1 });
+        await manager.getIceServers();
+        const sent = (await H.log(name)).map((r) => r.headers.authorization);
+        H.eq(sent, ["Bearer tok-1", "Bearer tok-2", "Bearer tok-3"], "Authorization of each attempt");
+    "#)
+    .await;
+}
+
+#[wasm_bindgen_test]
 async fn no_stale_servers_without_a_ttl() {
     js(r#"
         const name = H.name("no-stale");

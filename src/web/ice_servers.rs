@@ -8,7 +8,7 @@ use super::log::debug;
 use super::manager::ManagerInner;
 use super::timer::sleep;
 use crate::core::cache::CachedServers;
-use crate::core::error::{AttemptFailure, IceServersError};
+use crate::core::error::{AttemptFailure, ErrorKind, IceServersError};
 use crate::core::servers::IceServer;
 use js_sys::{Date, Object, Promise};
 use std::cell::RefCell;
@@ -92,7 +92,7 @@ impl ManagerInner {
         let done = future_to_promise({
             let (inner, outcome, token) = (self.clone(), outcome.clone(), token.clone());
             async move {
-                let result = inner.fetch_with_retries(&token).await;
+                let result = inner.fetch_with_retries(token).await;
                 *outcome.borrow_mut() = Some(result);
                 let mut in_flight = inner.in_flight.borrow_mut();
                 if in_flight
@@ -112,16 +112,27 @@ impl ManagerInner {
         (done, outcome)
     }
 
-    async fn fetch_with_retries(self: &Rc<Self>, token: &str) -> Outcome {
+    /// Attempts until success, a failure not worth retrying, or `retries`
+    /// spent. The token source is asked again before every retry, so a token
+    /// refreshed during the backoff is the one sent.
+    async fn fetch_with_retries(self: &Rc<Self>, mut token: String) -> Outcome {
         let generation = self.generation.get();
         let mut attempts = 0;
         loop {
+            if attempts > 0 {
+                token = self.token.current().await.ok_or(IceServersError {
+                    kind: ErrorKind::NoToken,
+                    status: None,
+                    attempts,
+                    reason: None,
+                })?;
+            }
             let controller = AbortController::new()
                 .map_err(|_| IceServersError::after(AttemptFailure::Network, attempts))?;
             attempts += 1;
             self.requests.borrow_mut().push(controller.clone());
             let result =
-                fetch_servers(&self.endpoint, token, self.limits.timeout_ms, &controller).await;
+                fetch_servers(&self.endpoint, &token, self.limits.timeout_ms, &controller).await;
             self.requests
                 .borrow_mut()
                 .retain(|c| !Object::is(c, &controller));
@@ -130,7 +141,7 @@ impl ManagerInner {
                     let now = Date::now();
                     let entry = CachedServers::new(
                         parsed.servers,
-                        token.to_owned(),
+                        token.clone(),
                         now,
                         self.limits.cache_ttl_ms,
                         parsed.ttl_secs,
@@ -157,7 +168,7 @@ impl ManagerInner {
             debug(self.debug, &error.to_string(), &JsValue::UNDEFINED);
             match self.limits.retry.next_delay(attempts, failure) {
                 Some(ms) => sleep(ms).await,
-                None => return self.stale_or(error, token),
+                None => return self.stale_or(error, &token),
             }
         }
     }
