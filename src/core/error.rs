@@ -94,12 +94,13 @@ pub struct IceServersError {
 }
 
 impl IceServersError {
-    /// The token source gave nothing: no request was sent.
-    pub fn no_token() -> Self {
+    /// The token source gave nothing after `attempts` requests (0: before
+    /// the first, so none was sent; more: when asked again before a retry).
+    pub fn no_token(attempts: u32) -> Self {
         IceServersError {
             kind: ErrorKind::NoToken,
             status: None,
-            attempts: 0,
+            attempts,
             reason: None,
         }
     }
@@ -125,7 +126,10 @@ impl fmt::Display for IceServersError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ICE servers request failed: ")?;
         match self.kind {
-            ErrorKind::NoToken => return f.write_str("no token (no request sent)"),
+            ErrorKind::NoToken if self.attempts == 0 => {
+                return f.write_str("no token (no request sent)")
+            }
+            ErrorKind::NoToken => f.write_str("no token")?,
             ErrorKind::Unauthorized => f.write_str("unauthorized")?,
             ErrorKind::Http => f.write_str("HTTP")?,
             ErrorKind::Network => f.write_str("network error")?,
@@ -215,7 +219,7 @@ mod tests {
     #[test]
     fn constructors() {
         assert_eq!(
-            IceServersError::no_token(),
+            IceServersError::no_token(0),
             IceServersError {
                 kind: ErrorKind::NoToken,
                 status: None,
@@ -256,7 +260,7 @@ mod tests {
     fn messages() {
         let msg = |f, n| IceServersError::after(f, n).to_string();
         assert_eq!(
-            IceServersError::no_token().to_string(),
+            IceServersError::no_token(0).to_string(),
             "ICE servers request failed: no token (no request sent)"
         );
         assert_eq!(
@@ -289,6 +293,19 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "ICE servers request failed: HTTP after 0 attempts"
+        );
+    }
+
+    #[test]
+    fn no_token_before_a_retry_counts_the_requests_sent() {
+        let e = IceServersError::no_token(2);
+        assert_eq!(
+            (e.kind, e.attempts, e.status),
+            (ErrorKind::NoToken, 2, None)
+        );
+        assert_eq!(
+            e.to_string(),
+            "ICE servers request failed: no token after 2 attempts"
         );
     }
 }

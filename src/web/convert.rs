@@ -103,7 +103,7 @@ pub fn stats_to_js(stats: &PeerStats) -> JsValue {
 /// as NaN, which the validation in `core::config` rejects with a clear message.
 pub fn number_option(options: &JsValue, key: &str) -> Option<f64> {
     let value = get(options, key);
-    if value.is_undefined() || value.is_null() {
+    if value.is_null_or_undefined() {
         None
     } else {
         Some(value.as_f64().unwrap_or(f64::NAN))

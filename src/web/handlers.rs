@@ -21,7 +21,7 @@ pub struct Handlers {
 impl Handlers {
     /// `undefined`/`null` → no handlers; a member that is neither absent nor a function is a TypeError.
     pub fn from_js(value: &JsValue) -> Result<Self, JsValue> {
-        if value.is_undefined() || value.is_null() {
+        if value.is_null_or_undefined() {
             return Ok(Handlers::default());
         }
         if !value.is_object() {
@@ -29,7 +29,7 @@ impl Handlers {
         }
         let pick = |key: &str| -> Result<Option<Function>, JsValue> {
             match get(value, key) {
-                v if v.is_undefined() || v.is_null() => Ok(None),
+                v if v.is_null_or_undefined() => Ok(None),
                 v => v.dyn_into::<Function>().map(Some).map_err(|_| {
                     type_error(&["PeerEventHandlers.", key, " must be a function"].concat())
                 }),
@@ -70,21 +70,22 @@ impl PeerSetup {
                 .ok_or_else(|| type_error("PeerOptions.initiator must be a boolean"))?,
         };
         let stream = match get(options, "stream") {
-            v if v.is_undefined() || v.is_null() => None,
+            v if v.is_null_or_undefined() => None,
             v => Some(
                 v.dyn_into::<MediaStream>()
                     .map_err(|_| type_error("PeerOptions.stream must be a MediaStream"))?,
             ),
         };
         let explicit_servers = match get(options, "iceServers") {
-            v if v.is_undefined() || v.is_null() => None,
+            v if v.is_null_or_undefined() => None,
             v => Some(
                 servers_from_js(&v)
                     .ok_or_else(|| type_error("PeerOptions.iceServers must be an array"))?,
             ),
         };
-        let relay = match get(options, "iceTransportPolicy").as_string().as_deref() {
-            None if get(options, "iceTransportPolicy").is_undefined() => false,
+        let policy = get(options, "iceTransportPolicy");
+        let relay = match policy.as_string().as_deref() {
+            None if policy.is_undefined() => false,
             Some("all") => false,
             Some("relay") => true,
             _ => {

@@ -8,7 +8,7 @@ use super::log::debug;
 use super::manager::ManagerInner;
 use super::timer::sleep;
 use crate::core::cache::CachedServers;
-use crate::core::error::{AttemptFailure, ErrorKind, IceServersError};
+use crate::core::error::{AttemptFailure, IceServersError};
 use crate::core::servers::IceServer;
 use js_sys::{Date, Object, Promise};
 use std::cell::RefCell;
@@ -62,7 +62,7 @@ impl ManagerInner {
             .token
             .current()
             .await
-            .ok_or_else(IceServersError::no_token)?;
+            .ok_or(IceServersError::no_token(0))?;
         let cached = self
             .cache
             .borrow()
@@ -120,12 +120,11 @@ impl ManagerInner {
         let mut attempts = 0;
         loop {
             if attempts > 0 {
-                token = self.token.current().await.ok_or(IceServersError {
-                    kind: ErrorKind::NoToken,
-                    status: None,
-                    attempts,
-                    reason: None,
-                })?;
+                token = self
+                    .token
+                    .current()
+                    .await
+                    .ok_or(IceServersError::no_token(attempts))?;
             }
             let controller = AbortController::new()
                 .map_err(|_| IceServersError::after(AttemptFailure::Network, attempts))?;
@@ -161,10 +160,10 @@ impl ManagerInner {
                 }
                 Err(failure) => failure,
             };
-            if self.destroyed.get() {
-                return Err(IceServersError::after(failure, attempts));
-            }
             let error = IceServersError::after(failure, attempts);
+            if self.destroyed.get() {
+                return Err(error);
+            }
             debug(self.debug, &error.to_string(), &JsValue::UNDEFINED);
             match self.limits.retry.next_delay(attempts, failure) {
                 Some(ms) => sleep(ms).await,

@@ -59,7 +59,7 @@ impl PeerManager {
         let token = TokenSource::from_js(&get(&options, "token"))
             .ok_or_else(|| type_error("PeerManagerOptions.token must be a string or a function"))?;
         let endpoint = match get(&options, "endpoint") {
-            value if value.is_undefined() || value.is_null() => DEFAULT_ENDPOINT.to_owned(),
+            value if value.is_null_or_undefined() => DEFAULT_ENDPOINT.to_owned(),
             value => value
                 .as_string()
                 .filter(|endpoint| !endpoint.trim().is_empty())
@@ -79,7 +79,7 @@ impl PeerManager {
         };
         let limits = Limits::from_raw(&raw).map_err(|error| type_error(&error.to_string()))?;
         let fallback = match get(&options, "fallbackIceServers") {
-            value if value.is_undefined() || value.is_null() => default_fallback(),
+            value if value.is_null_or_undefined() => default_fallback(),
             value => usable_servers(&value).ok_or_else(|| {
                 type_error(
                     "PeerManagerOptions.fallbackIceServers must be an array of usable ICE servers",
@@ -189,11 +189,7 @@ impl ManagerInner {
             }
         };
         if servers.is_empty() {
-            self.info.set(Some(Info {
-                source: Source::Fallback,
-                fetched_at: None,
-                expires_at: None,
-            }));
+            self.record(Source::Fallback, None);
             return (self.fallback.clone(), late);
         }
         (servers, None)
@@ -201,12 +197,7 @@ impl ManagerInner {
 
     async fn create_peer(self: Rc<Self>, options: JsValue) -> Result<JsValue, JsValue> {
         let mut setup = PeerSetup::from_js(&options)?;
-        if self.destroyed.get() {
-            return Err(named_error(
-                "InvalidStateError",
-                "PeerManager was destroyed",
-            ));
-        }
+        self.ensure_alive()?;
         let explicit = setup
             .explicit_servers
             .take()
@@ -216,12 +207,7 @@ impl ManagerInner {
             Some(servers) => (servers, None),
             None => self.servers_for_new_peer().await,
         };
-        if self.destroyed.get() {
-            return Err(named_error(
-                "InvalidStateError",
-                "PeerManager was destroyed",
-            ));
-        }
+        self.ensure_alive()?;
         debug(
             self.debug,
             "Creating peer with ICE servers",
@@ -248,6 +234,17 @@ impl ManagerInner {
         }
         peer.start();
         Ok(Peer::into_js(peer))
+    }
+
+    /// No new peer after `destroy()`, also not one whose servers were awaited across it.
+    fn ensure_alive(&self) -> Result<(), JsValue> {
+        if self.destroyed.get() {
+            return Err(named_error(
+                "InvalidStateError",
+                "PeerManager was destroyed",
+            ));
+        }
+        Ok(())
     }
 
     /// Called by a peer as it closes.

@@ -462,18 +462,19 @@ impl PeerInner {
             manager.forget_peer(self);
         }
         // The last callbacks: the final state, then onClose. Nothing after.
+        // Taken out first, so that nothing reaches them afterwards.
         let handlers = self.handlers.replace(Handlers::default());
-        let listeners = Array::from(&self.subscribers);
-        self.subscribers.clear();
         let this = JsValue::UNDEFINED;
         if let Some(f) = &handlers.on_ice_state_change {
-            let _ = f.call2(&this, &"closed".into(), &Quality::Failed.as_str().into());
+            let closed = IceState::Closed;
+            let _ = f.call2(
+                &this,
+                &closed.as_str().into(),
+                &Quality::of(closed).as_str().into(),
+            );
         }
-        for listener in listeners.iter() {
-            if let Ok(listener) = listener.dyn_into::<Function>() {
-                let _ = listener.call0(&this);
-            }
-        }
+        self.notify_subscribers();
+        self.subscribers.clear();
         if let Some(f) = &handlers.on_close {
             let _ = f.call0(&this);
         }
