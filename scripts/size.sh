@@ -21,7 +21,10 @@ if [[ "${1:-}" == "--top" ]]; then
   named=$(mktemp -d)
   cargo build -q --release --target wasm32-unknown-unknown --target-dir "$named/target"
   wasm-bindgen --target web --weak-refs --out-dir "$named" "$named/target/wasm32-unknown-unknown/release/ice_peer.wasm"
-  wasm-opt -Oz -g --all-features "$named/ice_peer_bg.wasm" -o "$named/named.wasm"
+  # Not --all-features: twiggy cannot read the sections that turns on.
+  wasm-opt -Oz -g --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    "$named/ice_peer_bg.wasm" -o "$named/named.wasm"
   twiggy top -n 40 "$named/named.wasm"
   rm -rf "$named"
 fi
