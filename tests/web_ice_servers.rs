@@ -269,3 +269,34 @@ async fn no_stale_servers_without_a_ttl() {
     "#)
     .await;
 }
+
+#[wasm_bindgen_test]
+async fn destroy_during_a_retry_backoff_sends_nothing_more_and_settles_pending_calls() {
+    // Before the fix the retry went out after destroy() (with the user's token)
+    // and the pending calls resolved with its servers once the backoff ended.
+    js(r#"
+        const name = H.name("destroy-backoff");
+        const ok = { body: { success: true, data: { iceServers: [{ urls: "stun:a.example:3478" }] } } };
+        const endpoint = await H.script(name, [{ status: 500 }, ok]);
+        const manager = H.manager({ endpoint, token: "tok", retries: 3, retryDelayMs: 4000 });
+        const first = manager.getIceServers();
+        const second = manager.getIceServers();
+        await H.waitFor(async () => (await H.requests(name)) === 1, 3000, "the first attempt");
+        await H.sleep(100); // the 500 arrived; the retry waits out its 4 s backoff
+        const destroyedAt = performance.now();
+        manager.destroy();
+        const errors = await Promise.all([H.rejection(first, "first call"), H.rejection(second, "second call")]);
+        const settledMs = performance.now() - destroyedAt;
+        for (const error of errors) {
+            H.eq(H.errorShape(error), { isError: true, name: "IceServersError", kind: "aborted", status: "absent", attempts: 1 },
+                "a call pending at destroy()");
+        }
+        H.ok(settledMs < 2000, `pending calls settle at destroy(), not when the backoff ends (${settledMs.toFixed(0)} ms)`);
+        const later = await H.rejection(manager.getIceServers(), "a call after destroy()");
+        H.eq(H.errorShape(later), { isError: true, name: "IceServersError", kind: "aborted", status: "absent", attempts: 0 },
+            "a call after destroy()");
+        await H.sleep(4500); // past the moment the retry would have been sent
+        H.eq(await H.requests(name), 1, "requests after destroy()");
+    "#)
+    .await;
+}

@@ -139,3 +139,23 @@ async fn expired_turn_credential_is_refetched_and_the_relay_call_connects() {
     "#)
     .await;
 }
+
+#[wasm_bindgen_test]
+async fn a_restart_timeout_beyond_set_timeouts_range_does_not_fire_at_once() {
+    // setTimeout treats any delay above 2^31 - 1 ms as 0. Before the clamp, the
+    // restart's 3e9 ms timeout fired at once, the only attempt counted as
+    // failed, and the caller closed right after its first 401.
+    js(r#"
+        const name = H.name("huge-timeout");
+        const endpoint = await H.script(name, [{ turn: { ttl: -60 } }]); // always expired: every refetch 401s too
+        const manager = H.manager({ endpoint, token: "tok", restartAttempts: 1, restartTimeoutMs: 3e9 });
+        const relayOnly = { iceTransportPolicy: "relay" };
+        const p = await H.pair(manager, { caller: relayOnly, callee: relayOnly });
+        await H.waitFor(() => p.ev.caller.candidateErrors.some((e) => e.code === 401), 15000, "the caller's first 401");
+        await H.sleep(2000);
+        H.eq(p.ev.caller.closes, 0, "caller closes while its restart has 3e9 ms to succeed");
+        H.eq(p.caller.iceConnectionState !== "closed", true, "caller still open");
+        H.eq(manager.peerCount, 2, "peerCount");
+    "#)
+    .await;
+}

@@ -20,10 +20,13 @@ pub enum ErrorKind {
     Timeout,
     /// "invalid-response": not the documented envelope, or no usable server in it.
     InvalidResponse,
+    /// "aborted" (an addition to the contract's kinds): `destroy()` ended the
+    /// request or its retries; nothing more is sent.
+    Aborted,
 }
 
 impl ErrorKind {
-    /// "no-token" | "unauthorized" | "http" | "network" | "timeout" | "invalid-response".
+    /// "no-token" | "unauthorized" | "http" | "network" | "timeout" | "invalid-response" | "aborted".
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorKind::NoToken => "no-token",
@@ -32,6 +35,7 @@ impl ErrorKind {
             ErrorKind::Network => "network",
             ErrorKind::Timeout => "timeout",
             ErrorKind::InvalidResponse => "invalid-response",
+            ErrorKind::Aborted => "aborted",
         }
     }
 }
@@ -105,6 +109,16 @@ impl IceServersError {
         }
     }
 
+    /// `destroy()` ended it after `attempts` requests; nothing more is sent.
+    pub fn aborted(attempts: u32) -> Self {
+        IceServersError {
+            kind: ErrorKind::Aborted,
+            status: None,
+            attempts,
+            reason: None,
+        }
+    }
+
     /// The error after `attempts` requests, the last of which failed with `last`.
     pub fn after(last: AttemptFailure, attempts: u32) -> Self {
         IceServersError {
@@ -135,6 +149,7 @@ impl fmt::Display for IceServersError {
             ErrorKind::Network => f.write_str("network error")?,
             ErrorKind::Timeout => f.write_str("timed out")?,
             ErrorKind::InvalidResponse => f.write_str("invalid response")?,
+            ErrorKind::Aborted => f.write_str("aborted by destroy()")?,
         }
         match (self.status, self.reason) {
             (Some(status), _) if self.kind == ErrorKind::Http => write!(f, " {status}")?,
@@ -306,6 +321,21 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "ICE servers request failed: no token after 2 attempts"
+        );
+    }
+
+    #[test]
+    fn aborted_by_destroy() {
+        let e = IceServersError::aborted(2);
+        assert_eq!(e.kind.as_str(), "aborted");
+        assert_eq!((e.status, e.attempts), (None, 2));
+        assert_eq!(
+            e.to_string(),
+            "ICE servers request failed: aborted by destroy() after 2 attempts"
+        );
+        assert_eq!(
+            IceServersError::aborted(0).to_string(),
+            "ICE servers request failed: aborted by destroy() after 0 attempts"
         );
     }
 }

@@ -11,6 +11,7 @@
 //! closes). Reaching connected/completed ends the drop and resets the count.
 
 use super::quality::IceState;
+use super::retry::{exponential_backoff_ms, MAX_TIMER_MS};
 
 /// Tuning of the ICE-restart policy.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -77,9 +78,6 @@ enum Phase {
     /// Gave up or closed: every input is ignored.
     Done,
 }
-
-/// The latest delay `setTimeout` honours (2^31 - 1 ms); longer ones fire at once.
-const MAX_TIMER_MS: f64 = 2_147_483_647.0;
 
 /// Margin a follower adds to the initiator's budget for signaling to travel.
 pub const FOLLOWER_MARGIN_MS: f64 = 5_000.0;
@@ -281,13 +279,7 @@ impl Recovery {
 /// The wait after failed attempt n (1-based): base * 2^(n-1), 0 for a base
 /// that is not positive, capped at what `setTimeout` honours.
 fn backoff_ms(base_ms: f64, failed_attempt: u32) -> f64 {
-    let exponent = failed_attempt.saturating_sub(1).min(1100) as i32;
-    let delay = base_ms * 2f64.powi(exponent);
-    if delay > 0.0 {
-        delay.min(MAX_TIMER_MS)
-    } else {
-        0.0
-    }
+    exponential_backoff_ms(base_ms, failed_attempt.saturating_sub(1), MAX_TIMER_MS)
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

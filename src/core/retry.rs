@@ -1,9 +1,38 @@
-//! The retry schedule: `min(retryDelayMs * 2^n, 30 s)` before retry n (0-based).
+//! Backoff arithmetic shared by everything that waits: the ICE-servers retry
+//! schedule (`min(retryDelayMs * 2^n, 30 s)` before retry n, 0-based), the
+//! ICE-restart backoff, and the clamp on every delay handed to `setTimeout`.
 
 use super::error::AttemptFailure;
 
 /// Upper bound of any retry delay.
 pub const MAX_RETRY_DELAY_MS: f64 = 30_000.0;
+
+/// The longest delay `setTimeout` honours (2^31 - 1 ms): browsers treat a
+/// longer one as 0 and fire at once.
+pub const MAX_TIMER_MS: f64 = 2_147_483_647.0;
+
+/// The one backoff formula: `base * 2^n`, capped at `cap_ms`. A base that is
+/// not a positive number (0, negative, NaN) gives 0; huge `n` never
+/// overflows or gives NaN.
+pub fn exponential_backoff_ms(base_ms: f64, n: u32, cap_ms: f64) -> f64 {
+    if base_ms.is_nan() || base_ms <= 0.0 {
+        return 0.0;
+    }
+    // 2^1100 is +inf, and inf * base (base > 0) is inf, so capping the exponent
+    // keeps the cast in range without changing the result.
+    (base_ms * 2f64.powi(n.min(1100) as i32)).min(cap_ms)
+}
+
+/// What a delay of `ms` becomes for `setTimeout`: NaN and negatives are 0,
+/// anything above [`MAX_TIMER_MS`] is [`MAX_TIMER_MS`] (about 24.8 days)
+/// instead of firing at once.
+pub fn timer_delay_ms(ms: f64) -> f64 {
+    if ms.is_nan() {
+        0.0
+    } else {
+        ms.clamp(0.0, MAX_TIMER_MS)
+    }
+}
 
 /// How often and how long to wait before retrying a failed ICE-servers request.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -19,14 +48,7 @@ impl RetryPolicy {
     /// or returns NaN for huge n. A base that is not a positive number (0, negative, NaN)
     /// gives 0.
     pub fn delay_ms(&self, n: u32) -> f64 {
-        let base = self.base_delay_ms;
-        if base.is_nan() || base <= 0.0 {
-            return 0.0;
-        }
-        // 2^1100 is +inf, and inf * base (base > 0) is inf, so capping the exponent
-        // keeps the cast in range without changing the result.
-        let factor = 2f64.powi(n.min(1100) as i32);
-        (base * factor).min(MAX_RETRY_DELAY_MS)
+        exponential_backoff_ms(self.base_delay_ms, n, MAX_RETRY_DELAY_MS)
     }
 
     /// After `attempts_made` attempts (>= 1), the last failing with `failure`: the delay before
@@ -150,5 +172,36 @@ mod tests {
                 30000.0
             ]
         );
+    }
+
+    #[test]
+    fn timer_delays_are_clamped_to_what_set_timeout_honours() {
+        use super::{timer_delay_ms, MAX_TIMER_MS};
+        assert_eq!(timer_delay_ms(3e9), MAX_TIMER_MS);
+        assert_eq!(timer_delay_ms(f64::INFINITY), MAX_TIMER_MS);
+        assert_eq!(timer_delay_ms(MAX_TIMER_MS), MAX_TIMER_MS);
+        assert_eq!(timer_delay_ms(MAX_TIMER_MS + 1.0), MAX_TIMER_MS);
+        assert_eq!(timer_delay_ms(1500.0), 1500.0);
+        assert_eq!(timer_delay_ms(-5.0), 0.0);
+        assert_eq!(timer_delay_ms(f64::NAN), 0.0);
+    }
+
+    #[test]
+    fn one_backoff_formula_for_retries_and_restarts() {
+        use super::{exponential_backoff_ms, MAX_TIMER_MS};
+        let p = policy(3, 250.0);
+        for n in 0..40 {
+            assert_eq!(
+                p.delay_ms(n),
+                exponential_backoff_ms(250.0, n, MAX_RETRY_DELAY_MS)
+            );
+        }
+        assert_eq!(exponential_backoff_ms(1000.0, 3, MAX_TIMER_MS), 8000.0);
+        assert_eq!(
+            exponential_backoff_ms(1000.0, 5000, MAX_TIMER_MS),
+            MAX_TIMER_MS
+        );
+        assert_eq!(exponential_backoff_ms(f64::NAN, 2, MAX_TIMER_MS), 0.0);
+        assert_eq!(exponential_backoff_ms(-1.0, 2, MAX_TIMER_MS), 0.0);
     }
 }

@@ -6,7 +6,7 @@ use super::error::ice_servers_error;
 use super::fetch::fetch_servers;
 use super::log::debug;
 use super::manager::ManagerInner;
-use super::timer::sleep;
+use super::timer::wakeable_delay;
 use crate::core::cache::CachedServers;
 use crate::core::error::{AttemptFailure, IceServersError};
 use crate::core::servers::IceServer;
@@ -56,7 +56,7 @@ impl ManagerInner {
     /// The servers for the current token: cached, shared in-flight, or fetched.
     pub(crate) async fn servers(self: &Rc<Self>) -> Outcome {
         if self.destroyed.get() {
-            return Err(IceServersError::after(AttemptFailure::Network, 0));
+            return Err(IceServersError::aborted(0));
         }
         let token = self
             .token
@@ -76,7 +76,7 @@ impl ManagerInner {
         let (done, outcome) = self.join_or_start(token);
         let _ = JsFuture::from(done).await;
         let result = outcome.borrow().clone();
-        result.unwrap_or_else(|| Err(IceServersError::after(AttemptFailure::Network, 0)))
+        result.unwrap_or_else(|| Err(IceServersError::aborted(0)))
     }
 
     fn join_or_start(self: &Rc<Self>, token: String) -> (Promise, Rc<RefCell<Option<Outcome>>>) {
@@ -119,6 +119,10 @@ impl ManagerInner {
         let generation = self.generation.get();
         let mut attempts = 0;
         loop {
+            // Also after every backoff: destroy() wakes it, and no request follows.
+            if self.destroyed.get() {
+                return Err(IceServersError::aborted(attempts));
+            }
             if attempts > 0 {
                 token = self
                     .token
@@ -160,16 +164,24 @@ impl ManagerInner {
                 }
                 Err(failure) => failure,
             };
-            let error = IceServersError::after(failure, attempts);
             if self.destroyed.get() {
-                return Err(error);
+                return Err(IceServersError::aborted(attempts));
             }
+            let error = IceServersError::after(failure, attempts);
             debug(self.debug, &error.to_string(), &JsValue::UNDEFINED);
             match self.limits.retry.next_delay(attempts, failure) {
-                Some(ms) => sleep(ms).await,
+                Some(ms) => self.backoff(ms).await,
                 None => return self.stale_or(error, &token),
             }
         }
+    }
+
+    /// Waits `ms` before a retry; `destroy()` ends the wait at once.
+    async fn backoff(&self, ms: f64) {
+        let (delay, wake) = wakeable_delay(ms);
+        self.backoffs.borrow_mut().push(wake.clone());
+        let _ = JsFuture::from(delay).await;
+        self.backoffs.borrow_mut().retain(|w| !Object::is(w, &wake));
     }
 
     /// Stale-if-error, as the contract has it: when a refresh fails for any

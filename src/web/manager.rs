@@ -34,6 +34,8 @@ pub(crate) struct ManagerInner {
     pub(super) in_flight: RefCell<Option<InFlight>>,
     pub(super) info: Cell<Option<Info>>,
     pub(super) requests: RefCell<Vec<AbortController>>,
+    /// The `resolve` of every retry backoff under way, so `destroy()` can end them.
+    pub(super) backoffs: RefCell<Vec<js_sys::Function>>,
     /// Strong references to open peers: Firefox collects unreferenced connections mid-call.
     pub(super) peers: RefCell<Vec<Rc<PeerInner>>>,
     pub(super) destroyed: Cell<bool>,
@@ -98,6 +100,7 @@ impl PeerManager {
                 in_flight: RefCell::new(None),
                 info: Cell::new(None),
                 requests: RefCell::new(Vec::new()),
+                backoffs: RefCell::new(Vec::new()),
                 peers: RefCell::new(Vec::new()),
                 destroyed: Cell::new(false),
             }),
@@ -258,6 +261,10 @@ impl ManagerInner {
         self.destroyed.set(true);
         for controller in self.requests.take() {
             controller.abort();
+        }
+        // A retry waiting out its backoff wakes, sees `destroyed` and sends nothing.
+        for wake in self.backoffs.take() {
+            let _ = wake.call0(&JsValue::UNDEFINED);
         }
         self.invalidate();
         let peers = self.peers.take();

@@ -2,7 +2,14 @@
 //! [`Timeout`] clears it and frees its closure, so nothing outlives its owner.
 
 use super::bindings::{clear_timeout, set_timeout};
+use crate::core::retry::timer_delay_ms;
 use wasm_bindgen::prelude::*;
+
+/// `setTimeout` with the delay clamped to what browsers honour: a delay above
+/// 2^31 - 1 ms would otherwise fire at once (e.g. `restartTimeoutMs: 3e9`).
+fn schedule(handler: &js_sys::Function, ms: f64) -> JsValue {
+    set_timeout(handler, timer_delay_ms(ms))
+}
 
 /// A pending `setTimeout`. Dropping it cancels the call.
 #[must_use = "a Timeout is cancelled when dropped"]
@@ -20,7 +27,7 @@ impl Timeout {
                 callback();
             }
         });
-        let id = set_timeout(closure.as_ref().unchecked_ref(), ms);
+        let id = schedule(closure.as_ref().unchecked_ref(), ms);
         Timeout {
             id,
             _callback: closure,
@@ -37,12 +44,17 @@ impl Drop for Timeout {
 /// A promise that resolves (to `undefined`) after `ms`. It holds no Rust
 /// closure: the timer calls the promise's own `resolve`.
 pub fn delay(ms: f64) -> js_sys::Promise {
-    js_sys::Promise::new(&mut |resolve, _reject| {
-        set_timeout(&resolve, ms);
-    })
+    wakeable_delay(ms).0
 }
 
-/// Waits `ms` milliseconds.
-pub async fn sleep(ms: f64) {
-    let _ = wasm_bindgen_futures::JsFuture::from(delay(ms)).await;
+/// [`delay`], and its `resolve`, so that an owner can end the wait early
+/// (the manager's `destroy()` ends a retry's backoff this way).
+pub fn wakeable_delay(ms: f64) -> (js_sys::Promise, js_sys::Function) {
+    let mut wake = None;
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        schedule(&resolve, ms);
+        wake = Some(resolve);
+    });
+    // The executor runs synchronously inside `new Promise`, so `wake` is set.
+    (promise, wake.unwrap_or_else(js_sys::Function::default))
 }

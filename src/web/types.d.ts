@@ -25,7 +25,9 @@ export type IceServersErrorKind =
   | "http"
   | "network"
   | "timeout"
-  | "invalid-response";
+  | "invalid-response"
+  /** Addition: `destroy()` ended the request or its retries; nothing more is sent. */
+  | "aborted";
 
 /** What `getIceServers()` rejects with: an `Error` whose `name` is "IceServersError". */
 export interface IceServersError extends Error {

@@ -26,7 +26,8 @@ function assertType<T extends true>(): T | void {}
 
 assertType<Equals<IceConnectionState, "new" | "checking" | "connected" | "completed" | "disconnected" | "failed" | "closed">>();
 assertType<Equals<Quality, "good" | "connecting" | "poor" | "failed">>();
-assertType<Equals<IceServersErrorKind, "no-token" | "unauthorized" | "http" | "network" | "timeout" | "invalid-response">>();
+// Every contract kind, plus the addition "aborted" (destroy() ended the request).
+assertType<Equals<IceServersErrorKind, "no-token" | "unauthorized" | "http" | "network" | "timeout" | "invalid-response" | "aborted">>();
 assertType<Equals<ReturnType<typeof classifyQuality>, Quality>>();
 assertType<Equals<Parameters<typeof classifyQuality>[0], IceConnectionState>>();
 assertType<Equals<ReturnType<typeof qualityLabel>, string>>();
