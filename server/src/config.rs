@@ -191,16 +191,18 @@ fn turn_rest_config(cli: &Cli) -> Result<TurnRestConfig, ConfigError> {
     if urls.is_empty() {
         return err("--provider turn-rest needs at least one --turn-url (or TURN_URLS)");
     }
-    for url in &urls {
-        let scheme_ok = ["stun:", "stuns:", "turn:", "turns:"]
-            .iter()
-            .any(|s| url.starts_with(s) && url.len() > s.len());
-        if !scheme_ok || url.chars().any(char::is_whitespace) {
-            return err(format!(
-                "invalid --turn-url {url:?}: expected stun:, stuns:, turn: or turns: followed by a host"
-            ));
-        }
-    }
+    // The client's own URL rules (TURN entries get credentials from us), so the
+    // server never hands out a URL the client would drop.
+    let urls = urls
+        .iter()
+        .map(|url| {
+            ice_peer::core::servers::normalise_url(url, true).ok_or_else(|| {
+                ConfigError(format!(
+                    "invalid --turn-url {url:?}: expected stun:, stuns:, turn: or turns: followed by host[:port]"
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(TurnRestConfig { secret, urls })
 }
 

@@ -1,5 +1,5 @@
 //! The Twilio provider against a local stub that follows Twilio's published shapes
-//! (shared/fixtures/twilio): mapping, single-flight caching and failures.
+//! (tests/fixtures/twilio, copied from the shared fixtures): mapping, single-flight caching and failures.
 
 mod common;
 
@@ -48,7 +48,7 @@ impl Stub {
 
 fn fixture(name: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/twilio")
+        .join("../tests/fixtures/twilio")
         .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }

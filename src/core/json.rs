@@ -1,11 +1,7 @@
-//! A small JSON value tree. The browser edge gets it from `JSON.parse` through
-//! serde-wasm-bindgen, native tests from serde_json: one `Deserialize` impl
-//! serves both, so the parser in [`crate::core::servers`] sees the same input
-//! in both worlds and no JSON parser is compiled into the wasm.
-
-use core::fmt;
-
-use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+//! A small JSON value tree. The browser edge builds it by walking the value
+//! `JSON.parse` returned; native tests get it from serde_json. Either way the
+//! parser in [`crate::core::servers`] sees the same input, and no JSON parser
+//! (nor serde) is compiled into the wasm.
 
 /// Any JSON value. Objects keep their key order; duplicate keys keep the last.
 #[derive(Clone, Debug, PartialEq)]
@@ -67,88 +63,98 @@ impl Json {
     }
 }
 
-impl<'de> Deserialize<'de> for Json {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(JsonVisitor)
-    }
-}
+/// serde_json → [`Json`], for native builds only (tests, and the reference
+/// server that shares this core): the wasm build gets its values from a direct
+/// walk of JavaScript objects and carries no serde at all.
+#[cfg(not(target_arch = "wasm32"))]
+mod from_serde {
+    use super::Json;
+    use core::fmt;
+    use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
-struct JsonVisitor;
-
-impl<'de> Visitor<'de> for JsonVisitor {
-    type Value = Json;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_bool<E>(self, v: bool) -> Result<Json, E> {
-        Ok(Json::Bool(v))
-    }
-
-    fn visit_i64<E>(self, v: i64) -> Result<Json, E> {
-        Ok(Json::Number(v as f64))
-    }
-
-    fn visit_u64<E>(self, v: u64) -> Result<Json, E> {
-        Ok(Json::Number(v as f64))
-    }
-
-    fn visit_i128<E>(self, v: i128) -> Result<Json, E> {
-        Ok(Json::Number(v as f64))
-    }
-
-    fn visit_u128<E>(self, v: u128) -> Result<Json, E> {
-        Ok(Json::Number(v as f64))
-    }
-
-    fn visit_f64<E>(self, v: f64) -> Result<Json, E> {
-        Ok(Json::Number(v))
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<Json, E> {
-        Ok(Json::String(v.to_owned()))
-    }
-
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Json, E> {
-        Ok(Json::String(v.to_owned()))
-    }
-
-    fn visit_string<E>(self, v: String) -> Result<Json, E> {
-        Ok(Json::String(v))
-    }
-
-    fn visit_unit<E>(self) -> Result<Json, E> {
-        Ok(Json::Null)
-    }
-
-    fn visit_none<E>(self) -> Result<Json, E> {
-        Ok(Json::Null)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Json, D::Error> {
-        Json::deserialize(d)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element::<Json>()? {
-            items.push(item);
+    impl<'de> Deserialize<'de> for Json {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_any(JsonVisitor)
         }
-        Ok(Json::Array(items))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
-        let mut members: Vec<(String, Json)> = Vec::new();
-        while let Some(key) = map.next_key::<String>()? {
-            let value = map.next_value::<Json>()?;
-            // A repeated key keeps its first position and takes the last value.
-            match members.iter_mut().find(|(k, _)| *k == key) {
-                Some(slot) => slot.1 = value,
-                None => members.push((key, value)),
+    struct JsonVisitor;
+
+    impl<'de> Visitor<'de> for JsonVisitor {
+        type Value = Json;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a JSON value")
+        }
+
+        fn visit_bool<E>(self, v: bool) -> Result<Json, E> {
+            Ok(Json::Bool(v))
+        }
+
+        fn visit_i64<E>(self, v: i64) -> Result<Json, E> {
+            Ok(Json::Number(v as f64))
+        }
+
+        fn visit_u64<E>(self, v: u64) -> Result<Json, E> {
+            Ok(Json::Number(v as f64))
+        }
+
+        fn visit_i128<E>(self, v: i128) -> Result<Json, E> {
+            Ok(Json::Number(v as f64))
+        }
+
+        fn visit_u128<E>(self, v: u128) -> Result<Json, E> {
+            Ok(Json::Number(v as f64))
+        }
+
+        fn visit_f64<E>(self, v: f64) -> Result<Json, E> {
+            Ok(Json::Number(v))
+        }
+
+        fn visit_str<E>(self, v: &str) -> Result<Json, E> {
+            Ok(Json::String(v.to_owned()))
+        }
+
+        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Json, E> {
+            Ok(Json::String(v.to_owned()))
+        }
+
+        fn visit_string<E>(self, v: String) -> Result<Json, E> {
+            Ok(Json::String(v))
+        }
+
+        fn visit_unit<E>(self) -> Result<Json, E> {
+            Ok(Json::Null)
+        }
+
+        fn visit_none<E>(self) -> Result<Json, E> {
+            Ok(Json::Null)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Json, D::Error> {
+            Json::deserialize(d)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+            let mut items = Vec::new();
+            while let Some(item) = seq.next_element::<Json>()? {
+                items.push(item);
             }
+            Ok(Json::Array(items))
         }
-        Ok(Json::Object(members))
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+            let mut members: Vec<(String, Json)> = Vec::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let value = map.next_value::<Json>()?;
+                // A repeated key keeps its first position and takes the last value.
+                match members.iter_mut().find(|(k, _)| *k == key) {
+                    Some(slot) => slot.1 = value,
+                    None => members.push((key, value)),
+                }
+            }
+            Ok(Json::Object(members))
+        }
     }
 }
 

@@ -158,8 +158,12 @@ fn normalise_entry(entry: &Json) -> Option<IceServer> {
     })
 }
 
-/// One URL normalised, or None when it must be dropped.
-fn normalise_url(raw: &str, has_credentials: bool) -> Option<String> {
+/// One URL normalised, or None when it must be dropped: the STUN/TURN URL
+/// rules in one place, for the client's normalisation and for the reference
+/// server's `--turn-url` check. The scheme (stun, stuns, turn, turns; any
+/// case) is written in lower case; a STUN query is dropped; turn/turns need
+/// `has_credentials`; the host and port must be what browsers accept.
+pub fn normalise_url(raw: &str, has_credentials: bool) -> Option<String> {
     let (scheme, rest) = raw.trim().split_once(':')?;
     let is = |name: &str| scheme.eq_ignore_ascii_case(name);
     let rest = if is("stun") || is("stuns") {
@@ -310,7 +314,7 @@ mod tests {
     fn twilio_body() {
         let text = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../shared/fixtures/twilio/tokens-201.json"
+            "/tests/fixtures/twilio/tokens-201.json"
         ))
         .unwrap();
         let parsed = parse_response(&json(&text)).unwrap();
@@ -345,7 +349,7 @@ mod tests {
     fn twilio_error_body_is_not_an_envelope() {
         let text = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../shared/fixtures/twilio/error-401.json"
+            "/tests/fixtures/twilio/error-401.json"
         ))
         .unwrap();
         assert_eq!(

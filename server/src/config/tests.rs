@@ -54,6 +54,54 @@ fn turn_rest_needs_secret_and_valid_urls() {
 }
 
 #[test]
+fn turn_urls_follow_the_clients_rules() {
+    // The client would drop each of these, so the server refuses them up front.
+    for bad in [
+        "stun:",
+        "turn:host:0",
+        "turn:host:70000",
+        "turn:ho st:3478",
+        "turn:[::1:3478",
+        "turns:a/b:5349",
+    ] {
+        let args = [
+            "--jwt-secret",
+            "x",
+            "--provider",
+            "turn-rest",
+            "--turn-secret",
+            "s",
+            "--turn-url",
+            bad,
+        ];
+        assert!(
+            parse(&args).unwrap_err().0.contains("invalid --turn-url"),
+            "{bad}"
+        );
+    }
+    // What the client would normalise is handed out normalised.
+    let args = [
+        "--jwt-secret",
+        "x",
+        "--provider",
+        "turn-rest",
+        "--turn-secret",
+        "s",
+        "--turn-url",
+        "TURN:t.example:3478?transport=tcp",
+        "--turn-url",
+        "stun:t.example:3478?transport=udp",
+    ];
+    match parse(&args).unwrap().provider {
+        ProviderConfig::TurnRest(t) => assert_eq!(
+            t.urls,
+            ["turn:t.example:3478?transport=tcp", "stun:t.example:3478"]
+        ),
+        other => panic!("expected turn-rest, got {other:?}"),
+    }
+}
+
+#[test]
 fn twilio_flags() {
     let base = ["--jwt-secret", "x", "--provider", "twilio"];
     assert!(parse(&base).unwrap_err().0.contains("TWILIO_ACCOUNT_SID"));
