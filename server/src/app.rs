@@ -10,6 +10,7 @@ use crate::auth::Jwt;
 use crate::config::Config;
 use crate::providers::{Provider, StartError};
 use crate::routes;
+use crate::signal::Rooms;
 use crate::state::AppState;
 
 /// A bound, not yet serving, server.
@@ -34,6 +35,7 @@ impl Server {
             Jwt::new(&config.jwt_secret),
             provider,
             config.dev,
+            Rooms::new(config.signal_idle),
         ));
         let router = routes::router(Arc::clone(&state), &config.cors_origins);
         Ok(Self {
@@ -42,6 +44,11 @@ impl Server {
             state,
             router,
         })
+    }
+
+    /// The state every handler shares (tests look at the signaling rooms).
+    pub fn state(&self) -> Arc<AppState> {
+        Arc::clone(&self.state)
     }
 
     /// The bound HTTP address.

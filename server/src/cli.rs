@@ -66,6 +66,11 @@ pub struct Cli {
           value_parser = clap::value_parser!(u64).range(60..=604_800))]
     pub credential_ttl: u64,
 
+    /// Seconds a signaling room may stay silent before it expires (1..=86400).
+    #[arg(long, env = "SIGNAL_IDLE_SECS", default_value_t = 600,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub signal_idle_secs: u64,
+
     /// Twilio Account SID.
     #[arg(long, env = "TWILIO_ACCOUNT_SID")]
     pub twilio_account_sid: Option<String>,

@@ -41,6 +41,8 @@ pub struct Config {
     pub provider: ProviderConfig,
     /// Lifetime of issued TURN credentials.
     pub credential_ttl: Duration,
+    /// How long a signaling room may stay silent before it expires.
+    pub signal_idle: Duration,
     /// Dev routes, when `--dev`.
     pub dev: Option<DevConfig>,
     /// Origins allowed by CORS.
@@ -131,6 +133,7 @@ impl Config {
             jwt_secret_generated,
             provider,
             credential_ttl: Duration::from_secs(cli.credential_ttl),
+            signal_idle: Duration::from_secs(cli.signal_idle_secs),
             dev,
             cors_origins,
         })

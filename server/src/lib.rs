@@ -12,5 +12,6 @@ pub mod dev;
 pub mod providers;
 pub mod routes;
 pub mod secret;
+pub mod signal;
 pub mod state;
 pub mod static_files;

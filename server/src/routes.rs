@@ -12,7 +12,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::api::{self, ApiError};
 use crate::state::AppState;
-use crate::{dev, static_files};
+use crate::{dev, signal, static_files};
 
 /// The Content-Security-Policy sent with every response.
 pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
@@ -21,7 +21,9 @@ connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 /// The full application.
 pub fn router(state: Arc<AppState>, cors_origins: &[HeaderValue]) -> Router {
-    let mut app = Router::new().route("/api/calls/ice-servers", get(ice_servers));
+    let mut app = Router::new()
+        .route("/api/calls/ice-servers", get(ice_servers))
+        .route("/api/calls/signal", get(signal::route));
     app = if state.dev.is_some() {
         app.merge(dev::routes()).fallback(static_files::serve)
     } else {

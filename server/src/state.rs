@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::auth::Jwt;
 use crate::config::DevConfig;
 use crate::providers::Provider;
+use crate::signal::Rooms;
 
 /// Shared application state.
 pub struct AppState {
@@ -14,16 +15,19 @@ pub struct AppState {
     pub provider: Provider,
     /// Dev settings, when `--dev`.
     pub dev: Option<DevConfig>,
+    /// The signaling rooms.
+    pub signal: Rooms,
     outage: AtomicBool,
 }
 
 impl AppState {
     /// State with no simulated outage.
-    pub fn new(jwt: Jwt, provider: Provider, dev: Option<DevConfig>) -> Self {
+    pub fn new(jwt: Jwt, provider: Provider, dev: Option<DevConfig>, signal: Rooms) -> Self {
         Self {
             jwt,
             provider,
             dev,
+            signal,
             outage: AtomicBool::new(false),
         }
     }

@@ -17,11 +17,17 @@ pub const JWT_SECRET: &str = "test-jwt-secret-0123456789abcdef";
 /// A running server; stops when dropped.
 pub struct TestServer {
     pub addr: SocketAddr,
+    state: std::sync::Arc<ice_peer_server::state::AppState>,
     pub turn_addr: Option<SocketAddr>,
     stop: Option<oneshot::Sender<()>>,
 }
 
 impl TestServer {
+    /// The running server's shared state.
+    pub fn state(&self) -> &ice_peer_server::state::AppState {
+        &self.state
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
@@ -50,13 +56,14 @@ pub async fn start(args: &[&str]) -> TestServer {
     let cli = Cli::try_parse_from(argv).expect("test flags parse");
     let config = Config::from_cli(cli).expect("test config is valid");
     let server = Server::bind(config).await.expect("server binds");
-    let (addr, turn_addr) = (server.local_addr(), server.turn_addr());
+    let (addr, turn_addr, state) = (server.local_addr(), server.turn_addr(), server.state());
     let (tx, rx) = oneshot::channel();
     tokio::spawn(server.serve(async {
         let _ = rx.await;
     }));
     TestServer {
         addr,
+        state,
         turn_addr,
         stop: Some(tx),
     }
