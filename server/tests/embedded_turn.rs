@@ -129,6 +129,11 @@ async fn rust_client_expired_username_refused() {
 /// relays and sends messages between them through our server.
 /// Returns (exit success, messages received back, output).
 async fn uclient(addr: SocketAddr, auth: &[&str]) -> (bool, u64, String) {
+    uclient_over(addr, false, auth).await
+}
+
+/// [`uclient`], over TCP (`-t`) when `tcp`.
+async fn uclient_over(addr: SocketAddr, tcp: bool, auth: &[&str]) -> (bool, u64, String) {
     let bin = [
         "/usr/bin/turnutils_uclient",
         "/usr/local/bin/turnutils_uclient",
@@ -138,6 +143,9 @@ async fn uclient(addr: SocketAddr, auth: &[&str]) -> (bool, u64, String) {
     .expect("turnutils_uclient is missing: apt-get install coturn (CI installs it)");
     let port = addr.port().to_string();
     let mut args = vec!["-y", "-n", "2", "-m", "1", "-z", "5", "-p", &port];
+    if tcp {
+        args.push("-t");
+    }
     args.extend_from_slice(auth);
     args.push("127.0.0.1");
     let child = tokio::process::Command::new(bin)
@@ -192,11 +200,28 @@ async fn coturn_client_own_turn_rest_derivation_accepted() {
 
 async fn uclient_refused(auth: &[&str]) {
     let (_server, addr) = turn_server().await;
-    let (ok, received, out) = uclient(addr, auth).await;
-    assert!(!ok, "uclient must exit non-zero:\n{out}");
-    assert_eq!(received, 0, "nothing may be relayed:\n{out}");
-    // webrtc-rs answers bad credentials with an ERROR-CODE (400), which uclient prints.
-    assert!(out.contains("error 4"), "expected a 4xx STUN error:\n{out}");
+    for tcp in [false, true] {
+        let (ok, received, out) = uclient_over(addr, tcp, auth).await;
+        assert!(!ok, "uclient (tcp: {tcp}) must exit non-zero:\n{out}");
+        assert_eq!(received, 0, "nothing may be relayed (tcp: {tcp}):\n{out}");
+        // Answered with 401s (see raw_allocate_* for the codes), uclient gives up.
+        assert!(
+            out.contains("Cannot complete Allocation"),
+            "expected the allocation refused (tcp: {tcp}):\n{out}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn coturn_client_relays_over_tcp() {
+    // The same server, reached over TCP on the same port: for firewalls that drop UDP.
+    let (server, addr) = turn_server().await;
+    let (user, pass) = endpoint_credentials(&server, "alice").await;
+    let (ok, received, out) = uclient_over(addr, true, &["-u", &user, "-w", &pass]).await;
+    assert!(
+        ok && received > 0,
+        "expected success with relayed messages over TCP:\n{out}"
+    );
 }
 
 #[tokio::test]
@@ -214,4 +239,162 @@ async fn coturn_client_wrong_secret_refused() {
 async fn coturn_client_expired_username_refused() {
     let (user, pass) = turn_rest::credentials(&Secret::new(TURN_SECRET), "alice", now() - 10);
     uclient_refused(&["-u", &user, "-w", &pass]).await;
+}
+
+// ---- raw STUN: the exact error codes, over UDP and TCP ----
+
+use stun::attributes::{ATTR_NONCE, ATTR_REALM, ATTR_USERNAME};
+use stun::error_code::{ErrorCodeAttribute, CODE_UNAUTHORIZED};
+use stun::integrity::MessageIntegrity;
+use stun::message::{
+    Getter, Message, MessageType, Setter, CLASS_ERROR_RESPONSE, CLASS_REQUEST,
+    CLASS_SUCCESS_RESPONSE,
+};
+use stun::textattrs::TextAttribute;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use turn::proto::reqtrans::RequestedTransport;
+use turn::proto::PROTO_UDP;
+
+/// One Allocate; with `auth` = (username, password, nonce) it carries
+/// USERNAME, REALM, NONCE and MESSAGE-INTEGRITY.
+fn allocate(auth: Option<(&str, &str, &str)>) -> Vec<u8> {
+    let mut setters: Vec<Box<dyn Setter>> = vec![
+        Box::new(MessageType::new(
+            stun::message::METHOD_ALLOCATE,
+            CLASS_REQUEST,
+        )),
+        Box::new(stun::agent::TransactionId::new()),
+        Box::new(RequestedTransport {
+            protocol: PROTO_UDP,
+        }),
+    ];
+    if let Some((user, pass, nonce)) = auth {
+        setters.push(Box::new(TextAttribute::new(ATTR_USERNAME, user.into())));
+        setters.push(Box::new(TextAttribute::new(ATTR_REALM, "ice-peer".into())));
+        setters.push(Box::new(TextAttribute::new(ATTR_NONCE, nonce.into())));
+        setters.push(Box::new(MessageIntegrity::new_long_term_integrity(
+            user.into(),
+            "ice-peer".into(),
+            pass.into(),
+        )));
+    }
+    let mut m = Message::new();
+    m.build(&setters).expect("request builds");
+    m.raw
+}
+
+/// A datagram or a TCP stream to the TURN port.
+enum Wire {
+    Udp(UdpSocket),
+    Tcp(tokio::net::TcpStream),
+}
+
+impl Wire {
+    async fn open(addr: SocketAddr, tcp: bool) -> Wire {
+        if tcp {
+            Wire::Tcp(
+                tokio::net::TcpStream::connect(addr)
+                    .await
+                    .expect("tcp connects"),
+            )
+        } else {
+            let s = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
+            s.connect(addr).await.expect("connect");
+            Wire::Udp(s)
+        }
+    }
+
+    /// Sends `request` and returns the decoded answer.
+    async fn ask(&mut self, request: &[u8]) -> Message {
+        let raw = tokio::time::timeout(Duration::from_secs(5), async {
+            match self {
+                Wire::Udp(s) => {
+                    s.send(request).await.expect("send");
+                    let mut buf = vec![0u8; 1500];
+                    let n = s.recv(&mut buf).await.expect("recv");
+                    buf.truncate(n);
+                    buf
+                }
+                Wire::Tcp(s) => {
+                    s.write_all(request).await.expect("write");
+                    let mut head = [0u8; 20];
+                    s.read_exact(&mut head).await.expect("read header");
+                    let len = usize::from(u16::from_be_bytes([head[2], head[3]]));
+                    let mut buf = head.to_vec();
+                    buf.resize(20 + len, 0);
+                    s.read_exact(&mut buf[20..]).await.expect("read body");
+                    buf
+                }
+            }
+        })
+        .await
+        .expect("an answer within 5 s");
+        let mut m = Message::new();
+        m.unmarshal_binary(&raw).expect("a STUN answer");
+        m
+    }
+}
+
+fn error_code(m: &Message) -> Option<u16> {
+    let mut code = ErrorCodeAttribute::default();
+    code.get_from(m).ok()?;
+    Some(code.code.0)
+}
+
+fn text(m: &Message, attr: stun::attributes::AttrType) -> Option<String> {
+    TextAttribute::get_from_as(m, attr).ok().map(|a| a.text)
+}
+
+/// Wrong password, expired username, unknown secret: each a 401 with REALM and
+/// a NONCE other than the one sent; good credentials then allocate.
+async fn raw_allocate(tcp: bool) {
+    let (_server, addr) = turn_server().await;
+    let secret = Secret::new(TURN_SECRET);
+    let mut wire = Wire::open(addr, tcp).await;
+    // No credentials yet: the server's own 401 hands out its nonce.
+    let challenge = wire.ask(&allocate(None)).await;
+    assert_eq!(error_code(&challenge), Some(CODE_UNAUTHORIZED.0));
+    let nonce = text(&challenge, ATTR_NONCE).expect("a NONCE");
+
+    let (user, pass) = turn_rest::credentials(&secret, "alice", now() + 600);
+    let (old_user, old_pass) = turn_rest::credentials(&secret, "alice", now() - 10);
+    let (alien_user, alien_pass) =
+        turn_rest::credentials(&Secret::new("not-ours"), "alice", now() + 600);
+    for (what, u, p) in [
+        ("wrong password", user.as_str(), "not-the-password"),
+        ("expired username", old_user.as_str(), old_pass.as_str()),
+        ("other secret", alien_user.as_str(), alien_pass.as_str()),
+    ] {
+        let answer = wire.ask(&allocate(Some((u, p, &nonce)))).await;
+        assert_eq!(answer.typ.class, CLASS_ERROR_RESPONSE, "{what}");
+        assert_eq!(
+            error_code(&answer),
+            Some(CODE_UNAUTHORIZED.0),
+            "{what}: RFC 8489 says 401"
+        );
+        assert_eq!(
+            text(&answer, ATTR_REALM).as_deref(),
+            Some("ice-peer"),
+            "{what}: REALM"
+        );
+        let fresh = text(&answer, ATTR_NONCE).expect("a NONCE");
+        assert!(!fresh.is_empty() && fresh != nonce, "{what}: a fresh NONCE");
+    }
+    let granted = wire.ask(&allocate(Some((&user, &pass, &nonce)))).await;
+    assert_eq!(
+        granted.typ.class,
+        CLASS_SUCCESS_RESPONSE,
+        "good credentials allocate (error {:?})",
+        error_code(&granted)
+    );
+}
+
+#[tokio::test]
+async fn raw_allocate_over_udp_gets_401_with_a_fresh_nonce() {
+    raw_allocate(false).await;
+}
+
+#[tokio::test]
+async fn raw_allocate_over_tcp_gets_401_with_a_fresh_nonce() {
+    raw_allocate(true).await;
 }

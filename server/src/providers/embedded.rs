@@ -1,19 +1,23 @@
 //! A TURN server inside the process (webrtc-rs `turn`), with TURN-REST credentials.
 //!
-//! Relays are bound on the listen IP (loopback by default), so two peers on
-//! this machine can relay through it.
+//! It listens on UDP and TCP on the same port ([`TcpMux`]: for networks that
+//! drop UDP), refuses wrong or expired credentials with 401 and a fresh
+//! NONCE ([`AuthFront`], RFC 8489), and relays on the listen IP while
+//! advertising `--turn-public-ip`, so clients behind NAT reach it.
 
 use std::net::{SocketAddr, UdpSocket as StdUdpSocket};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::UdpSocket;
+use tokio::net::{TcpListener, UdpSocket};
 use turn::auth::{generate_auth_key, AuthHandler};
 use turn::relay::relay_static::RelayAddressGeneratorStatic;
 use turn::server::config::{ConnConfig, ServerConfig};
 use turn::server::Server;
 use webrtc_util::vnet::net::Net;
 
+use super::turn_auth::AuthFront;
+use super::turn_tcp::TcpMux;
 use super::{turn_rest, IceServers, StartError};
 use crate::auth::unix_now;
 use crate::config::{advertised_ip, EmbeddedConfig};
@@ -63,30 +67,42 @@ pub struct EmbeddedTurn {
 }
 
 impl EmbeddedTurn {
-    /// Binds the UDP socket and starts serving.
+    /// Binds UDP and TCP on one port and starts serving.
     pub async fn start(config: &EmbeddedConfig, ttl: Duration) -> Result<Self, StartError> {
-        let bind_err = |e: std::io::Error| {
+        let bind_err = |what: &str, e: std::io::Error| {
             StartError(format!(
-                "cannot bind TURN UDP socket {}: {e}",
+                "cannot bind TURN {what} socket {}: {e}",
                 config.listen
             ))
         };
         // Bind with std first so a busy port fails with a clear message.
-        let std_socket = StdUdpSocket::bind(config.listen).map_err(bind_err)?;
-        std_socket.set_nonblocking(true).map_err(bind_err)?;
-        let socket = UdpSocket::from_std(std_socket).map_err(bind_err)?;
-        let local_addr = socket.local_addr().map_err(bind_err)?;
+        let std_socket = StdUdpSocket::bind(config.listen).map_err(|e| bind_err("UDP", e))?;
+        std_socket
+            .set_nonblocking(true)
+            .map_err(|e| bind_err("UDP", e))?;
+        let socket = UdpSocket::from_std(std_socket).map_err(|e| bind_err("UDP", e))?;
+        let local_addr = socket.local_addr().map_err(|e| bind_err("UDP", e))?;
+        // TCP on the port UDP got (port 0 picks one for both).
+        let tcp = TcpListener::bind(local_addr)
+            .await
+            .map_err(|e| bind_err("TCP", e))?;
+        let tcp = TcpMux::new(tcp).map_err(|e| bind_err("TCP", e))?;
         let public_ip = advertised_ip(local_addr, config.public_ip);
 
+        let guarded = |conn: Arc<dyn webrtc_util::Conn + Send + Sync>| ConnConfig {
+            conn: Arc::new(AuthFront::new(
+                conn,
+                config.secret.clone(),
+                config.realm.clone(),
+            )),
+            relay_addr_generator: Box::new(RelayAddressGeneratorStatic {
+                relay_address: public_ip,
+                address: local_addr.ip().to_string(),
+                net: Arc::new(Net::new(None)),
+            }),
+        };
         let server = Server::new(ServerConfig {
-            conn_configs: vec![ConnConfig {
-                conn: Arc::new(socket),
-                relay_addr_generator: Box::new(RelayAddressGeneratorStatic {
-                    relay_address: public_ip,
-                    address: local_addr.ip().to_string(),
-                    net: Arc::new(Net::new(None)),
-                }),
-            }],
+            conn_configs: vec![guarded(Arc::new(socket)), guarded(Arc::new(tcp))],
             realm: config.realm.clone(),
             auth_handler: Arc::new(RestAuthHandler::new(config.secret.clone())),
             channel_bind_timeout: Duration::ZERO,
@@ -106,6 +122,7 @@ impl EmbeddedTurn {
             urls: vec![
                 format!("stun:{host}:{port}"),
                 format!("turn:{host}:{port}?transport=udp"),
+                format!("turn:{host}:{port}?transport=tcp"),
             ],
             secret: config.secret.clone(),
             ttl,

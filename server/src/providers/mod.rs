@@ -2,7 +2,9 @@
 
 pub mod embedded;
 pub mod single_flight;
+pub mod turn_auth;
 pub mod turn_rest;
+pub mod turn_tcp;
 pub mod twilio;
 
 use std::fmt;
