@@ -15,6 +15,10 @@ command -v chromium >/dev/null || need_apt+=(chromium)
 command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
 command -v turnserver >/dev/null || need_apt+=(coturn)
 command -v firefox-esr >/dev/null || need_apt+=(firefox-esr)
+# The network lab (tests/netlab): namespaces, NAT rules, conntrack flushes.
+command -v ip >/dev/null || need_apt+=(iproute2)
+command -v nft >/dev/null || need_apt+=(nftables)
+command -v conntrack >/dev/null || need_apt+=(conntrack)
 if ((${#need_apt[@]})); then
   log "apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -3,7 +3,9 @@
 #   lint → native tests (core + server) → pkg/ build → TypeScript contract check
 #   → headless-browser suites in Chromium and Firefox (wasm-bindgen-test,
 #     fixture server, coturn)
-#   → end-to-end (demo page and npm example app, Playwright) → size report.
+#   → end-to-end (demo page and npm example app, Playwright)
+#   → network lab (two Chromiums behind NAT routers in network namespaces)
+#   → size report.
 # Exit code: non-zero as soon as a stage fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +39,9 @@ ICE_PEER_BROWSER=firefox bash scripts/browser-tests.sh web_ice_servers web_ice_e
 stage "end-to-end: demo page and messenger-app example"
 # The debug build that `cargo test` just made; a release build would double the compile time.
 ICE_PEER_SERVER_BIN="$PWD/target/debug/ice-peer-server" bash tests/e2e/run.sh
+
+stage "network lab: calls across NAT routers, a UDP-blocking firewall and TURN failover (namespaces, root)"
+bash tests/netlab/run.sh
 
 stage "size of the npm package"
 bash scripts/size.sh

@@ -1,0 +1,329 @@
+// The network-lab scenarios (run through tests/netlab/run.sh, as root). Each
+// scenario sets the routers up, starts two headless Chromiums, one in each
+// client namespace, makes them call each other through the backend, checks
+// what must hold and prints its figure ("FIGURE ..."). Exit code 1 if any failed.
+//
+//   node tests/netlab/lab.mjs [scenario ...]
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, "../..");
+const { chromium } = createRequire(path.join(root, "scripts/package.json"))("playwright-core");
+const serverBin = process.env.ICE_PEER_SERVER_BIN ?? path.join(root, "target/debug/ice-peer-server");
+// page.js is one arrow-function expression (its trailing ";" dropped to call it).
+const pageScript = readFileSync(path.join(here, "page.js"), "utf8").trim().replace(/;$/, "");
+const PUB = "ipl-pub";
+// Test-only secrets: never real ones.
+const JWT_SECRET = "netlab-jwt-secret-0123456789abcdef";
+const TURN_SECRET = "netlab-turn-secret";
+
+const topology = (...args) => execFileSync("bash", [path.join(here, "topology.sh"), ...args], { encoding: "utf8" }).trim();
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const children = new Set();
+
+/** Starts `argv` inside the public namespace; resolves once `ready` appears in its output. */
+function startInPublic(name, argv, ready) {
+  const child = spawn("ip", ["netns", "exec", PUB, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
+  children.add(child);
+  let output = "";
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} not ready after 15 s:\n${output.slice(-2000)}`)), 15000);
+    const seen = (chunk) => {
+      output += chunk;
+      if (output.includes(ready)) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    };
+    child.stdout.on("data", seen);
+    child.stderr.on("data", seen);
+    child.on("exit", (code) => {
+      children.delete(child);
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code}:\n${output.slice(-2000)}`));
+    });
+  });
+}
+
+function stop(child) {
+  if (child && children.has(child)) {
+    child.kill("SIGKILL");
+    children.delete(child);
+  }
+}
+
+/** The reference backend on `ip`:8080 (--dev: serves www/ and pkg/, mints demo tokens). */
+function backend(ip, providerArgs) {
+  return startInPublic(`backend ${ip}`, [
+    serverBin, "--dev", "--listen", `${ip}:8080`, "--turn-listen", `${ip}:3478`, "--turn-public-ip", ip,
+    "--www-dir", path.join(root, "www"), "--pkg-dir", path.join(root, "pkg"), ...providerArgs,
+  ], "listening on");
+}
+
+function coturn(ip, dir) {
+  return startInPublic(`coturn ${ip}`, [
+    "turnserver", "-n", "--listening-ip", ip, "--relay-ip", ip, "--listening-port", "3478",
+    "--min-port", "40000", "--max-port", "40999", "--use-auth-secret", "--static-auth-secret", TURN_SECRET,
+    "--realm", "netlab", "--no-cli", "--no-tls", "--no-dtls", "--fingerprint", "--simple-log",
+    "--log-file", "stdout", "--pidfile", path.join(dir, `coturn-${ip}.pid`), "--no-software-attribute",
+  ], "Total General servers");
+}
+
+const embedded = (ip) => backend(ip, ["--jwt-secret", JWT_SECRET, "--provider", "embedded", "--turn-secret", TURN_SECRET]);
+const turnRest = (ip, turnIps) => backend(ip, [
+  "--jwt-secret", JWT_SECRET, "--provider", "turn-rest", "--turn-secret", TURN_SECRET,
+  ...turnIps.flatMap((t) => ["--turn-url", `turn:${t}:3478?transport=udp`]),
+]);
+
+const BROWSER_ARGS = [
+  "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+  "--disable-component-update", "--no-first-run", "--use-fake-device-for-media-stream",
+  "--use-fake-ui-for-media-stream", "--autoplay-policy=no-user-gesture-required",
+  "--disable-features=WebRtcHideLocalIpsWithMdns",
+  // getUserMedia needs a secure context; the lab's backends are plain HTTP on
+  // documentation addresses (a real deployment serves HTTPS).
+  "--unsafely-treat-insecure-origin-as-secure=" +
+    ["10", "11", "12"].map((h) => `http://203.0.113.${h}:8080`).join(","),
+];
+
+/** A headless Chromium living in client namespace `side` ("a" | "b"). */
+async function browserIn(side) {
+  const browser = await chromium.launch({
+    executablePath: path.join(here, "chromium-in-ns.sh"),
+    env: { ...process.env, LAB_NS: `ipl-c${side}` },
+    args: BROWSER_ARGS,
+    timeout: 30000,
+  });
+  const page = await (await browser.newContext()).newPage();
+  page.on("console", (m) => m.type() === "error" && console.log(`  [${side} console] ${m.text()}`));
+  return { browser, page, side };
+}
+
+/** Both clients join `room` on the backend at `origin` and call. */
+async function call(origin, options = {}) {
+  const room = `lab-${Date.now().toString(36)}`;
+  const a = await browserIn("a");
+  const b = await browserIn("b");
+  for (const c of [a, b]) {
+    await c.page.goto(`${origin}/`, { waitUntil: "domcontentloaded", timeout: 15000 });
+    await c.page.evaluate(`(${pageScript})(${JSON.stringify({ ...options, room, sub: `user-${c.side}` })})`);
+  }
+  return { a, b, sides: [a, b] };
+}
+
+const lab = (c) => c.page.evaluate(() => {
+  const { peer, ...rest } = window.lab;
+  return rest;
+});
+const stats = (c) => c.page.evaluate(() => window.labStats());
+
+async function waitUntil(predicate, ms, what) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await predicate();
+    if (value) return value;
+    if (Date.now() > deadline) {
+      const detail = typeof what === "function" ? await what() : what;
+      throw new Error(`timed out after ${ms} ms waiting for ${detail}`);
+    }
+    await sleep(200);
+  }
+}
+
+const bothGood = (c, ms) => waitUntil(async () => {
+  const [sa, sb] = await Promise.all([stats(c.a), stats(c.b)]);
+  return sa?.quality === "good" && sb?.quality === "good" && [sa, sb];
+}, ms, async () => `both sides good:\n${await describe(c)}`);
+
+async function describe(c) {
+  const out = [];
+  for (const s of c.sides) out.push(`${s.side}: ${JSON.stringify({ ...(await lab(s)), stats: await stats(s) })}`);
+  return out.join("\n");
+}
+
+async function hangUp(c) {
+  for (const s of c?.sides ?? []) await s.browser.close().catch(() => {});
+}
+
+function expect(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+const relayed = (s) => s.localType === "relay" || s.remoteType === "relay";
+
+// ---- scenarios ----
+
+const scenarios = {
+  async "symmetric-stun-only"() {
+    topology("nat", "a", "symmetric");
+    topology("nat", "b", "symmetric");
+    const server = await embedded("203.0.113.10");
+    let c;
+    try {
+      c = await call("http://203.0.113.10:8080", { explicitServers: [{ urls: "stun:203.0.113.10:3478" }] });
+      const reached = await bothGood(c, 12000).then(() => true, () => false);
+      const [sa, sb] = [await stats(c.a), await stats(c.b)];
+      expect(sa.gathered.includes("srflx") && sb.gathered.includes("srflx"),
+        `STUN worked (srflx gathered on both sides): ${JSON.stringify([sa.gathered, sb.gathered])}`);
+      expect(!reached, `a call across two symmetric NATs without TURN must not connect:\n${await describe(c)}`);
+      return `symmetric NAT both sides, STUN only: not good within 12 s (states a ${JSON.stringify((await lab(c.a)).states)})`;
+    } finally {
+      await hangUp(c);
+      stop(server);
+    }
+  },
+
+  async "symmetric-embedded-turn"() {
+    return relayedCall("embedded TURN", () => embedded("203.0.113.10"), "http://203.0.113.10:8080");
+  },
+
+  async "symmetric-coturn-turn-rest"() {
+    return relayedCall("coturn via turn-rest", async () => {
+      const turn = await coturn("203.0.113.20", scratch);
+      const server = await turnRest("203.0.113.11", ["203.0.113.20"]);
+      return { kill: () => (stop(server), stop(turn)) };
+    }, "http://203.0.113.11:8080");
+  },
+
+  async "cone-stun-only"() {
+    topology("nat", "a", "cone");
+    topology("nat", "b", "cone");
+    const server = await embedded("203.0.113.10");
+    let c;
+    try {
+      c = await call("http://203.0.113.10:8080", { explicitServers: [{ urls: "stun:203.0.113.10:3478" }] });
+      const [sa, sb] = await bothGood(c, 20000);
+      for (const s of [sa, sb]) {
+        expect(["srflx", "prflx"].includes(s.localType) && s.remoteType !== "relay" && s.remoteType !== "host",
+          `a direct call through the NATs (srflx/prflx, no relay, no host): ${JSON.stringify([sa, sb])}`);
+      }
+      const [la, lb] = [await lab(c.a), await lab(c.b)];
+      return `cone NAT both sides, STUN only: direct (${sa.localType}/${sb.localType}), createPeer → good ${la.goodAt} ms / ${lb.goodAt} ms`;
+    } finally {
+      await hangUp(c);
+      stop(server);
+    }
+  },
+
+  async "udp-blocked-turn-tcp"() {
+    topology("nat", "a", "cone");
+    topology("nat", "b", "cone");
+    topology("udp", "a", "block");
+    const server = await embedded("203.0.113.10");
+    let c;
+    try {
+      c = await call("http://203.0.113.10:8080");
+      const [sa, sb] = await bothGood(c, 30000);
+      expect(sa.localType === "relay" && sa.relayProtocol === "tcp",
+        `side a (UDP dropped) relays over TCP: ${JSON.stringify(sa)}`);
+      const la = await lab(c.a);
+      return `UDP dropped at router a: connected through TURN over TCP (a: ${sa.localType}/${sa.relayProtocol}, b: ${sb.localType}), createPeer → good ${la.goodAt} ms`;
+    } finally {
+      topology("udp", "a", "allow");
+      await hangUp(c);
+      stop(server);
+    }
+  },
+
+  async "turn-failover"() {
+    topology("nat", "a", "cone");
+    topology("nat", "b", "cone");
+    const turns = {
+      "203.0.113.20": await coturn("203.0.113.20", scratch),
+      "203.0.113.21": await coturn("203.0.113.21", scratch),
+    };
+    const server = await turnRest("203.0.113.12", Object.keys(turns));
+    let c;
+    try {
+      c = await call("http://203.0.113.12:8080", { relay: true });
+      const [sa] = await bothGood(c, 20000);
+      const used = sa.localAddress;
+      expect(used in turns, `a relays through one of the two coturns: ${JSON.stringify(sa)}`);
+      const killedAt = Date.now();
+      stop(turns[used]);
+      const [ra, rb] = await waitUntil(async () => {
+        const [x, y] = [await stats(c.a), await stats(c.b)];
+        return x?.quality === "good" && y?.quality === "good" && x.localAddress !== used && y.localAddress !== used && [x, y];
+      }, 45000, `good again through the other TURN server (killed ${used}):\n`);
+      const took = Date.now() - killedAt;
+      return `TURN failover: killed ${used} mid-call, good again through ${ra.localAddress}/${rb.localAddress} after ${took} ms ` +
+        `(states a ${JSON.stringify((await lab(c.a)).states.slice(-4))})`;
+    } finally {
+      await hangUp(c);
+      stop(server);
+      Object.values(turns).forEach(stop);
+    }
+  },
+
+  async "expired-credential-embedded"() {
+    topology("nat", "a", "symmetric");
+    topology("nat", "b", "symmetric");
+    const server = await embedded("203.0.113.10");
+    let c;
+    try {
+      c = await call("http://203.0.113.10:8080", { expireFirstServers: true });
+      const [sa, sb] = await bothGood(c, 30000);
+      const [la, lb] = [await lab(c.a), await lab(c.b)];
+      const errors = [...la.candidateErrors, ...lb.candidateErrors];
+      expect(errors.some((e) => e.code === 401), `a 401 from the embedded TURN server: ${JSON.stringify(errors)}`);
+      expect(la.serverFetches >= 2 || lb.serverFetches >= 2, `servers refetched after the 401: ${la.serverFetches}/${lb.serverFetches}`);
+      expect(relayed(sa) && relayed(sb), `the call is relayed: ${JSON.stringify([sa, sb])}`);
+      return `expired credential vs the embedded TURN: 401 seen, refetched (${la.serverFetches}/${lb.serverFetches} requests), good at ${la.goodAt}/${lb.goodAt} ms`;
+    } finally {
+      await hangUp(c);
+      stop(server);
+    }
+  },
+};
+
+/** Symmetric NAT on both sides, servers from a backend: the call must relay. */
+async function relayedCall(what, start, origin) {
+  topology("nat", "a", "symmetric");
+  topology("nat", "b", "symmetric");
+  const started = await start();
+  let c;
+  try {
+    c = await call(origin);
+    const [sa, sb] = await bothGood(c, 30000);
+    expect(relayed(sa) && relayed(sb), `the call is relayed: ${JSON.stringify([sa, sb])}`);
+    const [la, lb] = [await lab(c.a), await lab(c.b)];
+    return `symmetric NAT both sides, ${what}: relayed (local ${sa.localType}/${sb.localType}), createPeer → good ${la.goodAt} ms / ${lb.goodAt} ms`;
+  } finally {
+    await hangUp(c);
+    started.kill ? started.kill() : stop(started);
+  }
+}
+
+// ---- runner ----
+
+const scratch = mkdtempSync(path.join(tmpdir(), "netlab-"));
+const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(scenarios);
+const results = [];
+for (const name of chosen) {
+  if (!scenarios[name]) {
+    results.push([name, false, "no such scenario"]);
+    continue;
+  }
+  const began = Date.now();
+  try {
+    const figure = await Promise.race([
+      scenarios[name](),
+      sleep(120000).then(() => { throw new Error("scenario took over 120 s"); }),
+    ]);
+    results.push([name, true, figure]);
+    console.log(`ok   ${name} (${((Date.now() - began) / 1000).toFixed(1)} s)\nFIGURE ${figure}`);
+  } catch (error) {
+    results.push([name, false, error.message]);
+    console.log(`FAIL ${name} (${((Date.now() - began) / 1000).toFixed(1)} s)\n  ${error.message.replaceAll("\n", "\n  ")}`);
+  }
+}
+for (const child of children) child.kill("SIGKILL");
+rmSync(scratch, { recursive: true, force: true });
+const failed = results.filter(([, ok]) => !ok);
+console.log(`\nnetwork lab: ${results.length - failed.length} passed, ${failed.length} failed`);
+process.exit(failed.length ? 1 : 0);
