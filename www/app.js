@@ -2,6 +2,7 @@
 // closure variables here; only URLs, states and figures reach the DOM.
 import init, { PeerManager, classifyQuality, qualityLabel } from "/pkg/ice_peer.js";
 import { startLoopbackCall } from "./call.js";
+import { joinRoom } from "./room.js";
 import { renderInfo, renderServers } from "./ice-panel.js";
 import { createSyntheticStream } from "./media.js";
 import { $, clearTimeline, formatBytes, logTimeline, renderQuality, setStatus, setText } from "./ui.js";
@@ -10,7 +11,10 @@ import { $, clearTimeline, formatBytes, logTimeline, renderQuality, setStatus, s
 const debug = new URLSearchParams(location.search).has("debug");
 let token = null; // the dev JWT: sent by the library, never displayed or logged
 let manager = null;
-let call = null; // { caller, callee, media, unsubscribe }
+// { caller, callee, media, unsubscribe, leave }: `caller` is this page's peer
+// whose quality is shown; `callee` is the second local peer of a self-call,
+// null in a room call (whose `leave` hangs up the signaling too).
+let call = null;
 let outageDown = false;
 
 const showQuality = (q) => renderQuality(q, qualityLabel(q));
@@ -37,6 +41,7 @@ function updateButtons() {
   $("refresh-ice").disabled = !manager;
   $("outage").disabled = !token;
   $("start-call").disabled = !manager || !!call;
+  $("join-room").disabled = !manager || !!call || !$("room").checkValidity();
   $("restart-ice").disabled = !call;
   $("hang-up").disabled = !call;
 }
@@ -72,18 +77,22 @@ async function signIn() {
 const callEvents = {
   state(who, state, quality) {
     logTimeline(who, state);
-    if (who === "caller") showQuality(quality);
+    if (who === "caller" || who === "me") showQuality(quality);
   },
   stream(stream) {
     $("remote-video").srcObject = stream;
   },
   close(who) {
     logTimeline(who, "closed");
-    // The library closed the caller (ICE could not recover): end the call as a hang-up would.
-    if (who === "caller") endCall("Call ended: the connection could not recover.");
+    // The library closed our peer (ICE could not recover), or the other side left.
+    if (who === "caller" || who === "me") endCall("Call ended: the connection could not recover.");
+    if (who === "peer") endCall("Call ended: the other side left.");
   },
   error(who, err) {
     logTimeline(who, `error: ${errorText(err)}`);
+  },
+  note(text) {
+    logTimeline("room", text);
   },
 };
 
@@ -107,6 +116,44 @@ async function startCall() {
   await tick();
 }
 
+async function joinRoomCall() {
+  const room = $("room").value.trim();
+  const policy = $("force-relay").checked ? "relay" : "all";
+  clearTimeline();
+  $("remote-video").srcObject = null;
+  showQuality("connecting");
+  logTimeline("app", `joining room "${room}", ICE transport policy "${policy}"`);
+  const media = createSyntheticStream($("local-canvas"));
+  try {
+    const { peer, leave } = await joinRoom(manager, { room, token, stream: media.stream, policy, events: callEvents });
+    const unsubscribe = peer.subscribe(() => showQuality(peer.quality));
+    call = { caller: peer, callee: null, media, unsubscribe, leave };
+  } catch (err) {
+    media.stop();
+    showQuality(classifyQuality("failed"));
+    throw err;
+  }
+  setStatus(`In room "${room}".`);
+  await tick();
+}
+
+/** The room from `?room=`, else a fresh one; the link below the controls shares it. */
+function setUpRoom() {
+  const input = $("room");
+  const given = new URLSearchParams(location.search).get("room");
+  input.value = given && /^[A-Za-z0-9_-]{1,64}$/.test(given) ? given : `room-${Math.random().toString(36).slice(2, 8)}`;
+  const showLink = () => {
+    const url = new URL(location.href);
+    url.search = "";
+    url.searchParams.set("room", input.value.trim());
+    $("room-link").href = url.href;
+    $("room-link").textContent = url.href;
+    updateButtons();
+  };
+  input.addEventListener("input", showLink);
+  showLink();
+}
+
 function hangUp() {
   endCall("Call ended.");
 }
@@ -114,11 +161,12 @@ function hangUp() {
 /** Closes both peers and stops the local media; safe to call twice. */
 function endCall(message) {
   if (!call) return;
-  const { caller, callee, media, unsubscribe } = call;
+  const { caller, callee, media, unsubscribe, leave } = call;
   call = null;
   unsubscribe();
   caller.close();
-  callee.close();
+  callee?.close();
+  leave?.();
   media.stop();
   // close() releases the handlers, so no state event follows: show the closed state ourselves.
   showQuality(classifyQuality("closed"));
@@ -153,7 +201,8 @@ async function tick() {
       lastServersKey = key;
       renderServers(servers);
     }
-    const [sent, received] = await Promise.all([current.caller.stats(), current.callee.stats()]);
+    // A room call has one local peer: it both sends and receives.
+    const [sent, received] = await Promise.all([current.caller.stats(), (current.callee ?? current.caller).stats()]);
     if (call !== current) return; // hung up meanwhile
     setText("candidate-type", sent.localCandidateType ?? "—");
     setText("rtt", sent.roundTripTimeMs == null ? "—" : `${sent.roundTripTimeMs < 10 ? sent.roundTripTimeMs.toFixed(1) : Math.round(sent.roundTripTimeMs)} ms`);
@@ -169,6 +218,7 @@ async function tick() {
 onClick("sign-in", signIn);
 onClick("refresh-ice", refreshIceServers);
 onClick("start-call", startCall);
+onClick("join-room", joinRoomCall);
 onClick("restart-ice", async () => {
   call?.caller.restartIce();
   logTimeline("app", "ICE restart requested");
@@ -180,6 +230,7 @@ setInterval(tick, 1000);
 try {
   await init();
   renderServers([]);
+  setUpRoom();
   renderQuality("none", "No call");
   updateButtons();
   setStatus("Ready. Sign in to fetch ICE servers.");
