@@ -34,6 +34,15 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
+# The release build's nightly (scripts/build.sh): its rust-src and wasm32 target,
+# when a nightly toolchain is installed. Without one, the stable build is used.
+if rustup toolchain list | grep -q '^nightly' &&
+  ! rustup component list --toolchain nightly --installed 2>/dev/null | grep -q '^rust-src'; then
+  log "rustup: rust-src and wasm32 for the nightly size build"
+  rustup component add rust-src --toolchain nightly
+  rustup target add wasm32-unknown-unknown --toolchain nightly
+fi
+
 # wasm-bindgen-cli must match the wasm-bindgen in Cargo.lock exactly; wasm-pack
 # then uses it from PATH instead of trying to download one.
 bindgen_version="$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, ""); print; exit}' "$root/Cargo.lock")"
