@@ -360,3 +360,62 @@ fn to_json(s: &IceServer) -> Json {
     }
     Json::Object(m)
 }
+
+mod network_quality {
+    use ice_peer::core::network_quality::{mos, NetworkQuality, NetworkQualityMeter, RISE_SAMPLES};
+    use ice_peer::core::stats::PeerStats;
+    use proptest::prelude::*;
+
+    fn window_stats(rtt: f64, jitter: f64, lost: f64, received: f64) -> PeerStats {
+        PeerStats {
+            local_candidate_type: None,
+            round_trip_time_ms: Some(rtt),
+            packets_lost: Some(lost),
+            packets_received: Some(received),
+            jitter_ms: Some(jitter),
+            bytes_sent: 0.0,
+            bytes_received: 0.0,
+        }
+    }
+
+    proptest! {
+        /// More loss, jitter or delay never scores higher, and the score stays in 1..=4.5.
+        #[test]
+        fn mos_is_monotone_and_bounded(rtt in 0.0..5000.0f64, jitter in 0.0..1000.0f64, loss in 0.0..100.0f64,
+                                      d_rtt in 0.0..1000.0f64, d_jitter in 0.0..200.0f64, d_loss in 0.0..50.0f64) {
+            let base = mos(rtt, jitter, loss);
+            prop_assert!((1.0..=4.5).contains(&base));
+            prop_assert!(mos(rtt + d_rtt, jitter, loss) <= base + 1e-12);
+            prop_assert!(mos(rtt, jitter + d_jitter, loss) <= base + 1e-12);
+            prop_assert!(mos(rtt, jitter, loss + d_loss) <= base + 1e-12);
+        }
+
+        /// Whatever the windows, the level never rises twice within RISE_SAMPLES
+        /// samples, and never rises on a single sample.
+        #[test]
+        fn the_level_rises_only_after_enough_better_samples(
+            windows in prop::collection::vec((0.0..400.0f64, 0.0..60.0f64, 0u32..60, 1u32..200), 1..60)
+        ) {
+            let mut meter = NetworkQualityMeter::new();
+            let (mut lost, mut received) = (0.0, 0.0);
+            let mut last_rise: Option<usize> = None;
+            let mut previous = NetworkQuality::Unknown;
+            for (i, (rtt, jitter, d_lost, d_received)) in windows.into_iter().enumerate() {
+                lost += f64::from(d_lost);
+                received += f64::from(d_received);
+                if let Some(level) = meter.sample(&window_stats(rtt, jitter, lost, received)) {
+                    prop_assert_ne!(level, previous);
+                    if previous != NetworkQuality::Unknown && level > previous {
+                        if let Some(at) = last_rise {
+                            prop_assert!(i - at >= RISE_SAMPLES as usize, "rose at {} and {}", at, i);
+                        }
+                        prop_assert!(i >= RISE_SAMPLES as usize);
+                        last_rise = Some(i);
+                    }
+                    previous = level;
+                }
+                prop_assert_eq!(meter.level(), previous);
+            }
+        }
+    }
+}

@@ -278,3 +278,36 @@ async fn destroy_closes_every_peer() {
     ))
     .await;
 }
+
+#[wasm_bindgen_test]
+async fn network_quality_is_measured_on_a_live_call() {
+    js(&format!(
+        r#"{STUN_MANAGER}
+        const stream = await navigator.mediaDevices.getUserMedia({{ audio: true, video: false }});
+        const p = await H.pair(manager, {{ caller: {{ stream }} }});
+        H.eq([p.caller.networkQuality, p.callee.networkQuality], ["unknown", "unknown"], "before any sample");
+        const changes = [];
+        let notified = 0;
+        p.callee.subscribe(() => notified++);
+        p.callee.setEventHandlers({{ ...H.handlersFor(p.ev.callee),
+            onNetworkQualityChange: (level, stats) => changes.push({{ level, stats }}) }});
+        await H.connected(p, 15000);
+        // The first sample is taken 2 s after connecting.
+        await H.waitFor(() => changes.length > 0, 8000, () => `a network quality change: ${{H.json(changes)}}`);
+        const {{ level, stats }} = changes[0];
+        H.ok(["excellent", "good"].includes(level), `a loopback call grades excellent or good: ${{H.json(changes[0])}}`);
+        H.eq(p.callee.networkQuality, level, "the getter follows the handler");
+        H.ok(stats.mos >= 3.6 && stats.mos <= 4.5, `MOS ${{stats.mos}}`);
+        H.eq(stats.packetLossPct, 0, "no loss on loopback");
+        H.ok(typeof stats.jitterMs === "number" && typeof stats.roundTripTimeMs === "number", H.json(stats));
+        H.ok(notified > 0, "subscribers notified");
+        await H.waitFor(() => p.caller.networkQuality !== "unknown", 8000, "the caller's level");
+        p.callee.close();
+        H.eq(p.callee.networkQuality, level, "the last level stays readable after close");
+        const after = changes.length;
+        await H.sleep(2500); // a sampler left running would report again
+        H.eq(changes.length, after, "no network-quality event after close");
+        "#
+    ))
+    .await;
+}

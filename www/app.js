@@ -172,7 +172,8 @@ function endCall(message) {
   showQuality(classifyQuality("closed"));
   logTimeline("app", "call ended");
   setStatus(message);
-  for (const id of ["candidate-type", "rtt"]) setText(id, "—");
+  for (const id of ["candidate-type", "rtt", "network-quality"]) setText(id, "—");
+  $("network-quality").dataset.level = "unknown";
   updateButtons();
 }
 
@@ -205,6 +206,9 @@ async function tick() {
     const [sent, received] = await Promise.all([current.caller.stats(), (current.callee ?? current.caller).stats()]);
     if (call !== current) return; // hung up meanwhile
     setText("candidate-type", sent.localCandidateType ?? "—");
+    const level = current.caller.networkQuality;
+    $("network-quality").dataset.level = level;
+    setText("network-quality", level === "unknown" ? "measuring…" : level);
     setText("rtt", sent.roundTripTimeMs == null ? "—" : `${sent.roundTripTimeMs < 10 ? sent.roundTripTimeMs.toFixed(1) : Math.round(sent.roundTripTimeMs)} ms`);
     setText("bytes-sent", formatBytes(sent.bytesSent));
     setText("bytes-received", formatBytes(received.bytesReceived));

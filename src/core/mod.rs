@@ -6,6 +6,7 @@ pub mod cache;
 pub mod config;
 pub mod error;
 pub mod json;
+pub mod network_quality;
 pub mod quality;
 pub mod recovery;
 pub mod redact;

@@ -12,6 +12,8 @@ pub struct PeerStats {
     pub round_trip_time_ms: Option<f64>,
     /// Packets lost, summed over inbound RTP streams.
     pub packets_lost: Option<f64>,
+    /// Packets received, summed over inbound RTP streams (for loss per window).
+    pub packets_received: Option<f64>,
     /// The worst inbound RTP jitter in ms.
     pub jitter_ms: Option<f64>,
     /// Bytes sent on the selected pair (0 when none).
@@ -64,7 +66,7 @@ fn selected_pair(reports: &[Json]) -> Option<&Json> {
 /// else a `candidate-pair` with `selected: true` (Firefox), else one with `nominated: true`
 /// and `state: "succeeded"`. From it: local candidate (`localCandidateId` → `local-candidate`
 /// report's `candidateType`), RTT (`currentRoundTripTime` s → ms), bytesSent/bytesReceived.
-/// From `inbound-rtp` reports: packetsLost summed, jitter (s → ms) the worst. Missing → None / 0.
+/// From `inbound-rtp` reports: packetsLost and packetsReceived summed, jitter (s → ms) the worst. Missing → None / 0.
 /// Numbers that are not finite count as missing. Never panics on any input.
 pub fn summarise(reports: &[Json]) -> PeerStats {
     let pair = selected_pair(reports);
@@ -82,10 +84,15 @@ pub fn summarise(reports: &[Json]) -> PeerStats {
         .unwrap_or(0.0);
 
     let mut packets_lost: Option<f64> = None;
+    let mut packets_received: Option<f64> = None;
     let mut jitter_ms: Option<f64> = None;
+    let add = |sum: &mut Option<f64>, v: f64| *sum = Some(sum.unwrap_or(0.0) + v);
     for rtp in reports.iter().filter(|r| is_type(r, "inbound-rtp")) {
         if let Some(lost) = field_num(rtp, "packetsLost") {
-            packets_lost = Some(packets_lost.unwrap_or(0.0) + lost);
+            add(&mut packets_lost, lost);
+        }
+        if let Some(received) = field_num(rtp, "packetsReceived") {
+            add(&mut packets_received, received);
         }
         if let Some(jitter) = field_num(rtp, "jitter") {
             let ms = jitter * 1000.0;
@@ -97,6 +104,7 @@ pub fn summarise(reports: &[Json]) -> PeerStats {
         local_candidate_type,
         round_trip_time_ms,
         packets_lost,
+        packets_received,
         jitter_ms,
         bytes_sent,
         bytes_received,
@@ -154,6 +162,7 @@ mod tests {
         local_candidate_type: None,
         round_trip_time_ms: None,
         packets_lost: None,
+        packets_received: None,
         jitter_ms: None,
         bytes_sent: 0.0,
         bytes_received: 0.0,

@@ -37,4 +37,9 @@ extern "C" {
     pub fn set_timeout(handler: &js_sys::Function, ms: f64) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
     pub fn clear_timeout(id: &JsValue);
+    /// `setInterval` / `clearInterval`, likewise.
+    #[wasm_bindgen(js_name = setInterval)]
+    pub fn set_interval(handler: &js_sys::Function, ms: f64) -> JsValue;
+    #[wasm_bindgen(js_name = clearInterval)]
+    pub fn clear_interval(id: &JsValue);
 }

@@ -2,6 +2,7 @@
 
 use super::error::{get, set};
 use crate::core::json::Json;
+use crate::core::network_quality::Score;
 use crate::core::redact::redact;
 use crate::core::servers::{normalise, IceServer};
 use crate::core::stats::PeerStats;
@@ -80,6 +81,16 @@ pub fn servers_to_js(servers: &[IceServer]) -> Array {
 /// The servers as debug logging may show them.
 pub fn redacted_to_js(servers: &[IceServer]) -> JsValue {
     servers_to_js(&redact(servers)).into()
+}
+
+/// `NetworkQualityStats` for `onNetworkQualityChange`.
+pub fn network_score_to_js(score: &Score) -> JsValue {
+    let out = Object::new();
+    set(&out, "mos", &score.mos.into());
+    set(&out, "packetLossPct", &score.loss_pct.into());
+    set(&out, "jitterMs", &score.jitter_ms.into());
+    set(&out, "roundTripTimeMs", &score.rtt_ms.into());
+    out.into()
 }
 
 /// Contract `PeerStats`.

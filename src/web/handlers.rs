@@ -16,6 +16,7 @@ pub struct Handlers {
     pub on_ice_state_change: Option<Function>,
     pub on_close: Option<Function>,
     pub on_error: Option<Function>,
+    pub on_network_quality_change: Option<Function>,
 }
 
 impl Handlers {
@@ -42,6 +43,7 @@ impl Handlers {
             on_ice_state_change: pick("onIceStateChange")?,
             on_close: pick("onClose")?,
             on_error: pick("onError")?,
+            on_network_quality_change: pick("onNetworkQualityChange")?,
         })
     }
 }

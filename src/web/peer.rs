@@ -1,19 +1,20 @@
 //! `Peer`: one `RTCPeerConnection`, its handlers, state and recovery.
 
 use super::bindings::RestartablePeerConnection;
-use super::convert::{json_from_js, redacted_to_js, servers_to_js};
+use super::convert::{json_from_js, network_score_to_js, redacted_to_js, servers_to_js};
 use super::error::get;
 use super::handlers::{Handlers, PeerSetup};
 use super::log::debug;
 use super::manager::ManagerInner;
 use super::negotiation;
 use super::peer_events::{detach, PeerCallbacks};
-use super::timer::Timeout;
+use super::timer::{Interval, Timeout};
 use crate::core::json::Json;
+use crate::core::network_quality::{NetworkQualityMeter, SAMPLE_INTERVAL_MS};
 use crate::core::quality::{IceState, Quality};
 use crate::core::recovery::{Action, Recovery, RecoveryConfig};
 use crate::core::servers::IceServer;
-use crate::core::stats::{received_by_id, received_since};
+use crate::core::stats::{received_by_id, received_since, summarise};
 use js_sys::{Array, Function, Map, Set};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -59,6 +60,10 @@ pub(crate) struct PeerInner {
     rejection_handled_for: Cell<Option<u32>>,
     pub(super) offering: Cell<bool>,
     pub(super) closed: Cell<bool>,
+    /// Network quality from stats samples, taken while `network_sampler` runs
+    /// (from the first connection until close).
+    pub(super) network: RefCell<NetworkQualityMeter>,
+    network_sampler: RefCell<Option<Interval>>,
 }
 
 fn rtc_configuration(servers: &[IceServer], relay: bool) -> RtcConfiguration {
@@ -125,6 +130,8 @@ impl PeerInner {
             rejection_handled_for: Cell::new(None),
             offering: Cell::new(false),
             closed: Cell::new(false),
+            network: RefCell::new(NetworkQualityMeter::new()),
+            network_sampler: RefCell::new(None),
         });
         *peer.callbacks.borrow_mut() = Some(PeerCallbacks::attach(&peer));
         Ok(peer)
@@ -274,6 +281,7 @@ impl PeerInner {
         );
         self.notify_subscribers();
         if state.is_connected() && !self.connected_once.replace(true) && !self.closed.get() {
+            self.start_network_sampler();
             self.emit(|h| &h.on_connect, &[]);
         }
         if !self.closed.get() {
@@ -401,6 +409,42 @@ impl PeerInner {
         *self.recovery_timer.borrow_mut() = Some(timeout);
     }
 
+    /// Samples stats every [`SAMPLE_INTERVAL_MS`] for the network quality.
+    fn start_network_sampler(self: &Rc<Self>) {
+        let peer = Rc::downgrade(self);
+        let interval = Interval::new(SAMPLE_INTERVAL_MS, move || {
+            if let Some(peer) = peer.upgrade() {
+                spawn_local(peer.sample_network());
+            }
+        });
+        *self.network_sampler.borrow_mut() = Some(interval);
+    }
+
+    /// One sample; a changed level reaches `onNetworkQualityChange` and the
+    /// subscribers after the meter has settled.
+    async fn sample_network(self: Rc<Self>) {
+        let Ok(reports) = stats_reports(&self.pc).await else {
+            return;
+        };
+        if self.closed.get() {
+            return;
+        }
+        let changed = self.network.borrow_mut().sample(&summarise(&reports));
+        let score = self.network.borrow().last_score();
+        if let (Some(level), Some(score)) = (changed, score) {
+            debug(
+                self.debug,
+                &["Network quality: ", level.as_str()].concat(),
+                &JsValue::UNDEFINED,
+            );
+            self.emit(
+                |h| &h.on_network_quality_change,
+                &[level.as_str().into(), network_score_to_js(&score)],
+            );
+            self.notify_subscribers();
+        }
+    }
+
     /// What the connection has received so far (`None` if getStats failed).
     async fn received(&self) -> Option<Vec<(String, f64)>> {
         stats_reports(&self.pc)
@@ -450,6 +494,7 @@ impl PeerInner {
         }
         self.state.set(IceState::Closed);
         drop(self.recovery_timer.borrow_mut().take());
+        drop(self.network_sampler.borrow_mut().take());
         detach(&self.pc);
         drop(self.callbacks.borrow_mut().take());
         if let Some(channel) = self.data_channel.borrow_mut().take() {

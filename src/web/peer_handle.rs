@@ -58,6 +58,13 @@ impl Peer {
         Quality::of(self.inner.state.get()).as_str().into()
     }
 
+    /// Addition: network quality graded from live stats (loss, jitter, RTT),
+    /// "unknown" until measured; see `NetworkQuality`.
+    #[wasm_bindgen(getter, js_name = networkQuality, unchecked_return_type = "NetworkQuality")]
+    pub fn network_quality(&self) -> JsValue {
+        self.inner.network.borrow().level().as_str().into()
+    }
+
     /// Apply a message from the remote side. Rejects with a `TypeError` for
     /// malformed data; resolves without effect once the peer is closed.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]

@@ -92,6 +92,31 @@ export interface PeerEventHandlers {
   /** The peer is closed, locally or because ICE could not recover. */
   onClose?(): void;
   onError?(error: Error): void;
+  /**
+   * Addition: the graded network quality changed (see `NetworkQuality`), with
+   * the figures of the sample that changed it. Also notifies `subscribe` listeners.
+   */
+  onNetworkQualityChange?(level: NetworkQuality, stats: NetworkQualityStats): void;
+}
+
+/**
+ * Addition: network quality from live stats, beside the ICE-state `Quality`.
+ * A mean opinion score (E-model, as LiveKit grades calls) from packet loss,
+ * jitter and round-trip time, sampled every 2 s once connected:
+ * "excellent" MOS >= 4.1, "good" >= 3.6, "poor" >= 2.6, "bad" below (also
+ * when media stops arriving); "unknown" until measured. Drops at once, rises
+ * only after 3 better samples.
+ */
+export type NetworkQuality = "unknown" | "excellent" | "good" | "poor" | "bad";
+
+/** Addition: the figures behind a `NetworkQuality`. */
+export interface NetworkQualityStats {
+  /** Mean opinion score, 1 to 4.5. */
+  mos: number;
+  /** Packets lost over the last 2 s window, in percent. */
+  packetLossPct: number;
+  jitterMs: number;
+  roundTripTimeMs: number;
 }
 
 export interface PeerOptions {

@@ -43,6 +43,7 @@ describe("demo page", () => {
     assert.equal((await page.textContent(byTestId("quality"))).trim(), "Good");
     await waitForText(page, "candidate-type", /^relay$/, 15_000);
     await waitForText(page, "rtt", /^[\d.]+ ms$/, 15_000);
+    await waitForText(page, "network-quality", /^(excellent|good)$/, 15_000);
     // Media really flows: the callee's video has frames.
     await page.waitForFunction(() => document.querySelector('[data-testid="remote-video"]').videoWidth > 0, null, { timeout: 15_000 });
     await waitForText(page, "timeline", /caller: (connected|completed)/);

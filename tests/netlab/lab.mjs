@@ -260,6 +260,38 @@ const scenarios = {
     }
   },
 
+  async "loss-drives-network-quality"() {
+    topology("nat", "a", "cone");
+    topology("nat", "b", "cone");
+    const server = await embedded("203.0.113.10");
+    let c;
+    const levels = async () => [(await stats(c.a)).networkQuality, (await stats(c.b)).networkQuality];
+    const healthy = (l) => ["excellent", "good"].includes(l);
+    try {
+      c = await call("http://203.0.113.10:8080");
+      await bothGood(c, 20000);
+      const before = await waitUntil(async () => { const l = await levels(); return l.every(healthy) && l; },
+        15000, async () => `both sides measured healthy: ${JSON.stringify(await levels())}`);
+      topology("impair", "a", "30");
+      const lossAt = Date.now();
+      const down = await waitUntil(async () => { const l = await levels(); return l.some((x) => ["poor", "bad"].includes(x)) && l; },
+        10000, async () => `30 % loss to drive the network quality down within 10 s: ${JSON.stringify(await levels())}`);
+      const downMs = Date.now() - lossAt;
+      const [sa] = [await stats(c.a)];
+      expect(sa.quality === "good", `ICE still says good (the point of networkQuality): ${sa.quality}`);
+      topology("impair", "a", "0");
+      const clearAt = Date.now();
+      const up = await waitUntil(async () => { const l = await levels(); return l.every(healthy) && l; },
+        30000, async () => `recovery once the loss stops: ${JSON.stringify(await levels())}`);
+      return `30 % loss at router a: network quality ${before.join("/")} → ${down.join("/")} in ${downMs} ms ` +
+        `(ICE quality still ${sa.quality}); back to ${up.join("/")} ${Date.now() - clearAt} ms after the loss stopped`;
+    } finally {
+      topology("impair", "a", "0");
+      await hangUp(c);
+      stop(server);
+    }
+  },
+
   async "expired-credential-embedded"() {
     topology("nat", "a", "symmetric");
     topology("nat", "b", "symmetric");

@@ -86,6 +86,7 @@ async ({ room, sub, explicitServers, relay, expireFirstServers }) => {
     report.forEach((r) => r.type === "local-candidate" && gathered.push(r.candidateType));
     return {
       quality: lab.peer.quality,
+      networkQuality: lab.peer.networkQuality,
       state: lab.peer.iceConnectionState,
       localType: summary.localCandidateType,
       remoteType: remote ? remote.candidateType : null,

@@ -19,6 +19,7 @@
 #   topology.sh nat a|b cone|symmetric  the router's NAT mode (flushes its conntrack)
 #   topology.sh udp a|b block|allow     drop (or not) UDP from the router's LAN
 #   topology.sh readdress a|b           move the client to a new LAN address (old NAT mappings flushed)
+#   topology.sh impair a|b <loss %>     drop that share of everything the router forwards (0: none)
 #   topology.sh exists                  exit 0 if any lab namespace exists
 set -euo pipefail
 P="${LAB_PREFIX:-ipl}"
@@ -147,6 +148,18 @@ readdress() {
   echo "${new%/*}"
 }
 
+# Packet loss without netem (this kernel has none): nftables' numgen drops
+# a random share of the packets forwarded, both directions.
+impair() {
+  local r="$P-r$1" loss="$2"
+  in_ns "$r" nft list chain ip lab impair >/dev/null 2>&1 ||
+    in_ns "$r" nft add chain ip lab impair '{ type filter hook forward priority -10; policy accept; }'
+  in_ns "$r" nft flush chain ip lab impair
+  if ((loss > 0)); then
+    in_ns "$r" nft add rule ip lab impair numgen random mod 100 lt "$loss" drop
+  fi
+}
+
 exists() {
   for n in "${ALL[@]}"; do
     ip netns list | grep -qw "$n" && return 0
@@ -158,6 +171,6 @@ cmd="${1:-}"
 shift || true
 case "$cmd" in
   up | down | exists) "$cmd" ;;
-  nat | udp | readdress) "$cmd" "$@" ;;
+  nat | udp | readdress | impair) "$cmd" "$@" ;;
   *) echo "usage: $0 up|down|exists|nat a|b cone|symmetric|udp a|b block|allow|readdress a|b" >&2; exit 2 ;;
 esac
