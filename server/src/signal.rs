@@ -12,6 +12,14 @@
 //!   `{"type":"signal","data"}`, `{"type":"pong"}`, and typed errors
 //!   `{"type":"error","code","message"}`.
 //!
+//! Resuming: `joined` carries a `resume` key. A party whose socket died (its
+//! address changed, its network dropped) reconnects with
+//! `{"type":"auth","token","resume":"<key>"}` and takes its old seat back,
+//! same role, instead of finding the room full of its own dead socket; the
+//! other party hears `{"type":"peer-resumed"}` (messages sent to the dead
+//! socket are lost, so the offering side should restart ICE then). The old
+//! socket is closed with "replaced" (4000).
+//!
 //! Errors that close only the socket that caused them: "unauthorized" (4401),
 //! "auth-timeout" (4408), "room-full" (4409), "too-large" (1009). A room with
 //! no message for the idle time gets "room-expired" on both sockets (4410).
@@ -53,7 +61,19 @@ struct Room {
 
 struct Party {
     id: u64,
+    /// Secret handed to this party in `joined`; presenting it takes the seat back.
+    resume: String,
+    initiator: bool,
     outbox: mpsc::UnboundedSender<Outgoing>,
+}
+
+/// Where a new socket sits in its room.
+struct Seat {
+    id: u64,
+    peers: usize,
+    initiator: bool,
+    resume: String,
+    resumed: bool,
 }
 
 /// What a connection's task is told to send.
@@ -126,11 +146,14 @@ impl Rooms {
     }
 
     /// Adds a party; `Err` when the room already has two.
+    /// Seats a party: back in its old seat when `resume` matches one, else a
+    /// new seat; `Err` when the room already has two.
     fn join(
         &self,
         room: &str,
+        resume: Option<&str>,
         outbox: mpsc::UnboundedSender<Outgoing>,
-    ) -> Result<(u64, usize), ()> {
+    ) -> Result<Seat, ()> {
         let id = {
             let mut next = self.next_id.lock().unwrap_or_else(|e| e.into_inner());
             *next += 1;
@@ -141,7 +164,32 @@ impl Rooms {
             parties: Vec::new(),
             last_activity: Instant::now(),
         });
-        if entry.parties.len() >= 2 {
+        entry.last_activity = Instant::now();
+        let peers = entry.parties.len();
+        let old_seat = resume.and_then(|key| entry.parties.iter_mut().find(|p| p.resume == key));
+        if let Some(seat) = old_seat {
+            let old = std::mem::replace(&mut seat.outbox, outbox);
+            let _ = old.send(Outgoing::Close(
+                4000,
+                "replaced",
+                "the party resumed on another socket",
+            ));
+            seat.id = id;
+            let (initiator, resume) = (seat.initiator, seat.resume.clone());
+            for other in entry.parties.iter().filter(|p| p.id != id) {
+                let _ = other.outbox.send(Outgoing::Text(
+                    json!({ "type": "peer-resumed" }).to_string(),
+                ));
+            }
+            return Ok(Seat {
+                id,
+                peers,
+                initiator,
+                resume,
+                resumed: true,
+            });
+        }
+        if peers >= 2 {
             return Err(());
         }
         for other in &entry.parties {
@@ -149,9 +197,22 @@ impl Rooms {
                 .outbox
                 .send(Outgoing::Text(json!({ "type": "peer-joined" }).to_string()));
         }
-        entry.parties.push(Party { id, outbox });
-        entry.last_activity = Instant::now();
-        Ok((id, entry.parties.len()))
+        let key: [u8; 16] = rand::random();
+        let resume: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        let initiator = peers == 1;
+        entry.parties.push(Party {
+            id,
+            resume: resume.clone(),
+            initiator,
+            outbox,
+        });
+        Ok(Seat {
+            id,
+            peers: peers + 1,
+            initiator,
+            resume,
+            resumed: false,
+        })
     }
 
     /// Relays `text` to the other party; false when there is none.
@@ -179,8 +240,11 @@ impl Rooms {
         let Some(entry) = rooms.get_mut(room) else {
             return;
         };
+        let before = entry.parties.len();
         entry.parties.retain(|p| p.id != id);
-        for other in &entry.parties {
+        // A socket replaced by a resume is no longer seated: nobody left.
+        let left = entry.parties.len() < before;
+        for other in entry.parties.iter().filter(|_| left) {
             let _ = other
                 .outbox
                 .send(Outgoing::Text(json!({ "type": "peer-left" }).to_string()));
@@ -227,7 +291,7 @@ async fn close_with(socket: &mut WebSocket, code: u16, error: &str, message: &'s
 async fn authenticate(
     state: &AppState,
     socket: &mut WebSocket,
-) -> Result<String, (u16, &'static str, &'static str)> {
+) -> Result<(String, Option<String>), (u16, &'static str, &'static str)> {
     let first = match tokio::time::timeout(AUTH_TIMEOUT, socket.recv()).await {
         Err(_) => return Err((4408, "auth-timeout", "no auth message within 10 s")),
         Ok(Some(Ok(Message::Text(text)))) => text,
@@ -239,10 +303,13 @@ async fn authenticate(
             ))
         }
     };
-    let token = serde_json::from_str::<Value>(&first)
+    let auth = serde_json::from_str::<Value>(&first)
         .ok()
-        .filter(|v| v["type"] == "auth")
-        .and_then(|v| v["token"].as_str().map(str::to_owned));
+        .filter(|v| v["type"] == "auth");
+    let resume = auth
+        .as_ref()
+        .and_then(|v| v["resume"].as_str().map(str::to_owned));
+    let token = auth.and_then(|v| v["token"].as_str().map(str::to_owned));
     let Some(token) = token else {
         return Err((
             4401,
@@ -251,20 +318,20 @@ async fn authenticate(
         ));
     };
     match state.jwt.verify(&token) {
-        Ok(claims) => Ok(claims.sub),
+        Ok(claims) => Ok((claims.sub, resume)),
         Err(_) => Err((4401, "unauthorized", "invalid or expired token")),
     }
 }
 
 /// One party's connection, from upgrade to close.
 async fn connection(state: Arc<AppState>, room: String, mut socket: WebSocket) {
-    let sub = match authenticate(&state, &mut socket).await {
-        Ok(sub) => sub,
+    let (sub, resume) = match authenticate(&state, &mut socket).await {
+        Ok(auth) => auth,
         Err((code, error, message)) => return close_with(&mut socket, code, error, message).await,
     };
     let (outbox, mut inbox) = mpsc::unbounded_channel();
     let rooms = &state.signal;
-    let Ok((id, peers)) = rooms.join(&room, outbox) else {
+    let Ok(seat) = rooms.join(&room, resume.as_deref(), outbox) else {
         return close_with(
             &mut socket,
             4409,
@@ -273,8 +340,10 @@ async fn connection(state: Arc<AppState>, room: String, mut socket: WebSocket) {
         )
         .await;
     };
-    tracing::debug!(%room, %sub, peers, "signaling: joined");
-    let joined = json!({ "type": "joined", "room": room, "peers": peers, "initiator": peers == 2 });
+    let id = seat.id;
+    tracing::debug!(%room, %sub, peers = seat.peers, resumed = seat.resumed, "signaling: joined");
+    let joined = json!({ "type": "joined", "room": room, "peers": seat.peers,
+        "initiator": seat.initiator, "resume": seat.resume, "resumed": seat.resumed });
     if socket
         .send(Message::Text(joined.to_string().into()))
         .await

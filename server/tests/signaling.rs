@@ -79,18 +79,24 @@ async fn joined(server: &TestServer, room: &str, sub: &str) -> (Socket, Value) {
     }
 }
 
+/// `joined` as expected, returning its resume key.
+fn check_joined(hello: &Value, room: &str, peers: u64, initiator: bool, resumed: bool) -> String {
+    assert_eq!(hello["type"], "joined", "{hello}");
+    assert_eq!(hello["room"], room, "{hello}");
+    assert_eq!(hello["peers"], peers, "{hello}");
+    assert_eq!(hello["initiator"], initiator, "{hello}");
+    assert_eq!(hello["resumed"], resumed, "{hello}");
+    let key = hello["resume"].as_str().expect("a resume key").to_owned();
+    assert_eq!(key.len(), 32, "{hello}");
+    key
+}
+
 /// Both parties of `room`, the second told it is the initiator.
 async fn pair(server: &TestServer, room: &str) -> (Socket, Socket) {
     let (mut first, hello) = joined(server, room, "alice").await;
-    assert_eq!(
-        hello,
-        json!({ "type": "joined", "room": room, "peers": 1, "initiator": false })
-    );
+    check_joined(&hello, room, 1, false, false);
     let (second, hello) = joined(server, room, "bob").await;
-    assert_eq!(
-        hello,
-        json!({ "type": "joined", "room": room, "peers": 2, "initiator": true })
-    );
+    check_joined(&hello, room, 2, true, false);
     assert_eq!(
         next(&mut first).await,
         Frame::Json(json!({ "type": "peer-joined" }))
@@ -244,7 +250,7 @@ async fn leaving_tells_the_other_party_and_frees_the_room() {
     );
     // The room has a free seat again.
     let (_c, hello) = joined(&server, "leave", "carol").await;
-    assert_eq!(hello["peers"], 2);
+    check_joined(&hello, "leave", 2, true, false);
     drop(a);
     drop(_c);
     for _ in 0..50 {
@@ -302,4 +308,66 @@ async fn a_silent_socket_is_closed_after_the_auth_timeout() {
     assert!(text.contains("auth-timeout"), "{text}");
     assert_eq!(next(&mut socket).await, Frame::Closed(Some(4408)));
     assert!(started.elapsed() >= Duration::from_secs(9));
+}
+
+#[tokio::test]
+async fn a_party_whose_socket_died_resumes_its_seat_and_role() {
+    let server = start(&[]).await;
+    let (mut a, hello) = joined(&server, "resume", "alice").await;
+    let key = check_joined(&hello, "resume", 1, false, false);
+    let (mut b, _) = joined(&server, "resume", "bob").await;
+    assert_eq!(
+        next(&mut a).await,
+        Frame::Json(json!({ "type": "peer-joined" }))
+    );
+    // The room is full; a wrong key does not get a seat.
+    let mut stranger = open(&server, "resume").await;
+    send(
+        &mut stranger,
+        json!({ "type": "auth", "token": valid_token("alice"), "resume": "0".repeat(32) }),
+    )
+    .await;
+    expect_error(&mut stranger, "room-full").await;
+    // alice comes back on a new socket (her old one is still open, as a dead one would be).
+    let mut again = open(&server, "resume").await;
+    send(
+        &mut again,
+        json!({ "type": "auth", "token": valid_token("alice"), "resume": key }),
+    )
+    .await;
+    let hello = match next(&mut again).await {
+        Frame::Json(v) => v,
+        other => panic!("expected joined, got {other:?}"),
+    };
+    assert_eq!(
+        check_joined(&hello, "resume", 2, false, true),
+        key,
+        "same key, same role"
+    );
+    assert_eq!(
+        next(&mut b).await,
+        Frame::Json(json!({ "type": "peer-resumed" }))
+    );
+    // The old socket is told it was replaced; bob hears no peer-left for it.
+    expect_error(&mut a, "replaced").await;
+    assert_eq!(next(&mut a).await, Frame::Closed(Some(4000)));
+    // Signals reach the new socket, both ways.
+    send(
+        &mut b,
+        json!({ "type": "signal", "data": { "type": "offer", "sdp": "restart" } }),
+    )
+    .await;
+    assert_eq!(
+        next(&mut again).await,
+        Frame::Json(json!({ "type": "signal", "data": { "type": "offer", "sdp": "restart" } }))
+    );
+    send(
+        &mut again,
+        json!({ "type": "signal", "data": { "type": "answer", "sdp": "ok" } }),
+    )
+    .await;
+    assert_eq!(
+        next(&mut b).await,
+        Frame::Json(json!({ "type": "signal", "data": { "type": "answer", "sdp": "ok" } }))
+    );
 }

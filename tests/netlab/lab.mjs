@@ -292,6 +292,47 @@ const scenarios = {
     }
   },
 
+  async "address-change"() {
+    topology("nat", "a", "cone");
+    topology("nat", "b", "cone");
+    const server = await embedded("203.0.113.10");
+    let c;
+    try {
+      c = await call("http://203.0.113.10:8080");
+      await bothGood(c, 20000);
+      const figures = [];
+      // a answers (it joined first), b offers: move each in turn.
+      // Bytes received by both sides over `ms`.
+      const flow = async (ms) => {
+        const before = [(await stats(c.a)).bytesReceived, (await stats(c.b)).bytesReceived];
+        await sleep(ms);
+        const after = [(await stats(c.a)).bytesReceived, (await stats(c.b)).bytesReceived];
+        return after.map((n, i) => n - before[i]);
+      };
+      for (const [side, role] of [["a", "answering side"], ["b", "offering side"]]) {
+        const address = topology("readdress", side);
+        const movedAt = Date.now();
+        // The move breaks the path: a window in which the moved side receives nothing...
+        await waitUntil(async () => (await flow(500))[side === "a" ? 0 : 1] === 0, 10000,
+          `the outage after ${side} moved`);
+        // ...then both receive again and say good.
+        await waitUntil(async () => {
+          const received = await flow(500);
+          const [sa, sb] = [await stats(c.a), await stats(c.b)];
+          return received.every((n) => n > 0) && sa.quality === "good" && sb.quality === "good";
+        }, 40000, async () => `media again after ${side} moved to ${address}:\n${await describe(c)}`);
+        const took = Date.now() - movedAt;
+        const log = (await lab(c[side])).log.filter((l) => l.startsWith("signaling reconnect")).length;
+        figures.push(`${role} (${side}) moved to ${address}: media and good again after ${took} ms ` +
+          `(its signaling socket resumed ${log}x; ICE states ${JSON.stringify((await lab(c[side])).states.map(([, st]) => st))})`);
+      }
+      return `address change mid-call: ${figures.join("; ")}`;
+    } finally {
+      await hangUp(c);
+      stop(server);
+    }
+  },
+
   async "expired-credential-embedded"() {
     topology("nat", "a", "symmetric");
     topology("nat", "b", "symmetric");

@@ -4,7 +4,7 @@
 // Returns nothing; the Node side reads `window.lab` and calls `window.labStats()`.
 async ({ room, sub, explicitServers, relay, expireFirstServers }) => {
   const lab = (window.lab = {
-    states: [], candidateErrors: [], log: [], serverFetches: 0,
+    states: [], candidateErrors: [], log: [], serverFetches: 0, signals: [],
     t0: null, goodAt: null, closed: false, initiator: null,
   });
   const mod = await import("/pkg/ice_peer.js");
@@ -29,16 +29,22 @@ async ({ room, sub, explicitServers, relay, expireFirstServers }) => {
   const manager = new mod.PeerManager({ token: () => token });
   const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
 
-  const socket = new WebSocket(`ws://${location.host}/api/calls/signal?room=${room}`);
-  await new Promise((resolve, reject) => {
-    socket.onopen = resolve;
-    socket.onerror = () => reject(new Error("signaling socket failed"));
-  });
-  socket.send(JSON.stringify({ type: "auth", token }));
-
+  // Signaling, as a careful app does it: a ping every second; a socket that
+  // stays silent 2.5 s (its address is gone, say), closes, or whose call
+  // drops is replaced by a new one that resumes the same seat; whenever
+  // either side resumed, the offering side restarts ICE (what was sent to a
+  // dead socket is lost).
   let peer = null;
+  let socket = null;
+  let resumeKey = null;
+  let lastHeard = performance.now();
+  let reconnects = 0;
   const held = [];
+  const send = (message) => socket && socket.readyState === WebSocket.OPEN && socket.send(JSON.stringify(message));
   const apply = (data) => peer.signal(data).catch((e) => lab.log.push(`signal(${data.type}): ${e.message}`));
+  const restartIfOffering = () => {
+    if (peer && lab.initiator) peer.restartIce();
+  };
   const start = async (initiator) => {
     lab.initiator = initiator;
     lab.t0 = performance.now();
@@ -48,11 +54,15 @@ async ({ room, sub, explicitServers, relay, expireFirstServers }) => {
       iceServers: explicitServers,
       iceTransportPolicy: relay ? "relay" : "all",
       handlers: {
-        onSignal: (data) => socket.send(JSON.stringify({ type: "signal", data })),
+        onSignal: (data) => {
+          lab.signals.push(`→${data.type}@${Math.round(performance.now() - lab.t0)}`);
+          send({ type: "signal", data });
+        },
         onIceStateChange: (state, quality) => {
           const at = Math.round(performance.now() - lab.t0);
           lab.states.push([at, state]);
           if (quality === "good" && lab.goodAt === null) lab.goodAt = at;
+          if (state === "disconnected" || state === "failed") connect("call dropped");
         },
         onError: (e) => lab.log.push(`onError: ${e.message}`),
         onClose: () => (lab.closed = true),
@@ -64,12 +74,36 @@ async ({ room, sub, explicitServers, relay, expireFirstServers }) => {
     lab.peer = peer;
     while (held.length) await apply(held.shift());
   };
-  socket.onmessage = (event) => {
-    const message = JSON.parse(event.data);
-    if (message.type === "joined") start(message.initiator).catch((e) => lab.log.push(`createPeer: ${e.message}`));
-    else if (message.type === "signal") peer ? apply(message.data) : held.push(message.data);
-    else if (message.type === "error") lab.log.push(`signaling ${message.code}: ${message.message}`);
+  const connect = (why) => {
+    if (socket && why !== "first" && reconnects++ > 20) return;
+    if (why !== "first") lab.log.push(`signaling reconnect (${why})`);
+    const old = socket;
+    socket = new WebSocket(`ws://${location.host}/api/calls/signal?room=${room}`);
+    old?.close();
+    lastHeard = performance.now();
+    const current = socket;
+    current.onopen = () => current.send(JSON.stringify({ type: "auth", token, ...(resumeKey ? { resume: resumeKey } : {}) }));
+    current.onclose = () => current === socket && !lab.closed && setTimeout(() => current === socket && connect("closed"), 500);
+    current.onmessage = (event) => {
+      lastHeard = performance.now();
+      const message = JSON.parse(event.data);
+      if (message.type === "joined") {
+        resumeKey = message.resume;
+        if (message.resumed) restartIfOffering();
+        else start(message.initiator).catch((e) => lab.log.push(`createPeer: ${e.message}`));
+      } else if (message.type === "peer-resumed") restartIfOffering();
+      else if (message.type === "signal") {
+        if (lab.t0 !== null) lab.signals.push(`←${message.data.type}@${Math.round(performance.now() - lab.t0)}`);
+        peer ? apply(message.data) : held.push(message.data);
+      } else if (message.type === "error") lab.log.push(`signaling ${message.code}: ${message.message}`);
+    };
   };
+  connect("first");
+  setInterval(() => {
+    if (lab.closed) return;
+    if (performance.now() - lastHeard > 2500) connect("silent");
+    else send({ type: "ping" });
+  }, 1000);
 
   // The selected pair as getStats() describes it, next to the library's summary.
   window.labStats = async () => {
