@@ -80,6 +80,8 @@ describe("messenger-app example (npm consumer)", () => {
     await page.click(byTestId("call"));
     await waitForData(page, "quality", "quality", "good", 30_000);
     assert.equal((await page.textContent(byTestId("quality"))).trim(), "Good");
+    // The graded network quality beside it, measured from live stats.
+    await waitForText(page, "network-quality", /^network (excellent|good)$/, 15_000);
     await page.waitForFunction(() => document.querySelector('[data-testid="remote-video"]')?.videoWidth > 0, null, { timeout: 15_000 });
     await page.click(byTestId("hang-up"));
     // Read through useSyncExternalStore from the closed peer's own `quality`.

@@ -1,8 +1,8 @@
 // The in-call overlay: remote video, quality indicator (label + colour), controls.
 import { useEffect, useRef } from "react";
 import { qualityLabel } from "ice-peer";
-import type { Peer, Quality } from "ice-peer";
-import { usePeerQuality } from "./use-peer-quality";
+import type { NetworkQuality, Peer, Quality } from "ice-peer";
+import { usePeerNetworkQuality, usePeerQuality } from "./use-peer-quality";
 
 /** The contract's colours; each has AA contrast with white text. */
 export const QUALITY_COLOURS: Record<Quality, string> = {
@@ -35,8 +35,19 @@ export function QualityIndicator({ quality }: { quality: Quality | null }) {
   );
 }
 
+/** Beside the ICE-state label: how the network itself is doing (loss, jitter, RTT). */
+export function NetworkQualityBadge({ level }: { level: NetworkQuality | null }) {
+  const text = level === null ? "" : level === "unknown" ? "measuring…" : `network ${level}`;
+  return (
+    <span className="network-quality" data-testid="network-quality" data-level={level ?? "none"}>
+      {text}
+    </span>
+  );
+}
+
 export function CallOverlay({ peer, remoteStream, ended, onHangUp, onRestartIce }: Props) {
   const quality = usePeerQuality(peer);
+  const networkQuality = usePeerNetworkQuality(peer);
   const video = useRef<HTMLVideoElement>(null);
   useEffect(() => {
     if (video.current) video.current.srcObject = remoteStream;
@@ -47,6 +58,7 @@ export function CallOverlay({ peer, remoteStream, ended, onHangUp, onRestartIce 
       <header>
         <h2>Bob</h2>
         <QualityIndicator quality={quality} />
+        <NetworkQualityBadge level={ended ? null : networkQuality} />
       </header>
       <video ref={video} data-testid="remote-video" autoPlay playsInline muted aria-label="Bob's video" />
       <div className="controls">
