@@ -322,7 +322,7 @@ const scenarios = {
           return received.every((n) => n > 0) && sa.quality === "good" && sb.quality === "good";
         }, 40000, async () => `media again after ${side} moved to ${address}:\n${await describe(c)}`);
         const took = Date.now() - movedAt;
-        const log = (await lab(c[side])).log.filter((l) => l.startsWith("signaling reconnect")).length;
+        const log = (await lab(c[side])).log.filter((l) => l.startsWith("signaling reconnects")).length;
         figures.push(`${role} (${side}) moved to ${address}: media and good again after ${took} ms ` +
           `(its signaling socket resumed ${log}x; ICE states ${JSON.stringify((await lab(c[side])).states.map(([, st]) => st))})`);
       }
