@@ -228,29 +228,21 @@ mod tests {
     fn scores_of_typical_links() {
         // A LAN call: excellent.
         assert!(mos(2.0, 1.0, 0.0) > 4.3);
-        assert_eq!(
-            NetworkQuality::of_mos(mos(2.0, 1.0, 0.0)),
-            NetworkQuality::Excellent
-        );
-        // 30 % loss: bad whatever the delay.
-        assert_eq!(
-            NetworkQuality::of_mos(mos(20.0, 5.0, 30.0)),
-            NetworkQuality::Bad
-        );
-        // 10 % loss: poor.
-        assert_eq!(
-            NetworkQuality::of_mos(mos(50.0, 5.0, 10.0)),
-            NetworkQuality::Poor
-        );
-        // Long round trips alone: 500 ms is good, not excellent; 800 ms is poor.
-        assert_eq!(
-            NetworkQuality::of_mos(mos(500.0, 5.0, 0.0)),
-            NetworkQuality::Good
-        );
-        assert_eq!(
-            NetworkQuality::of_mos(mos(800.0, 5.0, 0.0)),
-            NetworkQuality::Poor
-        );
+        use NetworkQuality::*;
+        // (rtt ms, jitter ms, loss %, level)
+        for (rtt, jitter, loss, level) in [
+            (2.0, 1.0, 0.0, Excellent), // a LAN call
+            (20.0, 5.0, 30.0, Bad),     // 30 % loss, whatever the delay
+            (50.0, 5.0, 10.0, Poor),    // 10 % loss
+            (500.0, 5.0, 0.0, Good),    // long round trips alone: good, not excellent...
+            (800.0, 5.0, 0.0, Poor),    // ...until they are very long
+        ] {
+            assert_eq!(
+                NetworkQuality::of_mos(mos(rtt, jitter, loss)),
+                level,
+                "{rtt} {jitter} {loss}"
+            );
+        }
         // Garbage in: a finite score in range.
         for v in [f64::NAN, f64::INFINITY, -5.0] {
             let m = mos(v, v, v);

@@ -158,45 +158,60 @@ const relayed = (s) => s.localType === "relay" || s.remoteType === "relay";
 
 // ---- scenarios ----
 
+const E = "http://203.0.113.10:8080"; // the backend with the embedded TURN server
+const STUN_ONLY = { explicitServers: [{ urls: "stun:203.0.113.10:3478" }] };
+const embeddedBackend = () => embedded("203.0.113.10");
+
+/**
+ * One scenario's frame: the routers' NAT modes (which reset their rules),
+ * `setup()` for more, the servers it needs (started in order, stopped
+ * whatever happens), a call on `origin`, then `body(c, started)`, which
+ * checks and returns the figure.
+ */
+async function inLab({ nat, setup, servers, origin, options, cleanup }, body) {
+  topology("nat", "a", nat[0]);
+  topology("nat", "b", nat[1]);
+  setup?.();
+  const started = [];
+  let c;
+  try {
+    for (const start of servers) started.push(await start());
+    c = await call(origin, options);
+    return await body(c, started);
+  } finally {
+    cleanup?.();
+    await hangUp(c);
+    started.forEach(stop);
+  }
+}
+
+/** Symmetric NAT on both sides, servers from a backend: the call must relay. */
+const relayedCall = (what, servers, origin) =>
+  inLab({ nat: ["symmetric", "symmetric"], servers, origin }, async (c) => {
+    const [sa, sb] = await bothGood(c, 30000);
+    expect(relayed(sa) && relayed(sb), `the call is relayed: ${JSON.stringify([sa, sb])}`);
+    const [la, lb] = [await lab(c.a), await lab(c.b)];
+    return `symmetric NAT both sides, ${what}: relayed (local ${sa.localType}/${sb.localType}), createPeer → good ${la.goodAt} ms / ${lb.goodAt} ms`;
+  });
+
 const scenarios = {
-  async "symmetric-stun-only"() {
-    topology("nat", "a", "symmetric");
-    topology("nat", "b", "symmetric");
-    const server = await embedded("203.0.113.10");
-    let c;
-    try {
-      c = await call("http://203.0.113.10:8080", { explicitServers: [{ urls: "stun:203.0.113.10:3478" }] });
+  "symmetric-stun-only": () =>
+    inLab({ nat: ["symmetric", "symmetric"], servers: [embeddedBackend], origin: E, options: STUN_ONLY }, async (c) => {
       const reached = await bothGood(c, 12000).then(() => true, () => false);
       const [sa, sb] = [await stats(c.a), await stats(c.b)];
       expect(sa.gathered.includes("srflx") && sb.gathered.includes("srflx"),
         `STUN worked (srflx gathered on both sides): ${JSON.stringify([sa.gathered, sb.gathered])}`);
       expect(!reached, `a call across two symmetric NATs without TURN must not connect:\n${await describe(c)}`);
       return `symmetric NAT both sides, STUN only: not good within 12 s (states a ${JSON.stringify((await lab(c.a)).states)})`;
-    } finally {
-      await hangUp(c);
-      stop(server);
-    }
-  },
+    }),
 
-  async "symmetric-embedded-turn"() {
-    return relayedCall("embedded TURN", () => embedded("203.0.113.10"), "http://203.0.113.10:8080");
-  },
+  "symmetric-embedded-turn": () => relayedCall("embedded TURN", [embeddedBackend], E),
 
-  async "symmetric-coturn-turn-rest"() {
-    return relayedCall("coturn via turn-rest", async () => {
-      const turn = await coturn("203.0.113.20", scratch);
-      const server = await turnRest("203.0.113.11", ["203.0.113.20"]);
-      return { kill: () => (stop(server), stop(turn)) };
-    }, "http://203.0.113.11:8080");
-  },
+  "symmetric-coturn-turn-rest": () => relayedCall("coturn via turn-rest",
+    [() => coturn("203.0.113.20", scratch), () => turnRest("203.0.113.11", ["203.0.113.20"])], "http://203.0.113.11:8080"),
 
-  async "cone-stun-only"() {
-    topology("nat", "a", "cone");
-    topology("nat", "b", "cone");
-    const server = await embedded("203.0.113.10");
-    let c;
-    try {
-      c = await call("http://203.0.113.10:8080", { explicitServers: [{ urls: "stun:203.0.113.10:3478" }] });
+  "cone-stun-only": () =>
+    inLab({ nat: ["cone", "cone"], servers: [embeddedBackend], origin: E, options: STUN_ONLY }, async (c) => {
       const [sa, sb] = await bothGood(c, 20000);
       for (const s of [sa, sb]) {
         expect(["srflx", "prflx"].includes(s.localType) && s.remoteType !== "relay" && s.remoteType !== "host",
@@ -204,104 +219,70 @@ const scenarios = {
       }
       const [la, lb] = [await lab(c.a), await lab(c.b)];
       return `cone NAT both sides, STUN only: direct (${sa.localType}/${sb.localType}), createPeer → good ${la.goodAt} ms / ${lb.goodAt} ms`;
-    } finally {
-      await hangUp(c);
-      stop(server);
-    }
-  },
+    }),
 
-  async "udp-blocked-turn-tcp"() {
-    topology("nat", "a", "cone");
-    topology("nat", "b", "cone");
-    topology("udp", "a", "block");
-    const server = await embedded("203.0.113.10");
-    let c;
-    try {
-      c = await call("http://203.0.113.10:8080");
+  "udp-blocked-turn-tcp": () =>
+    inLab({
+      nat: ["cone", "cone"],
+      setup: () => topology("udp", "a", "block"),
+      cleanup: () => topology("udp", "a", "allow"),
+      servers: [embeddedBackend],
+      origin: E,
+    }, async (c) => {
       const [sa, sb] = await bothGood(c, 30000);
-      expect(sa.localType === "relay" && sa.relayProtocol === "tcp",
-        `side a (UDP dropped) relays over TCP: ${JSON.stringify(sa)}`);
+      expect(sa.localType === "relay" && sa.relayProtocol === "tcp", `side a (UDP dropped) relays over TCP: ${JSON.stringify(sa)}`);
       const la = await lab(c.a);
       return `UDP dropped at router a: connected through TURN over TCP (a: ${sa.localType}/${sa.relayProtocol}, b: ${sb.localType}), createPeer → good ${la.goodAt} ms`;
-    } finally {
-      topology("udp", "a", "allow");
-      await hangUp(c);
-      stop(server);
-    }
-  },
+    }),
 
-  async "turn-failover"() {
-    topology("nat", "a", "cone");
-    topology("nat", "b", "cone");
-    const turns = {
-      "203.0.113.20": await coturn("203.0.113.20", scratch),
-      "203.0.113.21": await coturn("203.0.113.21", scratch),
-    };
-    const server = await turnRest("203.0.113.12", Object.keys(turns));
-    let c;
-    try {
-      c = await call("http://203.0.113.12:8080", { relay: true });
+  "turn-failover": () => {
+    const turnIps = ["203.0.113.20", "203.0.113.21"];
+    return inLab({
+      nat: ["cone", "cone"],
+      servers: [...turnIps.map((ip) => () => coturn(ip, scratch)), () => turnRest("203.0.113.12", turnIps)],
+      origin: "http://203.0.113.12:8080",
+      options: { relay: true },
+    }, async (c, started) => {
       const [sa] = await bothGood(c, 20000);
       const used = sa.localAddress;
-      expect(used in turns, `a relays through one of the two coturns: ${JSON.stringify(sa)}`);
+      expect(turnIps.includes(used), `a relays through one of the two coturns: ${JSON.stringify(sa)}`);
       const killedAt = Date.now();
-      stop(turns[used]);
+      stop(started[turnIps.indexOf(used)]);
       const [ra, rb] = await waitUntil(async () => {
         const [x, y] = [await stats(c.a), await stats(c.b)];
         return x?.quality === "good" && y?.quality === "good" && x.localAddress !== used && y.localAddress !== used && [x, y];
-      }, 45000, `good again through the other TURN server (killed ${used}):\n`);
-      const took = Date.now() - killedAt;
-      return `TURN failover: killed ${used} mid-call, good again through ${ra.localAddress}/${rb.localAddress} after ${took} ms ` +
+      }, 45000, `good again through the other TURN server (killed ${used})`);
+      return `TURN failover: killed ${used} mid-call, good again through ${ra.localAddress}/${rb.localAddress} after ${Date.now() - killedAt} ms ` +
         `(states a ${JSON.stringify((await lab(c.a)).states.slice(-4))})`;
-    } finally {
-      await hangUp(c);
-      stop(server);
-      Object.values(turns).forEach(stop);
-    }
+    });
   },
 
-  async "loss-drives-network-quality"() {
-    topology("nat", "a", "cone");
-    topology("nat", "b", "cone");
-    const server = await embedded("203.0.113.10");
-    let c;
-    const levels = async () => [(await stats(c.a)).networkQuality, (await stats(c.b)).networkQuality];
-    const healthy = (l) => ["excellent", "good"].includes(l);
-    try {
-      c = await call("http://203.0.113.10:8080");
-      await bothGood(c, 20000);
-      const before = await waitUntil(async () => { const l = await levels(); return l.every(healthy) && l; },
-        15000, async () => `both sides measured healthy: ${JSON.stringify(await levels())}`);
-      topology("impair", "a", "30");
-      const lossAt = Date.now();
-      const down = await waitUntil(async () => { const l = await levels(); return l.some((x) => ["poor", "bad"].includes(x)) && l; },
-        10000, async () => `30 % loss to drive the network quality down within 10 s: ${JSON.stringify(await levels())}`);
-      const downMs = Date.now() - lossAt;
-      const [sa] = [await stats(c.a)];
-      expect(sa.quality === "good", `ICE still says good (the point of networkQuality): ${sa.quality}`);
-      topology("impair", "a", "0");
-      const clearAt = Date.now();
-      const up = await waitUntil(async () => { const l = await levels(); return l.every(healthy) && l; },
-        30000, async () => `recovery once the loss stops: ${JSON.stringify(await levels())}`);
-      return `30 % loss at router a: network quality ${before.join("/")} → ${down.join("/")} in ${downMs} ms ` +
-        `(ICE quality still ${sa.quality}); back to ${up.join("/")} ${Date.now() - clearAt} ms after the loss stopped`;
-    } finally {
-      topology("impair", "a", "0");
-      await hangUp(c);
-      stop(server);
-    }
-  },
+  "loss-drives-network-quality": () =>
+    inLab({ nat: ["cone", "cone"], servers: [embeddedBackend], origin: E, cleanup: () => topology("impair", "a", "0") },
+      async (c) => {
+        const levels = async () => [(await stats(c.a)).networkQuality, (await stats(c.b)).networkQuality];
+        const healthy = (l) => ["excellent", "good"].includes(l);
+        await bothGood(c, 20000);
+        const before = await waitUntil(async () => { const l = await levels(); return l.every(healthy) && l; },
+          15000, async () => `both sides measured healthy: ${JSON.stringify(await levels())}`);
+        topology("impair", "a", "30");
+        const lossAt = Date.now();
+        const down = await waitUntil(async () => { const l = await levels(); return l.some((x) => ["poor", "bad"].includes(x)) && l; },
+          10000, async () => `30 % loss to drive the network quality down within 10 s: ${JSON.stringify(await levels())}`);
+        const downMs = Date.now() - lossAt;
+        const sa = await stats(c.a);
+        expect(sa.quality === "good", `ICE still says good (the point of networkQuality): ${sa.quality}`);
+        topology("impair", "a", "0");
+        const clearAt = Date.now();
+        const up = await waitUntil(async () => { const l = await levels(); return l.every(healthy) && l; },
+          30000, async () => `recovery once the loss stops: ${JSON.stringify(await levels())}`);
+        return `30 % loss at router a: network quality ${before.join("/")} → ${down.join("/")} in ${downMs} ms ` +
+          `(ICE quality still ${sa.quality}); back to ${up.join("/")} ${Date.now() - clearAt} ms after the loss stopped`;
+      }),
 
-  async "address-change"() {
-    topology("nat", "a", "cone");
-    topology("nat", "b", "cone");
-    const server = await embedded("203.0.113.10");
-    let c;
-    try {
-      c = await call("http://203.0.113.10:8080");
+  "address-change": () =>
+    inLab({ nat: ["cone", "cone"], servers: [embeddedBackend], origin: E }, async (c) => {
       await bothGood(c, 20000);
-      const figures = [];
-      // a answers (it joined first), b offers: move each in turn.
       // Bytes received by both sides over `ms`.
       const flow = async (ms) => {
         const before = [(await stats(c.a)).bytesReceived, (await stats(c.b)).bytesReceived];
@@ -309,12 +290,13 @@ const scenarios = {
         const after = [(await stats(c.a)).bytesReceived, (await stats(c.b)).bytesReceived];
         return after.map((n, i) => n - before[i]);
       };
+      const figures = [];
+      // a answers (it joined first), b offers: move each in turn.
       for (const [side, role] of [["a", "answering side"], ["b", "offering side"]]) {
         const address = topology("readdress", side);
         const movedAt = Date.now();
         // The move breaks the path: a window in which the moved side receives nothing...
-        await waitUntil(async () => (await flow(500))[side === "a" ? 0 : 1] === 0, 10000,
-          `the outage after ${side} moved`);
+        await waitUntil(async () => (await flow(500))[side === "a" ? 0 : 1] === 0, 10000, `the outage after ${side} moved`);
         // ...then both receive again and say good.
         await waitUntil(async () => {
           const received = await flow(500);
@@ -322,55 +304,26 @@ const scenarios = {
           return received.every((n) => n > 0) && sa.quality === "good" && sb.quality === "good";
         }, 40000, async () => `media again after ${side} moved to ${address}:\n${await describe(c)}`);
         const took = Date.now() - movedAt;
-        const log = (await lab(c[side])).log.filter((l) => l.startsWith("signaling reconnects")).length;
+        const moved = await lab(c[side]);
+        const resumes = moved.log.filter((l) => l.startsWith("signaling reconnects")).length;
         figures.push(`${role} (${side}) moved to ${address}: media and good again after ${took} ms ` +
-          `(its signaling socket resumed ${log}x; ICE states ${JSON.stringify((await lab(c[side])).states.map(([, st]) => st))})`);
+          `(its signaling socket resumed ${resumes}x; ICE states ${JSON.stringify(moved.states.map(([, st]) => st))})`);
       }
       return `address change mid-call: ${figures.join("; ")}`;
-    } finally {
-      await hangUp(c);
-      stop(server);
-    }
-  },
+    }),
 
-  async "expired-credential-embedded"() {
-    topology("nat", "a", "symmetric");
-    topology("nat", "b", "symmetric");
-    const server = await embedded("203.0.113.10");
-    let c;
-    try {
-      c = await call("http://203.0.113.10:8080", { expireFirstServers: true });
-      const [sa, sb] = await bothGood(c, 30000);
-      const [la, lb] = [await lab(c.a), await lab(c.b)];
-      const errors = [...la.candidateErrors, ...lb.candidateErrors];
-      expect(errors.some((e) => e.code === 401), `a 401 from the embedded TURN server: ${JSON.stringify(errors)}`);
-      expect(la.serverFetches >= 2 || lb.serverFetches >= 2, `servers refetched after the 401: ${la.serverFetches}/${lb.serverFetches}`);
-      expect(relayed(sa) && relayed(sb), `the call is relayed: ${JSON.stringify([sa, sb])}`);
-      return `expired credential vs the embedded TURN: 401 seen, refetched (${la.serverFetches}/${lb.serverFetches} requests), good at ${la.goodAt}/${lb.goodAt} ms`;
-    } finally {
-      await hangUp(c);
-      stop(server);
-    }
-  },
+  "expired-credential-embedded": () =>
+    inLab({ nat: ["symmetric", "symmetric"], servers: [embeddedBackend], origin: E, options: { expireFirstServers: true } },
+      async (c) => {
+        const [sa, sb] = await bothGood(c, 30000);
+        const [la, lb] = [await lab(c.a), await lab(c.b)];
+        const errors = [...la.candidateErrors, ...lb.candidateErrors];
+        expect(errors.some((e) => e.code === 401), `a 401 from the embedded TURN server: ${JSON.stringify(errors)}`);
+        expect(la.serverFetches >= 2 || lb.serverFetches >= 2, `servers refetched after the 401: ${la.serverFetches}/${lb.serverFetches}`);
+        expect(relayed(sa) && relayed(sb), `the call is relayed: ${JSON.stringify([sa, sb])}`);
+        return `expired credential vs the embedded TURN: 401 seen, refetched (${la.serverFetches}/${lb.serverFetches} requests), good at ${la.goodAt}/${lb.goodAt} ms`;
+      }),
 };
-
-/** Symmetric NAT on both sides, servers from a backend: the call must relay. */
-async function relayedCall(what, start, origin) {
-  topology("nat", "a", "symmetric");
-  topology("nat", "b", "symmetric");
-  const started = await start();
-  let c;
-  try {
-    c = await call(origin);
-    const [sa, sb] = await bothGood(c, 30000);
-    expect(relayed(sa) && relayed(sb), `the call is relayed: ${JSON.stringify([sa, sb])}`);
-    const [la, lb] = [await lab(c.a), await lab(c.b)];
-    return `symmetric NAT both sides, ${what}: relayed (local ${sa.localType}/${sb.localType}), createPeer → good ${la.goodAt} ms / ${lb.goodAt} ms`;
-  } finally {
-    await hangUp(c);
-    started.kill ? started.kill() : stop(started);
-  }
-}
 
 // ---- runner ----
 

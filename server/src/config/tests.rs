@@ -53,6 +53,22 @@ fn turn_rest_needs_secret_and_valid_urls() {
     }
 }
 
+/// Flags for the turn-rest provider with these `--turn-url`s.
+fn turn_rest<'a>(urls: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "--jwt-secret",
+        "x",
+        "--provider",
+        "turn-rest",
+        "--turn-secret",
+        "s",
+    ];
+    for url in urls {
+        args.extend(["--turn-url", url]);
+    }
+    args
+}
+
 #[test]
 fn turn_urls_follow_the_clients_rules() {
     // The client would drop each of these, so the server refuses them up front.
@@ -64,34 +80,19 @@ fn turn_urls_follow_the_clients_rules() {
         "turn:[::1:3478",
         "turns:a/b:5349",
     ] {
-        let args = [
-            "--jwt-secret",
-            "x",
-            "--provider",
-            "turn-rest",
-            "--turn-secret",
-            "s",
-            "--turn-url",
-            bad,
-        ];
         assert!(
-            parse(&args).unwrap_err().0.contains("invalid --turn-url"),
+            parse(&turn_rest(&[bad]))
+                .unwrap_err()
+                .0
+                .contains("invalid --turn-url"),
             "{bad}"
         );
     }
     // What the client would normalise is handed out normalised.
-    let args = [
-        "--jwt-secret",
-        "x",
-        "--provider",
-        "turn-rest",
-        "--turn-secret",
-        "s",
-        "--turn-url",
+    let args = turn_rest(&[
         "TURN:t.example:3478?transport=tcp",
-        "--turn-url",
         "stun:t.example:3478?transport=udp",
-    ];
+    ]);
     match parse(&args).unwrap().provider {
         ProviderConfig::TurnRest(t) => assert_eq!(
             t.urls,
