@@ -21,10 +21,18 @@ done
 [[ -f "$root/pkg/ice_peer_bg.wasm" ]] || bash "$root/scripts/build.sh"
 
 lab_pid=""
+# Runs on every exit. Nothing in it may stop it early (this script runs under
+# set -e, and a failing `a && b` at the end of a function would): the
+# teardown always runs, and the lab's own status is kept.
 cleanup() {
-  [[ -n "$lab_pid" ]] && kill -9 "$lab_pid" 2>/dev/null
-  bash "$here/topology.sh" down
-  if bash "$here/topology.sh" exists; then echo "network lab: namespaces left behind" >&2; exit 1; fi
+  local status=$?
+  if [[ -n "$lab_pid" ]]; then kill -9 "$lab_pid" 2>/dev/null || true; fi
+  bash "$here/topology.sh" down || true
+  if bash "$here/topology.sh" exists; then
+    echo "network lab: namespaces left behind" >&2
+    exit 1
+  fi
+  exit "$status"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
