@@ -89,8 +89,9 @@ impl NetworkQuality {
 /// The E-model MOS for a round-trip time and jitter (ms) and a loss (%).
 /// Monotone: more of any of them never gives a higher score.
 pub fn mos(rtt_ms: f64, jitter_ms: f64, loss_pct: f64) -> f64 {
-    let finite = |v: f64| if v.is_finite() { v.max(0.0) } else { 0.0 };
-    let latency = finite(rtt_ms) / 2.0 + 2.0 * finite(jitter_ms) + 10.0;
+    // NaN is "not measured"; an infinite delay is the worst delay, not none.
+    let measured = |v: f64| if v.is_nan() { 0.0 } else { v.max(0.0) };
+    let latency = measured(rtt_ms) / 2.0 + 2.0 * measured(jitter_ms) + 10.0;
     let delay_penalty = if latency < 160.0 {
         latency / 40.0
     } else {
@@ -243,6 +244,8 @@ mod tests {
                 "{rtt} {jitter} {loss}"
             );
         }
+        // Endless delay is the worst score, not a perfect one.
+        assert_eq!(mos(f64::INFINITY, 1.0, 0.0), 1.0);
         // Garbage in: a finite score in range.
         for v in [f64::NAN, f64::INFINITY, -5.0] {
             let m = mos(v, v, v);

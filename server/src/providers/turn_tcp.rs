@@ -65,6 +65,8 @@ async fn accept_loop(
 ) {
     loop {
         let Ok((stream, peer)) = listener.accept().await else {
+            // e.g. out of file descriptors: back off instead of spinning.
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             continue;
         };
         if lock(&writers).len() >= MAX_CONNECTIONS {
