@@ -26,6 +26,13 @@ impl Secret {
         Self(URL_SAFE_NO_PAD.encode(bytes))
     }
 
+    /// 16 random bytes as 32 hex digits: a one-off token such as a TURN nonce
+    /// or a signaling resume key (not a secret to keep: it is handed out).
+    pub fn random_hex() -> String {
+        let bytes: [u8; 16] = rand::random();
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     /// The secret itself. Call sites are where a leak could happen: keep them few.
     pub fn expose(&self) -> &str {
         &self.0

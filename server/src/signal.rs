@@ -38,6 +38,7 @@ use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
 use crate::api::ApiError;
+use crate::secret::Secret;
 use crate::state::AppState;
 
 /// Largest message a party may send.
@@ -61,8 +62,10 @@ struct Room {
 
 struct Party {
     id: u64,
-    /// Secret handed to this party in `joined`; presenting it takes the seat back.
+    /// Secret handed to this party in `joined`; presenting it (with a token
+    /// for the same subject) takes the seat back.
     resume: String,
+    sub: String,
     initiator: bool,
     outbox: mpsc::UnboundedSender<Outgoing>,
 }
@@ -145,12 +148,12 @@ impl Rooms {
         self.rooms.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Adds a party; `Err` when the room already has two.
     /// Seats a party: back in its old seat when `resume` matches one, else a
     /// new seat; `Err` when the room already has two.
     fn join(
         &self,
         room: &str,
+        sub: &str,
         resume: Option<&str>,
         outbox: mpsc::UnboundedSender<Outgoing>,
     ) -> Result<Seat, ()> {
@@ -166,7 +169,12 @@ impl Rooms {
         });
         entry.last_activity = Instant::now();
         let peers = entry.parties.len();
-        let old_seat = resume.and_then(|key| entry.parties.iter_mut().find(|p| p.resume == key));
+        let old_seat = resume.and_then(|key| {
+            entry
+                .parties
+                .iter_mut()
+                .find(|p| p.resume == key && p.sub == sub)
+        });
         if let Some(seat) = old_seat {
             let old = std::mem::replace(&mut seat.outbox, outbox);
             let _ = old.send(Outgoing::Close(
@@ -197,12 +205,12 @@ impl Rooms {
                 .outbox
                 .send(Outgoing::Text(json!({ "type": "peer-joined" }).to_string()));
         }
-        let key: [u8; 16] = rand::random();
-        let resume: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        let resume = Secret::random_hex();
         let initiator = peers == 1;
         entry.parties.push(Party {
             id,
             resume: resume.clone(),
+            sub: sub.to_owned(),
             initiator,
             outbox,
         });
@@ -331,7 +339,7 @@ async fn connection(state: Arc<AppState>, room: String, mut socket: WebSocket) {
     };
     let (outbox, mut inbox) = mpsc::unbounded_channel();
     let rooms = &state.signal;
-    let Ok(seat) = rooms.join(&room, resume.as_deref(), outbox) else {
+    let Ok(seat) = rooms.join(&room, &sub, resume.as_deref(), outbox) else {
         return close_with(
             &mut socket,
             4409,

@@ -320,14 +320,16 @@ async fn a_party_whose_socket_died_resumes_its_seat_and_role() {
         next(&mut a).await,
         Frame::Json(json!({ "type": "peer-joined" }))
     );
-    // The room is full; a wrong key does not get a seat.
-    let mut stranger = open(&server, "resume").await;
-    send(
-        &mut stranger,
-        json!({ "type": "auth", "token": valid_token("alice"), "resume": "0".repeat(32) }),
-    )
-    .await;
-    expect_error(&mut stranger, "room-full").await;
+    // The room is full; a wrong key, or the right key with another subject's token, gets no seat.
+    for (sub, resume) in [("alice", "0".repeat(32)), ("mallory", key.clone())] {
+        let mut stranger = open(&server, "resume").await;
+        send(
+            &mut stranger,
+            json!({ "type": "auth", "token": valid_token(sub), "resume": resume }),
+        )
+        .await;
+        expect_error(&mut stranger, "room-full").await;
+    }
     // alice comes back on a new socket (her old one is still open, as a dead one would be).
     let mut again = open(&server, "resume").await;
     send(

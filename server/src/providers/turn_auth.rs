@@ -83,8 +83,7 @@ impl AuthFront {
 
 /// 401 for `request`'s method and transaction, with our REALM and a fresh NONCE.
 fn unauthorized(request: &Message, realm: &str) -> Result<Vec<u8>, stun::Error> {
-    let nonce: [u8; 16] = rand::random();
-    let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
+    let nonce = Secret::random_hex();
     let setters: Vec<Box<dyn Setter>> = vec![
         Box::new(Message {
             transaction_id: request.transaction_id,
