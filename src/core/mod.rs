@@ -4,8 +4,10 @@
 
 pub mod cache;
 pub mod config;
+pub mod engine;
 pub mod error;
 pub mod json;
+pub mod negotiation;
 pub mod network_quality;
 pub mod quality;
 pub mod recovery;

@@ -1,14 +1,20 @@
-//! When the initiator restarts ICE, as a state machine driven by ICE states,
-//! one timer and TURN credential rejections. The browser edge owns the timer
-//! and performs the actions; this module only decides.
+//! When a peer restarts ICE, as a state machine driven by ICE states, one
+//! timer, TURN credential rejections, liveness and network changes. Either
+//! side runs it: perfect negotiation (see [`super::negotiation`]) settles two
+//! restarts that cross. The engine owns the timer and performs the actions;
+//! this module only decides.
 //!
 //! Policy: a drop starts when the state is `failed`, or `disconnected` for
-//! longer than `disconnected_grace_ms`, or when TURN rejects our credentials
-//! (401). Each drop gets at most `max_attempts` restarts: the first at once,
-//! then after `backoff_base_ms * 2^(n-1)` (1 s, 2 s, ...). An attempt that has
-//! not reached connected/completed within `attempt_timeout_ms`, or that ends
-//! in `failed`, counts as failed. When all attempts failed: give up (the peer
-//! closes). Reaching connected/completed ends the drop and resets the count.
+//! longer than `disconnected_grace_ms`, or at once when there is evidence the
+//! path is gone (media stopped arriving while ICE still says connected, or
+//! the device's network changed), or when TURN rejects our credentials (401).
+//! Each drop gets at most `max_attempts` restarts: the first at once, then
+//! after `backoff_base_ms * 2^(n-1)` (1 s, 2 s, ...). An attempt that has not
+//! reached connected/completed within `attempt_timeout_ms` while nothing
+//! arrives, or that ends in `failed`, counts as failed. When all attempts
+//! failed: give up (the peer closes). Reaching connected/completed ends the
+//! drop and resets the count. A restart offer from the other side counts as
+//! an attempt under way here, so the two sides do not restart one drop twice.
 
 use super::quality::IceState;
 use super::retry::{exponential_backoff_ms, MAX_TIMER_MS};
@@ -37,7 +43,7 @@ impl Default for RecoveryConfig {
     }
 }
 
-/// What the edge must do. Arming a timer replaces any armed one.
+/// What the engine must do. Arming the timer replaces any armed one.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Action {
     /// Nothing changes (an armed timer stays armed).
@@ -55,12 +61,6 @@ pub enum Action {
     },
     /// Every attempt failed: close the peer.
     GiveUp,
-    /// Follower: note how much the connection has received so far, then arm
-    /// the timer for this many ms.
-    Watch(f64),
-    /// Follower: the wait is over; measure whether anything was received
-    /// since [`Action::Watch`] and report it to [`Recovery::on_liveness`].
-    CheckAlive,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -71,72 +71,54 @@ enum Phase {
     Grace,
     /// Waiting for the backoff timer before restart `attempt`.
     Waiting { attempt: u32 },
-    /// Restart `attempt` done, attempt timer armed.
+    /// Restart `attempt` under way (ours or the other side's), its timer armed.
     Restarting { attempt: u32 },
-    /// Follower: a drop is under way and the initiator has its budget to recover it.
-    Following,
     /// Gave up or closed: every input is ignored.
     Done,
 }
 
-/// Margin a follower adds to the initiator's budget for signaling to travel.
-pub const FOLLOWER_MARGIN_MS: f64 = 5_000.0;
-
-/// The ICE-restart decisions for one peer. The initiator's machine restarts;
-/// the other side's ([`Recovery::follower`]) only waits for it, then gives up.
+/// The ICE-restart decisions for one peer.
 #[derive(Clone, Debug)]
 pub struct Recovery {
     config: RecoveryConfig,
     phase: Phase,
-    follower: bool,
 }
 
 impl Recovery {
-    /// The initiator's machine, in the stable phase.
+    /// A machine in the stable phase.
     pub fn new(config: RecoveryConfig) -> Self {
         Recovery {
             config,
             phase: Phase::Stable,
-            follower: false,
         }
     }
 
-    /// The answering side's machine. Only the initiator restarts (the sides
-    /// would glare otherwise), so on a drop this one waits as long as the
-    /// initiator's whole schedule may take, plus [`FOLLOWER_MARGIN_MS`], then
-    /// gives up unless the connection received anything meanwhile.
-    /// A drop is `disconnected`/`failed`, or an ICE-restart offer from the
-    /// initiator: after one, the browser may go on reporting the dead pair as
-    /// `connected`, so the state alone cannot be trusted.
-    /// connected/completed → Stable + CancelTimer; a drop while Stable →
-    /// Watch(budget); the timer → CheckAlive; closed → Done.
-    pub fn follower(config: RecoveryConfig) -> Self {
-        Recovery {
-            follower: true,
-            ..Recovery::new(config)
-        }
-    }
-
-    /// How long the initiator may spend on one drop: the grace, every
-    /// attempt's timeout and the backoffs between them.
-    pub fn initiator_budget_ms(&self) -> f64 {
-        let c = &self.config;
-        let backoffs: f64 = (1..c.max_attempts.min(32))
-            .map(|n| backoff_ms(c.backoff_base_ms, n))
-            .sum();
-        let budget =
-            c.disconnected_grace_ms + f64::from(c.max_attempts) * c.attempt_timeout_ms + backoffs;
-        budget.clamp(0.0, MAX_TIMER_MS)
-    }
-
-    fn follow(&mut self, state: IceState) -> Action {
-        match state {
-            IceState::Connected | IceState::Completed => {
+    /// Every iceConnectionState change. `urgent`: there is evidence the path
+    /// is gone (see the module comment), so `disconnected` needs no grace.
+    /// connected/completed → Stable + CancelTimer (drop over, count reset).
+    /// disconnected: Stable → Grace + ArmTimer(grace), or the first attempt when urgent;
+    ///               Grace and urgent → the first attempt; otherwise Keep.
+    /// failed: Stable/Grace → first attempt; Restarting{n} → that attempt failed → next;
+    ///         Waiting → Keep.
+    /// closed → Done + CancelTimer.  new/checking → Keep.
+    /// Once Done (gave up or closed), every input gives Keep.
+    pub fn on_state(&mut self, state: IceState, urgent: bool) -> Action {
+        match (state, self.phase) {
+            (_, Phase::Done) => Action::Keep,
+            (IceState::Connected | IceState::Completed, _) => {
                 self.phase = Phase::Stable;
                 Action::CancelTimer
             }
-            IceState::Disconnected | IceState::Failed => self.follow_drop(),
-            IceState::Closed => {
+            (IceState::Disconnected, Phase::Stable | Phase::Grace) if urgent => {
+                self.first_attempt()
+            }
+            (IceState::Disconnected, Phase::Stable) => {
+                self.phase = Phase::Grace;
+                Action::ArmTimer(self.config.disconnected_grace_ms)
+            }
+            (IceState::Failed, Phase::Stable | Phase::Grace) => self.first_attempt(),
+            (IceState::Failed, Phase::Restarting { attempt }) => self.next_attempt(attempt),
+            (IceState::Closed, _) => {
                 self.phase = Phase::Done;
                 Action::CancelTimer
             }
@@ -144,96 +126,52 @@ impl Recovery {
         }
     }
 
-    fn follow_drop(&mut self) -> Action {
-        if !self.follower || self.phase != Phase::Stable {
-            return Action::Keep;
-        }
-        self.phase = Phase::Following;
-        Action::Watch((self.initiator_budget_ms() + FOLLOWER_MARGIN_MS).min(MAX_TIMER_MS))
-    }
-
-    /// The initiator sent an ICE-restart offer: it is recovering a drop that
-    /// this side may not have seen. Follower: Stable → Watch(budget);
-    /// otherwise (and for the initiator) Keep.
-    pub fn on_remote_restart(&mut self) -> Action {
-        self.follow_drop()
-    }
-
-    /// The answer to [`Action::CheckAlive`]. Received something since the
-    /// watch began → Stable + CancelTimer (the call lives, whatever the state
-    /// says); nothing → Done + GiveUp.
-    pub fn on_liveness(&mut self, received: bool) -> Action {
-        if self.phase != Phase::Following {
-            return Action::Keep;
-        }
-        if received {
-            self.phase = Phase::Stable;
-            Action::CancelTimer
-        } else {
-            self.phase = Phase::Done;
-            Action::GiveUp
-        }
-    }
-
-    /// Every iceConnectionState change.
-    /// connected/completed → Stable + CancelTimer (drop over, count reset).
-    /// disconnected: Stable → Grace + ArmTimer(grace); otherwise Keep.
-    /// failed: Stable/Grace → first attempt (Restart{1}); Restarting{n} → that attempt failed → next;
-    ///         Waiting → Keep.
-    /// closed → Done + CancelTimer.  new/checking → Keep.
-    /// Once Done (gave up or closed), every state gives Keep.
-    pub fn on_state(&mut self, state: IceState) -> Action {
-        if self.phase == Phase::Done {
-            return Action::Keep;
-        }
-        if self.follower {
-            return self.follow(state);
-        }
-        match state {
-            IceState::Connected | IceState::Completed => {
-                self.phase = Phase::Stable;
-                Action::CancelTimer
-            }
-            IceState::Disconnected => match self.phase {
-                Phase::Stable => {
-                    self.phase = Phase::Grace;
-                    Action::ArmTimer(self.config.disconnected_grace_ms)
-                }
-                _ => Action::Keep,
-            },
-            IceState::Failed => match self.phase {
-                Phase::Stable | Phase::Grace => self.first_attempt(),
-                Phase::Restarting { attempt } => self.next_attempt(attempt),
-                Phase::Waiting { .. } | Phase::Following | Phase::Done => Action::Keep,
-            },
-            IceState::Closed => {
-                self.phase = Phase::Done;
-                Action::CancelTimer
-            }
-            IceState::New | IceState::Checking => Action::Keep,
-        }
-    }
-
-    /// The armed timer fired. Grace → first attempt; Waiting{n} → Restart{n};
-    /// Restarting{n} → attempt n timed out → next; Stable/Done → Keep.
-    pub fn on_timer(&mut self) -> Action {
+    /// The armed timer fired. `alive`: media arrived since the last sample.
+    /// Grace → first attempt; Waiting{n} → Restart{n};
+    /// Restarting{n} → alive: the call lives whatever the state says → Stable + CancelTimer;
+    ///                 otherwise attempt n timed out → next;
+    /// Stable/Done → Keep.
+    pub fn on_timer(&mut self, alive: bool) -> Action {
         match self.phase {
             Phase::Grace => self.first_attempt(),
             Phase::Waiting { attempt } => self.restart(attempt),
+            Phase::Restarting { .. } if alive => {
+                self.phase = Phase::Stable;
+                Action::CancelTimer
+            }
             Phase::Restarting { attempt } => self.next_attempt(attempt),
-            Phase::Following => Action::CheckAlive,
             Phase::Stable | Phase::Done => Action::Keep,
         }
     }
 
-    /// TURN answered 401 to our credentials (the edge refetches servers before restarting).
-    /// Stable/Grace → first attempt at once; otherwise Keep (one drop, one schedule).
-    /// A follower never restarts: Keep.
-    pub fn on_credentials_rejected(&mut self) -> Action {
+    /// Evidence the path is gone while ICE may not say so yet (media
+    /// stopped arriving, the device's network changed while nothing
+    /// arrives, TURN refused our credentials): Stable/Grace → the first
+    /// attempt at once; otherwise Keep (one drop, one schedule).
+    pub fn on_path_lost(&mut self) -> Action {
         match self.phase {
-            Phase::Stable | Phase::Grace if !self.follower => self.first_attempt(),
+            Phase::Stable | Phase::Grace => self.first_attempt(),
             _ => Action::Keep,
         }
+    }
+
+    /// The other side sent an ICE-restart offer: it is recovering a drop,
+    /// maybe one this side has not seen. Stable/Grace → Restarting{1};
+    /// Waiting{n} → Restarting{n}: either way the attempt timer is armed and
+    /// this side does not restart the same drop itself. Otherwise Keep.
+    pub fn on_remote_restart(&mut self) -> Action {
+        let attempt = match self.phase {
+            Phase::Stable | Phase::Grace => 1,
+            Phase::Waiting { attempt } => attempt,
+            Phase::Restarting { .. } | Phase::Done => return Action::Keep,
+        };
+        self.phase = Phase::Restarting { attempt };
+        Action::ArmTimer(self.config.attempt_timeout_ms)
+    }
+
+    /// The peer closed: Done.
+    pub fn close(&mut self) {
+        self.phase = Phase::Done;
     }
 
     /// A drop starts: restart 1 at once, or give up when no attempt is allowed.
@@ -260,7 +198,11 @@ impl Recovery {
             self.phase = Phase::Done;
             return Action::GiveUp;
         }
-        let delay = backoff_ms(self.config.backoff_base_ms, failed_attempt);
+        let delay = exponential_backoff_ms(
+            self.config.backoff_base_ms,
+            failed_attempt.saturating_sub(1),
+            MAX_TIMER_MS,
+        );
         self.phase = Phase::Waiting {
             attempt: failed_attempt + 1,
         };
@@ -271,17 +213,10 @@ impl Recovery {
     pub fn is_recovering(&self) -> bool {
         matches!(
             self.phase,
-            Phase::Grace | Phase::Waiting { .. } | Phase::Restarting { .. } | Phase::Following
+            Phase::Grace | Phase::Waiting { .. } | Phase::Restarting { .. }
         )
     }
 }
-
-/// The wait after failed attempt n (1-based): base * 2^(n-1), 0 for a base
-/// that is not positive, capped at what `setTimeout` honours.
-fn backoff_ms(base_ms: f64, failed_attempt: u32) -> f64 {
-    exponential_backoff_ms(base_ms, failed_attempt.saturating_sub(1), MAX_TIMER_MS)
-}
-
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::{Action, Recovery, RecoveryConfig};
@@ -316,125 +251,125 @@ mod tests {
     #[test]
     fn disconnected_grace_then_three_timed_out_restarts_then_give_up() {
         let mut r = machine();
-        assert_eq!(r.on_state(New), Action::Keep);
-        assert_eq!(r.on_state(Checking), Action::Keep);
-        assert_eq!(r.on_state(Connected), Action::CancelTimer);
+        assert_eq!(r.on_state(New, false), Action::Keep);
+        assert_eq!(r.on_state(Checking, false), Action::Keep);
+        assert_eq!(r.on_state(Connected, false), Action::CancelTimer);
         assert!(!r.is_recovering());
-        assert_eq!(r.on_state(Disconnected), Action::ArmTimer(3000.0));
+        assert_eq!(r.on_state(Disconnected, false), Action::ArmTimer(3000.0));
         assert!(r.is_recovering());
         // Grace over: restart 1 at once.
-        assert_eq!(r.on_timer(), restart(1));
+        assert_eq!(r.on_timer(false), restart(1));
         assert!(r.is_recovering());
-        assert_eq!(r.on_state(Checking), Action::Keep);
+        assert_eq!(r.on_state(Checking, false), Action::Keep);
         // Attempt 1 times out: wait 1 s.
-        assert_eq!(r.on_timer(), Action::ArmTimer(1000.0));
+        assert_eq!(r.on_timer(false), Action::ArmTimer(1000.0));
         assert!(r.is_recovering());
-        assert_eq!(r.on_timer(), restart(2));
+        assert_eq!(r.on_timer(false), restart(2));
         // Attempt 2 times out: wait 2 s.
-        assert_eq!(r.on_timer(), Action::ArmTimer(2000.0));
-        assert_eq!(r.on_timer(), restart(3));
+        assert_eq!(r.on_timer(false), Action::ArmTimer(2000.0));
+        assert_eq!(r.on_timer(false), restart(3));
         // Attempt 3 times out: give up.
-        assert_eq!(r.on_timer(), Action::GiveUp);
+        assert_eq!(r.on_timer(false), Action::GiveUp);
         assert!(!r.is_recovering());
         // Done: everything is ignored.
         for s in IceState::ALL {
-            assert_eq!(r.on_state(s), Action::Keep, "{s:?}");
+            assert_eq!(r.on_state(s, false), Action::Keep, "{s:?}");
         }
-        assert_eq!(r.on_timer(), Action::Keep);
-        assert_eq!(r.on_credentials_rejected(), Action::Keep);
+        assert_eq!(r.on_timer(false), Action::Keep);
+        assert_eq!(r.on_path_lost(), Action::Keep);
     }
 
     #[test]
     fn failed_mid_restart_counts_as_that_attempt_failing() {
         let mut r = machine();
-        r.on_state(Connected);
-        assert_eq!(r.on_state(Failed), restart(1));
-        assert_eq!(r.on_state(Checking), Action::Keep);
-        assert_eq!(r.on_state(Failed), Action::ArmTimer(1000.0));
+        r.on_state(Connected, false);
+        assert_eq!(r.on_state(Failed, false), restart(1));
+        assert_eq!(r.on_state(Checking, false), Action::Keep);
+        assert_eq!(r.on_state(Failed, false), Action::ArmTimer(1000.0));
         // Still failed while waiting: nothing new.
-        assert_eq!(r.on_state(Failed), Action::Keep);
-        assert_eq!(r.on_state(Disconnected), Action::Keep);
-        assert_eq!(r.on_timer(), restart(2));
-        assert_eq!(r.on_state(Failed), Action::ArmTimer(2000.0));
-        assert_eq!(r.on_timer(), restart(3));
-        assert_eq!(r.on_state(Failed), Action::GiveUp);
-        assert_eq!(r.on_timer(), Action::Keep);
+        assert_eq!(r.on_state(Failed, false), Action::Keep);
+        assert_eq!(r.on_state(Disconnected, false), Action::Keep);
+        assert_eq!(r.on_timer(false), restart(2));
+        assert_eq!(r.on_state(Failed, false), Action::ArmTimer(2000.0));
+        assert_eq!(r.on_timer(false), restart(3));
+        assert_eq!(r.on_state(Failed, false), Action::GiveUp);
+        assert_eq!(r.on_timer(false), Action::Keep);
     }
 
     #[test]
     fn failed_during_grace_restarts_at_once() {
         let mut r = machine();
-        r.on_state(Connected);
-        assert_eq!(r.on_state(Disconnected), Action::ArmTimer(3000.0));
-        assert_eq!(r.on_state(Failed), restart(1));
+        r.on_state(Connected, false);
+        assert_eq!(r.on_state(Disconnected, false), Action::ArmTimer(3000.0));
+        assert_eq!(r.on_state(Failed, false), restart(1));
     }
 
     #[test]
     fn disconnected_while_restarting_keeps_the_attempt_timer() {
         let mut r = machine();
-        assert_eq!(r.on_state(Failed), restart(1));
-        assert_eq!(r.on_state(Disconnected), Action::Keep);
-        assert_eq!(r.on_state(Disconnected), Action::Keep);
-        assert_eq!(r.on_timer(), Action::ArmTimer(1000.0));
+        assert_eq!(r.on_state(Failed, false), restart(1));
+        assert_eq!(r.on_state(Disconnected, false), Action::Keep);
+        assert_eq!(r.on_state(Disconnected, false), Action::Keep);
+        assert_eq!(r.on_timer(false), Action::ArmTimer(1000.0));
     }
 
     #[test]
     fn reconnecting_during_grace_cancels() {
         let mut r = machine();
-        r.on_state(Connected);
-        assert_eq!(r.on_state(Disconnected), Action::ArmTimer(3000.0));
-        assert_eq!(r.on_state(Disconnected), Action::Keep);
-        assert_eq!(r.on_state(Connected), Action::CancelTimer);
+        r.on_state(Connected, false);
+        assert_eq!(r.on_state(Disconnected, false), Action::ArmTimer(3000.0));
+        assert_eq!(r.on_state(Disconnected, false), Action::Keep);
+        assert_eq!(r.on_state(Connected, false), Action::CancelTimer);
         assert!(!r.is_recovering());
         // A timer that fires late anyway is ignored.
-        assert_eq!(r.on_timer(), Action::Keep);
+        assert_eq!(r.on_timer(false), Action::Keep);
     }
 
     #[test]
     fn reconnect_resets_the_count() {
         let mut r = machine();
-        r.on_state(Connected);
-        assert_eq!(r.on_state(Failed), restart(1));
-        assert_eq!(r.on_timer(), Action::ArmTimer(1000.0));
-        assert_eq!(r.on_timer(), restart(2));
+        r.on_state(Connected, false);
+        assert_eq!(r.on_state(Failed, false), restart(1));
+        assert_eq!(r.on_timer(false), Action::ArmTimer(1000.0));
+        assert_eq!(r.on_timer(false), restart(2));
         // Attempt 2 works.
-        assert_eq!(r.on_state(Completed), Action::CancelTimer);
+        assert_eq!(r.on_state(Completed, false), Action::CancelTimer);
         assert!(!r.is_recovering());
         // The next drop starts over at attempt 1, with three attempts again.
-        assert_eq!(r.on_state(Disconnected), Action::ArmTimer(3000.0));
-        assert_eq!(r.on_timer(), restart(1));
-        assert_eq!(r.on_timer(), Action::ArmTimer(1000.0));
-        assert_eq!(r.on_timer(), restart(2));
-        assert_eq!(r.on_timer(), Action::ArmTimer(2000.0));
-        assert_eq!(r.on_timer(), restart(3));
-        assert_eq!(r.on_timer(), Action::GiveUp);
+        assert_eq!(r.on_state(Disconnected, false), Action::ArmTimer(3000.0));
+        assert_eq!(r.on_timer(false), restart(1));
+        assert_eq!(r.on_timer(false), Action::ArmTimer(1000.0));
+        assert_eq!(r.on_timer(false), restart(2));
+        assert_eq!(r.on_timer(false), Action::ArmTimer(2000.0));
+        assert_eq!(r.on_timer(false), restart(3));
+        assert_eq!(r.on_timer(false), Action::GiveUp);
     }
 
     #[test]
     fn reconnecting_while_waiting_for_backoff_ends_the_drop() {
         let mut r = machine();
-        assert_eq!(r.on_state(Failed), restart(1));
-        assert_eq!(r.on_timer(), Action::ArmTimer(1000.0));
-        assert_eq!(r.on_state(Connected), Action::CancelTimer);
-        assert_eq!(r.on_timer(), Action::Keep);
+        assert_eq!(r.on_state(Failed, false), restart(1));
+        assert_eq!(r.on_timer(false), Action::ArmTimer(1000.0));
+        assert_eq!(r.on_state(Connected, false), Action::CancelTimer);
+        assert_eq!(r.on_timer(false), Action::Keep);
         assert!(!r.is_recovering());
     }
 
     #[test]
-    fn credentials_rejected() {
+    fn path_lost() {
         // While connected: restart at once.
         let mut r = machine();
-        r.on_state(Connected);
-        assert_eq!(r.on_credentials_rejected(), restart(1));
+        r.on_state(Connected, false);
+        assert_eq!(r.on_path_lost(), restart(1));
         // Already handling the drop: one schedule only.
-        assert_eq!(r.on_credentials_rejected(), Action::Keep);
-        assert_eq!(r.on_timer(), Action::ArmTimer(1000.0));
-        assert_eq!(r.on_credentials_rejected(), Action::Keep);
+        assert_eq!(r.on_path_lost(), Action::Keep);
+        assert_eq!(r.on_timer(false), Action::ArmTimer(1000.0));
+        assert_eq!(r.on_path_lost(), Action::Keep);
         // During grace: restart at once.
         let mut r = machine();
-        r.on_state(Connected);
-        r.on_state(Disconnected);
-        assert_eq!(r.on_credentials_rejected(), restart(1));
+        r.on_state(Connected, false);
+        r.on_state(Disconnected, false);
+        assert_eq!(r.on_path_lost(), restart(1));
     }
 
     #[test]
@@ -447,16 +382,16 @@ mod tests {
         ] {
             let mut r = machine();
             for s in setup {
-                r.on_state(*s);
+                r.on_state(*s, false);
             }
-            assert_eq!(r.on_state(Closed), Action::CancelTimer, "{setup:?}");
+            assert_eq!(r.on_state(Closed, false), Action::CancelTimer, "{setup:?}");
             assert!(!r.is_recovering());
-            assert_eq!(r.on_state(Failed), Action::Keep);
-            assert_eq!(r.on_state(Disconnected), Action::Keep);
-            assert_eq!(r.on_state(Connected), Action::Keep);
-            assert_eq!(r.on_timer(), Action::Keep);
-            assert_eq!(r.on_credentials_rejected(), Action::Keep);
-            assert_eq!(r.on_state(Closed), Action::Keep);
+            assert_eq!(r.on_state(Failed, false), Action::Keep);
+            assert_eq!(r.on_state(Disconnected, false), Action::Keep);
+            assert_eq!(r.on_state(Connected, false), Action::Keep);
+            assert_eq!(r.on_timer(false), Action::Keep);
+            assert_eq!(r.on_path_lost(), Action::Keep);
+            assert_eq!(r.on_state(Closed, false), Action::Keep);
         }
     }
 
@@ -467,16 +402,16 @@ mod tests {
             ..RecoveryConfig::default()
         };
         let mut r = Recovery::new(cfg);
-        assert_eq!(r.on_state(Failed), Action::GiveUp);
-        assert_eq!(r.on_timer(), Action::Keep);
+        assert_eq!(r.on_state(Failed, false), Action::GiveUp);
+        assert_eq!(r.on_timer(false), Action::Keep);
 
         let mut r = Recovery::new(cfg);
-        r.on_state(Connected);
-        assert_eq!(r.on_state(Disconnected), Action::ArmTimer(3000.0));
-        assert_eq!(r.on_timer(), Action::GiveUp);
+        r.on_state(Connected, false);
+        assert_eq!(r.on_state(Disconnected, false), Action::ArmTimer(3000.0));
+        assert_eq!(r.on_timer(false), Action::GiveUp);
 
         let mut r = Recovery::new(cfg);
-        assert_eq!(r.on_credentials_rejected(), Action::GiveUp);
+        assert_eq!(r.on_path_lost(), Action::GiveUp);
     }
 
     #[test]
@@ -488,15 +423,15 @@ mod tests {
             attempt_timeout_ms: 4000.0,
         };
         let mut r = Recovery::new(cfg);
-        assert_eq!(r.on_state(Disconnected), Action::ArmTimer(0.0));
+        assert_eq!(r.on_state(Disconnected, false), Action::ArmTimer(0.0));
         assert_eq!(
-            r.on_timer(),
+            r.on_timer(false),
             Action::Restart {
                 attempt: 1,
                 timeout_ms: 4000.0
             }
         );
-        assert_eq!(r.on_timer(), Action::GiveUp);
+        assert_eq!(r.on_timer(false), Action::GiveUp);
     }
 
     #[test]
@@ -508,7 +443,7 @@ mod tests {
         };
         let mut r = Recovery::new(cfg);
         assert_eq!(
-            r.on_state(Failed),
+            r.on_state(Failed, false),
             Action::Restart {
                 attempt: 1,
                 timeout_ms: 10_000.0
@@ -516,12 +451,12 @@ mod tests {
         );
         let mut delays = Vec::new();
         for attempt in 2..=40 {
-            match r.on_timer() {
+            match r.on_timer(false) {
                 Action::ArmTimer(d) => delays.push(d),
                 other => panic!("{other:?}"),
             }
             assert_eq!(
-                r.on_timer(),
+                r.on_timer(false),
                 Action::Restart {
                     attempt,
                     timeout_ms: 10_000.0
@@ -539,8 +474,8 @@ mod tests {
                 backoff_base_ms: base,
                 ..RecoveryConfig::default()
             });
-            r.on_state(Failed);
-            assert_eq!(r.on_timer(), Action::ArmTimer(0.0), "{base}");
+            r.on_state(Failed, false);
+            assert_eq!(r.on_timer(false), Action::ArmTimer(0.0), "{base}");
         }
     }
 
@@ -548,67 +483,61 @@ mod tests {
     fn states_before_first_connection() {
         let mut r = machine();
         for s in [New, Checking, New] {
-            assert_eq!(r.on_state(s), Action::Keep);
+            assert_eq!(r.on_state(s, false), Action::Keep);
         }
-        assert_eq!(r.on_timer(), Action::Keep);
+        assert_eq!(r.on_timer(false), Action::Keep);
         // Never connected, ICE fails: that is a drop too.
-        assert_eq!(r.on_state(IceState::Failed), restart(1));
+        assert_eq!(r.on_state(IceState::Failed, false), restart(1));
     }
 
     #[test]
-    fn initiator_budget_is_the_whole_schedule() {
-        // Default: 3 s grace + 3 x 10 s attempts + 1 s and 2 s backoffs.
-        assert_eq!(machine().initiator_budget_ms(), 36_000.0);
-        let none = Recovery::new(RecoveryConfig {
-            max_attempts: 0,
-            ..RecoveryConfig::default()
-        });
-        assert_eq!(none.initiator_budget_ms(), 3_000.0);
-    }
-
-    #[test]
-    fn follower_waits_for_the_initiator_then_checks_liveness() {
-        let mut f = Recovery::follower(RecoveryConfig::default());
-        let watch = Action::Watch(36_000.0 + super::FOLLOWER_MARGIN_MS);
-        assert_eq!(f.on_state(Checking), Action::Keep);
-        assert_eq!(f.on_state(Connected), Action::CancelTimer);
-        // A drop: one watch for the initiator's whole budget, never a restart.
-        assert_eq!(f.on_state(Disconnected), watch);
-        assert!(f.is_recovering());
-        assert_eq!(f.on_state(Failed), Action::Keep);
-        assert_eq!(f.on_remote_restart(), Action::Keep, "one drop, one watch");
-        assert_eq!(f.on_credentials_rejected(), Action::Keep);
-        // The initiator's restart worked: the drop is over.
-        assert_eq!(f.on_state(Connected), Action::CancelTimer);
-        assert!(!f.is_recovering());
-        // A restart offer while the state still says connected is a drop too.
-        assert_eq!(f.on_remote_restart(), watch);
-        // At the end of the wait the state is not trusted: liveness decides.
-        assert_eq!(f.on_timer(), Action::CheckAlive);
-        assert_eq!(f.on_liveness(true), Action::CancelTimer);
-        assert!(!f.is_recovering());
-        assert_eq!(f.on_liveness(false), Action::Keep, "no check outstanding");
-        // Next drop, and this time nothing comes back.
-        assert_eq!(f.on_state(Failed), watch);
-        assert_eq!(f.on_timer(), Action::CheckAlive);
-        assert_eq!(f.on_liveness(false), Action::GiveUp);
-        assert_eq!(f.on_state(Connected), Action::Keep, "done after giving up");
-        assert_eq!(f.on_timer(), Action::Keep);
-    }
-
-    #[test]
-    fn the_initiator_ignores_follower_inputs() {
+    fn urgent_disconnected_needs_no_grace() {
         let mut r = machine();
-        assert_eq!(r.on_remote_restart(), Action::Keep);
-        assert_eq!(r.on_liveness(false), Action::Keep);
+        r.on_state(Connected, false);
+        assert_eq!(r.on_state(Disconnected, true), restart(1));
+        // During grace, evidence arriving later ends the wait too.
+        let mut r = machine();
+        r.on_state(Connected, false);
+        assert_eq!(r.on_state(Disconnected, false), Action::ArmTimer(3000.0));
+        assert_eq!(r.on_state(Disconnected, true), restart(1));
+        assert_eq!(
+            r.on_state(Disconnected, true),
+            Action::Keep,
+            "one drop, one schedule"
+        );
     }
 
     #[test]
-    fn follower_ignores_the_timer_when_stable_and_stops_when_closed() {
-        let mut f = Recovery::follower(RecoveryConfig::default());
-        assert_eq!(f.on_timer(), Action::Keep);
-        assert_eq!(f.on_credentials_rejected(), Action::Keep);
-        assert_eq!(f.on_state(Closed), Action::CancelTimer);
-        assert_eq!(f.on_state(Failed), Action::Keep);
+    fn a_live_call_at_the_attempt_timeout_is_not_restarted_again() {
+        let mut r = machine();
+        r.on_state(Connected, false);
+        assert_eq!(r.on_path_lost(), restart(1));
+        // The browser kept saying connected, but media arrives: done.
+        assert_eq!(r.on_timer(true), Action::CancelTimer);
+        assert!(!r.is_recovering());
+    }
+
+    #[test]
+    fn remote_restart_counts_as_the_attempt_under_way() {
+        let mut r = machine();
+        r.on_state(Connected, false);
+        assert_eq!(r.on_remote_restart(), Action::ArmTimer(10_000.0));
+        assert!(r.is_recovering());
+        // This side's own evidence does not start a second restart of the same drop.
+        assert_eq!(r.on_path_lost(), Action::Keep);
+        assert_eq!(r.on_state(Disconnected, true), Action::Keep);
+        assert_eq!(r.on_remote_restart(), Action::Keep);
+        // The other side's attempt timed out with nothing arriving: this side goes on.
+        assert_eq!(r.on_timer(false), Action::ArmTimer(1000.0));
+        assert_eq!(
+            r.on_remote_restart(),
+            Action::ArmTimer(10_000.0),
+            "their attempt 2"
+        );
+        assert_eq!(r.on_state(Connected, false), Action::CancelTimer);
+        assert!(!r.is_recovering());
+        let mut done = machine();
+        done.close();
+        assert_eq!(done.on_remote_restart(), Action::Keep);
     }
 }

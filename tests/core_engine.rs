@@ -1,0 +1,774 @@
+//! The peer engine without a browser: unit tests of its decisions, and two
+//! engines wired through a model of `RTCPeerConnection`'s signaling (the
+//! operations chain, implicit rollback, `restartIce`, `negotiationneeded`)
+//! so that property tests can try every interleaving of crossing offers.
+
+use ice_peer::core::engine::{EngineConfig, Event, Input, Output, PeerEngine, Signal, SILENCE_MS};
+use ice_peer::core::negotiation::{Description, Op, SdpKind};
+use ice_peer::core::network_quality::NetworkQuality;
+use ice_peer::core::quality::IceState;
+use ice_peer::core::recovery::RecoveryConfig;
+use ice_peer::core::servers::IceServer;
+use ice_peer::core::stats::PeerStats;
+use proptest::prelude::*;
+use std::collections::VecDeque;
+
+/// Opaque browser values in these tests: a candidate is the ice-ufrag it
+/// belongs to; an error is its message.
+type Value = String;
+
+fn turn(credential: &str) -> IceServer {
+    IceServer {
+        urls: vec!["turn:turn.example.org:3478".into()],
+        username: Some("u".into()),
+        credential: Some(credential.into()),
+    }
+}
+
+fn engine(initiator: bool, uses_manager: bool) -> PeerEngine<Value> {
+    PeerEngine::new(EngineConfig {
+        initiator,
+        uses_manager,
+        servers: vec![turn("old")],
+        recovery: RecoveryConfig::default(),
+    })
+}
+
+fn drain(e: &mut PeerEngine<Value>) -> Vec<Output<Value>> {
+    std::iter::from_fn(|| e.poll()).collect()
+}
+
+fn media(packets: f64) -> PeerStats {
+    PeerStats {
+        local_candidate_type: Some("relay".into()),
+        round_trip_time_ms: Some(40.0),
+        packets_lost: Some(0.0),
+        packets_received: Some(packets),
+        jitter_ms: Some(5.0),
+        bytes_sent: 0.0,
+        bytes_received: 0.0,
+    }
+}
+
+fn restarts(outputs: &[Output<Value>]) -> usize {
+    outputs
+        .iter()
+        .filter(|o| matches!(o, Output::RestartIce | Output::FetchServers { .. }))
+        .count()
+}
+
+/// An engine that has connected and seen media flowing until `now`.
+fn connected_with_media(initiator: bool, now: f64) -> PeerEngine<Value> {
+    let mut e = engine(initiator, false);
+    e.handle(Input::SignalSink(true), 0.0);
+    e.handle(Input::IceState(IceState::Connected), 0.0);
+    let mut t = 0.0;
+    let mut packets = 0.0;
+    while t <= now {
+        packets += 100.0;
+        e.handle(Input::Stats(media(packets)), t);
+        t += 2000.0;
+    }
+    drain(&mut e);
+    e
+}
+
+#[test]
+fn signals_made_before_on_signal_are_held_then_sent_in_order() {
+    let mut e = engine(true, false);
+    e.handle(Input::NegotiationNeeded, 0.0);
+    assert!(matches!(
+        drain(&mut e)[..],
+        [Output::Op {
+            op: Op::SetLocal,
+            reply: false
+        }]
+    ));
+    let offer = Description {
+        kind: SdpKind::Offer,
+        sdp: "a=ice-ufrag:A1\r\n".into(),
+    };
+    e.handle(Input::OpSettled(Ok(Some(offer.clone()))), 1.0);
+    e.handle(Input::LocalCandidate("A1".into()), 2.0);
+    assert!(
+        drain(&mut e).is_empty(),
+        "nothing goes out without onSignal"
+    );
+    e.handle(Input::SignalSink(true), 3.0);
+    assert_eq!(
+        drain(&mut e),
+        vec![
+            Output::Event(Event::Signal(Signal::Description(offer))),
+            Output::Event(Event::Signal(Signal::Candidate("A1".into()))),
+        ]
+    );
+    e.handle(Input::LocalCandidate("A1".into()), 4.0);
+    assert_eq!(drain(&mut e).len(), 1, "sent at once from now on");
+}
+
+#[test]
+fn remote_candidates_wait_for_the_remote_description() {
+    let mut e = engine(false, false);
+    e.handle(Input::RemoteCandidate("B1".into()), 0.0);
+    e.handle(Input::RemoteCandidate("B1-2".into()), 0.0);
+    assert!(drain(&mut e).is_empty());
+    let offer = Description {
+        kind: SdpKind::Offer,
+        sdp: "a=ice-ufrag:B1\r\n".into(),
+    };
+    e.handle(
+        Input::RemoteDescription {
+            description: offer.clone(),
+            stable: true,
+        },
+        1.0,
+    );
+    assert_eq!(
+        drain(&mut e),
+        vec![
+            Output::Op {
+                op: Op::SetRemote(offer),
+                reply: true
+            },
+            Output::Op {
+                op: Op::AddCandidate("B1".into()),
+                reply: false
+            },
+            Output::Op {
+                op: Op::AddCandidate("B1-2".into()),
+                reply: false
+            },
+        ]
+    );
+    // The offer is set: answer it. Then the candidates settle; one fails → onError.
+    e.handle(Input::OpSettled(Ok(None)), 2.0);
+    assert_eq!(
+        drain(&mut e),
+        vec![Output::Op {
+            op: Op::SetLocal,
+            reply: false
+        }]
+    );
+    e.handle(Input::OpSettled(Ok(None)), 2.0);
+    e.handle(Input::OpSettled(Err("bad candidate".into())), 2.0);
+    assert_eq!(
+        drain(&mut e),
+        vec![Output::Event(Event::Error("bad candidate".into()))]
+    );
+    // The answer settles (set: sent), later candidates go straight in, and their promise is the caller's.
+    let answer = Description {
+        kind: SdpKind::Answer,
+        sdp: "a=ice-ufrag:A1\r\n".into(),
+    };
+    e.handle(Input::SignalSink(true), 2.5);
+    e.handle(Input::OpSettled(Ok(Some(answer.clone()))), 2.5);
+    assert_eq!(
+        drain(&mut e),
+        vec![Output::Event(Event::Signal(Signal::Description(answer)))]
+    );
+    e.handle(Input::RemoteCandidate("B1".into()), 3.0);
+    assert_eq!(
+        drain(&mut e),
+        vec![Output::Op {
+            op: Op::AddCandidate("B1".into()),
+            reply: true
+        }]
+    );
+    e.handle(Input::OpSettled(Err("caller hears it".into())), 3.0);
+    assert!(
+        drain(&mut e).is_empty(),
+        "a caller's failure is not also an onError"
+    );
+}
+
+#[test]
+fn the_polite_side_does_not_offer_before_the_first_exchange() {
+    let mut e = engine(false, false);
+    e.handle(Input::NegotiationNeeded, 0.0);
+    assert!(drain(&mut e).is_empty());
+}
+
+#[test]
+fn the_impolite_side_ignores_a_crossing_offer_and_the_polite_side_yields() {
+    let offer = |ufrag: &str| Description {
+        kind: SdpKind::Offer,
+        sdp: format!("a=ice-ufrag:{ufrag}\r\n"),
+    };
+    let mut impolite = engine(true, false);
+    impolite.handle(Input::NegotiationNeeded, 0.0);
+    drain(&mut impolite);
+    impolite.handle(
+        Input::RemoteDescription {
+            description: offer("B"),
+            stable: true,
+        },
+        1.0,
+    );
+    assert!(
+        drain(&mut impolite).is_empty(),
+        "making an offer: the remote one is ignored"
+    );
+    // Its candidates fail quietly.
+    impolite.handle(Input::RemoteCandidate("B".into()), 1.0);
+    assert!(
+        drain(&mut impolite).is_empty(),
+        "no remote description yet: queued"
+    );
+
+    let mut polite = connected_with_media(false, 0.0);
+    // (a first exchange happened)
+    polite.handle(
+        Input::RemoteDescription {
+            description: offer("A0"),
+            stable: true,
+        },
+        0.0,
+    );
+    polite.handle(Input::OpSettled(Ok(None)), 0.0);
+    drain(&mut polite);
+    polite.handle(
+        Input::OpSettled(Ok(Some(Description {
+            kind: SdpKind::Answer,
+            sdp: "a=ice-ufrag:B0\r\n".into(),
+        }))),
+        0.0,
+    );
+    drain(&mut polite);
+    polite.handle(Input::NegotiationNeeded, 1.0);
+    assert_eq!(
+        drain(&mut polite),
+        vec![Output::Op {
+            op: Op::SetLocal,
+            reply: false
+        }]
+    );
+    polite.handle(
+        Input::RemoteDescription {
+            description: offer("A1"),
+            stable: false,
+        },
+        2.0,
+    );
+    let out = drain(&mut polite);
+    assert!(
+        matches!(&out[0], Output::Op { op: Op::SetRemote(d), reply: true } if d.kind == SdpKind::Offer)
+    );
+}
+
+#[test]
+fn a_healthy_call_survives_a_network_change() {
+    let mut e = connected_with_media(true, 10_000.0);
+    e.handle(Input::NetworkChanged, 10_100.0);
+    assert_eq!(drain(&mut e), vec![Output::SampleStats], "it only looks");
+    e.handle(Input::Stats(media(10_000.0)), 10_300.0);
+    e.handle(Input::Stats(media(10_100.0)), 12_000.0);
+    assert_eq!(restarts(&drain(&mut e)), 0);
+    assert!(!e.is_recovering());
+}
+
+#[test]
+fn a_network_change_then_disconnected_restarts_without_grace() {
+    let mut e = connected_with_media(false, 10_000.0);
+    e.handle(Input::NetworkChanged, 10_100.0);
+    drain(&mut e);
+    e.handle(Input::IceState(IceState::Disconnected), 11_000.0);
+    let out = drain(&mut e);
+    assert_eq!(restarts(&out), 1, "{out:?}");
+    // Without the network change: grace first.
+    let mut e = connected_with_media(false, 10_000.0);
+    e.handle(Input::IceState(IceState::Disconnected), 11_000.0);
+    let out = drain(&mut e);
+    assert_eq!(restarts(&out), 0, "{out:?}");
+    assert!(out.contains(&Output::Timer(Some(3000.0))));
+    // ...unless the probe shows the media stopped.
+    e.handle(Input::Stats(media(600.0)), 12_500.0);
+    assert_eq!(restarts(&drain(&mut e)), 1);
+}
+
+#[test]
+fn silent_media_while_ice_says_connected_restarts_once_per_silence() {
+    let mut e = connected_with_media(true, 10_000.0);
+    let last = 600.0; // what connected_with_media ended at
+    e.handle(Input::Stats(media(last)), 10_000.0 + SILENCE_MS - 1.0);
+    assert_eq!(restarts(&drain(&mut e)), 0, "not yet");
+    e.handle(Input::Stats(media(last)), 10_000.0 + SILENCE_MS + 1000.0);
+    assert_eq!(restarts(&drain(&mut e)), 1);
+    // Reconnected, still silent (the other side put the call on hold): no loop.
+    e.handle(Input::IceState(IceState::Connected), 15_000.0);
+    e.handle(Input::Stats(media(last)), 30_000.0);
+    assert_eq!(restarts(&drain(&mut e)), 0);
+}
+
+#[test]
+fn a_401_refetches_once_per_set_of_servers_and_restarts() {
+    let mut e = engine(true, true);
+    e.handle(
+        Input::CandidateError {
+            code: 401,
+            turn: true,
+        },
+        0.0,
+    );
+    let out = drain(&mut e);
+    assert!(
+        out.contains(&Output::FetchServers {
+            rejected: Some(vec![turn("old")])
+        }),
+        "{out:?}"
+    );
+    e.handle(
+        Input::CandidateError {
+            code: 401,
+            turn: true,
+        },
+        1.0,
+    );
+    assert_eq!(restarts(&drain(&mut e)), 0, "the same servers: once");
+    e.handle(Input::ServersArrived(Some(vec![turn("new")])), 2.0);
+    assert_eq!(
+        drain(&mut e),
+        vec![Output::Configure(vec![turn("new")]), Output::RestartIce]
+    );
+    // Other errors, or a STUN server's, are not about our credentials.
+    let mut e = engine(true, true);
+    e.handle(
+        Input::CandidateError {
+            code: 701,
+            turn: true,
+        },
+        0.0,
+    );
+    e.handle(
+        Input::CandidateError {
+            code: 401,
+            turn: false,
+        },
+        0.0,
+    );
+    assert!(drain(&mut e).is_empty());
+}
+
+#[test]
+fn explicit_servers_are_never_replaced() {
+    let mut e = engine(true, false);
+    e.handle(Input::ServersUpdated(vec![turn("new")]), 0.0);
+    assert!(drain(&mut e).is_empty());
+    e.handle(Input::RestartRequested, 0.0);
+    assert_eq!(
+        drain(&mut e),
+        vec![Output::RestartIce],
+        "no fetch for explicit servers"
+    );
+    let mut e = engine(true, true);
+    e.handle(Input::ServersUpdated(vec![turn("new")]), 0.0);
+    e.handle(Input::ServersUpdated(vec![turn("new")]), 0.0);
+    assert_eq!(drain(&mut e), vec![Output::Configure(vec![turn("new")])]);
+}
+
+#[test]
+fn failed_attempts_end_in_close_with_the_last_events() {
+    let mut e = engine(true, false);
+    e.handle(Input::SignalSink(true), 0.0);
+    e.handle(Input::IceState(IceState::Failed), 0.0);
+    let mut restarts_seen = restarts(&drain(&mut e));
+    for _ in 0..10 {
+        e.handle(Input::Timer, 0.0);
+        restarts_seen += restarts(&drain(&mut e));
+        if e.is_closed() {
+            break;
+        }
+    }
+    assert_eq!(restarts_seen, 3);
+    assert!(e.is_closed());
+    e.handle(Input::IceState(IceState::Connected), 1.0);
+    assert!(drain(&mut e).is_empty(), "nothing after close");
+    let mut e = engine(true, false);
+    e.handle(Input::Close, 0.0);
+    let out = drain(&mut e);
+    assert_eq!(
+        &out[out.len() - 3..],
+        &[
+            Output::Release,
+            Output::Event(Event::IceState(IceState::Closed)),
+            Output::Event(Event::Closed)
+        ]
+    );
+}
+
+#[test]
+fn network_quality_events_follow_the_samples() {
+    let mut e = engine(true, false);
+    e.handle(Input::IceState(IceState::Connected), 0.0);
+    let out = drain(&mut e);
+    assert!(out.contains(&Output::Sampling(true)) && out.contains(&Output::Event(Event::Connect)));
+    e.handle(Input::Stats(media(100.0)), 2000.0);
+    let out = drain(&mut e);
+    assert!(
+        matches!(
+            out[..],
+            [Output::Event(Event::NetworkQuality(
+                NetworkQuality::Excellent,
+                _
+            ))]
+        ),
+        "{out:?}"
+    );
+    assert_eq!(e.network_quality(), NetworkQuality::Excellent);
+}
+
+// ---- two engines through a model of the browser's signaling ----
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Signaling {
+    Stable,
+    HaveLocalOffer,
+    HaveRemoteOffer,
+}
+
+/// `RTCPeerConnection` as far as signaling goes. SDP is just the ice-ufrag.
+struct ModelPc {
+    name: char,
+    signaling: Signaling,
+    ufrags: u32,
+    local: Option<Description>,
+    /// The local description of the last stable state (what a rollback restores).
+    stable_local: Option<Description>,
+    remote: Option<Description>,
+    /// Every ice-ufrag the other side ever had set here.
+    remote_ufrags: Vec<String>,
+    restart_wanted: bool,
+    chain: VecDeque<Op<Value>>,
+}
+
+fn ufrag(d: &Description) -> &str {
+    d.sdp.trim_start_matches("a=ice-ufrag:").trim_end()
+}
+
+impl ModelPc {
+    fn new(name: char) -> Self {
+        ModelPc {
+            name,
+            signaling: Signaling::Stable,
+            ufrags: 0,
+            local: None,
+            stable_local: None,
+            remote: None,
+            remote_ufrags: Vec::new(),
+            restart_wanted: false,
+            chain: VecDeque::new(),
+        }
+    }
+
+    fn description(&mut self, kind: SdpKind, fresh: bool) -> Description {
+        if fresh || self.local.is_none() {
+            self.ufrags += 1;
+        }
+        let current = format!("{}{}", self.name, self.ufrags);
+        Description {
+            kind,
+            sdp: format!("a=ice-ufrag:{current}\r\n"),
+        }
+    }
+
+    /// Runs the oldest operation of the chain, as the browser does.
+    fn run(&mut self) -> Result<Option<Description>, Value> {
+        let op = self.chain.pop_front().expect("an operation to run");
+        match op {
+            Op::SetLocal => match self.signaling {
+                Signaling::Stable | Signaling::HaveLocalOffer => {
+                    let fresh = std::mem::take(&mut self.restart_wanted);
+                    let offer = self.description(SdpKind::Offer, fresh);
+                    self.local = Some(offer);
+                    self.signaling = Signaling::HaveLocalOffer;
+                }
+                Signaling::HaveRemoteOffer => {
+                    // An answer has new credentials only when the offer restarted ICE.
+                    let n = self.remote_ufrags.len();
+                    let fresh = n >= 2 && self.remote_ufrags[n - 1] != self.remote_ufrags[n - 2];
+                    if fresh {
+                        self.restart_wanted = false;
+                    }
+                    let answer = self.description(SdpKind::Answer, fresh);
+                    self.local = Some(answer);
+                    self.stable_local = self.local.clone();
+                    self.signaling = Signaling::Stable;
+                }
+            },
+            Op::SetRemote(d) => {
+                match (d.kind, self.signaling) {
+                    (SdpKind::Offer, Signaling::HaveLocalOffer) => {
+                        self.local = self.stable_local.clone(); // implicit rollback
+                        self.signaling = Signaling::HaveRemoteOffer;
+                    }
+                    (SdpKind::Offer, _) => self.signaling = Signaling::HaveRemoteOffer,
+                    (SdpKind::Answer, Signaling::HaveLocalOffer) => {
+                        self.stable_local = self.local.clone();
+                        self.signaling = Signaling::Stable;
+                    }
+                    (SdpKind::Answer, _) => {
+                        return Err(format!("{}: answer in {:?}", self.name, self.signaling))
+                    }
+                }
+                self.remote_ufrags.push(ufrag(&d).to_owned());
+                self.remote = Some(d);
+            }
+            Op::AddCandidate(c) => {
+                // Browsers drop candidates of an earlier generation without error.
+                if !self.remote_ufrags.contains(&c) {
+                    return Err(format!(
+                        "{}: candidate {c} for another description",
+                        self.name
+                    ));
+                }
+                return Ok(self.local.clone());
+            }
+        }
+        Ok(self.local.clone())
+    }
+}
+
+/// One side of a simulated call: the model connection and its engine.
+struct Side {
+    pc: ModelPc,
+    engine: PeerEngine<Value>,
+    /// Messages from the other side, in order (signaling channels are ordered).
+    inbox: VecDeque<Signal<Value>>,
+    /// `negotiationneeded` already fired in this stable period.
+    fired: bool,
+    failures: Vec<Value>,
+    /// Operations whose failure the `signal()` caller hears, by position in the chain.
+    replies: VecDeque<bool>,
+    offers: usize,
+    answers: usize,
+}
+
+impl Side {
+    fn new(name: char, initiator: bool) -> Self {
+        let mut engine = engine(initiator, false);
+        engine.handle(Input::SignalSink(true), 0.0);
+        Side {
+            pc: ModelPc::new(name),
+            engine,
+            inbox: VecDeque::new(),
+            fired: false,
+            failures: Vec::new(),
+            replies: VecDeque::new(),
+            offers: 0,
+            answers: 0,
+        }
+    }
+
+    /// Performs the engine's outputs; returns the signals for the other side.
+    fn perform(&mut self) -> Vec<Signal<Value>> {
+        let mut sent = Vec::new();
+        while let Some(output) = self.engine.poll() {
+            match output {
+                Output::Op { op, reply } => {
+                    self.pc.chain.push_back(op);
+                    self.replies.push_back(reply);
+                }
+                Output::RestartIce => {
+                    self.pc.restart_wanted = true;
+                    self.fired = false;
+                }
+                Output::Event(Event::Signal(signal)) => {
+                    if let Signal::Description(d) = &signal {
+                        match d.kind {
+                            SdpKind::Offer => self.offers += 1,
+                            SdpKind::Answer => self.answers += 1,
+                        }
+                    }
+                    sent.push(signal);
+                }
+                Output::Event(Event::Error(error)) => self.failures.push(error),
+                _ => {}
+            }
+        }
+        sent
+    }
+
+    fn wants_negotiation(&self) -> bool {
+        self.pc.signaling == Signaling::Stable
+            && self.pc.chain.is_empty()
+            && !self.fired
+            && (self.pc.restart_wanted || self.pc.local.is_none())
+    }
+
+    /// One step of kind `task`, if it can happen now; returns whether it did.
+    fn step(&mut self, task: u8) -> Option<Vec<Signal<Value>>> {
+        match task {
+            0 if !self.pc.chain.is_empty() => {
+                let before = self.pc.signaling;
+                let sets_local = self.pc.chain.front() == Some(&Op::SetLocal);
+                let result = self.pc.run();
+                if self.pc.signaling != before {
+                    self.fired = false;
+                }
+                let reply = self.replies.pop_front().unwrap_or(false);
+                if let (Err(error), true) = (&result, reply) {
+                    self.failures.push(error.clone());
+                }
+                let gathered = result
+                    .as_ref()
+                    .ok()
+                    .filter(|_| sets_local)
+                    .and_then(|local| local.as_ref().map(|d| ufrag(d).to_owned()));
+                self.engine.handle(Input::OpSettled(result), 0.0);
+                if let Some(ufrag) = gathered {
+                    self.engine.handle(Input::LocalCandidate(ufrag), 0.0);
+                }
+            }
+            1 if !self.inbox.is_empty() => {
+                let stable = self.pc.signaling == Signaling::Stable;
+                let input = match self.inbox.pop_front()? {
+                    Signal::Description(description) => Input::RemoteDescription {
+                        description,
+                        stable,
+                    },
+                    Signal::Candidate(c) => Input::RemoteCandidate(c),
+                };
+                self.engine.handle(input, 0.0);
+            }
+            2 if self.wants_negotiation() => {
+                self.fired = true;
+                self.engine.handle(Input::NegotiationNeeded, 0.0);
+            }
+            3 => self.engine.handle(Input::RestartRequested, 0.0),
+            _ => return None,
+        }
+        Some(self.perform())
+    }
+}
+
+struct Call {
+    sides: [Side; 2],
+}
+
+impl Call {
+    fn new() -> Self {
+        Call {
+            sides: [Side::new('A', true), Side::new('B', false)],
+        }
+    }
+
+    /// Side `who` does `task`; its signals travel to the other side's inbox.
+    fn step(&mut self, who: usize, task: u8) -> bool {
+        let Some(sent) = self.sides[who].step(task) else {
+            return false;
+        };
+        self.sides[1 - who].inbox.extend(sent);
+        true
+    }
+
+    /// Runs every pending step (never a new restart) until nothing is left.
+    fn settle(&mut self) -> usize {
+        let mut steps = 0;
+        while steps < 10_000 {
+            let progressed = (0..2).any(|who| (0..3).any(|task| self.step(who, task)));
+            if !progressed {
+                break;
+            }
+            steps += 1;
+        }
+        steps
+    }
+
+    fn local(&self, who: usize) -> String {
+        self.sides[who]
+            .pc
+            .local
+            .as_ref()
+            .map(|d| ufrag(d).to_owned())
+            .unwrap_or_default()
+    }
+
+    fn assert_converged(&self) {
+        for (who, side) in self.sides.iter().enumerate() {
+            let other = &self.sides[1 - who];
+            assert_eq!(
+                side.pc.signaling,
+                Signaling::Stable,
+                "{} not stable",
+                side.pc.name
+            );
+            assert!(side.pc.chain.is_empty() && side.inbox.is_empty());
+            assert!(
+                !side.pc.restart_wanted,
+                "{}: a restart never happened",
+                side.pc.name
+            );
+            assert_eq!(
+                other.pc.remote.as_ref().map(|d| ufrag(d).to_owned()),
+                Some(self.local(who)),
+                "{}'s credentials did not reach the other side",
+                side.pc.name
+            );
+            assert!(
+                side.failures.is_empty(),
+                "{}: {:?}",
+                side.pc.name,
+                side.failures
+            );
+        }
+    }
+}
+
+#[test]
+fn first_exchange_then_simultaneous_restarts_converge() {
+    let mut call = Call::new();
+    call.settle();
+    call.assert_converged();
+    let before = [call.local(0), call.local(1)];
+    // Both restart in the same tick; both offers cross in flight.
+    call.step(0, 3);
+    call.step(1, 3);
+    call.step(0, 2);
+    call.step(1, 2);
+    call.step(0, 0);
+    call.step(1, 0);
+    call.settle();
+    call.assert_converged();
+    assert_ne!(call.local(0), before[0]);
+    assert_ne!(call.local(1), before[1]);
+    let answers = call.sides[0].answers + call.sides[1].answers;
+    assert!(answers <= 3, "{answers} answers");
+}
+
+#[test]
+fn the_callee_restarts_alone() {
+    let mut call = Call::new();
+    call.settle();
+    let before = [call.local(0), call.local(1)];
+    call.step(1, 3);
+    call.settle();
+    call.assert_converged();
+    assert_eq!(call.sides[1].offers, 1, "the callee offered");
+    assert_ne!(call.local(0), before[0]);
+    assert_ne!(call.local(1), before[1]);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Any interleaving of operations, deliveries, `negotiationneeded` and
+    /// restarts on either side (the first exchange included) ends with both
+    /// sides stable, on each other's current credentials, with every
+    /// requested restart done and no error.
+    #[test]
+    fn any_interleaving_converges(script in prop::collection::vec((0usize..2, 0u8..4), 0..80)) {
+        let mut call = Call::new();
+        let mut restarts = 0;
+        for (who, task) in script {
+            if task == 3 {
+                restarts += 1;
+                if restarts > 6 {
+                    continue;
+                }
+            }
+            call.step(who, task);
+        }
+        let steps = call.settle();
+        prop_assert!(steps < 10_000, "did not settle");
+        call.assert_converged();
+    }
+}
