@@ -201,7 +201,8 @@ async fn constructor_error_reaches_on_error_and_nothing_breaks() {
 #[wasm_bindgen_test]
 async fn freeing_manager_and_handles_closes_open_peers() {
     // An app that drops everything without close(): the connections must not
-    // be left running with handlers that point at freed closures.
+    // be left running with handlers that point at freed closures, and no
+    // handler runs from inside the release (which may be the GC's cleanup).
     js(&format!(
         r#"{STUN_MANAGER}
         const p = await H.pair(manager);
@@ -216,7 +217,8 @@ async fn freeing_manager_and_handles_closes_open_peers() {
         await H.waitFor(() => pcs.every((pc) => pc.signalingState === "closed"), 2000,
             () => `connections closed with their last owner: ${{H.json(pcs.map((pc) => pc.signalingState))}}`);
         H.eq(pcs.map((pc) => pc.oniceconnectionstatechange), [null, null], "handlers detached");
-        H.eq([p.ev.caller.closes, p.ev.callee.closes], [1, 1], "onClose once each");
+        // Freeing is the garbage collector's path: no app code runs from it.
+        H.eq([p.ev.caller.closes, p.ev.callee.closes], [0, 0], "no onClose from a free");
         "#
     ))
     .await;

@@ -26,11 +26,24 @@ extern "C" {
 
     /// An `RTCPeerConnection` seen through the methods web-sys lacks.
     #[wasm_bindgen(extends = web_sys::RtcPeerConnection)]
-    pub type RestartablePeerConnection;
+    pub type ImplicitPeerConnection;
 
     /// `RTCPeerConnection.restartIce()`.
     #[wasm_bindgen(method, js_name = restartIce)]
-    pub fn restart_ice(this: &RestartablePeerConnection);
+    pub fn restart_ice(this: &ImplicitPeerConnection);
+
+    /// `setLocalDescription()` without arguments: the browser makes the
+    /// offer or answer that the signaling state calls for.
+    #[wasm_bindgen(method, js_name = setLocalDescription)]
+    pub fn set_local_description_implicit(this: &ImplicitPeerConnection) -> js_sys::Promise;
+
+    /// `promise.then(f)` where `f` returns the value the new promise
+    /// resolves to (`Promise.prototype.then.call(promise, f)`).
+    #[wasm_bindgen(js_namespace = ["Promise", "prototype", "then"], js_name = call)]
+    pub fn then_map(
+        promise: &js_sys::Promise,
+        f: &Closure<dyn FnMut(JsValue) -> JsValue>,
+    ) -> js_sys::Promise;
 
     /// `setTimeout` / `clearTimeout` on whatever global we run in (window or worker).
     #[wasm_bindgen(js_name = setTimeout)]

@@ -9,6 +9,7 @@ use super::ice_servers::{InFlight, Info, Source};
 use super::log::debug;
 use super::peer::PeerInner;
 use super::peer_handle::Peer;
+use super::peer_host::PeerHost;
 use super::timer::delay;
 use super::token::TokenSource;
 use crate::core::cache::CachedServers;
@@ -39,6 +40,7 @@ pub(crate) struct ManagerInner {
     /// Strong references to open peers: Firefox collects unreferenced connections mid-call.
     pub(super) peers: RefCell<Vec<Rc<PeerInner>>>,
     pub(super) destroyed: Cell<bool>,
+    me: std::rc::Weak<ManagerInner>,
 }
 
 /// Fetches ICE servers for the signed-in user and creates peers that use them.
@@ -89,7 +91,8 @@ impl PeerManager {
             })?,
         };
         Ok(PeerManager {
-            inner: Rc::new(ManagerInner {
+            inner: Rc::new_cyclic(|me| ManagerInner {
+                me: me.clone(),
                 endpoint,
                 token,
                 limits,
@@ -216,8 +219,9 @@ impl ManagerInner {
             "Creating peer with ICE servers",
             &redacted_to_js(&servers),
         );
+        let host: std::rc::Weak<dyn PeerHost> = Rc::downgrade(&self) as _;
         let peer = PeerInner::create(
-            Rc::downgrade(&self),
+            host,
             setup,
             &servers,
             uses_manager,
@@ -250,13 +254,6 @@ impl ManagerInner {
         Ok(())
     }
 
-    /// Called by a peer as it closes.
-    pub(crate) fn forget_peer(&self, peer: &PeerInner) {
-        self.peers
-            .borrow_mut()
-            .retain(|p| !std::ptr::eq(Rc::as_ptr(p), peer));
-    }
-
     fn destroy(&self) {
         self.destroyed.set(true);
         for controller in self.requests.take() {
@@ -271,5 +268,29 @@ impl ManagerInner {
         for peer in peers {
             peer.close();
         }
+    }
+}
+
+impl PeerHost for ManagerInner {
+    fn refresh_servers(&self, peer: std::rc::Weak<PeerInner>, rejected: Option<Vec<IceServer>>) {
+        if let Some(rejected) = rejected {
+            self.reject(&rejected);
+        }
+        let this = self.me.upgrade();
+        spawn_local(async move {
+            let servers = match this {
+                Some(this) => this.servers().await.ok(),
+                None => None,
+            };
+            if let Some(peer) = peer.upgrade() {
+                peer.servers_arrived(servers);
+            }
+        });
+    }
+
+    fn forget_peer(&self, peer: &PeerInner) {
+        self.peers
+            .borrow_mut()
+            .retain(|p| !std::ptr::eq(Rc::as_ptr(p), peer));
     }
 }

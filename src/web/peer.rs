@@ -1,69 +1,66 @@
-//! `Peer`: one `RTCPeerConnection`, its handlers, state and recovery.
+//! `PeerInner`: the driver of one [`PeerEngine`]. Browser events become
+//! inputs; the engine's outputs become calls on the `RTCPeerConnection`,
+//! timers and the app's handlers. Inputs that arrive while outputs are being
+//! performed (a handler that calls back into the peer, a cached answer from
+//! the manager) wait in a queue, so the engine is never re-entered and every
+//! handler runs after the state it reports has been updated.
 
-use super::bindings::RestartablePeerConnection;
-use super::convert::{json_from_js, network_score_to_js, redacted_to_js, servers_to_js};
-use super::error::get;
+use super::bindings::{then_map, ImplicitPeerConnection};
+use super::convert::{json_from_js, redacted_to_js, servers_to_js, stats_to_js};
 use super::handlers::{Handlers, PeerSetup};
 use super::log::debug;
-use super::manager::ManagerInner;
-use super::negotiation;
-use super::peer_events::{detach, PeerCallbacks};
+use super::peer_events::PeerListeners;
+use super::peer_host::PeerHost;
+use super::peer_output::emit;
 use super::timer::{Interval, Timeout};
-use crate::core::json::Json;
-use crate::core::network_quality::{NetworkQualityMeter, SAMPLE_INTERVAL_MS};
-use crate::core::quality::{IceState, Quality};
-use crate::core::recovery::{Action, Recovery, RecoveryConfig};
+use crate::core::engine::{EngineConfig, Input, Output, PeerEngine};
+use crate::core::negotiation::{Description, Op, SdpKind};
+use crate::core::network_quality::SAMPLE_INTERVAL_MS;
+use crate::core::quality::IceState;
+use crate::core::recovery::RecoveryConfig;
 use crate::core::servers::IceServer;
-use crate::core::stats::{received_by_id, received_since, summarise};
-use js_sys::{Array, Function, Map, Set};
+use crate::core::stats::{summarise, PeerStats};
+use js_sys::{Array, Date, Promise, Set};
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{
-    MediaStream, RtcConfiguration, RtcDataChannel, RtcIceTransportPolicy, RtcPeerConnection,
-    RtcPeerConnectionIceEvent, RtcTrackEvent,
+    MediaStream, RtcConfiguration, RtcDataChannel, RtcIceCandidateInit, RtcIceTransportPolicy,
+    RtcPeerConnection, RtcSdpType, RtcSessionDescriptionInit, RtcSignalingState, RtcStatsReport,
 };
 
-/// State shared by the exported handle, the connection's callbacks and the manager.
+type Callback = Closure<dyn FnMut(JsValue)>;
+
+/// One peer: its connection, its engine, and everything it hands to JS.
 pub(crate) struct PeerInner {
     pub(super) pc: RtcPeerConnection,
-    pub(super) initiator: bool,
     relay: bool,
-    uses_manager: bool,
     pub(super) debug: bool,
-    manager: Weak<ManagerInner>,
+    host: Weak<dyn PeerHost>,
     stream: Option<MediaStream>,
+    initiator: bool,
+    pub(super) engine: RefCell<PeerEngine<JsValue>>,
     pub(super) handlers: RefCell<Handlers>,
     /// Listeners from `subscribe`; a JS Set so that unsubscribing needs no Rust closure.
     pub(super) subscribers: Set,
-    pub(super) state: Cell<IceState>,
-    connected_once: Cell<bool>,
+    inputs: RefCell<VecDeque<Input<JsValue>>>,
+    running: Cell<bool>,
+    /// The promise of the operation a `signal()` call waits for.
+    reply: RefCell<Option<Promise>>,
     seen_streams: RefCell<Vec<String>>,
-    /// Remote candidates that arrived before the remote description.
-    pub(super) pending_candidates: RefCell<Vec<JsValue>>,
-    /// Local signals made while the app had no `onSignal` yet (it may wire
-    /// handlers after `createPeer` resolves); sent as soon as it has one.
-    unsent_signals: RefCell<Vec<JsValue>>,
-    callbacks: RefCell<Option<PeerCallbacks>>,
+    listeners: RefCell<Option<PeerListeners>>,
     data_channel: RefCell<Option<RtcDataChannel>>,
-    recovery: RefCell<Recovery>,
-    recovery_timer: RefCell<Option<Timeout>>,
-    /// Follower: what the connection had received when the current watch began.
-    received_mark: RefCell<Option<Vec<(String, f64)>>>,
-    /// TURN refused our credentials: the next restart drops the cache first.
-    credentials_rejected: Cell<bool>,
-    /// The servers the connection was last configured with.
-    applied_servers: RefCell<Vec<IceServer>>,
-    /// Bumped whenever different servers are applied; a 401 is acted on once per version.
-    servers_version: Cell<u32>,
-    rejection_handled_for: Cell<Option<u32>>,
-    pub(super) offering: Cell<bool>,
-    pub(super) closed: Cell<bool>,
-    /// Network quality from stats samples, taken while `network_sampler` runs
-    /// (from the first connection until close).
-    pub(super) network: RefCell<NetworkQualityMeter>,
-    network_sampler: RefCell<Option<Interval>>,
+    timer: RefCell<Option<Timeout>>,
+    sampler: RefCell<Option<Interval>>,
+    /// Continuations of the operations chain and of stats samples. Reused
+    /// for every promise, and owned here rather than per promise because a
+    /// closed connection never settles the promises it still had.
+    op_done: Callback,
+    op_failed: Callback,
+    sampled: Callback,
+    /// Maps a report to the contract's `PeerStats` for `peer.stats()`.
+    to_stats: Closure<dyn FnMut(JsValue) -> JsValue>,
 }
 
 fn rtc_configuration(servers: &[IceServer], relay: bool) -> RtcConfiguration {
@@ -77,68 +74,91 @@ fn rtc_configuration(servers: &[IceServer], relay: bool) -> RtcConfiguration {
     config
 }
 
+/// A continuation that hands its argument to the peer while it lives.
+fn callback(peer: &Weak<PeerInner>, f: fn(&Rc<PeerInner>, JsValue)) -> Callback {
+    let peer = peer.clone();
+    Closure::new(move |value| {
+        if let Some(peer) = peer.upgrade() {
+            f(&peer, value);
+        }
+    })
+}
+
 impl PeerInner {
-    /// Makes the connection and attaches the callbacks. A constructor error
+    /// Makes the connection and attaches the listeners. A constructor error
     /// reaches `onError` and is returned, never a panic.
     pub(crate) fn create(
-        manager: Weak<ManagerInner>,
+        host: Weak<dyn PeerHost>,
         setup: PeerSetup,
         servers: &[IceServer],
         uses_manager: bool,
         debug: bool,
         recovery: RecoveryConfig,
     ) -> Result<Rc<PeerInner>, JsValue> {
-        let pc = match RtcPeerConnection::new_with_configuration(&rtc_configuration(
-            servers,
-            setup.relay,
-        )) {
-            Ok(pc) => pc,
-            Err(error) => {
-                if let Some(on_error) = &setup.handlers.on_error {
-                    let _ = on_error.call1(&JsValue::UNDEFINED, &error);
-                }
-                return Err(error);
+        let config = rtc_configuration(servers, setup.relay);
+        let pc = RtcPeerConnection::new_with_configuration(&config).inspect_err(|error| {
+            if let Some(on_error) = &setup.handlers.on_error {
+                let _ = on_error.call1(&JsValue::UNDEFINED, error);
             }
-        };
-        let peer = Rc::new(PeerInner {
-            pc,
+        })?;
+        let mut engine = PeerEngine::new(EngineConfig {
             initiator: setup.initiator,
-            relay: setup.relay,
             uses_manager,
+            servers: servers.to_vec(),
+            recovery,
+        });
+        engine.handle(
+            Input::SignalSink(setup.handlers.on_signal.is_some()),
+            Date::now(),
+        );
+        let peer = Rc::new_cyclic(|weak: &Weak<PeerInner>| PeerInner {
+            pc,
+            relay: setup.relay,
             debug,
-            manager,
+            host,
             stream: setup.stream,
+            initiator: setup.initiator,
+            engine: RefCell::new(engine),
             handlers: RefCell::new(setup.handlers),
             subscribers: Set::new(&JsValue::UNDEFINED),
-            state: Cell::new(IceState::New),
-            connected_once: Cell::new(false),
+            inputs: RefCell::new(VecDeque::new()),
+            running: Cell::new(false),
+            reply: RefCell::new(None),
             seen_streams: RefCell::new(Vec::new()),
-            pending_candidates: RefCell::new(Vec::new()),
-            unsent_signals: RefCell::new(Vec::new()),
-            callbacks: RefCell::new(None),
+            listeners: RefCell::new(None),
             data_channel: RefCell::new(None),
-            recovery: RefCell::new(if setup.initiator {
-                Recovery::new(recovery)
-            } else {
-                Recovery::follower(recovery)
+            timer: RefCell::new(None),
+            sampler: RefCell::new(None),
+            op_done: callback(weak, |peer, _| {
+                let local = peer.pc.local_description().and_then(|d| {
+                    let kind = match d.type_() {
+                        RtcSdpType::Offer => SdpKind::Offer,
+                        RtcSdpType::Answer => SdpKind::Answer,
+                        _ => return None,
+                    };
+                    Some(Description { kind, sdp: d.sdp() })
+                });
+                peer.input(Input::OpSettled(Ok(local)));
             }),
-            recovery_timer: RefCell::new(None),
-            received_mark: RefCell::new(None),
-            credentials_rejected: Cell::new(false),
-            applied_servers: RefCell::new(servers.to_vec()),
-            servers_version: Cell::new(0),
-            rejection_handled_for: Cell::new(None),
-            offering: Cell::new(false),
-            closed: Cell::new(false),
-            network: RefCell::new(NetworkQualityMeter::new()),
-            network_sampler: RefCell::new(None),
+            op_failed: callback(weak, |peer, error| {
+                peer.input(Input::OpSettled(Err(error)));
+            }),
+            sampled: callback(weak, |peer, report| {
+                if let Some(stats) = stats_of(&report) {
+                    peer.input(Input::Stats(stats));
+                }
+            }),
+            to_stats: Closure::new(|report: JsValue| {
+                stats_of(&report).map_or(JsValue::NULL, |s| stats_to_js(&s))
+            }),
         });
-        *peer.callbacks.borrow_mut() = Some(PeerCallbacks::attach(&peer));
+        *peer.listeners.borrow_mut() = Some(PeerListeners::attach(&peer));
         Ok(peer)
     }
 
-    /// Adds the local tracks. The initiator's offer follows from `negotiationneeded`;
-    /// without media it opens a data channel so that there is something to negotiate.
+    /// Adds the local tracks. The first offer follows from `negotiationneeded`;
+    /// an initiator without media opens a data channel so that there is
+    /// something to negotiate.
     pub(crate) fn start(&self) {
         let tracks = self
             .stream
@@ -155,57 +175,159 @@ impl PeerInner {
         }
     }
 
-    pub(crate) fn connection(&self) -> &RtcPeerConnection {
-        &self.pc
-    }
-
     pub(crate) fn is_closed(&self) -> bool {
-        self.closed.get()
+        self.engine.borrow().is_closed()
     }
 
     pub(crate) fn uses_manager_servers(&self) -> bool {
-        self.uses_manager && !self.closed.get()
+        self.engine.borrow().uses_manager_servers()
     }
 
-    /// New servers for the live connection (used by the next gathering or ICE restart).
-    pub(crate) fn apply_servers(&self, servers: &[IceServer]) {
-        if self.closed.get() || *self.applied_servers.borrow() == servers {
-            return;
+    /// New servers from the manager for the live connection (used by the
+    /// next gathering or ICE restart).
+    pub(crate) fn apply_servers(self: &Rc<Self>, servers: &[IceServer]) {
+        self.input(Input::ServersUpdated(servers.to_vec()));
+    }
+
+    /// The answer to `PeerHost::refresh_servers`.
+    pub(crate) fn servers_arrived(self: &Rc<Self>, servers: Option<Vec<IceServer>>) {
+        self.input(Input::ServersArrived(servers));
+    }
+
+    /// The device's network changed (the manager listens for it).
+    pub(crate) fn network_changed(self: &Rc<Self>) {
+        self.input(Input::NetworkChanged);
+    }
+
+    pub(crate) fn close(self: &Rc<Self>) {
+        self.input(Input::Close);
+    }
+
+    /// Feeds one input and performs what follows. Returns the promise of the
+    /// operation a `signal()` caller waits for, when there is one.
+    pub(super) fn input(self: &Rc<Self>, input: Input<JsValue>) -> Option<Promise> {
+        self.inputs.borrow_mut().push_back(input);
+        if self.running.replace(true) {
+            return None; // the loop below, further up the stack, takes it
         }
-        debug(
-            self.debug,
-            "Applying ICE servers to a live peer",
-            &redacted_to_js(servers),
-        );
-        match self
-            .pc
-            .set_configuration_with_configuration(&rtc_configuration(servers, self.relay))
-        {
-            Ok(()) => {
-                *self.applied_servers.borrow_mut() = servers.to_vec();
-                self.servers_version
-                    .set(self.servers_version.get().wrapping_add(1));
+        let mut first = true;
+        loop {
+            let next = self.inputs.borrow_mut().pop_front();
+            let Some(input) = next else { break };
+            self.engine.borrow_mut().handle(input, Date::now());
+            loop {
+                let output = self.engine.borrow_mut().poll();
+                let Some(output) = output else { break };
+                self.perform(output, first);
             }
-            Err(error) => self.emit_error(&error),
+            first = false;
+        }
+        self.running.set(false);
+        self.reply.borrow_mut().take()
+    }
+
+    fn perform(self: &Rc<Self>, output: Output<JsValue>, first: bool) {
+        match output {
+            Output::Op { op, reply } => {
+                let promise = self.run_op(op);
+                let _ = promise.then2(&self.op_done, &self.op_failed);
+                if reply && first {
+                    *self.reply.borrow_mut() = Some(promise);
+                }
+            }
+            Output::Configure(servers) => {
+                debug(
+                    self.debug,
+                    "Applying ICE servers to a live peer",
+                    &redacted_to_js(&servers),
+                );
+                let config = rtc_configuration(&servers, self.relay);
+                if let Err(error) = self.pc.set_configuration_with_configuration(&config) {
+                    self.emit_error(&error);
+                }
+            }
+            Output::RestartIce => {
+                debug(self.debug, "Restarting ICE", &JsValue::UNDEFINED);
+                self.pc
+                    .unchecked_ref::<ImplicitPeerConnection>()
+                    .restart_ice();
+            }
+            Output::FetchServers { rejected } => match self.host.upgrade() {
+                Some(host) => host.refresh_servers(Rc::downgrade(self), rejected),
+                None => self.servers_arrived(None),
+            },
+            Output::SampleStats => self.sample(),
+            Output::Sampling(on) => {
+                let sampler = on.then(|| {
+                    let peer = Rc::downgrade(self);
+                    Interval::new(SAMPLE_INTERVAL_MS, move || {
+                        if let Some(peer) = peer.upgrade() {
+                            peer.sample();
+                        }
+                    })
+                });
+                *self.sampler.borrow_mut() = sampler;
+            }
+            Output::Timer(ms) => {
+                let timer = ms.map(|ms| {
+                    let peer = Rc::downgrade(self);
+                    Timeout::new(ms, move || {
+                        if let Some(peer) = peer.upgrade() {
+                            peer.input(Input::Timer);
+                        }
+                    })
+                });
+                *self.timer.borrow_mut() = timer;
+            }
+            Output::Event(event) => emit(self, event),
+            Output::Release => self.release(),
         }
     }
 
-    /// Calls one handler (never `onError`, see `emit_error`) with no RefCell
-    /// borrow held, so that it may call back into the peer. A handler that
-    /// throws is reported through `onError`.
-    pub(super) fn emit(&self, pick: fn(&Handlers) -> &Option<Function>, args: &[JsValue]) {
-        let Some(handler) = pick(&self.handlers.borrow()).clone() else {
-            return;
-        };
-        let this = JsValue::UNDEFINED;
-        let result = match args {
-            [] => handler.call0(&this),
-            [a] => handler.call1(&this, a),
-            [a, b, ..] => handler.call2(&this, a, b),
-        };
-        if let Err(error) = result {
-            self.emit_error(&error);
+    fn run_op(&self, op: Op<JsValue>) -> Promise {
+        let pc = self.pc.unchecked_ref::<ImplicitPeerConnection>();
+        match op {
+            Op::SetLocal => pc.set_local_description_implicit(),
+            Op::SetRemote(description) => {
+                let kind = match description.kind {
+                    SdpKind::Offer => RtcSdpType::Offer,
+                    SdpKind::Answer => RtcSdpType::Answer,
+                };
+                let init = RtcSessionDescriptionInit::new(kind);
+                init.set_sdp(&description.sdp);
+                self.pc.set_remote_description(&init)
+            }
+            Op::AddCandidate(candidate) => self
+                .pc
+                .add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(
+                    candidate.unchecked_ref::<RtcIceCandidateInit>(),
+                )),
         }
+    }
+
+    fn sample(&self) {
+        let _ = self.pc.get_stats().then2(&self.sampled, &self.sampled);
+    }
+
+    /// `peer.stats()`: a promise of the contract's `PeerStats`.
+    pub(super) fn stats(&self) -> Promise {
+        then_map(&self.pc.get_stats(), &self.to_stats)
+    }
+
+    /// The signaling state is "stable" (for the engine's collision check).
+    pub(super) fn is_stable(&self) -> bool {
+        self.pc.signaling_state() == RtcSignalingState::Stable
+    }
+
+    /// A remote stream for `onStream`, once per stream.
+    pub(super) fn first_sight(&self, stream: &MediaStream) -> bool {
+        let id = stream.id();
+        let mut seen = self.seen_streams.borrow_mut();
+        if seen.contains(&id) {
+            return false;
+        }
+        seen.push(id);
+        true
     }
 
     pub(super) fn emit_error(&self, error: &JsValue) {
@@ -215,331 +337,46 @@ impl PeerInner {
         }
     }
 
-    pub(super) fn emit_signal(&self, signal: &JsValue) {
-        if self.closed.get() {
-            return;
-        }
-        if self.handlers.borrow().on_signal.is_none() {
-            self.unsent_signals.borrow_mut().push(signal.clone());
-            return;
-        }
-        self.emit(|h| &h.on_signal, std::slice::from_ref(signal));
-    }
-
-    /// New handlers from `setEventHandlers`; held signals go out through the new `onSignal`.
-    pub(super) fn replace_handlers(&self, handlers: Handlers) {
-        if self.closed.get() {
-            return;
-        }
-        *self.handlers.borrow_mut() = handlers;
-        if self.handlers.borrow().on_signal.is_some() {
-            let held = std::mem::take(&mut *self.unsent_signals.borrow_mut());
-            for signal in held {
-                self.emit_signal(&signal);
-            }
-        }
-    }
-
-    /// Calls every `subscribe` listener; one that throws is reported through `onError`.
-    fn notify_subscribers(&self) {
-        for listener in Array::from(&self.subscribers).iter() {
-            if let Err(error) = listener
-                .unchecked_into::<Function>()
-                .call0(&JsValue::UNDEFINED)
-            {
-                self.emit_error(&error);
-            }
-        }
-    }
-
-    pub(super) fn on_local_candidate(&self, event: RtcPeerConnectionIceEvent) {
-        if let Some(candidate) = event.candidate() {
-            self.emit_signal(&negotiation::candidate_signal(&candidate.to_json().into()));
-        }
-    }
-
-    pub(super) fn on_ice_state(self: &Rc<Self>) {
-        let Some(state) = get(&self.pc, "iceConnectionState")
-            .as_string()
-            .and_then(|s| IceState::parse(&s))
-        else {
-            return;
-        };
-        if self.closed.get() {
-            return;
-        }
-        self.state.set(state);
-        let quality = Quality::of(state);
-        debug(
-            self.debug,
-            &["ICE state: ", state.as_str(), " (", quality.as_str(), ")"].concat(),
-            &JsValue::UNDEFINED,
-        );
-        self.emit(
-            |h| &h.on_ice_state_change,
-            &[state.as_str().into(), quality.as_str().into()],
-        );
-        self.notify_subscribers();
-        if state.is_connected() && !self.connected_once.replace(true) && !self.closed.get() {
-            self.start_network_sampler();
-            self.emit(|h| &h.on_connect, &[]);
-        }
-        if !self.closed.get() {
-            let action = self.recovery.borrow_mut().on_state(state);
-            self.perform(action);
-        }
-    }
-
-    pub(super) fn on_track(&self, event: RtcTrackEvent) {
-        let stream = match event.streams().get(0).dyn_into::<MediaStream>() {
-            Ok(stream) => stream,
-            Err(_) => match MediaStream::new_with_tracks(&Array::of1(&event.track())) {
-                Ok(stream) => stream,
-                Err(_) => return,
-            },
-        };
-        let id = stream.id();
-        if self.seen_streams.borrow().contains(&id) {
-            return;
-        }
-        self.seen_streams.borrow_mut().push(id);
-        self.emit(|h| &h.on_stream, &[stream.into()]);
-    }
-
-    pub(super) fn on_negotiation_needed(self: &Rc<Self>) {
-        if self.initiator {
-            spawn_local(negotiation::offer(self.clone(), false));
-        }
-    }
-
-    /// `icecandidateerror`: a 401 from a TURN server means expired or wrong
-    /// credentials. ICE then stays `new` and never reports `failed`, so this is
-    /// the only signal: refetch, apply, and (initiator) restart.
-    pub(super) fn on_candidate_error(self: &Rc<Self>, event: JsValue) {
-        let code = get(&event, "errorCode").as_f64();
-        let url = get(&event, "url").as_string().unwrap_or_default();
-        if code != Some(401.0) || !url.to_ascii_lowercase().starts_with("turn") || self.closed.get()
-        {
-            return;
-        }
-        let version = self.servers_version.get();
-        if self.rejection_handled_for.replace(Some(version)) == Some(version) {
-            return;
-        }
-        debug(
-            self.debug,
-            "TURN rejected the credentials (401); refreshing ICE servers",
-            &JsValue::UNDEFINED,
-        );
-        self.credentials_rejected.set(true);
-        if self.initiator {
-            let action = self.recovery.borrow_mut().on_credentials_rejected();
-            self.perform(action);
-        } else {
-            spawn_local(self.clone().refresh_servers());
-        }
-    }
-
-    fn perform(self: &Rc<Self>, action: Action) {
-        match action {
-            Action::Keep => {}
-            Action::CancelTimer => drop(self.recovery_timer.borrow_mut().take()),
-            Action::ArmTimer(ms) => self.arm_recovery_timer(ms),
-            Action::Restart {
-                attempt,
-                timeout_ms,
-            } => {
-                self.arm_recovery_timer(timeout_ms);
-                debug(
-                    self.debug,
-                    &["Restarting ICE, attempt ", &attempt.to_string()].concat(),
-                    &JsValue::UNDEFINED,
-                );
-                spawn_local(self.clone().restart());
-            }
-            Action::Watch(ms) => {
-                self.arm_recovery_timer(ms);
-                self.received_mark.replace(None);
-                let peer = self.clone();
-                spawn_local(async move {
-                    let mark = peer.received().await;
-                    peer.received_mark.replace(mark);
-                });
-            }
-            Action::CheckAlive => {
-                let peer = self.clone();
-                spawn_local(async move {
-                    let now = peer.received().await;
-                    // Unknown counts as alive: never close a call on a failed measurement.
-                    let received = match (peer.received_mark.take(), now) {
-                        (Some(before), Some(now)) => received_since(&before, &now),
-                        _ => true,
-                    };
-                    if !peer.closed.get() {
-                        let action = peer.recovery.borrow_mut().on_liveness(received);
-                        peer.perform(action);
-                    }
-                });
-            }
-            Action::GiveUp => {
-                debug(
-                    self.debug,
-                    "ICE could not recover; closing the peer",
-                    &JsValue::UNDEFINED,
-                );
-                self.close();
-            }
-        }
-    }
-
-    fn arm_recovery_timer(self: &Rc<Self>, ms: f64) {
-        let peer = Rc::downgrade(self);
-        // The timer's own closure is replaced by what it triggers, so the
-        // work runs in a fresh task rather than inside that closure.
-        let timeout = Timeout::new(ms, move || {
-            spawn_local(async move {
-                if let Some(peer) = peer.upgrade() {
-                    if !peer.closed.get() {
-                        let action = peer.recovery.borrow_mut().on_timer();
-                        peer.perform(action);
-                    }
-                }
-            })
-        });
-        *self.recovery_timer.borrow_mut() = Some(timeout);
-    }
-
-    /// Samples stats every [`SAMPLE_INTERVAL_MS`] for the network quality.
-    fn start_network_sampler(self: &Rc<Self>) {
-        let peer = Rc::downgrade(self);
-        let interval = Interval::new(SAMPLE_INTERVAL_MS, move || {
-            if let Some(peer) = peer.upgrade() {
-                spawn_local(peer.sample_network());
-            }
-        });
-        *self.network_sampler.borrow_mut() = Some(interval);
-    }
-
-    /// One sample; a changed level reaches `onNetworkQualityChange` and the
-    /// subscribers after the meter has settled.
-    async fn sample_network(self: Rc<Self>) {
-        let Ok(reports) = stats_reports(&self.pc).await else {
-            return;
-        };
-        if self.closed.get() {
-            return;
-        }
-        let changed = self.network.borrow_mut().sample(&summarise(&reports));
-        let score = self.network.borrow().last_score();
-        if let (Some(level), Some(score)) = (changed, score) {
-            debug(
-                self.debug,
-                &["Network quality: ", level.as_str()].concat(),
-                &JsValue::UNDEFINED,
-            );
-            self.emit(
-                |h| &h.on_network_quality_change,
-                &[level.as_str().into(), network_score_to_js(&score)],
-            );
-            self.notify_subscribers();
-        }
-    }
-
-    /// What the connection has received so far (`None` if getStats failed).
-    async fn received(&self) -> Option<Vec<(String, f64)>> {
-        stats_reports(&self.pc)
-            .await
-            .ok()
-            .map(|r| received_by_id(&r))
-    }
-
-    /// The initiator sent an ICE-restart offer (see `Recovery::on_remote_restart`).
-    pub(super) fn on_remote_restart(self: &Rc<Self>) {
-        if !self.closed.get() {
-            let action = self.recovery.borrow_mut().on_remote_restart();
-            self.perform(action);
-        }
-    }
-
-    /// Refetches the manager's servers (dropping the cache first when TURN
-    /// refused them) and applies them to this peer.
-    async fn refresh_servers(self: Rc<Self>) {
-        let Some(manager) = self.manager.upgrade().filter(|_| self.uses_manager) else {
-            return;
-        };
-        if self.credentials_rejected.replace(false) {
-            let rejected = self.applied_servers.borrow().clone();
-            manager.reject(&rejected);
-        }
-        if let Ok(servers) = manager.servers().await {
-            self.apply_servers(&servers);
-        }
-    }
-
-    /// An ICE restart: fresh servers first, then `restartIce()` and a new offer.
-    pub(super) async fn restart(self: Rc<Self>) {
-        self.clone().refresh_servers().await;
-        if self.closed.get() {
-            return;
-        }
-        self.pc
-            .unchecked_ref::<RestartablePeerConnection>()
-            .restart_ice();
-        negotiation::offer(self, true).await;
-    }
-
-    pub(crate) fn close(&self) {
-        if self.closed.replace(true) {
-            return;
-        }
-        self.state.set(IceState::Closed);
-        drop(self.recovery_timer.borrow_mut().take());
-        drop(self.network_sampler.borrow_mut().take());
-        detach(&self.pc);
-        drop(self.callbacks.borrow_mut().take());
+    /// Lets go of the connection: listeners detached, timers stopped, closed,
+    /// and the manager told. Silent: the events come from the engine.
+    fn release(&self) {
+        drop(self.listeners.borrow_mut().take());
+        drop(self.timer.borrow_mut().take());
+        drop(self.sampler.borrow_mut().take());
         if let Some(channel) = self.data_channel.borrow_mut().take() {
             channel.close();
         }
         self.pc.close();
-        self.pending_candidates.borrow_mut().clear();
-        self.unsent_signals.borrow_mut().clear();
-        if let Some(manager) = self.manager.upgrade() {
-            manager.forget_peer(self);
-        }
-        // The last callbacks: the final state, then onClose. Nothing after.
-        // Taken out first, so that nothing reaches them afterwards.
-        let handlers = self.handlers.replace(Handlers::default());
-        let this = JsValue::UNDEFINED;
-        if let Some(f) = &handlers.on_ice_state_change {
-            let closed = IceState::Closed;
-            let _ = f.call2(
-                &this,
-                &closed.as_str().into(),
-                &Quality::of(closed).as_str().into(),
-            );
-        }
-        self.notify_subscribers();
-        self.subscribers.clear();
-        if let Some(f) = &handlers.on_close {
-            let _ = f.call0(&this);
+        if let Some(host) = self.host.upgrade() {
+            host.forget_peer(self);
         }
     }
+}
+
+/// The engine's summary of a stats report (`None` for a rejected `getStats`).
+pub(super) fn stats_of(report: &JsValue) -> Option<PeerStats> {
+    let report = report.dyn_ref::<RtcStatsReport>()?;
+    let reports: Vec<_> = Array::from(&report.values())
+        .iter()
+        .map(|r| json_from_js(&r))
+        .collect();
+    Some(summarise(&reports))
 }
 
 /// A peer whose last owner let go without `close()` (the app freed the
-/// manager and the handle): close it, so no callback is left on a live
-/// connection pointing at a dropped closure.
+/// manager and the handle): release the connection so no listener is left
+/// pointing at a dropped closure. No handler runs from here.
 impl Drop for PeerInner {
     fn drop(&mut self) {
-        self.close();
+        if !self.engine.borrow().is_closed() {
+            self.release();
+        }
     }
 }
 
-/// Every stats object of the connection's report, as JSON trees.
-pub(super) async fn stats_reports(pc: &RtcPeerConnection) -> Result<Vec<Json>, JsValue> {
-    let report: Map = JsFuture::from(pc.get_stats()).await?.unchecked_into();
-    Ok(Array::from(&report.values())
-        .iter()
-        .map(|r| json_from_js(&r))
-        .collect())
+impl PeerInner {
+    /// The state for the getters.
+    pub(super) fn state(&self) -> IceState {
+        self.engine.borrow().ice_state()
+    }
 }

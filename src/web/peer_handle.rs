@@ -1,17 +1,15 @@
 //! `Peer` as JavaScript sees it: a thin handle over [`PeerInner`].
 
-use super::bindings::{PeerEventHandlers, RestartablePeerConnection, SignalData};
-use super::convert::stats_to_js;
+use super::bindings::{PeerEventHandlers, SignalData};
 use super::error::{get, set, type_error};
 use super::handlers::Handlers;
-use super::negotiation;
-use super::peer::{stats_reports, PeerInner};
+use super::peer::PeerInner;
+use crate::core::engine::Input;
+use crate::core::negotiation::{Description, SdpKind};
 use crate::core::quality::Quality;
-use crate::core::stats::summarise;
 use js_sys::{Function, Promise};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, spawn_local};
 use web_sys::RtcPeerConnection;
 
 /// A call to one remote peer. Signaling goes through `onSignal` and `signal()`.
@@ -49,39 +47,47 @@ impl Peer {
     /// The last `iceConnectionState` seen ("closed" once closed).
     #[wasm_bindgen(getter, js_name = iceConnectionState, unchecked_return_type = "IceConnectionState")]
     pub fn ice_connection_state(&self) -> JsValue {
-        self.inner.state.get().as_str().into()
+        self.inner.state().as_str().into()
     }
 
     /// The quality for that state.
     #[wasm_bindgen(getter, unchecked_return_type = "Quality")]
     pub fn quality(&self) -> JsValue {
-        Quality::of(self.inner.state.get()).as_str().into()
+        Quality::of(self.inner.state()).as_str().into()
     }
 
     /// Addition: network quality graded from live stats (loss, jitter, RTT),
     /// "unknown" until measured; see `NetworkQuality`.
     #[wasm_bindgen(getter, js_name = networkQuality, unchecked_return_type = "NetworkQuality")]
     pub fn network_quality(&self) -> JsValue {
-        self.inner.network.borrow().level().as_str().into()
+        self.inner.engine.borrow().network_quality().as_str().into()
     }
 
     /// Apply a message from the remote side. Rejects with a `TypeError` for
-    /// malformed data; resolves without effect once the peer is closed.
+    /// malformed data, or with the browser's error when the description or
+    /// candidate cannot be applied; resolves without effect once the peer is closed.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn signal(&self, data: SignalData) -> Promise {
-        let inner = self.inner.clone();
-        future_to_promise(async move {
-            negotiation::apply(inner, data.into())
-                .await
-                .map(|()| JsValue::UNDEFINED)
-        })
+        match signal_input(&data.into(), &self.inner) {
+            Ok(input) => self
+                .inner
+                .input(input)
+                .unwrap_or_else(|| Promise::resolve(&JsValue::UNDEFINED)),
+            Err(error) => Promise::reject(&error),
+        }
     }
 
     /// Replace the handlers (the messenger wires them after creation).
     #[wasm_bindgen(js_name = setEventHandlers)]
     pub fn set_event_handlers(&self, handlers: PeerEventHandlers) -> Result<(), JsValue> {
-        self.inner
-            .replace_handlers(Handlers::from_js(&handlers.into())?);
+        let handlers = Handlers::from_js(&handlers.into())?;
+        if self.inner.is_closed() {
+            return Ok(());
+        }
+        let sink = handlers.on_signal.is_some();
+        *self.inner.handlers.borrow_mut() = handlers;
+        // Signals held while there was no `onSignal` go out now.
+        self.inner.input(Input::SignalSink(sink));
         Ok(())
     }
 
@@ -95,7 +101,7 @@ impl Peer {
             return Err(type_error("subscribe needs a function"));
         }
         let set = &self.inner.subscribers;
-        if !self.inner.closed.get() {
+        if !self.inner.is_closed() {
             set.add(&listener);
         }
         // `set.delete.bind(set, listener)`: a native function, no closure to own.
@@ -103,28 +109,18 @@ impl Peer {
         Ok(delete.bind1(set, &listener).unchecked_into())
     }
 
-    /// Restart ICE now. The initiator refreshes expired servers and re-offers
-    /// through `onSignal`; on the other side the restart takes effect at the next offer.
+    /// Restart ICE now, on either side: fresh servers when they come from
+    /// the manager, then a new offer with new ICE credentials through
+    /// `onSignal`. Offers that cross are settled by perfect negotiation.
     #[wasm_bindgen(js_name = restartIce)]
     pub fn restart_ice(&self) {
-        if self.inner.closed.get() {
-            return;
-        }
-        if self.inner.initiator {
-            spawn_local(self.inner.clone().restart());
-        } else {
-            self.inner
-                .pc
-                .unchecked_ref::<RestartablePeerConnection>()
-                .restart_ice();
-        }
+        self.inner.input(Input::RestartRequested);
     }
 
     /// Figures from the selected candidate pair and inbound RTP.
     #[wasm_bindgen(unchecked_return_type = "Promise<PeerStats>")]
     pub fn stats(&self) -> Promise {
-        let pc = self.inner.pc.clone();
-        future_to_promise(async move { Ok(stats_to_js(&summarise(&stats_reports(&pc).await?))) })
+        self.inner.stats()
     }
 
     /// Idempotent. Detaches and drops every callback, closes the connection,
@@ -132,4 +128,30 @@ impl Peer {
     pub fn close(&self) {
         self.inner.close();
     }
+}
+
+/// The engine input for one `SignalData`, or a `TypeError` naming what is wrong.
+fn signal_input(data: &JsValue, peer: &PeerInner) -> Result<Input<JsValue>, JsValue> {
+    let kind = get(data, "type").as_string().ok_or_else(|| {
+        type_error("signal: expected { type: \"offer\" | \"answer\" | \"candidate\", ... }")
+    })?;
+    if kind == "candidate" {
+        let candidate = get(data, "candidate");
+        if !candidate.is_object() {
+            return Err(type_error(
+                "signal: a candidate message needs a candidate object",
+            ));
+        }
+        return Ok(Input::RemoteCandidate(candidate));
+    }
+    let kind = SdpKind::parse(&kind).ok_or_else(|| {
+        type_error("signal: unknown type (expected \"offer\", \"answer\" or \"candidate\")")
+    })?;
+    let sdp = get(data, "sdp")
+        .as_string()
+        .ok_or_else(|| type_error("signal: an offer or answer needs an sdp string"))?;
+    Ok(Input::RemoteDescription {
+        description: Description { kind, sdp },
+        stable: peer.is_stable(),
+    })
 }

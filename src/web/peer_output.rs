@@ -1,0 +1,102 @@
+//! The engine's events, delivered to the app's handlers and subscribers.
+//! Called by the driver after the engine has moved on, with no borrow held,
+//! so a handler may call back into the peer (its calls queue up).
+
+use super::convert::network_score_to_js;
+use super::error::set;
+use super::handlers::Handlers;
+use super::log::debug;
+use super::peer::PeerInner;
+use crate::core::engine::{Event, Signal};
+use crate::core::quality::Quality;
+use js_sys::{Array, Function, Object};
+use wasm_bindgen::{JsCast, JsValue};
+
+/// `SignalData` for the app to carry to the other side.
+fn signal_to_js(signal: Signal<JsValue>) -> JsValue {
+    let out = Object::new();
+    match signal {
+        Signal::Description(description) => {
+            set(&out, "type", &description.kind.as_str().into());
+            set(&out, "sdp", &description.sdp.into());
+        }
+        Signal::Candidate(candidate) => {
+            set(&out, "type", &"candidate".into());
+            set(&out, "candidate", &candidate);
+        }
+    }
+    out.into()
+}
+
+/// Delivers one event.
+pub(super) fn emit(peer: &PeerInner, event: Event<JsValue>) {
+    match event {
+        Event::Signal(signal) => call(peer, |h| &h.on_signal, &[signal_to_js(signal)]),
+        Event::IceState(state) => {
+            let quality = Quality::of(state);
+            debug(
+                peer.debug,
+                &["ICE state: ", state.as_str(), " (", quality.as_str(), ")"].concat(),
+                &JsValue::UNDEFINED,
+            );
+            call(
+                peer,
+                |h| &h.on_ice_state_change,
+                &[state.as_str().into(), quality.as_str().into()],
+            );
+            notify_subscribers(peer);
+        }
+        Event::Connect => call(peer, |h| &h.on_connect, &[]),
+        Event::NetworkQuality(level, score) => {
+            debug(
+                peer.debug,
+                &["Network quality: ", level.as_str()].concat(),
+                &JsValue::UNDEFINED,
+            );
+            call(
+                peer,
+                |h| &h.on_network_quality_change,
+                &[level.as_str().into(), network_score_to_js(&score)],
+            );
+            notify_subscribers(peer);
+        }
+        Event::Error(error) => peer.emit_error(&error),
+        Event::Closed => {
+            // The last event: nothing reaches the app's functions afterwards.
+            let handlers = peer.handlers.replace(Handlers::default());
+            peer.subscribers.clear();
+            if let Some(on_close) = handlers.on_close {
+                let _ = on_close.call0(&JsValue::UNDEFINED);
+            }
+        }
+    }
+}
+
+/// Calls one handler (never `onError`) with no borrow held; one that throws
+/// is reported through `onError`.
+fn call(peer: &PeerInner, pick: fn(&Handlers) -> &Option<Function>, args: &[JsValue]) {
+    let Some(handler) = pick(&peer.handlers.borrow()).clone() else {
+        return;
+    };
+    let this = JsValue::UNDEFINED;
+    let result = match args {
+        [] => handler.call0(&this),
+        [a] => handler.call1(&this, a),
+        [a, b, ..] => handler.call2(&this, a, b),
+    };
+    if let Err(error) = result {
+        peer.emit_error(&error);
+    }
+}
+
+/// Calls every `subscribe` listener; one that throws is reported through `onError`.
+fn notify_subscribers(peer: &PeerInner) {
+    for listener in Array::from(&peer.subscribers).iter() {
+        if let Err(error) = listener
+            .unchecked_into::<Function>()
+            .call0(&JsValue::UNDEFINED)
+        {
+            peer.emit_error(&error);
+        }
+    }
+}
