@@ -3,6 +3,8 @@
 //! operations chain, implicit rollback, `restartIce`, `negotiationneeded`)
 //! so that property tests can try every interleaving of crossing offers.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use ice_peer::core::engine::{EngineConfig, Event, Input, Output, PeerEngine, Signal, SILENCE_MS};
 use ice_peer::core::negotiation::{Description, Op, SdpKind};
 use ice_peer::core::network_quality::NetworkQuality;
