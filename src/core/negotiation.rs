@@ -115,6 +115,10 @@ pub struct Negotiation<P> {
     /// before offering, so that the first offer is the initiator's).
     negotiated: bool,
     remote_sdp: Option<String>,
+    /// Our offer, sent and not yet answered or rolled back.
+    unanswered: Option<Description>,
+    /// Our last answer, for an offer that comes again.
+    answered: Option<Description>,
     /// Remote candidates that arrived before any remote description.
     queued: Vec<P>,
     chain: VecDeque<Pending>,
@@ -123,8 +127,11 @@ pub struct Negotiation<P> {
 /// What to do with a remote description.
 #[derive(Debug, PartialEq)]
 pub enum RemoteStep<P> {
-    /// Impolite side, offers crossed: drop the remote offer.
+    /// Impolite side, offers crossed: drop the remote offer. Also a
+    /// description that is already in place (sent again after an outage).
     Ignore,
+    /// The offer we answered came again: its sender missed our answer.
+    SendAgain(Description),
     /// Apply it with these operations (the remote description first).
     /// `restart`: it is an ICE-restart offer.
     Apply {
@@ -146,6 +153,8 @@ impl<P> Negotiation<P> {
             remote_described: false,
             negotiated: false,
             remote_sdp: None,
+            unanswered: None,
+            answered: None,
             queued: Vec::new(),
             chain: VecDeque::new(),
         }
@@ -175,6 +184,25 @@ impl<P> Negotiation<P> {
         stable: bool,
     ) -> RemoteStep<P> {
         let offer = description.kind == SdpKind::Offer;
+        // An answer to no offer of ours in flight answers nothing: one sent
+        // again after an outage, for an exchange already settled here.
+        if !offer && self.unanswered.is_none() {
+            return RemoteStep::Ignore;
+        }
+        // An offer sent again after an outage (see `unanswered_offer`) is
+        // already in place here (a new one always differs, if only in its
+        // session version). If its sender missed our answer and nothing
+        // happened since, that answer goes again; if we have offered since,
+        // it is an ordinary collision, settled below.
+        if offer
+            && self.unanswered.is_none()
+            && self.remote_sdp.as_deref() == Some(&description.sdp)
+        {
+            return match &self.answered {
+                Some(answer) if stable => RemoteStep::SendAgain(answer.clone()),
+                _ => RemoteStep::Ignore,
+            };
+        }
         let ready_for_offer = !self.making_offer && (stable || self.setting_remote_answer);
         let collision = offer && !ready_for_offer;
         self.ignore_offer = !self.polite && collision;
@@ -182,6 +210,8 @@ impl<P> Negotiation<P> {
             return RemoteStep::Ignore;
         }
         self.setting_remote_answer = !offer;
+        // A remote offer rolls ours back; a remote answer answers it.
+        self.unanswered = None;
         let restart = offer
             && self
                 .remote_sdp
@@ -205,7 +235,10 @@ impl<P> Negotiation<P> {
     /// when it waits for the remote description.
     pub fn on_remote_candidate(&mut self, candidate: P) -> Option<(Op<P>, Report)> {
         if !self.remote_described {
-            self.queued.push(candidate);
+            // (A candidate of an offer we ignored would never fit.)
+            if !self.ignore_offer {
+                self.queued.push(candidate);
+            }
             return None;
         }
         // Candidates of an offer we ignored fail to add; that is expected.
@@ -237,8 +270,20 @@ impl<P> Negotiation<P> {
                 }
                 // Only what was asked for goes out: an offer rolled back
                 // before its result came is not sent.
+                // An offer rolled back before its result came is not sent.
+                // An answer that came out an offer (the state changed under
+                // it) is a real offer now, and goes out as one.
                 match local {
-                    Some(description) if ok && description.kind == expected => {
+                    Some(description)
+                        if ok && (expected == SdpKind::Answer || description.kind == expected) =>
+                    {
+                        match description.kind {
+                            SdpKind::Offer => {
+                                self.unanswered = Some(description.clone());
+                                self.answered = None;
+                            }
+                            SdpKind::Answer => self.answered = Some(description.clone()),
+                        }
                         Settled::Send(description)
                     }
                     _ => Settled::Nothing,
@@ -247,7 +292,12 @@ impl<P> Negotiation<P> {
             PendingKind::SetRemote(kind) => {
                 self.setting_remote_answer = false;
                 match kind {
-                    SdpKind::Offer if ok => Settled::Answer,
+                    SdpKind::Offer if ok => {
+                        // It rolled back any offer of ours, even one whose
+                        // own result came in after this offer arrived.
+                        self.unanswered = None;
+                        Settled::Answer
+                    }
                     SdpKind::Answer if ok => {
                         self.negotiated = true;
                         Settled::Nothing
@@ -267,6 +317,13 @@ impl<P> Negotiation<P> {
             PendingKind::SetLocal(SdpKind::Answer),
             Report::Event,
         )
+    }
+
+    /// Our offer that has gone out and has not been answered (or rolled
+    /// back) yet: after a signaling outage it may have been lost, and
+    /// sending it again is how the exchange resumes.
+    pub fn unanswered_offer(&self) -> Option<&Description> {
+        self.unanswered.as_ref()
     }
 
     /// Operations handed out and not settled yet.
