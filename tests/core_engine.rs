@@ -644,6 +644,14 @@ impl Side {
                 self.engine.handle(Input::NegotiationNeeded, self.now);
             }
             3 => self.engine.handle(Input::RestartRequested, self.now),
+            // Time passes; a stats sample finds the media dead and, while
+            // recovering, an unanswered offer may go again.
+            5 => {
+                self.now += 2_500.0;
+                self.engine
+                    .handle(Input::IceState(IceState::Disconnected), self.now);
+                self.engine.handle(Input::Stats(media(0.0)), self.now);
+            }
             _ => return None,
         }
         Some(self.perform())
@@ -807,7 +815,7 @@ proptest! {
     /// no error, once the app asks both sides to restart after an outage
     /// (as it does when its signaling channel is back).
     #[test]
-    fn any_interleaving_converges(script in prop::collection::vec((0usize..2, 0u8..5), 0..80)) {
+    fn any_interleaving_converges(script in prop::collection::vec((0usize..2, 0u8..6), 0..80)) {
         let mut call = Call::new();
         let mut restarts = 0;
         let mut lost = false;
@@ -825,10 +833,17 @@ proptest! {
         }
         let mut steps = call.settle();
         if lost {
-            call.at(5_000.0);
+            call.at(100_000.0);
             call.step(1, 3);
             call.step(0, 3);
             steps += call.settle();
+        }
+        // The library's own re-sends while recovering, a few ticks apart.
+        for _ in 0..3 {
+            for who in 0..2 {
+                call.step(who, 5);
+                steps += call.settle();
+            }
         }
         prop_assert!(steps < 10_000, "did not settle");
         call.assert_converged();

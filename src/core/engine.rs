@@ -25,6 +25,8 @@ pub const STALL_MS: f64 = 1_000.0;
 /// An offer unanswered for this long may be sent again (`restartIce()`):
 /// an answer takes one round trip, so it was probably lost.
 pub const RESEND_AFTER_MS: f64 = 2_000.0;
+/// How often one offer is sent again by itself (see `resend_unanswered_offer`).
+pub const MAX_RESENDS: u32 = 3;
 /// How long after a network change `disconnected` needs no grace.
 pub const NETWORK_CHANGE_WINDOW_MS: f64 = 10_000.0;
 
@@ -202,8 +204,10 @@ pub struct PeerEngine<P> {
     credentials_rejected: bool,
     restart_waits_for_servers: bool,
     network_changed_at: Option<f64>,
-    /// When our last offer went out.
+    /// When our last offer went out (or out again).
     offered_at: f64,
+    /// How often the current offer went out again by itself.
+    resends: u32,
     sink: bool,
     held: Vec<Signal<P>>,
     out: VecDeque<Output<P>>,
@@ -228,6 +232,7 @@ impl<P: Clone> PeerEngine<P> {
             restart_waits_for_servers: false,
             network_changed_at: None,
             offered_at: 0.0,
+            resends: 0,
             sink: false,
             held: Vec::new(),
             out: VecDeque::new(),
@@ -280,7 +285,16 @@ impl<P: Clone> PeerEngine<P> {
                 stable,
             } => match self.negotiation.on_remote_description(description, stable) {
                 RemoteStep::Ignore => {}
-                RemoteStep::SendAgain(answer) => self.signal(Signal::Description(answer)),
+                RemoteStep::SendAgain(answer) => {
+                    self.signal(Signal::Description(answer));
+                    // Its sender was waiting for that answer, so it ignored
+                    // any offer of ours meanwhile: that one goes again too.
+                    if let Some(offer) = self.negotiation.unanswered_offer() {
+                        let offer = offer.clone();
+                        self.offered_at = now;
+                        self.signal(Signal::Description(offer));
+                    }
+                }
                 RemoteStep::Apply { ops, restart } => {
                     for op in ops {
                         self.op(op);
@@ -350,6 +364,25 @@ impl<P: Clone> PeerEngine<P> {
         }
     }
 
+    /// While a drop is being recovered, signaling is as likely to have
+    /// failed as the media path (an address change kills both): an offer
+    /// unanswered for [`RESEND_AFTER_MS`] goes again, at most
+    /// [`MAX_RESENDS`] times (the other side answers a repeat once, and
+    /// ignores it otherwise). The stats samples are its clock.
+    fn resend_unanswered_offer(&mut self, now: f64) {
+        if !self.recovery.is_recovering() || self.resends >= MAX_RESENDS {
+            return;
+        }
+        if let Some(offer) = self.negotiation.unanswered_offer() {
+            if now - self.offered_at >= RESEND_AFTER_MS {
+                let offer = offer.clone();
+                self.resends += 1;
+                self.offered_at = now;
+                self.signal(Signal::Description(offer));
+            }
+        }
+    }
+
     fn op(&mut self, (op, report): (Op<P>, Report)) {
         self.out.push_back(Output::Op {
             op,
@@ -375,6 +408,7 @@ impl<P: Clone> PeerEngine<P> {
             Settled::Send(description) => {
                 if description.kind == SdpKind::Offer {
                     self.offered_at = now;
+                    self.resends = 0;
                 }
                 self.signal(Signal::Description(description));
             }
@@ -409,6 +443,7 @@ impl<P: Clone> PeerEngine<P> {
     }
 
     fn stats(&mut self, stats: &PeerStats, now: f64) {
+        self.resend_unanswered_offer(now);
         let before = self.liveness.progress_at;
         let advanced = self.liveness.sample(stats, now);
         if let (Some(level), Some(score)) = (self.meter.sample(stats), self.meter.last_score()) {

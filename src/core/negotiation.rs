@@ -117,8 +117,9 @@ pub struct Negotiation<P> {
     remote_sdp: Option<String>,
     /// Our offer, sent and not yet answered or rolled back.
     unanswered: Option<Description>,
-    /// Our last answer, for an offer that comes again.
-    answered: Option<Description>,
+    /// The last remote offer we answered, and our answer, for an offer
+    /// that comes again.
+    answered: Option<(String, Description)>,
     /// Remote candidates that arrived before any remote description.
     queued: Vec<P>,
     chain: VecDeque<Pending>,
@@ -184,22 +185,22 @@ impl<P> Negotiation<P> {
         stable: bool,
     ) -> RemoteStep<P> {
         let offer = description.kind == SdpKind::Offer;
-        // An answer to no offer of ours in flight answers nothing: one sent
-        // again after an outage, for an exchange already settled here.
-        if !offer && self.unanswered.is_none() {
+        // An answer to no offer of ours in flight, or one already in place,
+        // answers nothing: it was sent again for an exchange settled here.
+        let in_place = self.remote_sdp.as_deref() == Some(description.sdp.as_str());
+        if !offer && (self.unanswered.is_none() || in_place) {
             return RemoteStep::Ignore;
         }
-        // An offer sent again after an outage (see `unanswered_offer`) is
-        // already in place here (a new one always differs, if only in its
-        // session version). If its sender missed our answer and nothing
-        // happened since, that answer goes again; if we have offered since,
-        // it is an ordinary collision, settled below.
-        if offer
-            && self.unanswered.is_none()
-            && self.remote_sdp.as_deref() == Some(&description.sdp)
-        {
+        // An offer sent again (see `unanswered_offer`) is already in place
+        // here: a new one always differs, if only in its session version.
+        // Its sender has not had our answer yet (lost, or on its way): that
+        // answer goes again, whatever happened here since (the sender
+        // ignores a repeat it already has).
+        if offer && in_place {
             return match &self.answered {
-                Some(answer) if stable => RemoteStep::SendAgain(answer.clone()),
+                Some((answered, answer)) if *answered == description.sdp => {
+                    RemoteStep::SendAgain(answer.clone())
+                }
                 _ => RemoteStep::Ignore,
             };
         }
@@ -280,9 +281,11 @@ impl<P> Negotiation<P> {
                         match description.kind {
                             SdpKind::Offer => {
                                 self.unanswered = Some(description.clone());
-                                self.answered = None;
                             }
-                            SdpKind::Answer => self.answered = Some(description.clone()),
+                            SdpKind::Answer => {
+                                let offer = self.remote_sdp.clone().unwrap_or_default();
+                                self.answered = Some((offer, description.clone()));
+                            }
                         }
                         Settled::Send(description)
                     }
