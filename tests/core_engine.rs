@@ -49,6 +49,7 @@ fn media(packets: f64) -> PeerStats {
         jitter_ms: Some(5.0),
         bytes_sent: 0.0,
         bytes_received: 0.0,
+        received_by_pair: Vec::new(),
     }
 }
 
@@ -299,6 +300,22 @@ fn silent_media_while_ice_says_connected_restarts_once_per_silence() {
     e.handle(Input::IceState(IceState::Connected), 15_000.0);
     e.handle(Input::Stats(media(last)), 30_000.0);
     assert_eq!(restarts(&drain(&mut e)), 0);
+}
+
+#[test]
+fn a_muted_other_side_is_not_a_lost_path() {
+    // The other side stops sending media (replaceTrack(null)); RTCP and
+    // consent checks still arrive on the pair.
+    let mut e = connected_with_media(false, 10_000.0);
+    let mut t = 10_000.0;
+    for n in 1..20 {
+        t += 2000.0;
+        let mut muted = media(600.0);
+        muted.received_by_pair = vec![("pair".into(), 1000.0 * f64::from(n))];
+        e.handle(Input::Stats(muted), t);
+    }
+    assert_eq!(restarts(&drain(&mut e)), 0);
+    assert!(!e.is_recovering());
 }
 
 #[test]

@@ -347,6 +347,7 @@ mod network_quality {
             jitter_ms: Some(jitter),
             bytes_sent: 0.0,
             bytes_received: 0.0,
+            received_by_pair: Vec::new(),
         }
     }
 

@@ -70,7 +70,13 @@ pub struct OptionError {
 impl OptionError {
     /// "PeerManagerOptions.{option} must be {expected}".
     pub fn message(&self) -> String {
-        ["PeerManagerOptions.", self.option, " must be ", self.expected].concat()
+        [
+            "PeerManagerOptions.",
+            self.option,
+            " must be ",
+            self.expected,
+        ]
+        .concat()
     }
 }
 

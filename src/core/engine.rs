@@ -14,7 +14,7 @@ use super::network_quality::{NetworkQuality, NetworkQualityMeter, Score};
 use super::quality::IceState;
 use super::recovery::{Action, Recovery, RecoveryConfig};
 use super::servers::IceServer;
-use super::stats::PeerStats;
+use super::stats::{received_since, PeerStats};
 use std::collections::VecDeque;
 
 /// Media that has not advanced for this long while ICE says connected
@@ -151,25 +151,31 @@ pub struct EngineConfig {
     pub recovery: RecoveryConfig,
 }
 
-/// Media arrival, from successive stats samples.
+/// What arrives, from successive stats samples: media (RTP), and anything
+/// at all on any candidate pair (RTCP and consent checks go on when the
+/// other side stops sending media, e.g. to mute, and stop with the path).
 #[derive(Debug, Default)]
 struct Liveness {
     packets: f64,
+    received: Vec<(String, f64)>,
     media_seen: bool,
-    /// When media was last seen to advance (ms).
+    /// When something was last seen to arrive (ms).
     progress_at: f64,
-    /// A stall was acted on and media has not come back since.
+    /// A stall was acted on and nothing has come since.
     silence_reported: bool,
 }
 
 impl Liveness {
-    /// Notes a sample; true when media advanced since the last one.
+    /// Notes a sample; true when anything arrived since the last one.
     fn sample(&mut self, stats: &PeerStats, now: f64) -> bool {
         let packets = stats.packets_received.unwrap_or(0.0);
-        let advanced = packets > self.packets;
+        let media = packets > self.packets;
         self.packets = self.packets.max(packets);
+        self.media_seen |= media;
+        let path = received_since(&self.received, &stats.received_by_pair);
+        self.received.clone_from(&stats.received_by_pair);
+        let advanced = media || path;
         if advanced {
-            self.media_seen = true;
             self.progress_at = now;
             self.silence_reported = false;
         }

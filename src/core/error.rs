@@ -2,8 +2,8 @@
 //! The browser edge turns an [`IceServersError`] into a JS `Error` named
 //! "IceServersError" with `kind`, `status` and `attempts` properties.
 
-use super::text::decimal;
 use super::servers::InvalidResponse;
+use super::text::decimal;
 use core::fmt;
 
 /// Contract `IceServersErrorKind`.
@@ -163,7 +163,13 @@ impl IceServersError {
             (None, None) => String::new(),
         };
         let plural = if self.attempts == 1 { "" } else { "s" };
-        out.extend([&detail, " after ", &decimal(self.attempts), " attempt", plural]);
+        out.extend([
+            &detail,
+            " after ",
+            &decimal(self.attempts),
+            " attempt",
+            plural,
+        ]);
         out
     }
 }

@@ -222,6 +222,7 @@ mod tests {
             jitter_ms: Some(jitter),
             bytes_sent: 0.0,
             bytes_received: 0.0,
+            received_by_pair: Vec::new(),
         }
     }
 

@@ -20,6 +20,10 @@ pub struct PeerStats {
     pub bytes_sent: f64,
     /// Bytes received on the selected pair (0 when none).
     pub bytes_received: f64,
+    /// What each candidate pair and transport has received so far (see
+    /// [`received_by_id`]): RTCP and consent checks count, so a call whose
+    /// other side stopped sending media still shows a live path.
+    pub received_by_pair: Vec<(String, f64)>,
 }
 
 fn field_str<'a>(report: &'a Json, key: &str) -> Option<&'a str> {
@@ -108,6 +112,7 @@ pub fn summarise(reports: &[Json]) -> PeerStats {
         jitter_ms,
         bytes_sent,
         bytes_received,
+        received_by_pair: received_by_id(reports),
     }
 }
 
@@ -123,12 +128,11 @@ pub fn received_by_id(reports: &[Json]) -> Vec<(String, f64)> {
         .filter(counted)
         .filter_map(|r| {
             let id = field_str(r, "id")?;
-            let total: f64 = ["bytesReceived", "responsesReceived", "requestsReceived"]
+            let counts: Vec<f64> = ["bytesReceived", "responsesReceived", "requestsReceived"]
                 .iter()
-                .filter_map(|k| r.get(k).and_then(Json::as_f64))
-                .filter(|v| v.is_finite())
-                .sum();
-            Some((id.to_owned(), total))
+                .filter_map(|k| field_num(r, k))
+                .collect();
+            (!counts.is_empty()).then(|| (id.to_owned(), counts.iter().sum()))
         })
         .collect()
 }
@@ -166,6 +170,7 @@ mod tests {
         jitter_ms: None,
         bytes_sent: 0.0,
         bytes_received: 0.0,
+        received_by_pair: Vec::new(),
     };
 
     #[test]
@@ -313,10 +318,8 @@ mod tests {
                 {"type":"transport","id":"t","bytesReceived":null},
                 {"type":"inbound-rtp","id":"rtp","bytesReceived":5}]"#,
         ));
-        assert_eq!(
-            before,
-            vec![("old".to_owned(), 900_040.0), ("t".to_owned(), 0.0)]
-        );
+        // (A report with none of the counts says nothing, and is left out.)
+        assert_eq!(before, vec![("old".to_owned(), 900_040.0)]);
         // Idle call: only a consent response came in.
         let idle = received_by_id(&list(
             r#"[{"type":"candidate-pair","id":"old","bytesReceived":900000,"responsesReceived":41}]"#,
