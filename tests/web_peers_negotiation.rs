@@ -67,6 +67,8 @@ async fn callee_restarts_ice_with_its_own_offer() {
             H.ok(H.descriptionsSince(p, mark).includes("caller:answer"), `the caller answered: ${{H.json(H.descriptionsSince(p, mark))}}`);
             await H.mediaArrives(p.caller, 5000, "audio at the caller after the restart");
             await H.mediaArrives(p.callee, 5000, "audio at the callee after the restart");
+            await H.statsAdvance(p.caller, 5000, "the caller's selected pair after the restart");
+            await H.statsAdvance(p.callee, 5000, "the callee's selected pair after the restart");
             noErrors(p);
             H.eq([p.ev.caller.closes, p.ev.callee.closes], [0, 0], "onClose calls");
             await H.figure(`callee_restart_offer_ms ${{offerMs.toFixed(0)}} (restartIce() to the callee's offer on the wire)`);
@@ -112,6 +114,8 @@ async fn simultaneous_restarts_converge() {
             H.ok(p.ev.wire.slice(mark).every((w) => w.ok === true), `every signal() resolved: ${{H.json(p.ev.wire.slice(mark).filter((w) => w.ok !== true))}}`);
             await H.mediaArrives(p.caller, 5000, "audio at the caller after the restarts");
             await H.mediaArrives(p.callee, 5000, "audio at the callee after the restarts");
+            await H.statsAdvance(p.caller, 5000, "the caller's selected pair after the restarts");
+            await H.statsAdvance(p.callee, 5000, "the callee's selected pair after the restarts");
             noErrors(p);
             H.eq([p.ev.caller.closes, p.ev.callee.closes], [0, 0], "onClose calls");
         }} finally {{

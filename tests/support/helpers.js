@@ -368,5 +368,19 @@ H.mediaArrives = async (peer, ms, what) => {
   await H.waitFor(async () => (now = await H.pathStats(peer.connection)).inboundPackets > before, ms,
     () => `${what}: inbound RTP packets stay at ${before}; stats ${canonical(now)}`);
 };
+/**
+ * Waits until `peer.stats()` (the library's view of the selected pair) shows
+ * bytesReceived growing; on timeout, the raw path stats are in the message.
+ */
+H.statsAdvance = async (peer, ms, what) => {
+  const before = (await peer.stats()).bytesReceived;
+  let now = before;
+  try {
+    await H.waitFor(async () => (now = (await peer.stats()).bytesReceived) > before, ms, what);
+  } catch (_) {
+    throw new Error(`${what}: peer.stats().bytesReceived stays at ${now} for ${ms} ms; ` +
+      `peer.stats() ${canonical(await peer.stats())}; raw ${canonical(await H.pathStats(peer.connection))}`);
+  }
+};
 
 return H;
