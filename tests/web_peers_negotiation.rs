@@ -229,3 +229,38 @@ async fn network_change_events_leave_a_healthy_call_alone() {
     ))
     .await;
 }
+
+#[wasm_bindgen_test]
+async fn the_other_side_muting_is_not_a_lost_path() {
+    // Muting by `sender.replaceTrack(null)` stops RTP while the path stays
+    // fine (ICE consent checks go on): nothing to recover, so no ICE restart
+    // and no close, however long the mute lasts.
+    js(&format!(
+        r#"{SETUP}
+        try {{
+            {call}
+            const mark = p.ev.wire.length;
+            const sender = p.callee.connection.getSenders().find((s) => s.track && s.track.kind === "audio");
+            H.ok(sender, "the callee sends audio");
+            await sender.replaceTrack(null);
+            const muted = await H.pathStats(p.caller.connection);
+            const t = performance.now();
+            await H.sleep(8000);
+            const after = await H.pathStats(p.caller.connection);
+            H.ok(after.inboundPackets - muted.inboundPackets < 20,
+                `the mute stopped RTP at the caller: ${{muted.inboundPackets}} then ${{after.inboundPackets}} packets`);
+            const sent = H.descriptionsSince(p, mark);
+            await H.figure(`remote_mute_8s descriptions ${{H.json(sent)}}; caller ICE states ${{H.json(p.ev.caller.states)}}`);
+            H.eq(sent, [], `offers or answers sent in the ${{(performance.now() - t).toFixed(0)}} ms of the mute`);
+            H.eq([p.ev.caller.closes, p.ev.callee.closes], [0, 0], "onClose calls");
+            H.eq([p.caller.quality, p.callee.quality], ["good", "good"], "qualities");
+            await H.mediaArrives(p.callee, 3000, "audio at the callee (the caller still sends)");
+            noErrors(p);
+        }} finally {{
+            stopMedia();
+        }}
+        "#,
+        call = audio_call(5)
+    ))
+    .await;
+}
