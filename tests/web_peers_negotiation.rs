@@ -128,6 +128,80 @@ async fn simultaneous_restarts_converge() {
 }
 
 #[wasm_bindgen_test]
+async fn a_storm_of_restarts_from_both_sides_converges() {
+    // Three restartIce() calls per side at random moments within 300 ms, and a
+    // relay whose latency varies per message from 0 to 80 ms (in order per
+    // direction, as a WebSocket keeps it): offers cross in many ways. The seed
+    // is printed with any failure.
+    js(&format!(
+        r#"{SETUP}
+        try {{
+            let seed = 0x9e3779b9 ^ Date.now();
+            const seedUsed = seed >>> 0;
+            const random = () => ((seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) | 0) >>> 0) / 2 ** 32;
+            const p = await H.relayPair(manager, {{ delayMs: () => Math.floor(random() * 80),
+                caller: {{ stream: await media({{ audio: true }}) }}, callee: {{ stream: await media({{ audio: true }}) }} }});
+            await H.connected(p, 15000);
+            await H.settles(p, {{ what: "the first negotiation settles" }});
+            const before = H.negotiationState(p);
+            const mark = p.ev.wire.length;
+            const t = performance.now();
+            const calls = [];
+            for (const side of ["caller", "callee", "caller", "callee", "caller", "callee"]) {{
+                calls.push(H.sleep(Math.floor(random() * 300)).then(() => p[side].restartIce()));
+            }}
+            await Promise.all(calls);
+            const fresh = () => {{
+                const s = H.negotiationState(p);
+                return s.caller.localUfrag !== before.caller.localUfrag && s.callee.localUfrag !== before.callee.localUfrag;
+            }};
+            const settledMs = (await H.settles(p, {{ extra: fresh, quietMs: 1500, ms: 30000,
+                what: `convergence after the storm (seed ${{seedUsed}})` }})) - t;
+            const sent = H.descriptionsSince(p, mark);
+            await H.figure(`restart_storm_settled_ms ${{settledMs.toFixed(0)}} (6 restartIce() in 300 ms; seed ${{seedUsed}}); ` +
+                `${{sent.filter((x) => x.endsWith("offer")).length}} offers, ${{sent.filter((x) => x.endsWith("answer")).length}} answers: ${{H.json(sent)}}`);
+            H.ok(p.ev.wire.slice(mark).every((w) => w.ok === true), `every signal() resolved (seed ${{seedUsed}}): ` +
+                H.json(p.ev.wire.slice(mark).filter((w) => w.ok !== true)));
+            await H.mediaArrives(p.caller, 5000, "audio at the caller after the storm");
+            await H.mediaArrives(p.callee, 5000, "audio at the callee after the storm");
+            noErrors(p);
+            H.eq([p.ev.caller.closes, p.ev.callee.closes], [0, 0], "onClose calls");
+        }} finally {{
+            stopMedia();
+        }}
+        "#
+    ))
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn callee_restart_before_the_first_offer_is_harmless() {
+    // The polite side asks for a restart before anything was negotiated:
+    // the call still starts with the initiator's offer and connects.
+    js(&format!(
+        r#"{SETUP}
+        try {{
+            const p = await H.relayPair(manager, {{ delayMs: 100,
+                caller: {{ stream: await media({{ audio: true }}) }}, callee: {{ stream: await media({{ audio: true }}) }} }});
+            p.callee.restartIce();
+            await H.connected(p, 15000);
+            await H.settles(p, {{ what: "both good and stable" }});
+            const sent = H.descriptionsSince(p, 0);
+            H.eq(sent[0], "caller:offer", `the first description (the initiator's offer): ${{H.json(sent)}}`);
+            H.ok(p.ev.wire.every((w) => w.ok === true), `every signal() resolved: ${{H.json(p.ev.wire.filter((w) => w.ok !== true))}}`);
+            await H.mediaArrives(p.caller, 5000, "audio at the caller");
+            await H.mediaArrives(p.callee, 5000, "audio at the callee");
+            noErrors(p);
+            await H.figure(`early_callee_restart descriptions ${{H.json(sent)}}`);
+        }} finally {{
+            stopMedia();
+        }}
+        "#
+    ))
+    .await;
+}
+
+#[wasm_bindgen_test]
 async fn callee_adds_a_track_and_renegotiates() {
     js(&format!(
         r#"{SETUP}

@@ -255,10 +255,11 @@ H.connected = (pair, ms, what = "both peers connected") =>
  * both sides cross in flight. `ev.wire` logs each message: { from, type, sentAt,
  * deliveredAt, ok, receiverState } where `receiverState` is the receiving
  * connection's signalingState as the message arrived ("have-local-offer" for an
- * offer: the offers collided). opts: { caller, callee, calleeManager, delayMs }.
+ * offer: the offers collided). opts: { caller, callee, calleeManager, delayMs }, where
+ * `delayMs` may be a function giving each message's latency.
  */
 H.relayPair = async (manager, opts = {}) => {
-  const delayMs = opts.delayMs ?? 0;
+  const delay = typeof opts.delayMs === "function" ? opts.delayMs : () => opts.delayMs ?? 0;
   const ev = { caller: recorder("caller"), callee: recorder("callee"), wire: [], t0: performance.now() };
   const peers = {};
   const relay = (from, to) => {
@@ -266,7 +267,7 @@ H.relayPair = async (manager, opts = {}) => {
     return (s) => {
       const entry = { from, type: s.type, sentAt: performance.now(), deliveredAt: null, ok: null, receiverState: null };
       ev.wire.push(entry);
-      const due = H.sleep(delayMs); // the latency counts from the send
+      const due = H.sleep(delay()); // the latency counts from the send
       chain = chain.then(async () => {
         await due;
         await H.waitFor(() => peers[to], 5000, `the ${to} peer to exist`);
