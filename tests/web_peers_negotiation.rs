@@ -40,8 +40,8 @@ fn audio_call(delay_ms: u32) -> String {
             caller: {{ stream: await media({{ audio: true }}) }}, callee: {{ stream: await media({{ audio: true }}) }} }});
         await H.connected(p, 15000);
         await H.settles(p, {{ what: "the first negotiation settles" }});
-        await H.mediaArrives(p.caller, 5000, "audio at the caller");
-        await H.mediaArrives(p.callee, 5000, "audio at the callee");
+        await H.mediaArrives(p.caller, 5000, "audio at the caller", {{ other: p.callee }});
+        await H.mediaArrives(p.callee, 5000, "audio at the callee", {{ other: p.caller }});
         "#
     )
 }
@@ -65,10 +65,14 @@ async fn callee_restarts_ice_with_its_own_offer() {
             }};
             const settledMs = (await H.settles(p, {{ extra: fresh, what: "both good and stable with new ICE credentials" }})) - t;
             H.ok(H.descriptionsSince(p, mark).includes("caller:answer"), `the caller answered: ${{H.json(H.descriptionsSince(p, mark))}}`);
-            await H.mediaArrives(p.caller, 5000, "audio at the caller after the restart");
-            await H.mediaArrives(p.callee, 5000, "audio at the callee after the restart");
-            await H.statsAdvance(p.caller, 5000, "the caller's selected pair after the restart");
-            await H.statsAdvance(p.callee, 5000, "the callee's selected pair after the restart");
+            await H.mediaArrives(p.caller, 5000, "audio at the caller after the restart", {{ other: p.callee }});
+            await H.mediaArrives(p.callee, 5000, "audio at the callee after the restart", {{ other: p.caller }});
+            for (const side of ["caller", "callee"]) {{
+                const {{ advanced, detail }} = await H.statsAdvancing(p[side], 3000);
+                await H.figure(`callee_restart_stats_advance ${{side}} ${{advanced}} (peer.stats().bytesReceived grows after the restart) ${{detail}}`);
+            }}
+            await H.mediaArrives(p.caller, 3000, "audio still arriving at the caller seconds later", {{ other: p.callee }});
+            await H.mediaArrives(p.callee, 3000, "audio still arriving at the callee seconds later", {{ other: p.caller }});
             noErrors(p);
             H.eq([p.ev.caller.closes, p.ev.callee.closes], [0, 0], "onClose calls");
             await H.figure(`callee_restart_offer_ms ${{offerMs.toFixed(0)}} (restartIce() to the callee's offer on the wire)`);
@@ -112,10 +116,14 @@ async fn simultaneous_restarts_converge() {
             H.ok(answers >= 1 && answers <= 2, `one or two answers settle it: ${{H.json(counts)}}`);
             // Every offer sent was either answered or dropped by the impolite side: nothing left half-done.
             H.ok(p.ev.wire.slice(mark).every((w) => w.ok === true), `every signal() resolved: ${{H.json(p.ev.wire.slice(mark).filter((w) => w.ok !== true))}}`);
-            await H.mediaArrives(p.caller, 5000, "audio at the caller after the restarts");
-            await H.mediaArrives(p.callee, 5000, "audio at the callee after the restarts");
-            await H.statsAdvance(p.caller, 5000, "the caller's selected pair after the restarts");
-            await H.statsAdvance(p.callee, 5000, "the callee's selected pair after the restarts");
+            await H.mediaArrives(p.caller, 5000, "audio at the caller after the restarts", {{ other: p.callee }});
+            await H.mediaArrives(p.callee, 5000, "audio at the callee after the restarts", {{ other: p.caller }});
+            for (const side of ["caller", "callee"]) {{
+                const {{ advanced, detail }} = await H.statsAdvancing(p[side], 3000);
+                await H.figure(`simultaneous_restarts_stats_advance ${{side}} ${{advanced}} (peer.stats().bytesReceived grows after the restarts) ${{detail}}`);
+            }}
+            await H.mediaArrives(p.caller, 3000, "audio still arriving at the caller seconds later", {{ other: p.callee }});
+            await H.mediaArrives(p.callee, 3000, "audio still arriving at the callee seconds later", {{ other: p.caller }});
             noErrors(p);
             H.eq([p.ev.caller.closes, p.ev.callee.closes], [0, 0], "onClose calls");
         }} finally {{
@@ -162,8 +170,8 @@ async fn a_storm_of_restarts_from_both_sides_converges() {
                 `${{sent.filter((x) => x.endsWith("offer")).length}} offers, ${{sent.filter((x) => x.endsWith("answer")).length}} answers: ${{H.json(sent)}}`);
             H.ok(p.ev.wire.slice(mark).every((w) => w.ok === true), `every signal() resolved (seed ${{seedUsed}}): ` +
                 H.json(p.ev.wire.slice(mark).filter((w) => w.ok !== true)));
-            await H.mediaArrives(p.caller, 5000, "audio at the caller after the storm");
-            await H.mediaArrives(p.callee, 5000, "audio at the callee after the storm");
+            await H.mediaArrives(p.caller, 5000, "audio at the caller after the storm", {{ other: p.callee }});
+            await H.mediaArrives(p.callee, 5000, "audio at the callee after the storm", {{ other: p.caller }});
             noErrors(p);
             H.eq([p.ev.caller.closes, p.ev.callee.closes], [0, 0], "onClose calls");
         }} finally {{
@@ -189,8 +197,8 @@ async fn callee_restart_before_the_first_offer_is_harmless() {
             const sent = H.descriptionsSince(p, 0);
             H.eq(sent[0], "caller:offer", `the first description (the initiator's offer): ${{H.json(sent)}}`);
             H.ok(p.ev.wire.every((w) => w.ok === true), `every signal() resolved: ${{H.json(p.ev.wire.filter((w) => w.ok !== true))}}`);
-            await H.mediaArrives(p.caller, 5000, "audio at the caller");
-            await H.mediaArrives(p.callee, 5000, "audio at the callee");
+            await H.mediaArrives(p.caller, 5000, "audio at the caller", {{ other: p.callee }});
+            await H.mediaArrives(p.callee, 5000, "audio at the callee", {{ other: p.caller }});
             noErrors(p);
             await H.figure(`early_callee_restart descriptions ${{H.json(sent)}}`);
         }} finally {{
@@ -290,8 +298,8 @@ async fn network_change_events_leave_a_healthy_call_alone() {
             const changes = [p.ev.caller.states.slice(statesMark.caller), p.ev.callee.states.slice(statesMark.callee)];
             H.ok(changes.flat().every((s) => s === "connected" || s === "completed"),
                 `ICE stayed connected after the events: caller, callee changes ${{H.json(changes)}}`);
-            await H.mediaArrives(p.caller, 3000, "audio at the caller after the events");
-            await H.mediaArrives(p.callee, 3000, "audio at the callee after the events");
+            await H.mediaArrives(p.caller, 3000, "audio at the caller after the events", {{ other: p.callee }});
+            await H.mediaArrives(p.callee, 3000, "audio at the callee after the events", {{ other: p.caller }});
             noErrors(p);
             await H.figure(`network_change_on_healthy_call descriptions_sent 0 within 3000 ms; ` +
                 `navigator.connection ${{connection ? "present" : "absent"}}`);
@@ -328,7 +336,7 @@ async fn the_other_side_muting_is_not_a_lost_path() {
             H.eq(sent, [], `offers or answers sent in the ${{(performance.now() - t).toFixed(0)}} ms of the mute`);
             H.eq([p.ev.caller.closes, p.ev.callee.closes], [0, 0], "onClose calls");
             H.eq([p.caller.quality, p.callee.quality], ["good", "good"], "qualities");
-            await H.mediaArrives(p.callee, 3000, "audio at the callee (the caller still sends)");
+            await H.mediaArrives(p.callee, 3000, "audio at the callee (the caller still sends)", {{ other: p.caller }});
             noErrors(p);
         }} finally {{
             stopMedia();

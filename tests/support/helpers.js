@@ -353,35 +353,58 @@ H.pathStats = async (pc) => {
   const report = await pc.getStats();
   const all = [...report.values()];
   const pairs = new Map(all.filter((r) => r.type === "candidate-pair").map((r) => [r.id, r]));
+  const port = (id) => (report.get(id) || {}).port;
+  const ports = (pair) => `${port(pair.localCandidateId)}>${port(pair.remoteCandidateId)}`;
+  // What the ICE transport itself says it uses (Chrome), to compare with the stats' selected pair.
+  const transport = pc.getSenders().concat(pc.getReceivers()).map((x) => x.transport).find(Boolean);
+  const actual = transport && transport.iceTransport && transport.iceTransport.getSelectedCandidatePair
+    ? transport.iceTransport.getSelectedCandidatePair() : null;
   return {
     inboundPackets: all.filter((r) => r.type === "inbound-rtp").reduce((n, r) => n + (r.packetsReceived || 0), 0),
+    outboundPackets: all.filter((r) => r.type === "outbound-rtp").reduce((n, r) => n + (r.packetsSent || 0), 0),
     transports: all.filter((r) => r.type === "transport").map((t) => {
       const pair = pairs.get(t.selectedCandidatePairId);
-      return { ice: t.iceState, dtls: t.dtlsState, selectedPair: pair ? { state: pair.state, bytesReceived: pair.bytesReceived } : null };
+      return { ice: t.iceState, dtls: t.dtlsState,
+        selectedPair: pair ? { state: pair.state, bytesReceived: pair.bytesReceived, ports: ports(pair) } : null };
     }),
-    pairs: [...pairs.values()].map((r) => `${r.state}${r.nominated ? "/nominated" : ""}:${r.bytesReceived}`),
+    iceTransportPair: actual ? `${actual.local.port}>${actual.remote.port}` : null,
+    pairs: [...pairs.values()].filter((r) => r.state !== "waiting" && r.state !== "frozen")
+      .map((r) => `${r.state}${r.nominated ? "/nominated" : ""}:${ports(r)}:${r.bytesReceived}`),
   };
 };
-/** Waits until the peer's inbound RTP packets grow past their count now (media arriving). */
-H.mediaArrives = async (peer, ms, what) => {
+/**
+ * Waits until the peer's inbound RTP packets grow by `packets` (default 25: half
+ * a second of audio, more than a straggler) past their count now: media arriving.
+ * `other`: the far side's peer, whose stats join the failure message.
+ */
+H.mediaArrives = async (peer, ms, what, { packets = 25, other = null } = {}) => {
   const before = (await H.pathStats(peer.connection)).inboundPackets;
   let now = null;
-  await H.waitFor(async () => (now = await H.pathStats(peer.connection)).inboundPackets > before, ms,
-    () => `${what}: inbound RTP packets stay at ${before}; stats ${canonical(now)}`);
+  try {
+    await H.waitFor(async () => (now = await H.pathStats(peer.connection)).inboundPackets >= before + packets, ms, what);
+  } catch (_) {
+    const far = other ? `; far side ${canonical(await H.pathStats(other.connection))}` : "";
+    throw new Error(`${what}: inbound RTP packets ${before} then ${now && now.inboundPackets} in ${ms} ms (want +${packets}); ` +
+      `stats ${canonical(now)}${far}`);
+  }
 };
 /**
- * Waits until `peer.stats()` (the library's view of the selected pair) shows
- * bytesReceived growing; on timeout, the raw path stats are in the message.
+ * Whether `peer.stats()` (the library's view of the selected pair) shows
+ * bytesReceived growing within `ms`: { advanced, detail } with the raw path
+ * stats in `detail` when it did not. Reported, not asserted: after crossing ICE
+ * restarts Chrome sometimes names a pair as selected (in getStats and in
+ * RTCIceTransport.getSelectedCandidatePair) while RTP goes on arriving over another.
  */
-H.statsAdvance = async (peer, ms, what) => {
+H.statsAdvancing = async (peer, ms) => {
   const before = (await peer.stats()).bytesReceived;
+  const deadline = performance.now() + ms;
   let now = before;
-  try {
-    await H.waitFor(async () => (now = (await peer.stats()).bytesReceived) > before, ms, what);
-  } catch (_) {
-    throw new Error(`${what}: peer.stats().bytesReceived stays at ${now} for ${ms} ms; ` +
-      `peer.stats() ${canonical(await peer.stats())}; raw ${canonical(await H.pathStats(peer.connection))}`);
+  while (performance.now() < deadline) {
+    now = (await peer.stats()).bytesReceived;
+    if (now > before) return { advanced: true, detail: "" };
+    await H.sleep(50);
   }
+  return { advanced: false, detail: `bytesReceived stays at ${now}; raw ${canonical(await H.pathStats(peer.connection))}` };
 };
 
 return H;
