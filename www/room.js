@@ -7,9 +7,10 @@
 // Real networks: a laptop that changes its address loses its signaling socket
 // along with its media path, often without any close event. So the socket is
 // pinged every second; when it stays silent for 2.5 s, closes, or the call
-// drops, a new socket resumes the same seat with the key the server gave, and
-// the offering side restarts ICE whenever either side resumed (signals sent
-// to a dead socket are lost).
+// drops, a new socket resumes the same seat with the key the server gave.
+// Signals made meanwhile wait in an outbox. The library restarts ICE by
+// itself when the path dies; after an outage, both sides also call
+// restartIce(), which sends again an offer that went into a dead socket.
 
 const PING_MS = 1000;
 const SILENT_MS = 2500;
@@ -19,11 +20,13 @@ const MAX_RECONNECTS = 20;
  * Joins `room` and calls whoever else is in it. `events` receives
  * `state(who, state, quality)`, `stream(s)`, `close(who)`, `error(who, err)`
  * and `note(text)` (room events for the timeline). Options: `iceServers`
- * (explicit servers; default the manager's) and `policy` ("all" | "relay").
+ * (explicit servers; default the manager's), `policy` ("all" | "relay") and
+ * `restartAfterOutage` (default true: after a signaling outage, ask the peer
+ * to restart, which also sends again an offer the outage may have eaten).
  * Resolves, once the room has been joined and the local peer created, to
  * `{ peer, leave() }`; rejects if the room cannot be joined.
  */
-export function joinRoom(manager, { room, token, stream, policy = "all", iceServers, events }) {
+export function joinRoom(manager, { room, token, stream, policy = "all", iceServers, events, restartAfterOutage = true }) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const url = `${scheme}://${location.host}/api/calls/signal?room=${encodeURIComponent(room)}`;
   let socket = null;
@@ -38,10 +41,19 @@ export function joinRoom(manager, { room, token, stream, policy = "all", iceServ
   const apply = (data) => {
     chain = chain.then(() => peer.signal(data)).catch((err) => events.error("me", err));
   };
-  const send = (message) => socket?.readyState === WebSocket.OPEN && socket.send(JSON.stringify(message));
-  const restartIfOffering = () => {
-    if (peer && initiator) peer.restartIce();
+  // Signals wait while the socket is down or not yet let in: a restart
+  // offer made during an outage must reach the other side afterwards.
+  let admitted = false;
+  const outbox = [];
+  const send = (message) => {
+    if (admitted && socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+    else if (message.type === "signal") outbox.push(message);
   };
+  const flush = () => outbox.splice(0).forEach(send);
+  // After an outage, either side asks its peer to restart: the library sends
+  // an offer that went unanswered meanwhile again, or restarts ICE (perfect
+  // negotiation settles two restarts that cross).
+  const nudge = () => restartAfterOutage && peer?.restartIce();
 
   let pinger = 0;
   const leave = () => {
@@ -84,9 +96,11 @@ export function joinRoom(manager, { room, token, stream, policy = "all", iceServ
       switch (message.type) {
         case "joined":
           resumeKey = message.resume;
+          admitted = true;
+          flush();
           if (message.resumed) {
             events.note("signaling resumed");
-            restartIfOffering();
+            nudge();
           } else if (peer) {
             // Our seat was gone (the server saw the old socket leave): this call is over.
             events.note("the room was left meanwhile");
@@ -105,7 +119,7 @@ export function joinRoom(manager, { room, token, stream, policy = "all", iceServ
           break;
         case "peer-resumed":
           events.note("the other side resumed");
-          restartIfOffering();
+          nudge();
           break;
         case "peer-left":
           events.note("the other side left");
@@ -124,6 +138,7 @@ export function joinRoom(manager, { room, token, stream, policy = "all", iceServ
       const previous = socket;
       const current = new WebSocket(url);
       socket = current;
+      admitted = false;
       previous?.close(1000);
       lastHeard = performance.now();
       current.addEventListener("open", () =>

@@ -67,13 +67,16 @@ pub struct OptionError {
     pub expected: &'static str,
 }
 
-/// "PeerManagerOptions.{option} must be {expected}".
+impl OptionError {
+    /// "PeerManagerOptions.{option} must be {expected}".
+    pub fn message(&self) -> String {
+        ["PeerManagerOptions.", self.option, " must be ", self.expected].concat()
+    }
+}
+
 impl fmt::Display for OptionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("PeerManagerOptions.")?;
-        f.write_str(self.option)?;
-        f.write_str(" must be ")?;
-        f.write_str(self.expected)
+        f.write_str(&self.message())
     }
 }
 

@@ -9,7 +9,7 @@
 //! `P` is whatever the edge uses for opaque browser values (candidates,
 //! errors): `JsValue` in the browser, plain values in tests.
 
-use super::negotiation::{Description, Negotiation, Op, RemoteStep, Report, Settled};
+use super::negotiation::{Description, Negotiation, Op, RemoteStep, Report, SdpKind, Settled};
 use super::network_quality::{NetworkQuality, NetworkQualityMeter, Score};
 use super::quality::IceState;
 use super::recovery::{Action, Recovery, RecoveryConfig};
@@ -22,6 +22,11 @@ use std::collections::VecDeque;
 pub const SILENCE_MS: f64 = 3_000.0;
 /// A probe that finds no new media after this long counts as a stall.
 pub const STALL_MS: f64 = 1_000.0;
+/// An offer unanswered for this long may be sent again (`restartIce()`):
+/// an answer takes one round trip, so it was probably lost.
+pub const RESEND_AFTER_MS: f64 = 2_000.0;
+/// How often one offer is sent again by itself (see `resend_unanswered_offer`).
+pub const MAX_RESENDS: u32 = 3;
 /// How long after a network change `disconnected` needs no grace.
 pub const NETWORK_CHANGE_WINDOW_MS: f64 = 10_000.0;
 
@@ -64,7 +69,9 @@ pub enum Input<P> {
     ServersUpdated(Vec<IceServer>),
     /// The device's network changed (`online`, `offline`, connection `change`).
     NetworkChanged,
-    /// The app called `restartIce()`.
+    /// The app called `restartIce()` (typically after its signaling
+    /// channel reconnected). With an offer of ours still unanswered, that
+    /// offer is sent again instead.
     RestartRequested,
     /// Whether the app has an `onSignal` handler now.
     SignalSink(bool),
@@ -197,6 +204,10 @@ pub struct PeerEngine<P> {
     credentials_rejected: bool,
     restart_waits_for_servers: bool,
     network_changed_at: Option<f64>,
+    /// When our last offer went out (or out again).
+    offered_at: f64,
+    /// How often the current offer went out again by itself.
+    resends: u32,
     sink: bool,
     held: Vec<Signal<P>>,
     out: VecDeque<Output<P>>,
@@ -220,6 +231,8 @@ impl<P: Clone> PeerEngine<P> {
             credentials_rejected: false,
             restart_waits_for_servers: false,
             network_changed_at: None,
+            offered_at: 0.0,
+            resends: 0,
             sink: false,
             held: Vec::new(),
             out: VecDeque::new(),
@@ -272,6 +285,16 @@ impl<P: Clone> PeerEngine<P> {
                 stable,
             } => match self.negotiation.on_remote_description(description, stable) {
                 RemoteStep::Ignore => {}
+                RemoteStep::SendAgain(answer) => {
+                    self.signal(Signal::Description(answer));
+                    // Its sender was waiting for that answer, so it ignored
+                    // any offer of ours meanwhile: that one goes again too.
+                    if let Some(offer) = self.negotiation.unanswered_offer() {
+                        let offer = offer.clone();
+                        self.offered_at = now;
+                        self.signal(Signal::Description(offer));
+                    }
+                }
                 RemoteStep::Apply { ops, restart } => {
                     for op in ops {
                         self.op(op);
@@ -288,7 +311,7 @@ impl<P: Clone> PeerEngine<P> {
                 }
             }
             Input::LocalCandidate(candidate) => self.signal(Signal::Candidate(candidate)),
-            Input::OpSettled(result) => self.settled(result),
+            Input::OpSettled(result) => self.settled(result, now),
             Input::IceState(state) => self.ice_state_changed(state, now),
             Input::Timer => {
                 let alive =
@@ -319,7 +342,16 @@ impl<P: Clone> PeerEngine<P> {
                     self.out.push_back(Output::SampleStats);
                 }
             }
-            Input::RestartRequested => self.restart(),
+            Input::RestartRequested => match self.negotiation.unanswered_offer() {
+                // No restart can start before that offer is settled. Long
+                // unanswered, it was probably lost in the outage the app has
+                // just come back from: sending it again resumes the exchange.
+                Some(offer) if now - self.offered_at >= RESEND_AFTER_MS => {
+                    let offer = offer.clone();
+                    self.signal(Signal::Description(offer));
+                }
+                _ => self.restart(),
+            },
             Input::SignalSink(present) => {
                 self.sink = present;
                 if present {
@@ -329,6 +361,25 @@ impl<P: Clone> PeerEngine<P> {
                 }
             }
             Input::Close => self.close(),
+        }
+    }
+
+    /// While a drop is being recovered, signaling is as likely to have
+    /// failed as the media path (an address change kills both): an offer
+    /// unanswered for [`RESEND_AFTER_MS`] goes again, at most
+    /// [`MAX_RESENDS`] times (the other side answers a repeat once, and
+    /// ignores it otherwise). The stats samples are its clock.
+    fn resend_unanswered_offer(&mut self, now: f64) {
+        if !self.recovery.is_recovering() || self.resends >= MAX_RESENDS {
+            return;
+        }
+        if let Some(offer) = self.negotiation.unanswered_offer() {
+            if now - self.offered_at >= RESEND_AFTER_MS {
+                let offer = offer.clone();
+                self.resends += 1;
+                self.offered_at = now;
+                self.signal(Signal::Description(offer));
+            }
         }
     }
 
@@ -347,14 +398,20 @@ impl<P: Clone> PeerEngine<P> {
         }
     }
 
-    fn settled(&mut self, result: Result<Option<Description>, P>) {
+    fn settled(&mut self, result: Result<Option<Description>, P>, now: f64) {
         let (ok, local, error) = match result {
             Ok(local) => (true, local, None),
             Err(error) => (false, None, Some(error)),
         };
         let (settled, report) = self.negotiation.on_settled(ok, local);
         match settled {
-            Settled::Send(description) => self.signal(Signal::Description(description)),
+            Settled::Send(description) => {
+                if description.kind == SdpKind::Offer {
+                    self.offered_at = now;
+                    self.resends = 0;
+                }
+                self.signal(Signal::Description(description));
+            }
             Settled::Answer => {
                 let op = self.negotiation.answer();
                 self.op(op);
@@ -386,6 +443,7 @@ impl<P: Clone> PeerEngine<P> {
     }
 
     fn stats(&mut self, stats: &PeerStats, now: f64) {
+        self.resend_unanswered_offer(now);
         let before = self.liveness.progress_at;
         let advanced = self.liveness.sample(stats, now);
         if let (Some(level), Some(score)) = (self.meter.sample(stats), self.meter.last_score()) {

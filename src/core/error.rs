@@ -2,6 +2,7 @@
 //! The browser edge turns an [`IceServersError`] into a JS `Error` named
 //! "IceServersError" with `kind`, `status` and `attempts` properties.
 
+use super::text::decimal;
 use super::servers::InvalidResponse;
 use core::fmt;
 
@@ -133,36 +134,43 @@ impl IceServersError {
     }
 }
 
-/// e.g. "ICE servers request failed: HTTP 500 after 4 attempts",
-/// "ICE servers request failed: no token (no request sent)", "... timed out after 1 attempt",
-/// "... invalid response after 1 attempt".
+impl IceServersError {
+    /// e.g. "ICE servers request failed: HTTP 500 after 4 attempts",
+    /// "ICE servers request failed: no token (no request sent)", "... timed out after 1 attempt",
+    /// "... invalid response after 1 attempt". Built without `core::fmt`,
+    /// which would add kilobytes to the wasm.
+    pub fn message(&self) -> String {
+        let kind = match self.kind {
+            ErrorKind::NoToken if self.attempts == 0 => {
+                return "ICE servers request failed: no token (no request sent)".to_owned()
+            }
+            ErrorKind::NoToken => "no token",
+            ErrorKind::Unauthorized => "unauthorized",
+            ErrorKind::Http => "HTTP",
+            ErrorKind::Network => "network error",
+            ErrorKind::Timeout => "timed out",
+            ErrorKind::InvalidResponse => "invalid response",
+            ErrorKind::Aborted => "aborted by destroy()",
+        };
+        let mut out = ["ICE servers request failed: ", kind].concat();
+        let status = self.status.map(|s| decimal(u32::from(s)));
+        let reason = self.reason.map(|r| r.as_str());
+        let detail = match (status.as_deref(), reason) {
+            (Some(status), _) if self.kind == ErrorKind::Http => [" ", status].concat(),
+            (Some(status), Some(reason)) => [" (HTTP ", status, ": ", reason, ")"].concat(),
+            (Some(status), None) => [" (HTTP ", status, ")"].concat(),
+            (None, Some(reason)) => [" (", reason, ")"].concat(),
+            (None, None) => String::new(),
+        };
+        let plural = if self.attempts == 1 { "" } else { "s" };
+        out.extend([&detail, " after ", &decimal(self.attempts), " attempt", plural]);
+        out
+    }
+}
+
 impl fmt::Display for IceServersError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ICE servers request failed: ")?;
-        match self.kind {
-            ErrorKind::NoToken if self.attempts == 0 => {
-                return f.write_str("no token (no request sent)")
-            }
-            ErrorKind::NoToken => f.write_str("no token")?,
-            ErrorKind::Unauthorized => f.write_str("unauthorized")?,
-            ErrorKind::Http => f.write_str("HTTP")?,
-            ErrorKind::Network => f.write_str("network error")?,
-            ErrorKind::Timeout => f.write_str("timed out")?,
-            ErrorKind::InvalidResponse => f.write_str("invalid response")?,
-            ErrorKind::Aborted => f.write_str("aborted by destroy()")?,
-        }
-        match (self.status, self.reason) {
-            (Some(status), _) if self.kind == ErrorKind::Http => write!(f, " {status}")?,
-            (Some(status), Some(reason)) => write!(f, " (HTTP {status}: {reason})")?,
-            (Some(status), None) => write!(f, " (HTTP {status})")?,
-            (None, Some(reason)) => write!(f, " ({reason})")?,
-            (None, None) => {}
-        }
-        write!(f, " after {} attempt", self.attempts)?;
-        if self.attempts != 1 {
-            f.write_str("s")?;
-        }
-        Ok(())
+        f.write_str(&self.message())
     }
 }
 

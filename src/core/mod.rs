@@ -16,3 +16,4 @@ pub mod retry;
 pub mod sdp;
 pub mod servers;
 pub mod stats;
+pub mod text;

@@ -115,6 +115,11 @@ pub struct Negotiation<P> {
     /// before offering, so that the first offer is the initiator's).
     negotiated: bool,
     remote_sdp: Option<String>,
+    /// Our offer, sent and not yet answered or rolled back.
+    unanswered: Option<Description>,
+    /// The last remote offer we answered, and our answer, for an offer
+    /// that comes again.
+    answered: Option<(String, Description)>,
     /// Remote candidates that arrived before any remote description.
     queued: Vec<P>,
     chain: VecDeque<Pending>,
@@ -123,8 +128,11 @@ pub struct Negotiation<P> {
 /// What to do with a remote description.
 #[derive(Debug, PartialEq)]
 pub enum RemoteStep<P> {
-    /// Impolite side, offers crossed: drop the remote offer.
+    /// Impolite side, offers crossed: drop the remote offer. Also a
+    /// description that is already in place (sent again after an outage).
     Ignore,
+    /// The offer we answered came again: its sender missed our answer.
+    SendAgain(Description),
     /// Apply it with these operations (the remote description first).
     /// `restart`: it is an ICE-restart offer.
     Apply {
@@ -146,6 +154,8 @@ impl<P> Negotiation<P> {
             remote_described: false,
             negotiated: false,
             remote_sdp: None,
+            unanswered: None,
+            answered: None,
             queued: Vec::new(),
             chain: VecDeque::new(),
         }
@@ -175,6 +185,25 @@ impl<P> Negotiation<P> {
         stable: bool,
     ) -> RemoteStep<P> {
         let offer = description.kind == SdpKind::Offer;
+        // An answer to no offer of ours in flight, or one already in place,
+        // answers nothing: it was sent again for an exchange settled here.
+        let in_place = self.remote_sdp.as_deref() == Some(description.sdp.as_str());
+        if !offer && (self.unanswered.is_none() || in_place) {
+            return RemoteStep::Ignore;
+        }
+        // An offer sent again (see `unanswered_offer`) is already in place
+        // here: a new one always differs, if only in its session version.
+        // Its sender has not had our answer yet (lost, or on its way): that
+        // answer goes again, whatever happened here since (the sender
+        // ignores a repeat it already has).
+        if offer && in_place {
+            return match &self.answered {
+                Some((answered, answer)) if *answered == description.sdp => {
+                    RemoteStep::SendAgain(answer.clone())
+                }
+                _ => RemoteStep::Ignore,
+            };
+        }
         let ready_for_offer = !self.making_offer && (stable || self.setting_remote_answer);
         let collision = offer && !ready_for_offer;
         self.ignore_offer = !self.polite && collision;
@@ -182,6 +211,8 @@ impl<P> Negotiation<P> {
             return RemoteStep::Ignore;
         }
         self.setting_remote_answer = !offer;
+        // A remote offer rolls ours back; a remote answer answers it.
+        self.unanswered = None;
         let restart = offer
             && self
                 .remote_sdp
@@ -205,7 +236,10 @@ impl<P> Negotiation<P> {
     /// when it waits for the remote description.
     pub fn on_remote_candidate(&mut self, candidate: P) -> Option<(Op<P>, Report)> {
         if !self.remote_described {
-            self.queued.push(candidate);
+            // (A candidate of an offer we ignored would never fit.)
+            if !self.ignore_offer {
+                self.queued.push(candidate);
+            }
             return None;
         }
         // Candidates of an offer we ignored fail to add; that is expected.
@@ -237,8 +271,22 @@ impl<P> Negotiation<P> {
                 }
                 // Only what was asked for goes out: an offer rolled back
                 // before its result came is not sent.
+                // An offer rolled back before its result came is not sent.
+                // An answer that came out an offer (the state changed under
+                // it) is a real offer now, and goes out as one.
                 match local {
-                    Some(description) if ok && description.kind == expected => {
+                    Some(description)
+                        if ok && (expected == SdpKind::Answer || description.kind == expected) =>
+                    {
+                        match description.kind {
+                            SdpKind::Offer => {
+                                self.unanswered = Some(description.clone());
+                            }
+                            SdpKind::Answer => {
+                                let offer = self.remote_sdp.clone().unwrap_or_default();
+                                self.answered = Some((offer, description.clone()));
+                            }
+                        }
                         Settled::Send(description)
                     }
                     _ => Settled::Nothing,
@@ -247,7 +295,12 @@ impl<P> Negotiation<P> {
             PendingKind::SetRemote(kind) => {
                 self.setting_remote_answer = false;
                 match kind {
-                    SdpKind::Offer if ok => Settled::Answer,
+                    SdpKind::Offer if ok => {
+                        // It rolled back any offer of ours, even one whose
+                        // own result came in after this offer arrived.
+                        self.unanswered = None;
+                        Settled::Answer
+                    }
                     SdpKind::Answer if ok => {
                         self.negotiated = true;
                         Settled::Nothing
@@ -267,6 +320,13 @@ impl<P> Negotiation<P> {
             PendingKind::SetLocal(SdpKind::Answer),
             Report::Event,
         )
+    }
+
+    /// Our offer that has gone out and has not been answered (or rolled
+    /// back) yet: after a signaling outage it may have been lost, and
+    /// sending it again is how the exchange resumes.
+    pub fn unanswered_offer(&self) -> Option<&Description> {
+        self.unanswered.as_ref()
     }
 
     /// Operations handed out and not settled yet.

@@ -42,14 +42,21 @@ pub enum InvalidResponse {
     NoUsableServer,
 }
 
-impl fmt::Display for InvalidResponse {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl InvalidResponse {
+    /// What was wrong, e.g. "body is not JSON".
+    pub fn as_str(self) -> &'static str {
+        match self {
             InvalidResponse::NotJson => "body is not JSON",
             InvalidResponse::NotSuccessful => "success is not true",
             InvalidResponse::NotAnEnvelope => "no iceServers array",
             InvalidResponse::NoUsableServer => "no usable ICE server",
-        })
+        }
+    }
+}
+
+impl fmt::Display for InvalidResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -7,7 +7,7 @@ use wasm_bindgen::JsValue;
 /// An `Error` named "IceServersError" with `kind`, `status` (when there was
 /// a response) and `attempts`, as the contract describes.
 pub fn ice_servers_error(error: &IceServersError) -> JsValue {
-    let js = Error::new(&error.to_string());
+    let js = Error::new(&error.message());
     js.set_name("IceServersError");
     set(&js, "kind", &error.kind.as_str().into());
     if let Some(status) = error.status {

@@ -168,7 +168,7 @@ impl ManagerInner {
                 return Err(IceServersError::aborted(attempts));
             }
             let error = IceServersError::after(failure, attempts);
-            debug(self.debug, &error.to_string(), &JsValue::UNDEFINED);
+            debug(self.debug, &error.message(), &JsValue::UNDEFINED);
             match self.limits.retry.next_delay(attempts, failure) {
                 Some(ms) => self.backoff(ms).await,
                 None => return self.stale_or(error, &token),

@@ -81,7 +81,7 @@ impl PeerManager {
             disconnected_timeout_ms: number_option(&options, "disconnectedTimeoutMs"),
             restart_timeout_ms: number_option(&options, "restartTimeoutMs"),
         };
-        let limits = Limits::from_raw(&raw).map_err(|error| type_error(&error.to_string()))?;
+        let limits = Limits::from_raw(&raw).map_err(|error| type_error(&error.message()))?;
         let fallback = match get(&options, "fallbackIceServers") {
             value if value.is_null_or_undefined() => default_fallback(),
             value => usable_servers(&value).ok_or_else(|| {

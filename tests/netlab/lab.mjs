@@ -194,6 +194,44 @@ const relayedCall = (what, servers, origin) =>
     return `symmetric NAT both sides, ${what}: relayed (local ${sa.localType}/${sb.localType}), createPeer → good ${la.goodAt} ms / ${lb.goodAt} ms`;
   });
 
+/**
+ * Moves each client in turn to a new address mid-call and prints the time
+ * to media and `good` again. `appRestarts`: the app's room client also calls
+ * restartIce() once its signaling socket has resumed (otherwise it only
+ * reconnects the socket, and the restart is the library's alone).
+ */
+const addressChange = (appRestarts) =>
+  inLab({ nat: ["cone", "cone"], servers: [embeddedBackend], origin: E, options: { appRestarts } }, async (c) => {
+    await bothGood(c, 20000);
+    // Bytes received by both sides over `ms`.
+    const flow = async (ms) => {
+      const before = [(await stats(c.a)).bytesReceived, (await stats(c.b)).bytesReceived];
+      await sleep(ms);
+      const after = [(await stats(c.a)).bytesReceived, (await stats(c.b)).bytesReceived];
+      return after.map((n, i) => n - before[i]);
+    };
+    const figures = [];
+    // a answers (it joined first), b offers: move each in turn.
+    for (const [side, role] of [["a", "answering side"], ["b", "offering side"]]) {
+      const address = topology("readdress", side);
+      const movedAt = Date.now();
+      // The move breaks the path: a window in which the moved side receives nothing...
+      await waitUntil(async () => (await flow(500))[side === "a" ? 0 : 1] === 0, 10000, `the outage after ${side} moved`);
+      // ...then both receive again and say good.
+      await waitUntil(async () => {
+        const received = await flow(500);
+        const [sa, sb] = [await stats(c.a), await stats(c.b)];
+        return received.every((n) => n > 0) && sa.quality === "good" && sb.quality === "good";
+      }, 40000, async () => `media again after ${side} moved to ${address}:\n${await describe(c)}`);
+      const took = Date.now() - movedAt;
+      const moved = await lab(c[side]);
+      const resumes = moved.log.filter((l) => l.startsWith("signaling reconnects")).length;
+      figures.push(`${role} (${side}) moved to ${address}: media and good again after ${took} ms ` +
+        `(its signaling socket resumed ${resumes}x; ICE states ${JSON.stringify(moved.states.map(([, st]) => st))})`);
+    }
+    return `address change mid-call (${appRestarts ? "the app calls restartIce() after its signaling resumed" : "the library alone"}): ${figures.join("; ")}`;
+  });
+
 const scenarios = {
   "symmetric-stun-only": () =>
     inLab({ nat: ["symmetric", "symmetric"], servers: [embeddedBackend], origin: E, options: STUN_ONLY }, async (c) => {
@@ -280,37 +318,8 @@ const scenarios = {
           `(ICE quality still ${sa.quality}); back to ${up.join("/")} ${Date.now() - clearAt} ms after the loss stopped`;
       }),
 
-  "address-change": () =>
-    inLab({ nat: ["cone", "cone"], servers: [embeddedBackend], origin: E }, async (c) => {
-      await bothGood(c, 20000);
-      // Bytes received by both sides over `ms`.
-      const flow = async (ms) => {
-        const before = [(await stats(c.a)).bytesReceived, (await stats(c.b)).bytesReceived];
-        await sleep(ms);
-        const after = [(await stats(c.a)).bytesReceived, (await stats(c.b)).bytesReceived];
-        return after.map((n, i) => n - before[i]);
-      };
-      const figures = [];
-      // a answers (it joined first), b offers: move each in turn.
-      for (const [side, role] of [["a", "answering side"], ["b", "offering side"]]) {
-        const address = topology("readdress", side);
-        const movedAt = Date.now();
-        // The move breaks the path: a window in which the moved side receives nothing...
-        await waitUntil(async () => (await flow(500))[side === "a" ? 0 : 1] === 0, 10000, `the outage after ${side} moved`);
-        // ...then both receive again and say good.
-        await waitUntil(async () => {
-          const received = await flow(500);
-          const [sa, sb] = [await stats(c.a), await stats(c.b)];
-          return received.every((n) => n > 0) && sa.quality === "good" && sb.quality === "good";
-        }, 40000, async () => `media again after ${side} moved to ${address}:\n${await describe(c)}`);
-        const took = Date.now() - movedAt;
-        const moved = await lab(c[side]);
-        const resumes = moved.log.filter((l) => l.startsWith("signaling reconnects")).length;
-        figures.push(`${role} (${side}) moved to ${address}: media and good again after ${took} ms ` +
-          `(its signaling socket resumed ${resumes}x; ICE states ${JSON.stringify(moved.states.map(([, st]) => st))})`);
-      }
-      return `address change mid-call: ${figures.join("; ")}`;
-    }),
+  "address-change": () => addressChange(false),
+  "address-change-app-restarts": () => addressChange(true),
 
   "expired-credential-embedded": () =>
     inLab({ nat: ["symmetric", "symmetric"], servers: [embeddedBackend], origin: E, options: { expireFirstServers: true } },

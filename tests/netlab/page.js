@@ -3,7 +3,7 @@
 // own room client (/room.js: the backend's signaling WebSocket, resumed when
 // the socket dies). Servers come from the backend with a demo JWT. Every ICE
 // state is recorded; the Node side reads `window.lab` and calls `window.labStats()`.
-async ({ room, sub, explicitServers, relay, expireFirstServers }) => {
+async ({ room, sub, explicitServers, relay, expireFirstServers, appRestarts = true }) => {
   const lab = (window.lab = {
     states: [], candidateErrors: [], log: [], serverFetches: 0, t0: null, goodAt: null, closed: false,
   });
@@ -44,7 +44,8 @@ async ({ room, sub, explicitServers, relay, expireFirstServers }) => {
       lab.log.push(text);
     },
   };
-  joinRoom(manager, { room, token, stream, policy: relay ? "relay" : "all", iceServers: explicitServers, events })
+  joinRoom(manager, { room, token, stream, policy: relay ? "relay" : "all", iceServers: explicitServers, events,
+    restartAfterOutage: appRestarts })
     .then(({ peer }) => {
       lab.peer = peer;
       peer.connection.addEventListener("icecandidateerror", (e) =>

@@ -76,7 +76,8 @@ function waitForPort(port, ms) {
   });
 }
 
-const TURN_PIDFILE = "/tmp/ice-peer-fixture-turnserver.pid";
+// One per port, so that fixture servers of runs side by side never kill each other's coturn.
+const TURN_PIDFILE = `/tmp/ice-peer-fixture-turnserver-${TURN_PORT}.pid`;
 
 /** True when something accepts TCP connections on the port. */
 function portAnswers(port) {
