@@ -285,11 +285,26 @@ async fn network_change_events_leave_a_healthy_call_alone() {
             const before = H.negotiationState(p);
             const mark = p.ev.wire.length;
             const statesMark = {{ caller: p.ev.caller.states.length, callee: p.ev.callee.states.length }};
+            // Whether the library looked at the call at all (a stats probe soon after
+            // the events) is reported, not asserted: it is how it decides, not what it promises.
+            const probes = {{ caller: [], callee: [] }};
+            for (const side of ["caller", "callee"]) {{
+                const pc = p[side].connection;
+                const getStats = pc.getStats;
+                pc.getStats = function (...args) {{
+                    probes[side].push(performance.now());
+                    return getStats.apply(this, args);
+                }};
+            }}
+            const t = performance.now();
             window.dispatchEvent(new Event("offline"));
             window.dispatchEvent(new Event("online"));
             const connection = navigator.connection;
             if (connection && typeof connection.dispatchEvent === "function") connection.dispatchEvent(new Event("change"));
             await H.sleep(3000);
+            const soon = (side) => probes[side].filter((at) => at - t < 500).length;
+            // The library's own samples in the window (the test reads none in it).
+            const during = (side) => probes[side].filter((at) => at - t < 3000).length;
             H.eq(H.descriptionsSince(p, mark), [], "offers or answers sent within 3 s of the events");
             const after = H.negotiationState(p);
             const lasting = (s) => ({{ quality: s.quality, signaling: s.signaling, localUfrag: s.localUfrag, remoteUfrag: s.remoteUfrag }});
@@ -302,7 +317,9 @@ async fn network_change_events_leave_a_healthy_call_alone() {
             await H.mediaArrives(p.callee, 3000, "audio at the callee after the events", {{ other: p.caller }});
             noErrors(p);
             await H.figure(`network_change_on_healthy_call descriptions_sent 0 within 3000 ms; ` +
-                `navigator.connection ${{connection ? "present" : "absent"}}`);
+                `navigator.connection ${{connection ? "present" : "absent"}}; getStats calls within 500 ms of the events: ` +
+                `caller ${{soon("caller")}}, callee ${{soon("callee")}} (a probe means the library heard them); ` +
+                `within 3 s (regular samples included): ${{during("caller")}}, ${{during("callee")}}`);
         }} finally {{
             stopMedia();
         }}
