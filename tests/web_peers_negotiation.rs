@@ -302,7 +302,7 @@ async fn network_change_events_leave_a_healthy_call_alone() {
             const connection = navigator.connection;
             if (connection && typeof connection.dispatchEvent === "function") connection.dispatchEvent(new Event("change"));
             await H.sleep(3000);
-            const soon = (side) => probes[side].filter((at) => at - t < 500).length;
+            const soon = (side) => probes[side].filter((at) => at - t < 100).length;
             // The library's own samples in the window (the test reads none in it).
             const during = (side) => probes[side].filter((at) => at - t < 3000).length;
             H.eq(H.descriptionsSince(p, mark), [], "offers or answers sent within 3 s of the events");
@@ -317,8 +317,8 @@ async fn network_change_events_leave_a_healthy_call_alone() {
             await H.mediaArrives(p.callee, 3000, "audio at the callee after the events", {{ other: p.caller }});
             noErrors(p);
             await H.figure(`network_change_on_healthy_call descriptions_sent 0 within 3000 ms; ` +
-                `navigator.connection ${{connection ? "present" : "absent"}}; getStats calls within 500 ms of the events: ` +
-                `caller ${{soon("caller")}}, callee ${{soon("callee")}} (a probe means the library heard them); ` +
+                `navigator.connection ${{connection ? "present" : "absent"}}; getStats calls within 100 ms of the events: ` +
+                `caller ${{soon("caller")}}, callee ${{soon("callee")}} (a probe means the library heard them, or a regular 2 s sample fell in the window, 1 time in 20); ` +
                 `within 3 s (regular samples included): ${{during("caller")}}, ${{during("callee")}}`);
         }} finally {{
             stopMedia();
