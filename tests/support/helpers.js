@@ -247,4 +247,164 @@ H.connected = (pair, ms, what = "both peers connected") =>
     () => `${typeof what === "function" ? what() : what}: caller states ${canonical(pair.ev.caller.states)} errors ${canonical(pair.ev.caller.errors)}, ` +
       `callee states ${canonical(pair.ev.callee.states)} errors ${canonical(pair.ev.callee.errors)}`);
 
+// ---- negotiation from either side (web_peers_negotiation.rs) ----
+/**
+ * Caller (initiator) and callee like `H.pair`, but every signal travels through a
+ * relay that holds it for `delayMs` (default 0: still a macrotask later), in order
+ * per direction, as a signaling server would. So offers made in the same tick on
+ * both sides cross in flight. `ev.wire` logs each message: { from, type, sentAt,
+ * deliveredAt, ok, receiverState } where `receiverState` is the receiving
+ * connection's signalingState as the message arrived ("have-local-offer" for an
+ * offer: the offers collided). opts: { caller, callee, calleeManager, delayMs }, where
+ * `delayMs` may be a function giving each message's latency.
+ */
+H.relayPair = async (manager, opts = {}) => {
+  const delay = typeof opts.delayMs === "function" ? opts.delayMs : () => opts.delayMs ?? 0;
+  const ev = { caller: recorder("caller"), callee: recorder("callee"), wire: [], t0: performance.now() };
+  const peers = {};
+  const relay = (from, to) => {
+    let chain = Promise.resolve();
+    return (s) => {
+      const entry = { from, type: s.type, sentAt: performance.now(), deliveredAt: null, ok: null, receiverState: null };
+      ev.wire.push(entry);
+      const due = H.sleep(delay()); // the latency counts from the send
+      chain = chain.then(async () => {
+        await due;
+        await H.waitFor(() => peers[to], 5000, `the ${to} peer to exist`);
+        entry.receiverState = peers[to].connection.signalingState;
+        try {
+          await peers[to].signal(s);
+          entry.ok = true;
+        } catch (e) {
+          entry.ok = false;
+          ev[to].errors.push(`signal(${s.type}) from ${from}: ${(e && e.message) || e}`);
+        }
+        entry.deliveredAt = performance.now();
+      });
+    };
+  };
+  ev.caller.send = relay("caller", "callee");
+  ev.callee.send = relay("callee", "caller");
+  const make = async (who, m, options, initiator) => {
+    const peer = await m.createPeer({ ...options, initiator, handlers: handlersFor(ev[who]) });
+    peers[who] = peer;
+    return peer;
+  };
+  await make("callee", opts.calleeManager || manager, opts.callee || {}, false);
+  await make("caller", manager, opts.caller || {}, true);
+  return { caller: peers.caller, callee: peers.callee, ev };
+};
+/** The first `a=ice-ufrag:` of a session description, or null. */
+H.ufrag = (description) => {
+  const match = description && /a=ice-ufrag:(\S+)/.exec(description.sdp);
+  return match ? match[1] : null;
+};
+/** Both sides' negotiation state: for assertions and failure messages. */
+H.negotiationState = (p) => {
+  const side = (peer) => ({
+    quality: peer.quality,
+    ice: peer.iceConnectionState,
+    signaling: peer.connection.signalingState,
+    localUfrag: H.ufrag(peer.connection.localDescription),
+    remoteUfrag: H.ufrag(peer.connection.remoteDescription),
+  });
+  return { caller: side(p.caller), callee: side(p.callee) };
+};
+/**
+ * Both sides `good` and `stable`, each side's remote ICE credentials the other's
+ * local ones, and no message on the wire still undelivered.
+ */
+H.converged = (p) => {
+  const { caller, callee } = H.negotiationState(p);
+  return caller.quality === "good" && callee.quality === "good" &&
+    caller.signaling === "stable" && callee.signaling === "stable" &&
+    caller.localUfrag !== null && caller.localUfrag === callee.remoteUfrag &&
+    callee.localUfrag !== null && callee.localUfrag === caller.remoteUfrag &&
+    p.ev.wire.every((w) => w.deliveredAt !== null);
+};
+/** Wire entries from index `mark` on, as "from:type" (candidates left out). */
+H.descriptionsSince = (p, mark) =>
+  p.ev.wire.slice(mark).filter((w) => w.type !== "candidate").map((w) => `${w.from}:${w.type}`);
+/**
+ * Waits until `H.converged(p)` and `extra()` hold and no offer or answer was sent
+ * for `quietMs` (a second round of negotiation would show by then). Returns the
+ * `performance.now()` from which it has held (before the quiet period).
+ */
+H.settles = async (p, { extra = () => true, quietMs = 1000, ms = 15000, what = "convergence" } = {}) => {
+  let settledAt = null;
+  await H.waitFor(() => {
+    const lastDescription = p.ev.wire.filter((w) => w.type !== "candidate").at(-1);
+    const quiet = !lastDescription || performance.now() - lastDescription.sentAt >= quietMs;
+    if (!(H.converged(p) && extra())) {
+      settledAt = null;
+      return false;
+    }
+    if (settledAt === null) settledAt = performance.now();
+    return quiet;
+  }, ms, () => `${what}: ${H.json(H.negotiationState(p))}, descriptions sent ${H.json(H.descriptionsSince(p, 0))}, ` +
+    `errors caller ${H.json(p.ev.caller.errors)} callee ${H.json(p.ev.callee.errors)}`);
+  return settledAt;
+};
+/**
+ * What a connection's getStats() says about the path and the media: packets of
+ * inbound RTP, and each transport's selected pair with that pair's state and bytes.
+ */
+H.pathStats = async (pc) => {
+  const report = await pc.getStats();
+  const all = [...report.values()];
+  const pairs = new Map(all.filter((r) => r.type === "candidate-pair").map((r) => [r.id, r]));
+  const port = (id) => (report.get(id) || {}).port;
+  const ports = (pair) => `${port(pair.localCandidateId)}>${port(pair.remoteCandidateId)}`;
+  // What the ICE transport itself says it uses (Chrome), to compare with the stats' selected pair.
+  const transport = pc.getSenders().concat(pc.getReceivers()).map((x) => x.transport).find(Boolean);
+  const actual = transport && transport.iceTransport && transport.iceTransport.getSelectedCandidatePair
+    ? transport.iceTransport.getSelectedCandidatePair() : null;
+  return {
+    inboundPackets: all.filter((r) => r.type === "inbound-rtp").reduce((n, r) => n + (r.packetsReceived || 0), 0),
+    outboundPackets: all.filter((r) => r.type === "outbound-rtp").reduce((n, r) => n + (r.packetsSent || 0), 0),
+    transports: all.filter((r) => r.type === "transport").map((t) => {
+      const pair = pairs.get(t.selectedCandidatePairId);
+      return { ice: t.iceState, dtls: t.dtlsState,
+        selectedPair: pair ? { state: pair.state, bytesReceived: pair.bytesReceived, ports: ports(pair) } : null };
+    }),
+    iceTransportPair: actual ? `${actual.local.port}>${actual.remote.port}` : null,
+    pairs: [...pairs.values()].filter((r) => r.state !== "waiting" && r.state !== "frozen")
+      .map((r) => `${r.state}${r.nominated ? "/nominated" : ""}:${ports(r)}:${r.bytesReceived}`),
+  };
+};
+/**
+ * Waits until the peer's inbound RTP packets grow by `packets` (default 25: half
+ * a second of audio, more than a straggler) past their count now: media arriving.
+ * `other`: the far side's peer, whose stats join the failure message.
+ */
+H.mediaArrives = async (peer, ms, what, { packets = 25, other = null } = {}) => {
+  const before = (await H.pathStats(peer.connection)).inboundPackets;
+  let now = null;
+  try {
+    await H.waitFor(async () => (now = await H.pathStats(peer.connection)).inboundPackets >= before + packets, ms, what);
+  } catch (_) {
+    const far = other ? `; far side ${canonical(await H.pathStats(other.connection))}` : "";
+    throw new Error(`${what}: inbound RTP packets ${before} then ${now && now.inboundPackets} in ${ms} ms (want +${packets}); ` +
+      `stats ${canonical(now)}${far}`);
+  }
+};
+/**
+ * Whether `peer.stats()` (the library's view of the selected pair) shows
+ * bytesReceived growing within `ms`: { advanced, detail } with the raw path
+ * stats in `detail` when it did not. Reported, not asserted: after crossing ICE
+ * restarts Chrome sometimes names a pair as selected (in getStats and in
+ * RTCIceTransport.getSelectedCandidatePair) while RTP goes on arriving over another.
+ */
+H.statsAdvancing = async (peer, ms) => {
+  const before = (await peer.stats()).bytesReceived;
+  const deadline = performance.now() + ms;
+  let now = before;
+  while (performance.now() < deadline) {
+    now = (await peer.stats()).bytesReceived;
+    if (now > before) return { advanced: true, detail: "" };
+    await H.sleep(50);
+  }
+  return { advanced: false, detail: `bytesReceived stays at ${now}; raw ${canonical(await H.pathStats(peer.connection))}` };
+};
+
 return H;
