@@ -5,9 +5,9 @@ use super::convert::{json_from_js, network_score_to_js, redacted_to_js, servers_
 use super::error::get;
 use super::handlers::{Handlers, PeerSetup};
 use super::log::debug;
-use super::manager::ManagerInner;
 use super::negotiation;
 use super::peer_events::{detach, PeerCallbacks};
+use super::peer_host::PeerHost;
 use super::timer::{Interval, Timeout};
 use crate::core::json::Json;
 use crate::core::network_quality::{NetworkQualityMeter, SAMPLE_INTERVAL_MS};
@@ -32,7 +32,7 @@ pub(crate) struct PeerInner {
     relay: bool,
     uses_manager: bool,
     pub(super) debug: bool,
-    manager: Weak<ManagerInner>,
+    host: Weak<dyn PeerHost>,
     stream: Option<MediaStream>,
     pub(super) handlers: RefCell<Handlers>,
     /// Listeners from `subscribe`; a JS Set so that unsubscribing needs no Rust closure.
@@ -53,6 +53,8 @@ pub(crate) struct PeerInner {
     received_mark: RefCell<Option<Vec<(String, f64)>>>,
     /// TURN refused our credentials: the next restart drops the cache first.
     credentials_rejected: Cell<bool>,
+    /// A restart waits for `servers_arrived`.
+    restart_waiting: Cell<bool>,
     /// The servers the connection was last configured with.
     applied_servers: RefCell<Vec<IceServer>>,
     /// Bumped whenever different servers are applied; a 401 is acted on once per version.
@@ -81,7 +83,7 @@ impl PeerInner {
     /// Makes the connection and attaches the callbacks. A constructor error
     /// reaches `onError` and is returned, never a panic.
     pub(crate) fn create(
-        manager: Weak<ManagerInner>,
+        host: Weak<dyn PeerHost>,
         setup: PeerSetup,
         servers: &[IceServer],
         uses_manager: bool,
@@ -106,7 +108,7 @@ impl PeerInner {
             relay: setup.relay,
             uses_manager,
             debug,
-            manager,
+            host,
             stream: setup.stream,
             handlers: RefCell::new(setup.handlers),
             subscribers: Set::new(&JsValue::UNDEFINED),
@@ -125,6 +127,7 @@ impl PeerInner {
             recovery_timer: RefCell::new(None),
             received_mark: RefCell::new(None),
             credentials_rejected: Cell::new(false),
+            restart_waiting: Cell::new(false),
             applied_servers: RefCell::new(servers.to_vec()),
             servers_version: Cell::new(0),
             rejection_handled_for: Cell::new(None),
@@ -336,7 +339,7 @@ impl PeerInner {
             let action = self.recovery.borrow_mut().on_credentials_rejected();
             self.perform(action);
         } else {
-            spawn_local(self.clone().refresh_servers());
+            self.refresh_servers();
         }
     }
 
@@ -461,34 +464,51 @@ impl PeerInner {
         }
     }
 
-    /// Refetches the manager's servers (dropping the cache first when TURN
-    /// refused them) and applies them to this peer.
-    async fn refresh_servers(self: Rc<Self>) {
-        let Some(manager) = self.manager.upgrade().filter(|_| self.uses_manager) else {
-            return;
+    /// Asks the host for fresh servers (it drops the cache first when TURN
+    /// refused them); they come back through `servers_arrived`.
+    fn refresh_servers(self: &Rc<Self>) {
+        let Some(host) = self.host.upgrade().filter(|_| self.uses_manager) else {
+            return self.servers_arrived(None);
         };
-        if self.credentials_rejected.replace(false) {
-            let rejected = self.applied_servers.borrow().clone();
-            manager.reject(&rejected);
-        }
-        if let Ok(servers) = manager.servers().await {
+        let rejected = self
+            .credentials_rejected
+            .replace(false)
+            .then(|| self.applied_servers.borrow().clone());
+        host.refresh_servers(Rc::downgrade(self), rejected);
+    }
+
+    /// The host's answer to `refresh_servers` (`None`: none could be had).
+    /// A restart that waited for it goes ahead now.
+    pub(crate) fn servers_arrived(self: &Rc<Self>, servers: Option<Vec<IceServer>>) {
+        if let Some(servers) = servers {
             self.apply_servers(&servers);
+        }
+        if self.restart_waiting.replace(false) && !self.closed.get() {
+            self.pc
+                .unchecked_ref::<RestartablePeerConnection>()
+                .restart_ice();
+            spawn_local(negotiation::offer(self.clone(), true));
         }
     }
 
     /// An ICE restart: fresh servers first, then `restartIce()` and a new offer.
     pub(super) async fn restart(self: Rc<Self>) {
-        self.clone().refresh_servers().await;
-        if self.closed.get() {
-            return;
-        }
-        self.pc
-            .unchecked_ref::<RestartablePeerConnection>()
-            .restart_ice();
-        negotiation::offer(self, true).await;
+        self.restart_waiting.set(true);
+        self.refresh_servers();
     }
 
+    /// The network changed (online, offline, another connection type).
+    /// The coordinator's engine acts on it; this interim peer waits for its
+    /// own ICE state to tell it.
+    pub(crate) fn network_changed(self: &Rc<Self>) {}
+
     pub(crate) fn close(&self) {
+        self.shut(true);
+    }
+
+    /// Closes the connection; `notify` is false when dropped, so that no
+    /// user handler runs from `Drop`.
+    fn shut(&self, notify: bool) {
         if self.closed.replace(true) {
             return;
         }
@@ -503,8 +523,13 @@ impl PeerInner {
         self.pc.close();
         self.pending_candidates.borrow_mut().clear();
         self.unsent_signals.borrow_mut().clear();
-        if let Some(manager) = self.manager.upgrade() {
-            manager.forget_peer(self);
+        if let Some(host) = self.host.upgrade() {
+            host.forget_peer(self);
+        }
+        if !notify {
+            self.handlers.replace(Handlers::default());
+            self.subscribers.clear();
+            return;
         }
         // The last callbacks: the final state, then onClose. Nothing after.
         // Taken out first, so that nothing reaches them afterwards.
@@ -528,10 +553,10 @@ impl PeerInner {
 
 /// A peer whose last owner let go without `close()` (the app freed the
 /// manager and the handle): close it, so no callback is left on a live
-/// connection pointing at a dropped closure.
+/// connection pointing at a dropped closure. No user handler runs here.
 impl Drop for PeerInner {
     fn drop(&mut self) {
-        self.close();
+        self.shut(false);
     }
 }
 
