@@ -1,29 +1,60 @@
 //! The ICE-server half of the manager: the token-bound cache, one shared
-//! request for concurrent callers, retries, and stale-if-error.
+//! request (with its retries) for concurrent callers, and stale-if-error.
+//!
+//! No futures. An object that waits on JS (a [`Request`], a [`Lookup`] of an
+//! async token) owns the closures the promise calls back, and lives in the
+//! manager until its last promise has settled. Then it is parked and freed
+//! at the start of the next callback, so that no closure is dropped while it
+//! runs. While anything waits, the manager keeps itself alive (`hold`), as a
+//! future would have: a closure that JS calls after it was dropped throws.
 
-use super::convert::{redacted_to_js, servers_to_js};
+use super::convert::servers_to_js;
 use super::error::ice_servers_error;
-use super::fetch::fetch_servers;
 use super::log::debug;
 use super::manager::ManagerInner;
-use super::timer::wakeable_delay;
+use super::new_peer::NewPeer;
+use super::peer::PeerInner;
+use super::request::Request;
+use super::settle::Continuation;
+use super::token::{settled, TokenCall};
 use crate::core::cache::CachedServers;
-use crate::core::error::{AttemptFailure, IceServersError};
+use crate::core::error::IceServersError;
 use crate::core::servers::IceServer;
-use js_sys::{Date, Object, Promise};
+use js_sys::{Date, Function, Promise};
 use std::cell::RefCell;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
-use web_sys::AbortController;
 
 pub(super) type Outcome = Result<Vec<IceServer>, IceServersError>;
 
-/// One request (with its retries) that every concurrent caller with the same token awaits.
-pub(super) struct InFlight {
-    token: String,
-    done: Promise,
-    outcome: Rc<RefCell<Option<Outcome>>>,
+/// Someone waiting for servers.
+pub(super) enum Waiter {
+    /// `getIceServers()`: resolved with `IceServer[]`, rejected with an `IceServersError`.
+    Promise { resolve: Function, reject: Function },
+    /// A peer refreshing its servers (`PeerHost::refresh_servers`).
+    Peer(Weak<PeerInner>),
+    /// A `createPeer()` that waits at most `createPeerWaitMs`.
+    NewPeer(Rc<NewPeer>),
+}
+
+impl Waiter {
+    pub(super) fn deliver(self, manager: &Rc<ManagerInner>, outcome: &Outcome) {
+        let this = &JsValue::UNDEFINED;
+        match self {
+            Waiter::Promise { resolve, reject } => {
+                let _ = match outcome {
+                    Ok(servers) => resolve.call1(this, &servers_to_js(servers)),
+                    Err(error) => reject.call1(this, &ice_servers_error(error)),
+                };
+            }
+            Waiter::Peer(peer) => {
+                if let Some(peer) = peer.upgrade() {
+                    peer.servers_arrived(outcome.as_ref().ok().cloned());
+                }
+            }
+            Waiter::NewPeer(pending) => pending.servers_ready(manager, outcome),
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -41,28 +72,63 @@ pub(super) struct Info {
     pub(super) expires_at: Option<f64>,
 }
 
+/// A caller's token function returned a promise: the caller waits here.
+pub(super) struct Lookup {
+    waiter: RefCell<Option<Waiter>>,
+    then: Continuation,
+}
+
 impl ManagerInner {
     /// `getIceServers()`: a promise of `IceServer[]` or an `IceServersError`.
     pub(super) fn servers_promise(self: &Rc<Self>) -> Promise {
-        let inner = self.clone();
-        future_to_promise(async move {
-            match inner.servers().await {
-                Ok(servers) => Ok(servers_to_js(&servers).into()),
-                Err(error) => Err(ice_servers_error(&error)),
-            }
-        })
+        Promise::new(&mut |resolve, reject| self.servers_for(Waiter::Promise { resolve, reject }))
     }
 
-    /// The servers for the current token: cached, shared in-flight, or fetched.
-    pub(crate) async fn servers(self: &Rc<Self>) -> Outcome {
+    /// Servers for `waiter`: cached, from the shared request, or fetched. A
+    /// cache hit or an immediate failure is delivered before this returns.
+    pub(super) fn servers_for(self: &Rc<Self>, waiter: Waiter) {
         if self.destroyed.get() {
-            return Err(IceServersError::aborted(0));
+            return waiter.deliver(self, &Err(IceServersError::aborted(0)));
         }
-        let token = self
-            .token
-            .current()
-            .await
-            .ok_or(IceServersError::no_token(0))?;
+        match self.token.call() {
+            TokenCall::Ready(token) => self.servers_with_token(token, waiter),
+            TokenCall::Later(promise) => {
+                let lookup = Rc::new_cyclic(|me: &Weak<Lookup>| {
+                    let (me, manager) = (me.clone(), Rc::downgrade(self));
+                    Lookup {
+                        waiter: RefCell::new(Some(waiter)),
+                        then: Continuation::new(move |outcome| {
+                            if let (Some(lookup), Some(manager)) = (me.upgrade(), manager.upgrade())
+                            {
+                                manager.token_arrived(&lookup, settled(outcome));
+                            }
+                        }),
+                    }
+                });
+                lookup.then.wait(&promise);
+                self.lookups.borrow_mut().push(lookup);
+                self.hold();
+            }
+        }
+    }
+
+    fn token_arrived(self: &Rc<Self>, lookup: &Rc<Lookup>, token: Option<String>) {
+        self.clear_parked();
+        self.lookups.borrow_mut().retain(|l| !Rc::ptr_eq(l, lookup));
+        self.park(Box::new(lookup.clone()));
+        if let Some(waiter) = lookup.waiter.take() {
+            self.servers_with_token(token, waiter);
+        }
+        self.release();
+    }
+
+    fn servers_with_token(self: &Rc<Self>, token: Option<String>, waiter: Waiter) {
+        if self.destroyed.get() {
+            return waiter.deliver(self, &Err(IceServersError::aborted(0)));
+        }
+        let Some(token) = token else {
+            return waiter.deliver(self, &Err(IceServersError::no_token(0)));
+        };
         let cached = self
             .cache
             .borrow()
@@ -71,124 +137,34 @@ impl ManagerInner {
             .cloned();
         if let Some(cached) = cached {
             self.record(Source::Cache, Some(&cached));
-            return Ok(cached.servers);
+            return waiter.deliver(self, &Ok(cached.servers));
         }
-        let (done, outcome) = self.join_or_start(token);
-        let _ = JsFuture::from(done).await;
-        let result = outcome.borrow().clone();
-        result.unwrap_or_else(|| Err(IceServersError::aborted(0)))
-    }
-
-    fn join_or_start(self: &Rc<Self>, token: String) -> (Promise, Rc<RefCell<Option<Outcome>>>) {
-        if let Some(flight) = self
-            .in_flight
-            .borrow()
-            .as_ref()
-            .filter(|f| f.token == token)
-        {
-            return (flight.done.clone(), flight.outcome.clone());
-        }
-        let outcome = Rc::new(RefCell::new(None));
-        let done = future_to_promise({
-            let (inner, outcome, token) = (self.clone(), outcome.clone(), token.clone());
-            async move {
-                let result = inner.fetch_with_retries(token).await;
-                *outcome.borrow_mut() = Some(result);
-                let mut in_flight = inner.in_flight.borrow_mut();
-                if in_flight
-                    .as_ref()
-                    .is_some_and(|f| Rc::ptr_eq(&f.outcome, &outcome))
-                {
-                    *in_flight = None;
-                }
-                Ok(JsValue::UNDEFINED)
-            }
-        });
-        *self.in_flight.borrow_mut() = Some(InFlight {
-            token,
-            done: done.clone(),
-            outcome: outcome.clone(),
-        });
-        (done, outcome)
-    }
-
-    /// Attempts until success, a failure not worth retrying, or `retries`
-    /// spent. The token source is asked again before every retry, so a token
-    /// refreshed during the backoff is the one sent.
-    async fn fetch_with_retries(self: &Rc<Self>, mut token: String) -> Outcome {
-        let generation = self.generation.get();
-        let mut attempts = 0;
-        loop {
-            // Also after every backoff: destroy() wakes it, and no request follows.
-            if self.destroyed.get() {
-                return Err(IceServersError::aborted(attempts));
-            }
-            if attempts > 0 {
-                token = self
-                    .token
-                    .current()
-                    .await
-                    .ok_or(IceServersError::no_token(attempts))?;
-            }
-            let controller = AbortController::new()
-                .map_err(|_| IceServersError::after(AttemptFailure::Network, attempts))?;
-            attempts += 1;
-            self.requests.borrow_mut().push(controller.clone());
-            let result =
-                fetch_servers(&self.endpoint, &token, self.limits.timeout_ms, &controller).await;
-            self.requests
-                .borrow_mut()
-                .retain(|c| !Object::is(c, &controller));
-            let failure = match result {
-                Ok(parsed) => {
-                    let now = Date::now();
-                    let entry = CachedServers::new(
-                        parsed.servers,
-                        token.clone(),
-                        now,
-                        self.limits.cache_ttl_ms,
-                        parsed.ttl_secs,
-                    );
-                    self.record(Source::Network, Some(&entry));
-                    debug(
-                        self.debug,
-                        "Fetched ICE servers",
-                        &redacted_to_js(&entry.servers),
-                    );
-                    let servers = entry.servers.clone();
-                    if generation == self.generation.get() && !self.destroyed.get() {
-                        *self.cache.borrow_mut() = Some(entry);
-                        self.apply_to_peers(&servers);
-                    }
-                    return Ok(servers);
-                }
-                Err(failure) => failure,
-            };
-            if self.destroyed.get() {
-                return Err(IceServersError::aborted(attempts));
-            }
-            let error = IceServersError::after(failure, attempts);
-            debug(self.debug, &error.message(), &JsValue::UNDEFINED);
-            match self.limits.retry.next_delay(attempts, failure) {
-                Some(ms) => self.backoff(ms).await,
-                None => return self.stale_or(error, &token),
-            }
+        let in_flight = self.in_flight.borrow().clone();
+        match in_flight.filter(|r| r.joined_by() == token) {
+            Some(request) => request.join(waiter),
+            None => Request::start(self, token, waiter),
         }
     }
 
-    /// Waits `ms` before a retry; `destroy()` ends the wait at once.
-    async fn backoff(&self, ms: f64) {
-        let (delay, wake) = wakeable_delay(ms);
-        self.backoffs.borrow_mut().push(wake.clone());
-        let _ = JsFuture::from(delay).await;
-        self.backoffs.borrow_mut().retain(|w| !Object::is(w, &wake));
+    /// `destroy()`: every request and token lookup ends for its waiters.
+    pub(super) fn abort_requests(self: &Rc<Self>) {
+        let requests = self.requests.borrow().clone();
+        for request in requests {
+            request.abort(self);
+        }
+        let lookups = self.lookups.borrow().clone();
+        for lookup in lookups {
+            if let Some(waiter) = lookup.waiter.take() {
+                waiter.deliver(self, &Err(IceServersError::aborted(0)));
+            }
+        }
     }
 
     /// Stale-if-error, as the contract has it: when a refresh fails for any
     /// reason, cached credentials of the same token still inside their `ttl`
     /// are returned. They are the server's own, still valid, and handing them
     /// out again reveals nothing the app did not already have.
-    fn stale_or(&self, error: IceServersError, token: &str) -> Outcome {
+    pub(super) fn stale_or(&self, error: IceServersError, token: &str) -> Outcome {
         let cache = self.cache.borrow();
         match cache
             .as_ref()
@@ -215,6 +191,8 @@ impl ManagerInner {
         }));
     }
 
+    /// Drops the cache; a request under way still answers those who joined
+    /// it, but is not joined again and does not refill the cache.
     pub(crate) fn invalidate(&self) {
         self.generation.set(self.generation.get().wrapping_add(1));
         self.cache.borrow_mut().take();

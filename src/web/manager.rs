@@ -5,25 +5,27 @@ use super::bindings::{PeerManagerOptions, PeerOptions};
 use super::convert::{number_option, redacted_to_js, servers_from_js};
 use super::error::{get, named_error, set, type_error};
 use super::handlers::PeerSetup;
-use super::ice_servers::{InFlight, Info, Source};
+use super::ice_servers::{Info, Lookup, Source, Waiter};
+use super::listener::EventListener;
 use super::log::debug;
+use super::new_peer::NewPeer;
 use super::peer::PeerInner;
 use super::peer_handle::Peer;
 use super::peer_host::PeerHost;
-use super::timer::delay;
+use super::request::Request;
 use super::token::TokenSource;
 use crate::core::cache::CachedServers;
 use crate::core::config::{default_fallback, Limits, RawNumbers, DEFAULT_ENDPOINT};
 use crate::core::servers::IceServer;
 use js_sys::{Array, Object, Promise};
+use std::any::Any;
 use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
-use web_sys::AbortController;
 
-/// State shared by the exported handle, its futures and its peers.
+/// State shared by the exported handle, its requests and its peers.
 pub(crate) struct ManagerInner {
+    me: Weak<ManagerInner>,
     pub(super) endpoint: String,
     pub(super) token: TokenSource,
     pub(super) limits: Limits,
@@ -32,15 +34,26 @@ pub(crate) struct ManagerInner {
     pub(super) cache: RefCell<Option<CachedServers>>,
     /// Bumped by `invalidate()`: a request started before it must not refill the cache.
     pub(super) generation: Cell<u32>,
-    pub(super) in_flight: RefCell<Option<InFlight>>,
+    /// The request a caller with the same token joins.
+    pub(super) in_flight: RefCell<Option<Rc<Request>>>,
     pub(super) info: Cell<Option<Info>>,
-    pub(super) requests: RefCell<Vec<AbortController>>,
-    /// The `resolve` of every retry backoff under way, so `destroy()` can end them.
-    pub(super) backoffs: RefCell<Vec<js_sys::Function>>,
+    /// Every request still waiting on JS (one replaced by `invalidate()`
+    /// runs on for those who joined it), and every async token lookup.
+    pub(super) requests: RefCell<Vec<Rc<Request>>>,
+    pub(super) lookups: RefCell<Vec<Rc<Lookup>>>,
+    /// Finished owners of closures, freed at the start of the next callback:
+    /// never while one of their closures may be running.
+    parked: RefCell<Vec<Box<dyn Any>>>,
+    /// Itself, while a request or lookup waits on JS: the promise it waits
+    /// on holds our closures, which must not be freed before it settles.
+    keep_alive: RefCell<Option<Rc<ManagerInner>>>,
     /// Strong references to open peers: Firefox collects unreferenced connections mid-call.
     pub(super) peers: RefCell<Vec<Rc<PeerInner>>>,
+    /// `online`, `offline` (window only) and `navigator.connection`'s `change`.
+    listeners: RefCell<Vec<EventListener>>,
+    /// A network event is being passed to the peers.
+    dispatching: Cell<bool>,
     pub(super) destroyed: Cell<bool>,
-    me: std::rc::Weak<ManagerInner>,
 }
 
 /// Fetches ICE servers for the signed-in user and creates peers that use them.
@@ -103,8 +116,12 @@ impl PeerManager {
                 in_flight: RefCell::new(None),
                 info: Cell::new(None),
                 requests: RefCell::new(Vec::new()),
-                backoffs: RefCell::new(Vec::new()),
+                lookups: RefCell::new(Vec::new()),
+                parked: RefCell::new(Vec::new()),
+                keep_alive: RefCell::new(None),
                 peers: RefCell::new(Vec::new()),
+                listeners: RefCell::new(network_listeners(me)),
+                dispatching: Cell::new(false),
                 destroyed: Cell::new(false),
             }),
         })
@@ -144,8 +161,12 @@ impl PeerManager {
     /// A new peer; see `PeerOptions.iceServers` for which servers it gets.
     #[wasm_bindgen(js_name = createPeer, unchecked_return_type = "Promise<Peer>")]
     pub fn create_peer(&self, options: PeerOptions) -> Promise {
-        let inner = self.inner.clone();
-        future_to_promise(async move { inner.create_peer(options.into()).await })
+        let options: JsValue = options.into();
+        Promise::new(&mut |resolve, reject| {
+            if let Err(error) = self.inner.begin_peer(&options, resolve, reject.clone()) {
+                let _ = reject.call1(&JsValue::UNDEFINED, &error);
+            }
+        })
     }
 
     /// Peers created and not yet closed.
@@ -175,72 +196,51 @@ impl ManagerInner {
         }
     }
 
-    /// The manager's servers if they come within `createPeerWaitMs`, else the
-    /// fallback; servers that arrive later are applied to `late` peers.
-    async fn servers_for_new_peer(self: &Rc<Self>) -> (Vec<IceServer>, Option<Promise>) {
-        let fetch = self.servers_promise();
-        let race = Promise::race(&Array::of2(&fetch, &delay(self.limits.create_peer_wait_ms)));
-        let (servers, late) = match JsFuture::from(race).await {
-            Ok(value) if Array::is_array(&value) => {
-                (servers_from_js(&value).unwrap_or_default(), None)
+    /// `createPeer()`: at once with explicit servers, else through [`NewPeer`].
+    fn begin_peer(
+        self: &Rc<Self>,
+        options: &JsValue,
+        resolve: js_sys::Function,
+        reject: js_sys::Function,
+    ) -> Result<(), JsValue> {
+        let mut setup = PeerSetup::from_js(options)?;
+        self.ensure_alive()?;
+        match setup.explicit_servers.take().filter(|s| !s.is_empty()) {
+            Some(servers) => {
+                let peer = self.make_peer(setup, &servers, false)?;
+                let _ = resolve.call1(&JsValue::UNDEFINED, &Peer::into_js(peer));
             }
-            Ok(_) => (Vec::new(), Some(fetch)),
-            Err(error) => {
-                debug(
-                    self.debug,
-                    "No ICE servers; using the fallback",
-                    &get(&error, "message"),
-                );
-                (Vec::new(), None)
-            }
-        };
-        if servers.is_empty() {
-            self.record(Source::Fallback, None);
-            return (self.fallback.clone(), late);
+            None => NewPeer::begin(self, setup, resolve, reject),
         }
-        (servers, None)
+        Ok(())
     }
 
-    async fn create_peer(self: Rc<Self>, options: JsValue) -> Result<JsValue, JsValue> {
-        let mut setup = PeerSetup::from_js(&options)?;
-        self.ensure_alive()?;
-        let explicit = setup
-            .explicit_servers
-            .take()
-            .filter(|servers| !servers.is_empty());
-        let uses_manager = explicit.is_none();
-        let (servers, late) = match explicit {
-            Some(servers) => (servers, None),
-            None => self.servers_for_new_peer().await,
-        };
+    /// A started peer in the registry of open peers.
+    pub(super) fn make_peer(
+        self: &Rc<Self>,
+        setup: PeerSetup,
+        servers: &[IceServer],
+        uses_manager: bool,
+    ) -> Result<Rc<PeerInner>, JsValue> {
         self.ensure_alive()?;
         debug(
             self.debug,
             "Creating peer with ICE servers",
-            &redacted_to_js(&servers),
+            &redacted_to_js(servers),
         );
-        let host: std::rc::Weak<dyn PeerHost> = Rc::downgrade(&self) as _;
+        let me: Weak<ManagerInner> = Rc::downgrade(self);
+        let host: Weak<dyn PeerHost> = me;
         let peer = PeerInner::create(
             host,
             setup,
-            &servers,
+            servers,
             uses_manager,
             self.debug,
             self.limits.recovery,
         )?;
         self.peers.borrow_mut().push(peer.clone());
-        if let Some(late) = late {
-            let weak = Rc::downgrade(&peer);
-            spawn_local(async move {
-                if let (Ok(value), Some(peer)) = (JsFuture::from(late).await, weak.upgrade()) {
-                    if let Some(servers) = servers_from_js(&value).filter(|s| !s.is_empty()) {
-                        peer.apply_servers(&servers);
-                    }
-                }
-            });
-        }
         peer.start();
-        Ok(Peer::into_js(peer))
+        Ok(peer)
     }
 
     /// No new peer after `destroy()`, also not one whose servers were awaited across it.
@@ -254,15 +254,60 @@ impl ManagerInner {
         Ok(())
     }
 
-    fn destroy(&self) {
+    /// Keeps an owner of closures until the next callback (see `parked`).
+    pub(super) fn park(&self, owner: Box<dyn Any>) {
+        self.parked.borrow_mut().push(owner);
+    }
+
+    /// Called first in every request and lookup callback: no other of
+    /// their closures can be running then (JS calls them from fresh tasks).
+    pub(super) fn clear_parked(&self) {
+        drop(self.parked.take());
+    }
+
+    /// A request or lookup now waits on JS.
+    pub(super) fn hold(self: &Rc<Self>) {
+        let mut keep_alive = self.keep_alive.borrow_mut();
+        if keep_alive.is_none() {
+            *keep_alive = Some(self.clone());
+        }
+    }
+
+    /// Called as a request or lookup ends; the caller still holds an `Rc`,
+    /// so the manager is not dropped here.
+    pub(super) fn release(&self) {
+        if self.requests.borrow().is_empty() && self.lookups.borrow().is_empty() {
+            drop(self.keep_alive.take());
+        }
+    }
+
+    /// The network changed (online, offline, another connection type):
+    /// every open peer hears it.
+    fn network_changed(&self) {
+        if self.destroyed.get() {
+            return;
+        }
+        debug(self.debug, "Network changed", &JsValue::UNDEFINED);
+        self.dispatching.set(true);
+        let peers = self.peers.borrow().clone();
+        for peer in peers {
+            peer.network_changed();
+        }
+        self.dispatching.set(false);
+    }
+
+    fn destroy(self: &Rc<Self>) {
         self.destroyed.set(true);
-        for controller in self.requests.take() {
-            controller.abort();
+        let listeners = self.listeners.take();
+        listeners.iter().for_each(EventListener::detach);
+        // A peer's handler may have called destroy() from inside a listener.
+        if self.dispatching.get() {
+            self.park(Box::new(listeners));
+        } else {
+            drop(listeners);
         }
-        // A retry waiting out its backoff wakes, sees `destroyed` and sends nothing.
-        for wake in self.backoffs.take() {
-            let _ = wake.call0(&JsValue::UNDEFINED);
-        }
+        // Nothing more is sent; pending calls reject with "aborted".
+        self.abort_requests();
         self.invalidate();
         let peers = self.peers.take();
         for peer in peers {
@@ -272,20 +317,18 @@ impl ManagerInner {
 }
 
 impl PeerHost for ManagerInner {
-    fn refresh_servers(&self, peer: std::rc::Weak<PeerInner>, rejected: Option<Vec<IceServer>>) {
+    fn refresh_servers(&self, peer: Weak<PeerInner>, rejected: Option<Vec<IceServer>>) {
         if let Some(rejected) = rejected {
             self.reject(&rejected);
         }
-        let this = self.me.upgrade();
-        spawn_local(async move {
-            let servers = match this {
-                Some(this) => this.servers().await.ok(),
-                None => None,
-            };
-            if let Some(peer) = peer.upgrade() {
-                peer.servers_arrived(servers);
+        match self.me.upgrade() {
+            Some(me) => me.servers_for(Waiter::Peer(peer)),
+            None => {
+                if let Some(peer) = peer.upgrade() {
+                    peer.servers_arrived(None);
+                }
             }
-        });
+        }
     }
 
     fn forget_peer(&self, peer: &PeerInner) {
@@ -293,4 +336,28 @@ impl PeerHost for ManagerInner {
             .borrow_mut()
             .retain(|p| !std::ptr::eq(Rc::as_ptr(p), peer));
     }
+}
+
+/// Listeners that tell the manager of network changes; they hold it weakly.
+fn network_listeners(manager: &Weak<ManagerInner>) -> Vec<EventListener> {
+    let notify = || {
+        let manager = manager.clone();
+        move || {
+            if let Some(manager) = manager.upgrade() {
+                manager.network_changed();
+            }
+        }
+    };
+    let global: JsValue = js_sys::global().into();
+    let mut listeners = Vec::new();
+    if global.is_instance_of::<web_sys::Window>() {
+        listeners.push(EventListener::new(&global, "online", notify()));
+        listeners.push(EventListener::new(&global, "offline", notify()));
+    }
+    // The Network Information API: Chromium only, and absent from web-sys.
+    let connection = get(&get(&global, "navigator"), "connection");
+    if connection.is_object() {
+        listeners.push(EventListener::new(&connection, "change", notify()));
+    }
+    listeners
 }

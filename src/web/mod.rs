@@ -8,14 +8,18 @@ mod error;
 mod fetch;
 mod handlers;
 mod ice_servers;
+mod listener;
 mod log;
 mod manager;
+mod new_peer;
 mod peer;
 mod peer_events;
 mod peer_handle;
 mod peer_host;
 mod peer_output;
 mod quality;
+mod request;
+mod settle;
 mod timer;
 mod token;
 

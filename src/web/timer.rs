@@ -35,9 +35,17 @@ impl Timeout {
     }
 }
 
+impl Timeout {
+    /// Clears the timer but keeps its closure, for an owner that may be
+    /// running inside that very closure (it is freed when the owner drops).
+    pub fn cancel(&self) {
+        clear_timeout(&self.id);
+    }
+}
+
 impl Drop for Timeout {
     fn drop(&mut self) {
-        clear_timeout(&self.id);
+        self.cancel();
     }
 }
 
@@ -64,22 +72,4 @@ impl Drop for Interval {
     fn drop(&mut self) {
         clear_interval(&self.id);
     }
-}
-
-/// A promise that resolves (to `undefined`) after `ms`. It holds no Rust
-/// closure: the timer calls the promise's own `resolve`.
-pub fn delay(ms: f64) -> js_sys::Promise {
-    wakeable_delay(ms).0
-}
-
-/// [`delay`], and its `resolve`, so that an owner can end the wait early
-/// (the manager's `destroy()` ends a retry's backoff this way).
-pub fn wakeable_delay(ms: f64) -> (js_sys::Promise, js_sys::Function) {
-    let mut wake = None;
-    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-        schedule(&resolve, ms);
-        wake = Some(resolve);
-    });
-    // The executor runs synchronously inside `new Promise`, so `wake` is set.
-    (promise, wake.unwrap_or_else(js_sys::Function::default))
 }

@@ -3,12 +3,19 @@
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 
 /// `PeerManagerOptions.token`.
 pub enum TokenSource {
     Fixed(String),
     Call(Function),
+}
+
+/// What asking the source gave: the token now, or a promise of it.
+pub enum TokenCall {
+    /// `None` when the source gave nothing usable.
+    Ready(Option<String>),
+    /// The function returned a promise; read its outcome with [`settled`].
+    Later(Promise),
 }
 
 impl TokenSource {
@@ -23,21 +30,28 @@ impl TokenSource {
         }
     }
 
-    /// The current token, or `None` when the source gives nothing usable
-    /// (empty, null, undefined, a non-string, or a function that throws).
-    pub async fn current(&self) -> Option<String> {
+    /// Asks for the current token. A function that throws gives `Ready(None)`.
+    pub fn call(&self) -> TokenCall {
         let value = match self {
-            TokenSource::Fixed(token) => return non_empty(token.clone()),
-            TokenSource::Call(function) => function.call0(&JsValue::UNDEFINED).ok()?,
+            TokenSource::Fixed(token) => return TokenCall::Ready(non_empty(token)),
+            TokenSource::Call(function) => match function.call0(&JsValue::UNDEFINED) {
+                Ok(value) => value,
+                Err(_) => return TokenCall::Ready(None),
+            },
         };
-        let value = match value.dyn_into::<Promise>() {
-            Ok(promise) => JsFuture::from(promise).await.ok()?,
-            Err(value) => value,
-        };
-        non_empty(value.as_string()?)
+        match value.dyn_into::<Promise>() {
+            Ok(promise) => TokenCall::Later(promise),
+            Err(value) => TokenCall::Ready(settled(Ok(value))),
+        }
     }
 }
 
-fn non_empty(token: String) -> Option<String> {
-    (!token.trim().is_empty()).then_some(token)
+/// The token a settled promise gave: `None` for a rejection, an empty
+/// string, null, undefined or a non-string.
+pub fn settled(outcome: Result<JsValue, JsValue>) -> Option<String> {
+    non_empty(&outcome.ok()?.as_string()?)
+}
+
+fn non_empty(token: &str) -> Option<String> {
+    (!token.trim().is_empty()).then(|| token.to_owned())
 }

@@ -1,0 +1,101 @@
+//! `createPeer()` without explicit servers: the manager's servers if they
+//! come within `createPeerWaitMs`, else the fallback at once and the
+//! manager's servers applied to the live peer when they arrive.
+
+use super::handlers::PeerSetup;
+use super::ice_servers::{Outcome, Source, Waiter};
+use super::log::debug;
+use super::manager::ManagerInner;
+use super::peer::PeerInner;
+use super::peer_handle::Peer;
+use super::timer::Timeout;
+use crate::core::servers::IceServer;
+use js_sys::Function;
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+use wasm_bindgen::JsValue;
+
+/// One `createPeer()` waiting for servers, as a [`Waiter`] of the manager.
+pub(super) struct NewPeer {
+    /// Taken when the peer is made.
+    setup: RefCell<Option<PeerSetup>>,
+    resolve: Function,
+    reject: Function,
+    /// `createPeerWaitMs`; freed with this value, never from its own callback.
+    wait: RefCell<Option<Timeout>>,
+    /// The peer made with the fallback, for the servers that come late.
+    made: RefCell<Weak<PeerInner>>,
+}
+
+impl NewPeer {
+    /// Starts the wait and asks the manager for servers.
+    pub(super) fn begin(
+        manager: &Rc<ManagerInner>,
+        setup: PeerSetup,
+        resolve: Function,
+        reject: Function,
+    ) {
+        let pending = Rc::new(NewPeer {
+            setup: RefCell::new(Some(setup)),
+            resolve,
+            reject,
+            wait: RefCell::new(None),
+            made: RefCell::new(Weak::new()),
+        });
+        let (me, host) = (Rc::downgrade(&pending), Rc::downgrade(manager));
+        let wait = Timeout::new(manager.limits.create_peer_wait_ms, move || {
+            if let (Some(pending), Some(manager)) = (me.upgrade(), host.upgrade()) {
+                manager.record(Source::Fallback, None);
+                pending.make(&manager, &manager.fallback);
+            }
+        });
+        *pending.wait.borrow_mut() = Some(wait);
+        manager.servers_for(Waiter::NewPeer(pending));
+    }
+
+    /// The manager's answer: make the peer with it, or (too late) apply it.
+    pub(super) fn servers_ready(&self, manager: &Rc<ManagerInner>, outcome: &Outcome) {
+        if let Some(wait) = &*self.wait.borrow() {
+            wait.cancel();
+        }
+        let fresh = match outcome {
+            Ok(servers) => Some(servers).filter(|s| !s.is_empty()),
+            Err(error) => {
+                let message = JsValue::from_str(&error.message());
+                debug(
+                    manager.debug,
+                    "No ICE servers; using the fallback",
+                    &message,
+                );
+                None
+            }
+        };
+        let late = self.made.borrow().upgrade();
+        match (late, fresh) {
+            (Some(peer), Some(servers)) => peer.apply_servers(servers),
+            (Some(_), None) => {}
+            (None, Some(servers)) => self.make(manager, servers),
+            (None, None) => {
+                if self.setup.borrow().is_some() {
+                    manager.record(Source::Fallback, None);
+                }
+                self.make(manager, &manager.fallback);
+            }
+        }
+    }
+
+    /// Makes the peer (once) and settles the `createPeer()` promise.
+    fn make(&self, manager: &Rc<ManagerInner>, servers: &[IceServer]) {
+        let Some(setup) = self.setup.take() else {
+            return;
+        };
+        let this = &JsValue::UNDEFINED;
+        let _ = match manager.make_peer(setup, servers, true) {
+            Ok(peer) => {
+                *self.made.borrow_mut() = Rc::downgrade(&peer);
+                self.resolve.call1(this, &Peer::into_js(peer))
+            }
+            Err(error) => self.reject.call1(this, &error),
+        };
+    }
+}
