@@ -33,7 +33,10 @@ async fn turn_outage(hold_ms: u32) {
         const p = await H.pair(manager, {{ caller: relayOnly, callee: relayOnly }});
         await H.connected(p, 20000);
         const r = p.ev.caller;
-        const offersBefore = r.signals.filter((s) => s === "offer").length;
+        // Either side may restart (perfect negotiation); count both sides' offers.
+        const allOffers = () => [p.ev.caller, p.ev.callee].map((e) => e.signals.filter((s) => s === "offer").length)
+            .reduce((a, b) => a + b, 0);
+        const offersBefore = allOffers();
         const statesBefore = r.states.length;
         const t0 = performance.now();
         await H.turnStop();
@@ -52,8 +55,8 @@ async fn turn_outage(hold_ms: u32) {
         await H.waitFor(() => r.states.slice(dropAt).some((s) => s === "connected" || s === "completed") && p.caller.quality === "good", 60000,
             () => `good again after TURN restarted, states ${{H.json(r.states.slice(statesBefore))}}, signals ${{H.json(r.signals)}}, errors ${{H.json(r.errors)}}`);
         tBack = performance.now();
-        const offers = r.signals.filter((s) => s === "offer").length;
-        H.ok(offers > offersBefore, `an ICE-restart offer was sent (${{offers}} offers, ${{offersBefore}} before)`);
+        const offers = allOffers();
+        H.ok(offers > offersBefore, `an ICE-restart offer was sent by either side (${{offers}} offers, ${{offersBefore}} before)`);
         H.eq(p.ev.caller.closes, 0, "the caller did not give up");
         // The callee selects its new pair a moment after the caller is back.
         let types = [];
@@ -93,7 +96,6 @@ async fn turn_gone_for_good_closes_both_sides() {
         }
         H.eq([p.ev.caller.closes, p.ev.callee.closes], [1, 1], "onClose once on each side");
         H.eq([p.caller.quality, p.callee.quality], ["failed", "failed"], "qualities");
-        H.ok(closedAt.caller <= closedAt.callee, "the callee waits for the caller to give up first");
         H.eq(manager.peerCount, 0, "peerCount");
         await H.figure(`TURN gone: caller closed ${(closedAt.caller - t0).toFixed(0)} ms, callee ` +
             `${(closedAt.callee - t0).toFixed(0)} ms after the stop`);
@@ -101,9 +103,9 @@ async fn turn_gone_for_good_closes_both_sides() {
     .await;
 }
 
-/// A restart on a healthy call also starts the answering side's watch; when
-/// it ends, the call has received something (here only ICE consent checks,
-/// as the call is idle), so nothing closes.
+/// A restart on a healthy call counts as an attempt under way on the other
+/// side; when its timer ends, the call has received something (here only ICE
+/// consent checks, as the call is idle), so nothing restarts again or closes.
 #[wasm_bindgen_test]
 async fn a_live_call_survives_the_answering_sides_check() {
     js(r#"
