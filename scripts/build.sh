@@ -24,7 +24,9 @@ if [[ -z "${ICE_PEER_STABLE:-}" ]] && rustup component list --toolchain nightly 
   # (-1.4 KB; the default 50 gave -1.2, 20 and 200-400 less). -Zfmt-debug=none,
   # -Zshare-generics and -Zmir-opt-level=3 changed nothing; opt-level "s" was larger.
   export RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zinline-mir=yes -Zinline-mir-threshold=100"
-  extra=(. -- -Zbuild-std=std,panic_abort)
+  # std's optimize_for_size feature picks its smaller algorithms (sorting,
+  # formatting of integers): -0.4 KB gzipped.
+  extra=(. -- -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size)
   # Its own target dir: the flags differ from every other build's.
   export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}/nightly-size"
 else
