@@ -8,69 +8,18 @@
 //! runs. While anything waits, the manager keeps itself alive (`hold`), as a
 //! future would have: a closure that JS calls after it was dropped throws.
 
-use super::convert::servers_to_js;
-use super::error::ice_servers_error;
-use super::log::debug;
-use super::manager::ManagerInner;
-use super::new_peer::NewPeer;
-use super::peer::PeerInner;
 use super::request::Request;
-use super::settle::Continuation;
-use super::token::{settled, TokenCall};
+use super::{Info, ManagerInner, Outcome, Source, Waiter};
 use crate::core::cache::CachedServers;
 use crate::core::error::IceServersError;
 use crate::core::servers::IceServer;
-use js_sys::{Date, Function, Promise};
+use crate::web::log::debug;
+use crate::web::settle::Continuation;
+use crate::web::token::{settled, TokenCall};
+use js_sys::{Date, Promise};
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::JsValue;
-
-pub(super) type Outcome = Result<Vec<IceServer>, IceServersError>;
-
-/// Someone waiting for servers.
-pub(super) enum Waiter {
-    /// `getIceServers()`: resolved with `IceServer[]`, rejected with an `IceServersError`.
-    Promise { resolve: Function, reject: Function },
-    /// A peer refreshing its servers (`PeerHost::refresh_servers`).
-    Peer(Weak<PeerInner>),
-    /// A `createPeer()` that waits at most `createPeerWaitMs`.
-    NewPeer(Rc<NewPeer>),
-}
-
-impl Waiter {
-    pub(super) fn deliver(self, manager: &Rc<ManagerInner>, outcome: &Outcome) {
-        let this = &JsValue::UNDEFINED;
-        match self {
-            Waiter::Promise { resolve, reject } => {
-                let _ = match outcome {
-                    Ok(servers) => resolve.call1(this, &servers_to_js(servers)),
-                    Err(error) => reject.call1(this, &ice_servers_error(error)),
-                };
-            }
-            Waiter::Peer(peer) => {
-                if let Some(peer) = peer.upgrade() {
-                    peer.servers_arrived(outcome.as_ref().ok().cloned());
-                }
-            }
-            Waiter::NewPeer(pending) => pending.servers_ready(manager, outcome),
-        }
-    }
-}
-
-#[derive(Clone, Copy)]
-pub(super) enum Source {
-    Network,
-    Cache,
-    Fallback,
-}
-
-/// Contract `IceServersInfo`.
-#[derive(Clone, Copy)]
-pub(super) struct Info {
-    pub(super) source: Source,
-    pub(super) fetched_at: Option<f64>,
-    pub(super) expires_at: Option<f64>,
-}
 
 /// A caller's token function returned a promise: the caller waits here.
 pub(super) struct Lookup {

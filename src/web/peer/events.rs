@@ -3,10 +3,10 @@
 //! the app). Owned by the peer through [`PeerListeners`], holding only a weak
 //! reference back to it; dropping them sets every `on*` back to null.
 
-use super::error::set;
-use super::peer::PeerInner;
+use super::PeerInner;
 use crate::core::engine::Input;
 use crate::core::quality::IceState;
+use crate::web::error::set;
 use js_sys::Array;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;

@@ -1,6 +1,6 @@
 //! What a peer asks of the manager that made it. A trait the manager
 //! implements, so that the peer never imports the manager.
-use super::peer::PeerInner;
+use super::PeerInner;
 use crate::core::servers::IceServer;
 use std::rc::Weak;
 

@@ -1,46 +1,99 @@
 //! `PeerManager`: ICE servers fetched, cached per token and shared between
 //! concurrent callers, and the registry of open peers that use them.
 
-use super::bindings::{PeerManagerOptions, PeerOptions};
-use super::convert::{number_option, redacted_to_js, servers_from_js};
-use super::error::{get, named_error, set, type_error};
-use super::handlers::PeerSetup;
-use super::ice_servers::{Info, Lookup, Source, Waiter};
-use super::listener::EventListener;
-use super::log::debug;
-use super::new_peer::NewPeer;
-use super::peer::PeerInner;
-use super::peer_handle::Peer;
-use super::peer_host::PeerHost;
-use super::request::Request;
-use super::token::TokenSource;
+mod host;
+mod ice_servers;
+mod new_peer;
+mod request;
+
 use crate::core::cache::CachedServers;
 use crate::core::config::{default_fallback, Limits, RawNumbers, DEFAULT_ENDPOINT};
+use crate::core::error::IceServersError;
 use crate::core::servers::IceServer;
-use js_sys::{Array, Object, Promise};
+use crate::web::bindings::{PeerManagerOptions, PeerOptions};
+use crate::web::convert::{number_option, redacted_to_js, servers_from_js, servers_to_js};
+use crate::web::error::{get, ice_servers_error, named_error, set, type_error};
+use crate::web::handlers::PeerSetup;
+use crate::web::listener::EventListener;
+use crate::web::log::debug;
+use crate::web::peer::host::PeerHost;
+use crate::web::peer::PeerInner;
+use crate::web::peer_handle::Peer;
+use crate::web::token::TokenSource;
+use ice_servers::Lookup;
+use js_sys::{Array, Function, Object, Promise};
+use new_peer::NewPeer;
+use request::Request;
 use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 
+type Outcome = Result<Vec<IceServer>, IceServersError>;
+
+/// Someone waiting for servers.
+enum Waiter {
+    /// `getIceServers()`: resolved with `IceServer[]`, rejected with an `IceServersError`.
+    Promise { resolve: Function, reject: Function },
+    /// A peer refreshing its servers (`PeerHost::refresh_servers`).
+    Peer(Weak<PeerInner>),
+    /// A `createPeer()` that waits at most `createPeerWaitMs`.
+    NewPeer(Rc<NewPeer>),
+}
+
+impl Waiter {
+    fn deliver(self, manager: &Rc<ManagerInner>, outcome: &Outcome) {
+        let this = &JsValue::UNDEFINED;
+        match self {
+            Waiter::Promise { resolve, reject } => {
+                let _ = match outcome {
+                    Ok(servers) => resolve.call1(this, &servers_to_js(servers)),
+                    Err(error) => reject.call1(this, &ice_servers_error(error)),
+                };
+            }
+            Waiter::Peer(peer) => {
+                if let Some(peer) = peer.upgrade() {
+                    peer.servers_arrived(outcome.as_ref().ok().cloned());
+                }
+            }
+            Waiter::NewPeer(pending) => pending.servers_ready(manager, outcome),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Source {
+    Network,
+    Cache,
+    Fallback,
+}
+
+/// Contract `IceServersInfo`.
+#[derive(Clone, Copy)]
+struct Info {
+    source: Source,
+    fetched_at: Option<f64>,
+    expires_at: Option<f64>,
+}
+
 /// State shared by the exported handle, its requests and its peers.
 pub(crate) struct ManagerInner {
     me: Weak<ManagerInner>,
-    pub(super) endpoint: String,
-    pub(super) token: TokenSource,
-    pub(super) limits: Limits,
-    pub(super) fallback: Vec<IceServer>,
-    pub(super) debug: bool,
-    pub(super) cache: RefCell<Option<CachedServers>>,
+    endpoint: String,
+    token: TokenSource,
+    limits: Limits,
+    fallback: Vec<IceServer>,
+    debug: bool,
+    cache: RefCell<Option<CachedServers>>,
     /// Bumped by `invalidate()`: a request started before it must not refill the cache.
-    pub(super) generation: Cell<u32>,
+    generation: Cell<u32>,
     /// The request a caller with the same token joins.
-    pub(super) in_flight: RefCell<Option<Rc<Request>>>,
-    pub(super) info: Cell<Option<Info>>,
+    in_flight: RefCell<Option<Rc<Request>>>,
+    info: Cell<Option<Info>>,
     /// Every request still waiting on JS (one replaced by `invalidate()`
     /// runs on for those who joined it), and every async token lookup.
-    pub(super) requests: RefCell<Vec<Rc<Request>>>,
-    pub(super) lookups: RefCell<Vec<Rc<Lookup>>>,
+    requests: RefCell<Vec<Rc<Request>>>,
+    lookups: RefCell<Vec<Rc<Lookup>>>,
     /// Finished owners of closures, freed at the start of the next callback:
     /// never while one of their closures may be running.
     parked: RefCell<Vec<Box<dyn Any>>>,
@@ -48,12 +101,12 @@ pub(crate) struct ManagerInner {
     /// on holds our closures, which must not be freed before it settles.
     keep_alive: RefCell<Option<Rc<ManagerInner>>>,
     /// Strong references to open peers: Firefox collects unreferenced connections mid-call.
-    pub(super) peers: RefCell<Vec<Rc<PeerInner>>>,
+    peers: RefCell<Vec<Rc<PeerInner>>>,
     /// `online`, `offline` (window only) and `navigator.connection`'s `change`.
     listeners: RefCell<Vec<EventListener>>,
     /// A network event is being passed to the peers.
     dispatching: Cell<bool>,
-    pub(super) destroyed: Cell<bool>,
+    destroyed: Cell<bool>,
 }
 
 /// Fetches ICE servers for the signed-in user and creates peers that use them.
@@ -120,7 +173,7 @@ impl PeerManager {
                 parked: RefCell::new(Vec::new()),
                 keep_alive: RefCell::new(None),
                 peers: RefCell::new(Vec::new()),
-                listeners: RefCell::new(network_listeners(me)),
+                listeners: RefCell::new(host::network_listeners(me)),
                 dispatching: Cell::new(false),
                 destroyed: Cell::new(false),
             }),
@@ -314,50 +367,4 @@ impl ManagerInner {
             peer.close();
         }
     }
-}
-
-impl PeerHost for ManagerInner {
-    fn refresh_servers(&self, peer: Weak<PeerInner>, rejected: Option<Vec<IceServer>>) {
-        if let Some(rejected) = rejected {
-            self.reject(&rejected);
-        }
-        match self.me.upgrade() {
-            Some(me) => me.servers_for(Waiter::Peer(peer)),
-            None => {
-                if let Some(peer) = peer.upgrade() {
-                    peer.servers_arrived(None);
-                }
-            }
-        }
-    }
-
-    fn forget_peer(&self, peer: &PeerInner) {
-        self.peers
-            .borrow_mut()
-            .retain(|p| !std::ptr::eq(Rc::as_ptr(p), peer));
-    }
-}
-
-/// Listeners that tell the manager of network changes; they hold it weakly.
-fn network_listeners(manager: &Weak<ManagerInner>) -> Vec<EventListener> {
-    let notify = || {
-        let manager = manager.clone();
-        move || {
-            if let Some(manager) = manager.upgrade() {
-                manager.network_changed();
-            }
-        }
-    };
-    let global: JsValue = js_sys::global().into();
-    let mut listeners = Vec::new();
-    if global.is_instance_of::<web_sys::Window>() {
-        listeners.push(EventListener::new(&global, "online", notify()));
-        listeners.push(EventListener::new(&global, "offline", notify()));
-    }
-    // The Network Information API: Chromium only, and absent from web-sys.
-    let connection = get(&get(&global, "navigator"), "connection");
-    if connection.is_object() {
-        listeners.push(EventListener::new(&connection, "change", notify()));
-    }
-    listeners
 }

@@ -2,14 +2,13 @@
 //! come within `createPeerWaitMs`, else the fallback at once and the
 //! manager's servers applied to the live peer when they arrive.
 
-use super::handlers::PeerSetup;
-use super::ice_servers::{Outcome, Source, Waiter};
-use super::log::debug;
-use super::manager::ManagerInner;
-use super::peer::PeerInner;
-use super::peer_handle::Peer;
-use super::timer::Timeout;
+use super::{ManagerInner, Outcome, Source, Waiter};
 use crate::core::servers::IceServer;
+use crate::web::handlers::PeerSetup;
+use crate::web::log::debug;
+use crate::web::peer::PeerInner;
+use crate::web::peer_handle::Peer;
+use crate::web::timer::Timeout;
 use js_sys::Function;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};

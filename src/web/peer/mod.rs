@@ -5,14 +5,10 @@
 //! the manager) wait in a queue, so the engine is never re-entered and every
 //! handler runs after the state it reports has been updated.
 
-use super::bindings::{then_map, ImplicitPeerConnection};
-use super::convert::{json_from_js, redacted_to_js, servers_to_js, stats_to_js};
-use super::handlers::{Handlers, PeerSetup};
-use super::log::debug;
-use super::peer_events::PeerListeners;
-use super::peer_host::PeerHost;
-use super::peer_output::emit;
-use super::timer::{Interval, Timeout};
+mod events;
+pub(crate) mod host;
+mod output;
+
 use crate::core::engine::{EngineConfig, Input, Output, PeerEngine};
 use crate::core::negotiation::{Description, Op, SdpKind};
 use crate::core::network_quality::SAMPLE_INTERVAL_MS;
@@ -20,7 +16,15 @@ use crate::core::quality::IceState;
 use crate::core::recovery::RecoveryConfig;
 use crate::core::servers::IceServer;
 use crate::core::stats::{summarise, PeerStats};
+use crate::web::bindings::{then_map, ImplicitPeerConnection};
+use crate::web::convert::{json_from_js, redacted_to_js, servers_to_js, stats_to_js};
+use crate::web::handlers::{Handlers, PeerSetup};
+use crate::web::log::debug;
+use crate::web::timer::{Interval, Timeout};
+use events::PeerListeners;
+use host::PeerHost;
 use js_sys::{Array, Date, Promise, Set};
+use output::emit;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};

@@ -3,17 +3,16 @@
 //! core; failures are retried after `retry.next_delay`, asking the token
 //! source again. The request owns the closures its promises and timers call.
 
-use super::convert::redacted_to_js;
-use super::fetch;
-use super::ice_servers::{Outcome, Source, Waiter};
-use super::log::debug;
-use super::manager::ManagerInner;
-use super::settle::Continuation;
-use super::timer::Timeout;
-use super::token::{settled, TokenCall};
+use super::{ManagerInner, Outcome, Source, Waiter};
 use crate::core::cache::CachedServers;
 use crate::core::error::{AttemptFailure, IceServersError};
 use crate::core::servers::ParsedServers;
+use crate::web::convert::redacted_to_js;
+use crate::web::fetch;
+use crate::web::log::debug;
+use crate::web::settle::Continuation;
+use crate::web::timer::Timeout;
+use crate::web::token::{settled, TokenCall};
 use js_sys::Date;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};

@@ -2,13 +2,13 @@
 //! Called by the driver after the engine has moved on, with no borrow held,
 //! so a handler may call back into the peer (its calls queue up).
 
-use super::convert::network_score_to_js;
-use super::error::set;
-use super::handlers::Handlers;
-use super::log::debug;
-use super::peer::PeerInner;
+use super::PeerInner;
 use crate::core::engine::{Event, Signal};
 use crate::core::quality::Quality;
+use crate::web::convert::network_score_to_js;
+use crate::web::error::set;
+use crate::web::handlers::Handlers;
+use crate::web::log::debug;
 use js_sys::{Array, Function, Object};
 use wasm_bindgen::{JsCast, JsValue};
 
