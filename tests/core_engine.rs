@@ -319,6 +319,41 @@ fn a_muted_other_side_is_not_a_lost_path() {
 }
 
 #[test]
+fn after_a_remote_restart_only_arrivals_prove_an_idle_call_alive() {
+    let offer = |ufrag: &str| Description {
+        kind: SdpKind::Offer,
+        sdp: format!("a=ice-ufrag:{ufrag}\r\n"),
+    };
+    let idle = |n: f64| PeerStats {
+        received_by_pair: vec![("pair".into(), n)],
+        ..media(0.0)
+    };
+    for consent_checks_arrive in [true, false] {
+        let mut e = engine(true, false);
+        e.handle(Input::IceState(IceState::Connected), 0.0);
+        e.handle(Input::Stats(idle(100.0)), 1000.0);
+        for (t, ufrag) in [(1000.0, "B1"), (2000.0, "B2")] {
+            e.handle(
+                Input::RemoteDescription {
+                    description: offer(ufrag),
+                    stable: true,
+                },
+                t,
+            );
+            e.handle(Input::OpSettled(Ok(None)), t);
+        }
+        assert!(e.is_recovering(), "the other side's restart is under way");
+        let later = if consent_checks_arrive { 200.0 } else { 100.0 };
+        e.handle(Input::Stats(idle(later)), 11_000.0);
+        drain(&mut e);
+        // ICE still says connected; the attempt's timer ends.
+        e.handle(Input::Timer, 12_000.0);
+        let out = drain(&mut e);
+        assert_eq!(e.is_recovering(), !consent_checks_arrive, "{out:?}");
+    }
+}
+
+#[test]
 fn a_401_refetches_once_per_set_of_servers_and_restarts() {
     let mut e = engine(true, true);
     e.handle(

@@ -182,6 +182,14 @@ impl Liveness {
         advanced
     }
 
+    /// Something arrived within the last [`SILENCE_MS`] (media, RTCP or
+    /// consent checks; an idle call counts by its consent checks).
+    fn alive(&self, now: f64) -> bool {
+        now - self.progress_at < SILENCE_MS
+    }
+
+    /// How long media has not advanced, 0 for a call that never had media
+    /// (an idle data-only call is not silent, only quiet).
     fn stalled_for(&self, now: f64) -> f64 {
         if self.media_seen {
             now - self.progress_at
@@ -320,8 +328,7 @@ impl<P: Clone> PeerEngine<P> {
             Input::OpSettled(result) => self.settled(result, now),
             Input::IceState(state) => self.ice_state_changed(state, now),
             Input::Timer => {
-                let alive =
-                    self.state.is_connected() && self.liveness.stalled_for(now) < SILENCE_MS;
+                let alive = self.state.is_connected() && self.liveness.alive(now);
                 let action = self.recovery.on_timer(alive);
                 self.act(action);
             }
