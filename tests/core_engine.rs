@@ -343,11 +343,12 @@ fn after_a_remote_restart_only_arrivals_prove_an_idle_call_alive() {
             e.handle(Input::OpSettled(Ok(None)), t);
         }
         assert!(e.is_recovering(), "the other side's restart is under way");
-        let later = if consent_checks_arrive { 200.0 } else { 100.0 };
-        e.handle(Input::Stats(idle(later)), 11_000.0);
         drain(&mut e);
-        // ICE still says connected; the attempt's timer ends.
+        // ICE still says connected as the attempt's timer ends: a probe decides.
         e.handle(Input::Timer, 12_000.0);
+        assert_eq!(drain(&mut e), vec![Output::SampleStats]);
+        let later = if consent_checks_arrive { 200.0 } else { 100.0 };
+        e.handle(Input::Stats(idle(later)), 12_010.0);
         let out = drain(&mut e);
         assert_eq!(e.is_recovering(), !consent_checks_arrive, "{out:?}");
     }

@@ -181,22 +181,6 @@ impl Liveness {
         }
         advanced
     }
-
-    /// Something arrived within the last [`SILENCE_MS`] (media, RTCP or
-    /// consent checks; an idle call counts by its consent checks).
-    fn alive(&self, now: f64) -> bool {
-        now - self.progress_at < SILENCE_MS
-    }
-
-    /// How long media has not advanced, 0 for a call that never had media
-    /// (an idle data-only call is not silent, only quiet).
-    fn stalled_for(&self, now: f64) -> f64 {
-        if self.media_seen {
-            now - self.progress_at
-        } else {
-            0.0
-        }
-    }
 }
 
 /// One peer's decisions. Feed it with [`PeerEngine::handle`]; drain
@@ -222,6 +206,10 @@ pub struct PeerEngine<P> {
     offered_at: f64,
     /// How often the current offer went out again by itself.
     resends: u32,
+    /// What had arrived when the current restart attempt began.
+    attempt_mark: (Vec<(String, f64)>, f64),
+    /// The attempt's timer fired; the next stats sample decides.
+    alive_check: bool,
     sink: bool,
     held: Vec<Signal<P>>,
     out: VecDeque<Output<P>>,
@@ -247,6 +235,8 @@ impl<P: Clone> PeerEngine<P> {
             network_changed_at: None,
             offered_at: 0.0,
             resends: 0,
+            attempt_mark: (Vec::new(), 0.0),
+            alive_check: false,
             sink: false,
             held: Vec::new(),
             out: VecDeque::new(),
@@ -315,6 +305,9 @@ impl<P: Clone> PeerEngine<P> {
                     }
                     if restart {
                         let action = self.recovery.on_remote_restart();
+                        if action != Action::Keep {
+                            self.mark_attempt();
+                        }
                         self.act(action);
                     }
                 }
@@ -328,9 +321,15 @@ impl<P: Clone> PeerEngine<P> {
             Input::OpSettled(result) => self.settled(result, now),
             Input::IceState(state) => self.ice_state_changed(state, now),
             Input::Timer => {
-                let alive = self.state.is_connected() && self.liveness.alive(now);
-                let action = self.recovery.on_timer(alive);
-                self.act(action);
+                if self.recovery.is_restarting() && self.state.is_connected() {
+                    // ICE says connected at the end of an attempt, which
+                    // proves nothing: a fresh sample decides (see `stats`).
+                    self.alive_check = true;
+                    self.out.push_back(Output::SampleStats);
+                } else {
+                    let action = self.recovery.on_timer(false);
+                    self.act(action);
+                }
             }
             Input::Stats(stats) => self.stats(&stats, now),
             Input::CandidateError { code, turn } => self.candidate_error(code, turn),
@@ -455,8 +454,22 @@ impl<P: Clone> PeerEngine<P> {
         self.act(action);
     }
 
+    /// Notes what had arrived as a restart attempt began, for its end.
+    fn mark_attempt(&mut self) {
+        self.attempt_mark = (self.liveness.received.clone(), self.liveness.packets);
+    }
+
     fn stats(&mut self, stats: &PeerStats, now: f64) {
         self.resend_unanswered_offer(now);
+        if std::mem::take(&mut self.alive_check) {
+            // Anything at all since the attempt began (an idle call's
+            // consent checks, the new session's own checks) means a live path.
+            let (received, packets) = &self.attempt_mark;
+            let alive = received_since(received, &stats.received_by_pair)
+                || stats.packets_received.unwrap_or(0.0) > *packets;
+            let action = self.recovery.on_timer(alive && self.state.is_connected());
+            self.act(action);
+        }
         let before = self.liveness.progress_at;
         let advanced = self.liveness.sample(stats, now);
         if let (Some(level), Some(score)) = (self.meter.sample(stats), self.meter.last_score()) {
@@ -509,6 +522,7 @@ impl<P: Clone> PeerEngine<P> {
             Action::CancelTimer => self.out.push_back(Output::Timer(None)),
             Action::ArmTimer(ms) => self.out.push_back(Output::Timer(Some(ms))),
             Action::Restart { timeout_ms, .. } => {
+                self.mark_attempt();
                 self.out.push_back(Output::Timer(Some(timeout_ms)));
                 self.restart();
             }

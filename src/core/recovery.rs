@@ -209,6 +209,11 @@ impl Recovery {
         Action::ArmTimer(delay)
     }
 
+    /// A restart attempt (ours or the other side's) is under way.
+    pub fn is_restarting(&self) -> bool {
+        matches!(self.phase, Phase::Restarting { .. })
+    }
+
     /// True while a drop is being handled (Grace, Waiting or Restarting).
     pub fn is_recovering(&self) -> bool {
         matches!(
