@@ -29,7 +29,26 @@ const SETUP: &str = r#"
     };
     const stopMedia = () => streams.forEach((s) => s.getTracks().forEach((t) => t.stop()));
     const noErrors = (p) => H.eq([p.ev.caller.errors, p.ev.callee.errors], [[], []], "errors (onError and signal() rejections): caller, callee");
+    // Audio arrives at both sides within `ms` ("audio at the caller <when>", ...).
+    const bothHear = async (p, ms, when) => {
+        await H.mediaArrives(p.caller, ms, `audio at the caller ${when}`, { other: p.callee });
+        await H.mediaArrives(p.callee, ms, `audio at the callee ${when}`, { other: p.caller });
+    };
+    // No error and nobody closed.
+    const healthy = (p) => {
+        noErrors(p);
+        H.eq([p.ev.caller.closes, p.ev.callee.closes], [0, 0], "onClose calls");
+    };
 "#;
+
+/// JS: [`SETUP`], the audio call of [`audio_call`], then `body`; the fake
+/// devices are stopped however it ends.
+fn audio_scenario(body: &str, delay_ms: u32) -> String {
+    format!(
+        "{SETUP}\ntry {{\n{call}\n{body}\n}} finally {{\n    stopMedia();\n}}",
+        call = audio_call(delay_ms)
+    )
+}
 
 /// JS: `p`, an audio call both ways through a relay of `delayMs`, connected,
 /// its first negotiation settled and media arriving on both sides.
@@ -40,97 +59,80 @@ fn audio_call(delay_ms: u32) -> String {
             caller: {{ stream: await media({{ audio: true }}) }}, callee: {{ stream: await media({{ audio: true }}) }} }});
         await H.connected(p, 15000);
         await H.settles(p, {{ what: "the first negotiation settles" }});
-        await H.mediaArrives(p.caller, 5000, "audio at the caller", {{ other: p.callee }});
-        await H.mediaArrives(p.callee, 5000, "audio at the callee", {{ other: p.caller }});
+        await bothHear(p, 5000, "");
         "#
     )
 }
 
 #[wasm_bindgen_test]
 async fn callee_restarts_ice_with_its_own_offer() {
-    js(&format!(
-        r#"{SETUP}
-        try {{
-            {call}
+    js(&audio_scenario(
+        r#"
             const before = H.negotiationState(p);
             const mark = p.ev.wire.length;
             const t = performance.now();
             p.callee.restartIce();
             await H.waitFor(() => H.descriptionsSince(p, mark).includes("callee:offer"), 5000,
-                () => `an offer from the callee after its restartIce(); sent since: ${{H.json(H.descriptionsSince(p, mark))}}`);
+                () => `an offer from the callee after its restartIce(); sent since: ${H.json(H.descriptionsSince(p, mark))}`);
             const offerMs = performance.now() - t;
-            const fresh = () => {{
+            const fresh = () => {
                 const s = H.negotiationState(p);
                 return s.caller.localUfrag !== before.caller.localUfrag && s.callee.localUfrag !== before.callee.localUfrag;
-            }};
-            const settledMs = (await H.settles(p, {{ extra: fresh, what: "both good and stable with new ICE credentials" }})) - t;
-            H.ok(H.descriptionsSince(p, mark).includes("caller:answer"), `the caller answered: ${{H.json(H.descriptionsSince(p, mark))}}`);
-            await H.mediaArrives(p.caller, 5000, "audio at the caller after the restart", {{ other: p.callee }});
-            await H.mediaArrives(p.callee, 5000, "audio at the callee after the restart", {{ other: p.caller }});
-            for (const side of ["caller", "callee"]) {{
-                const {{ advanced, detail }} = await H.statsAdvancing(p[side], 3000);
-                await H.figure(`callee_restart_stats_advance ${{side}} ${{advanced}} (peer.stats().bytesReceived grows after the restart) ${{detail}}`);
-            }}
-            await H.mediaArrives(p.caller, 3000, "audio still arriving at the caller seconds later", {{ other: p.callee }});
-            await H.mediaArrives(p.callee, 3000, "audio still arriving at the callee seconds later", {{ other: p.caller }});
-            noErrors(p);
-            H.eq([p.ev.caller.closes, p.ev.callee.closes], [0, 0], "onClose calls");
-            await H.figure(`callee_restart_offer_ms ${{offerMs.toFixed(0)}} (restartIce() to the callee's offer on the wire)`);
-            await H.figure(`callee_restart_settled_ms ${{settledMs.toFixed(0)}} (restartIce() to both good, stable, new ufrags; held for 1 s after); ` +
-                `descriptions ${{H.json(H.descriptionsSince(p, mark))}}`);
-        }} finally {{
-            stopMedia();
-        }}
+            };
+            const settledMs = (await H.settles(p, { extra: fresh, what: "both good and stable with new ICE credentials" })) - t;
+            H.ok(H.descriptionsSince(p, mark).includes("caller:answer"), `the caller answered: ${H.json(H.descriptionsSince(p, mark))}`);
+            await bothHear(p, 5000, "after the restart");
+            for (const side of ["caller", "callee"]) {
+                const { advanced, detail } = await H.statsAdvancing(p[side], 3000);
+                await H.figure(`callee_restart_stats_advance ${side} ${advanced} (peer.stats().bytesReceived grows after the restart) ${detail}`);
+            }
+            await bothHear(p, 3000, "seconds later");
+            healthy(p);
+            await H.figure(`callee_restart_offer_ms ${offerMs.toFixed(0)} (restartIce() to the callee's offer on the wire)`);
+            await H.figure(`callee_restart_settled_ms ${settledMs.toFixed(0)} (restartIce() to both good, stable, new ufrags; held for 1 s after); ` +
+                `descriptions ${H.json(H.descriptionsSince(p, mark))}`);
         "#,
-        call = audio_call(5)
+        5,
     ))
     .await;
 }
 
 #[wasm_bindgen_test]
 async fn simultaneous_restarts_converge() {
-    js(&format!(
-        r#"{SETUP}
-        try {{
-            {call}
+    js(&audio_scenario(
+        r#"
             const before = H.negotiationState(p);
             const mark = p.ev.wire.length;
             const t = performance.now();
             // The same tick on both sides; the relay's 50 ms make the offers cross in flight.
             p.caller.restartIce();
             p.callee.restartIce();
-            const fresh = () => {{
+            const fresh = () => {
                 const s = H.negotiationState(p);
                 return s.caller.localUfrag !== before.caller.localUfrag && s.callee.localUfrag !== before.callee.localUfrag;
-            }};
-            const settledMs = (await H.settles(p, {{ extra: fresh, ms: 20000, what: "both good and stable with new ICE credentials" }})) - t;
+            };
+            const settledMs = (await H.settles(p, { extra: fresh, ms: 20000, what: "both good and stable with new ICE credentials" })) - t;
             const sent = H.descriptionsSince(p, mark);
             const count = (x) => sent.filter((s) => s === x).length;
             const collisions = p.ev.wire.slice(mark).filter((w) => w.type === "offer" && w.receiverState === "have-local-offer");
-            const counts = {{ callerOffers: count("caller:offer"), calleeOffers: count("callee:offer"),
-                callerAnswers: count("caller:answer"), calleeAnswers: count("callee:answer"), collisions: collisions.length }};
-            await H.figure(`simultaneous_restarts_settled_ms ${{settledMs.toFixed(0)}} (held for 1 s after); ${{H.json(counts)}}; order ${{H.json(sent)}}`);
-            H.ok(counts.callerOffers >= 1 && counts.calleeOffers >= 1, `both sides offered: ${{H.json(sent)}}`);
-            H.ok(collisions.length >= 1, `the offers crossed (an offer reached a side in have-local-offer): ${{H.json(sent)}}`);
+            const counts = { callerOffers: count("caller:offer"), calleeOffers: count("callee:offer"),
+                callerAnswers: count("caller:answer"), calleeAnswers: count("callee:answer"), collisions: collisions.length };
+            await H.figure(`simultaneous_restarts_settled_ms ${settledMs.toFixed(0)} (held for 1 s after); ${H.json(counts)}; order ${H.json(sent)}`);
+            H.ok(counts.callerOffers >= 1 && counts.calleeOffers >= 1, `both sides offered: ${H.json(sent)}`);
+            H.ok(collisions.length >= 1, `the offers crossed (an offer reached a side in have-local-offer): ${H.json(sent)}`);
             const answers = counts.callerAnswers + counts.calleeAnswers;
-            H.ok(answers >= 1 && answers <= 2, `one or two answers settle it: ${{H.json(counts)}}`);
+            H.ok(answers >= 1 && answers <= 2, `one or two answers settle it: ${H.json(counts)}`);
             // Every offer sent was either answered or dropped by the impolite side: nothing left half-done.
-            H.ok(p.ev.wire.slice(mark).every((w) => w.ok === true), `every signal() resolved: ${{H.json(p.ev.wire.slice(mark).filter((w) => w.ok !== true))}}`);
-            await H.mediaArrives(p.caller, 5000, "audio at the caller after the restarts", {{ other: p.callee }});
-            await H.mediaArrives(p.callee, 5000, "audio at the callee after the restarts", {{ other: p.caller }});
-            for (const side of ["caller", "callee"]) {{
-                const {{ advanced, detail }} = await H.statsAdvancing(p[side], 3000);
-                await H.figure(`simultaneous_restarts_stats_advance ${{side}} ${{advanced}} (peer.stats().bytesReceived grows after the restarts) ${{detail}}`);
-            }}
-            await H.mediaArrives(p.caller, 3000, "audio still arriving at the caller seconds later", {{ other: p.callee }});
-            await H.mediaArrives(p.callee, 3000, "audio still arriving at the callee seconds later", {{ other: p.caller }});
-            noErrors(p);
-            H.eq([p.ev.caller.closes, p.ev.callee.closes], [0, 0], "onClose calls");
-        }} finally {{
-            stopMedia();
-        }}
+            H.ok(p.ev.wire.slice(mark).every((w) => w.ok === true), `every signal() resolved: ${H.json(p.ev.wire.slice(mark).filter((w) => w.ok !== true))}`);
+            await bothHear(p, 5000, "after the restarts");
+            for (const side of ["caller", "callee"]) {
+                const { advanced, detail } = await H.statsAdvancing(p[side], 3000);
+                await H.figure(`simultaneous_restarts_stats_advance ${side} ${advanced} (peer.stats().bytesReceived grows after the restarts) ${detail}`);
+            }
+            await bothHear(p, 3000, "seconds later");
+            healthy(p);
         "#,
-        call = audio_call(50)
+        50,
     ))
     .await;
 }
@@ -170,10 +172,8 @@ async fn a_storm_of_restarts_from_both_sides_converges() {
                 `${{sent.filter((x) => x.endsWith("offer")).length}} offers, ${{sent.filter((x) => x.endsWith("answer")).length}} answers: ${{H.json(sent)}}`);
             H.ok(p.ev.wire.slice(mark).every((w) => w.ok === true), `every signal() resolved (seed ${{seedUsed}}): ` +
                 H.json(p.ev.wire.slice(mark).filter((w) => w.ok !== true)));
-            await H.mediaArrives(p.caller, 5000, "audio at the caller after the storm", {{ other: p.callee }});
-            await H.mediaArrives(p.callee, 5000, "audio at the callee after the storm", {{ other: p.caller }});
-            noErrors(p);
-            H.eq([p.ev.caller.closes, p.ev.callee.closes], [0, 0], "onClose calls");
+            await bothHear(p, 5000, "after the storm");
+            healthy(p);
         }} finally {{
             stopMedia();
         }}
@@ -197,8 +197,7 @@ async fn callee_restart_before_the_first_offer_is_harmless() {
             const sent = H.descriptionsSince(p, 0);
             H.eq(sent[0], "caller:offer", `the first description (the initiator's offer): ${{H.json(sent)}}`);
             H.ok(p.ev.wire.every((w) => w.ok === true), `every signal() resolved: ${{H.json(p.ev.wire.filter((w) => w.ok !== true))}}`);
-            await H.mediaArrives(p.caller, 5000, "audio at the caller", {{ other: p.callee }});
-            await H.mediaArrives(p.callee, 5000, "audio at the callee", {{ other: p.caller }});
+            await bothHear(p, 5000, "");
             noErrors(p);
             await H.figure(`early_callee_restart descriptions ${{H.json(sent)}}`);
         }} finally {{
@@ -278,24 +277,22 @@ async fn a_track_added_before_the_first_offer_arrives() {
 
 #[wasm_bindgen_test]
 async fn network_change_events_leave_a_healthy_call_alone() {
-    js(&format!(
-        r#"{SETUP}
-        try {{
-            {call}
+    js(&audio_scenario(
+        r#"
             const before = H.negotiationState(p);
             const mark = p.ev.wire.length;
-            const statesMark = {{ caller: p.ev.caller.states.length, callee: p.ev.callee.states.length }};
+            const statesMark = { caller: p.ev.caller.states.length, callee: p.ev.callee.states.length };
             // Whether the library looked at the call at all (a stats probe soon after
             // the events) is reported, not asserted: it is how it decides, not what it promises.
-            const probes = {{ caller: [], callee: [] }};
-            for (const side of ["caller", "callee"]) {{
+            const probes = { caller: [], callee: [] };
+            for (const side of ["caller", "callee"]) {
                 const pc = p[side].connection;
                 const getStats = pc.getStats;
-                pc.getStats = function (...args) {{
+                pc.getStats = function (...args) {
                     probes[side].push(performance.now());
                     return getStats.apply(this, args);
-                }};
-            }}
+                };
+            }
             const t = performance.now();
             window.dispatchEvent(new Event("offline"));
             window.dispatchEvent(new Event("online"));
@@ -307,24 +304,20 @@ async fn network_change_events_leave_a_healthy_call_alone() {
             const during = (side) => probes[side].filter((at) => at - t < 3000).length;
             H.eq(H.descriptionsSince(p, mark), [], "offers or answers sent within 3 s of the events");
             const after = H.negotiationState(p);
-            const lasting = (s) => ({{ quality: s.quality, signaling: s.signaling, localUfrag: s.localUfrag, remoteUfrag: s.remoteUfrag }});
+            const lasting = (s) => ({ quality: s.quality, signaling: s.signaling, localUfrag: s.localUfrag, remoteUfrag: s.remoteUfrag });
             H.eq([lasting(after.caller), lasting(after.callee)], [lasting(before.caller), lasting(before.callee)],
                 "quality, signaling state and ICE credentials after 3 s: caller, callee");
             const changes = [p.ev.caller.states.slice(statesMark.caller), p.ev.callee.states.slice(statesMark.callee)];
             H.ok(changes.flat().every((s) => s === "connected" || s === "completed"),
-                `ICE stayed connected after the events: caller, callee changes ${{H.json(changes)}}`);
-            await H.mediaArrives(p.caller, 3000, "audio at the caller after the events", {{ other: p.callee }});
-            await H.mediaArrives(p.callee, 3000, "audio at the callee after the events", {{ other: p.caller }});
+                `ICE stayed connected after the events: caller, callee changes ${H.json(changes)}`);
+            await bothHear(p, 3000, "after the events");
             noErrors(p);
             await H.figure(`network_change_on_healthy_call descriptions_sent 0 within 3000 ms; ` +
-                `navigator.connection ${{connection ? "present" : "absent"}}; getStats calls within 100 ms of the events: ` +
-                `caller ${{soon("caller")}}, callee ${{soon("callee")}} (a probe means the library heard them, or a regular 2 s sample fell in the window, 1 time in 20); ` +
-                `within 3 s (regular samples included): ${{during("caller")}}, ${{during("callee")}}`);
-        }} finally {{
-            stopMedia();
-        }}
+                `navigator.connection ${connection ? "present" : "absent"}; getStats calls within 100 ms of the events: ` +
+                `caller ${soon("caller")}, callee ${soon("callee")} (a probe means the library heard them, or a regular 2 s sample fell in the window, 1 time in 20); ` +
+                `within 3 s (regular samples included): ${during("caller")}, ${during("callee")}`);
         "#,
-        call = audio_call(5)
+        5,
     ))
     .await;
 }
@@ -334,10 +327,8 @@ async fn the_other_side_muting_is_not_a_lost_path() {
     // Muting by `sender.replaceTrack(null)` stops RTP while the path stays
     // fine (ICE consent checks go on): nothing to recover, so no ICE restart
     // and no close, however long the mute lasts.
-    js(&format!(
-        r#"{SETUP}
-        try {{
-            {call}
+    js(&audio_scenario(
+        r#"
             const mark = p.ev.wire.length;
             const sender = p.callee.connection.getSenders().find((s) => s.track && s.track.kind === "audio");
             H.ok(sender, "the callee sends audio");
@@ -347,19 +338,16 @@ async fn the_other_side_muting_is_not_a_lost_path() {
             await H.sleep(8000);
             const after = await H.pathStats(p.caller.connection);
             H.ok(after.inboundPackets - muted.inboundPackets < 20,
-                `the mute stopped RTP at the caller: ${{muted.inboundPackets}} then ${{after.inboundPackets}} packets`);
+                `the mute stopped RTP at the caller: ${muted.inboundPackets} then ${after.inboundPackets} packets`);
             const sent = H.descriptionsSince(p, mark);
-            await H.figure(`remote_mute_8s descriptions ${{H.json(sent)}}; caller ICE states ${{H.json(p.ev.caller.states)}}`);
-            H.eq(sent, [], `offers or answers sent in the ${{(performance.now() - t).toFixed(0)}} ms of the mute`);
+            await H.figure(`remote_mute_8s descriptions ${H.json(sent)}; caller ICE states ${H.json(p.ev.caller.states)}`);
+            H.eq(sent, [], `offers or answers sent in the ${(performance.now() - t).toFixed(0)} ms of the mute`);
             H.eq([p.ev.caller.closes, p.ev.callee.closes], [0, 0], "onClose calls");
             H.eq([p.caller.quality, p.callee.quality], ["good", "good"], "qualities");
-            await H.mediaArrives(p.callee, 3000, "audio at the callee (the caller still sends)", {{ other: p.caller }});
+            await H.mediaArrives(p.callee, 3000, "audio at the callee (the caller still sends)", { other: p.caller });
             noErrors(p);
-        }} finally {{
-            stopMedia();
-        }}
         "#,
-        call = audio_call(5)
+        5,
     ))
     .await;
 }
