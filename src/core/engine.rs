@@ -9,6 +9,7 @@
 //! `P` is whatever the edge uses for opaque browser values (candidates,
 //! errors): `JsValue` in the browser, plain values in tests.
 
+use super::liveness::Liveness;
 use super::negotiation::{Description, Negotiation, Op, RemoteStep, Report, SdpKind, Settled};
 use super::network_quality::{NetworkQuality, NetworkQualityMeter, Score};
 use super::quality::IceState;
@@ -149,38 +150,6 @@ pub struct EngineConfig {
     pub servers: Vec<IceServer>,
     /// The restart policy's tuning.
     pub recovery: RecoveryConfig,
-}
-
-/// What arrives, from successive stats samples: media (RTP), and anything
-/// at all on any candidate pair (RTCP and consent checks go on when the
-/// other side stops sending media, e.g. to mute, and stop with the path).
-#[derive(Debug, Default)]
-struct Liveness {
-    packets: f64,
-    received: Vec<(String, f64)>,
-    media_seen: bool,
-    /// When something was last seen to arrive (ms).
-    progress_at: f64,
-    /// A stall was acted on and nothing has come since.
-    silence_reported: bool,
-}
-
-impl Liveness {
-    /// Notes a sample; true when anything arrived since the last one.
-    fn sample(&mut self, stats: &PeerStats, now: f64) -> bool {
-        let packets = stats.packets_received.unwrap_or(0.0);
-        let media = packets > self.packets;
-        self.packets = self.packets.max(packets);
-        self.media_seen |= media;
-        let path = received_since(&self.received, &stats.received_by_pair);
-        self.received.clone_from(&stats.received_by_pair);
-        let advanced = media || path;
-        if advanced {
-            self.progress_at = now;
-            self.silence_reported = false;
-        }
-        advanced
-    }
 }
 
 /// One peer's decisions. Feed it with [`PeerEngine::handle`]; drain

@@ -7,6 +7,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod json;
+mod liveness;
 pub mod negotiation;
 pub mod network_quality;
 pub mod quality;
