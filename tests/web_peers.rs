@@ -85,6 +85,37 @@ async fn media_streams_arrive_both_ways() {
     .await;
 }
 
+/// `signal()` called from inside one of the peer's own handlers cannot be
+/// applied at once (the peer is in the middle of an update): its promise
+/// resolves, and a failure reaches `onError` instead of being lost.
+#[wasm_bindgen_test]
+async fn a_signal_from_inside_a_handler_reports_its_failure() {
+    js(&format!(
+        r#"{STUN_MANAGER}
+        const errors = [];
+        let calleeSignal = null;
+        const callee = await manager.createPeer({{ initiator: false, handlers: {{
+            onSignal: (data) => {{
+                if (data.type !== "answer") return;
+                // A candidate no description has: addIceCandidate fails.
+                calleeSignal = callee.signal({{ type: "candidate",
+                    candidate: {{ candidate: "candidate:1 1 udp 1 203.0.113.9 9 typ host ufrag nobody", sdpMid: "nope" }} }});
+            }},
+            onError: (e) => errors.push(String(e && e.name)),
+        }} }});
+        const caller = await manager.createPeer({{ initiator: true, handlers: {{
+            onSignal: (data) => data.type === "offer" && callee.signal(data),
+        }} }});
+        await H.waitFor(() => calleeSignal !== null, 10000, () => "the callee answered");
+        await calleeSignal; // resolves: nobody would have caught a rejection
+        await H.waitFor(() => errors.length > 0, 5000, () => "onError for the failed candidate");
+        caller.close();
+        callee.close();
+        "#
+    ))
+    .await;
+}
+
 #[wasm_bindgen_test]
 async fn candidates_before_the_offer_are_queued() {
     js(&format!(

@@ -65,7 +65,10 @@ impl Peer {
 
     /// Apply a message from the remote side. Rejects with a `TypeError` for
     /// malformed data, or with the browser's error when the description or
-    /// candidate cannot be applied; resolves without effect once the peer is closed.
+    /// candidate cannot be applied; resolves without effect once the peer is
+    /// closed. Called from inside one of this peer's handlers, it is applied
+    /// right after the handler returns: the promise resolves at once, and a
+    /// failure reaches `onError`.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn signal(&self, data: SignalData) -> Promise {
         match signal_input(&data.into(), &self.inner) {

@@ -63,6 +63,9 @@ pub(crate) struct PeerInner {
     op_done: Callback,
     op_failed: Callback,
     sampled: Callback,
+    /// Reports the failure of an operation whose `signal()` caller did not
+    /// get its promise.
+    caller_gone: Callback,
     /// Maps a report to the contract's `PeerStats` for `peer.stats()`.
     to_stats: Closure<dyn FnMut(JsValue) -> JsValue>,
 }
@@ -147,6 +150,7 @@ impl PeerInner {
             op_failed: callback(weak, |peer, error| {
                 peer.input(Input::OpSettled(Err(error)));
             }),
+            caller_gone: callback(weak, |peer, error| peer.emit_error(&error)),
             sampled: callback(weak, |peer, report| {
                 if let Some(stats) = stats_of(&report) {
                     peer.input(Input::Stats(stats));
@@ -237,6 +241,11 @@ impl PeerInner {
                 let _ = promise.then2(&self.op_done, &self.op_failed);
                 if reply && first {
                     *self.reply.borrow_mut() = Some(promise);
+                } else if reply {
+                    // `signal()` called from inside a handler resolved at
+                    // once (its input waited in the queue): a failure goes
+                    // to `onError` instead of a promise nobody holds.
+                    let _ = promise.catch(&self.caller_gone);
                 }
             }
             Output::Configure(servers) => {
