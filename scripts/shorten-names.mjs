@@ -11,12 +11,15 @@
 // name). The `memory` export keeps its name: the value `init()` resolves to is
 // documented (`InitOutput`) and read by callers for `memory.buffer`.
 // The .d.ts files' `InitOutput` lists the raw exports, so they are renamed there too.
+// Functions of hand-written modules (snippets/) keep their export names; the
+// long path of their module, repeated for each import, becomes `a1`, `a2`...
 //
 // Fails (exit 1, no file written) when the glue does not have the shape this
 // relies on, or when after the rewrite any wasm import has no key in the
 // imports object, or the glue reads an export the wasm does not have.
 import fs from "node:fs";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 
 const dir = process.argv[2];
 if (!dir) fail("usage: node scripts/shorten-names.mjs <pkg dir>");
@@ -101,6 +104,9 @@ function importDesc(buf, pos, kind) {
   return [buf.subarray(start, pos), pos];
 }
 
+const SNIPPETS = "./snippets/";
+const snippetModules = new Map(); // a snippet's path -> its short module name
+const snippetImports = []; // [path, export name]
 const importMap = new Map(); // old name -> short name
 const exportMap = new Map();
 const nextImport = shortNames();
@@ -124,7 +130,15 @@ while (pos < bytes.length) {
         [name, p] = readName(bytes, p);
         const kind = bytes[p++];
         [desc, p] = importDesc(bytes, p, kind);
-        if (module !== GLUE_MODULE) fail(`import ${module}/${name} is not from ${GLUE_MODULE}; only the glue's imports object is handled`);
+        if (module.startsWith(SNIPPETS)) {
+          // A function of a hand-written module, imported by its own export
+          // name: only the module's long path is shortened.
+          if (!snippetModules.has(module)) snippetModules.set(module, `${SHORT_MODULE}${snippetModules.size + 1}`);
+          snippetImports.push([module, name]);
+          parts.push(encodeName(snippetModules.get(module)), encodeName(name), Buffer.from([kind]), desc);
+          continue;
+        }
+        if (module !== GLUE_MODULE) fail(`import ${module}/${name} is neither from ${GLUE_MODULE} nor from a snippet`);
         if (importMap.has(name)) fail(`import ${name} appears twice`);
         importMap.set(name, nextImport());
         parts.push(encodeName(SHORT_MODULE), encodeName(importMap.get(name)), Buffer.from([kind]), desc);
@@ -156,6 +170,11 @@ let glue = fs.readFileSync(gluePath, "utf8");
 const moduleKey = `"${GLUE_MODULE}": import0`;
 if (glue.split(moduleKey).length !== 2) fail(`the glue does not pass its imports as ${moduleKey}`);
 glue = glue.replace(moduleKey, `"${SHORT_MODULE}": import0`);
+for (const [module, short] of snippetModules) {
+  const key = `"${module}": import`;
+  if (glue.split(key).length !== 2) fail(`the glue does not pass ${module} once in its imports object`);
+  glue = glue.replace(key, `"${short}": import`);
+}
 for (const [old, short] of importMap) {
   // The keys of the imports object: `        <name>: function(`.
   const key = new RegExp(`^(\\s+)${escape(old)}(: function\\()`, "gm");
@@ -174,8 +193,14 @@ for (const [old, short] of exportMap) {
 // --- checks: the rewritten glue and wasm agree ---
 const module = new WebAssembly.Module(newBytes); // throws if the rewrite broke the binary
 const keys = new Set([...glue.matchAll(/^\s+([\w$]+): function\(/gm)].map((m) => m[1]));
+const snippetKeys = new Set(snippetModules.values());
 for (const imp of WebAssembly.Module.imports(module)) {
+  if (snippetKeys.has(imp.module)) continue; // checked below
   if (imp.module !== SHORT_MODULE || !keys.has(imp.name)) fail(`wasm import ${imp.module}/${imp.name} has no function in the glue`);
+}
+for (const [file, name] of snippetImports) {
+  const exports = await import(pathToFileURL(path.join(dir, file)).href);
+  if (typeof exports[name] !== "function") fail(`the wasm imports ${name} from ${file}, which does not export that function`);
 }
 const exported = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
 for (const m of glue.matchAll(/\bwasm\.([\w$]+)/g)) {
@@ -201,4 +226,4 @@ for (const file of dtsPaths) {
 fs.writeFileSync(wasmPath, newBytes);
 fs.writeFileSync(gluePath, glue);
 for (const [file, text] of dts) fs.writeFileSync(file, text);
-console.log(`shorten-names: ${importMap.size} imports and ${exportMap.size - 1} exports renamed (memory kept)`);
+console.log(`shorten-names: ${importMap.size} imports and ${exportMap.size - 1} exports renamed (memory kept), ${snippetModules.size} snippet paths shortened`);
