@@ -1,33 +1,32 @@
 //! The one shared request for ICE servers, with its retries: each attempt
-//! sends the token, aborts after `timeoutMs`, and hands the body to the
-//! core; failures are retried after `retry.next_delay`, asking the token
-//! source again. The request owns the closures its promises and timers call.
+//! (`js/fetch.js`) sends the token and aborts after `timeoutMs`, and the
+//! core judges what came back; failures are retried after
+//! `retry.next_delay`, asking the token source again. The request owns the
+//! closures its promises and timers call.
 
 use super::{ManagerInner, Outcome, Source, Waiter};
 use crate::core::cache::CachedServers;
 use crate::core::error::{AttemptFailure, IceServersError};
 use crate::core::servers::ParsedServers;
 use crate::web::convert::redacted_to_js;
-use crate::web::fetch;
+use crate::web::fetch::{self, Reply};
 use crate::web::log::debug;
 use crate::web::settle::Continuation;
 use crate::web::timer::Timeout;
 use crate::web::token::{settled, TokenCall};
 use js_sys::Date;
+use js_sys::Function;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{AbortController, Response};
+use wasm_bindgen::prelude::*;
 
 /// What a [`Request`] waits on now.
 #[derive(Clone, Copy, PartialEq)]
 enum Stage {
     /// The token for a retry.
     Token,
-    /// The response headers.
+    /// The response (headers and body).
     Fetch,
-    /// The response body.
-    Body,
     Backoff,
     Done,
 }
@@ -44,14 +43,14 @@ pub(super) struct Request {
     generation: u32,
     attempts: Cell<u32>,
     stage: Cell<Stage>,
-    status: Cell<u16>,
     waiters: RefCell<Vec<Waiter>>,
-    controller: RefCell<Option<AbortController>>,
-    timed_out: Cell<bool>,
-    /// Aborts the attempt after `timeoutMs` (headers and body alike).
-    deadline: RefCell<Option<Timeout>>,
+    /// Aborts the attempt in flight (`destroy()`).
+    abort: RefCell<Option<Function>>,
     backoff: RefCell<Option<Timeout>>,
+    /// The token promise of a retry settled.
     then: Continuation,
+    /// An attempt ended; reused for every attempt.
+    reply: Reply,
 }
 
 impl Request {
@@ -67,7 +66,7 @@ impl Request {
 
     pub(super) fn start(manager: &Rc<ManagerInner>, token: String, waiter: Waiter) {
         let request = Rc::new_cyclic(|me: &Weak<Request>| {
-            let me = me.clone();
+            let (me, again) = (me.clone(), me.clone());
             Request {
                 manager: Rc::downgrade(manager),
                 joined_by: token.clone(),
@@ -75,15 +74,17 @@ impl Request {
                 generation: manager.generation.get(),
                 attempts: Cell::new(0),
                 stage: Cell::new(Stage::Fetch),
-                status: Cell::new(0),
                 waiters: RefCell::new(vec![waiter]),
-                controller: RefCell::new(None),
-                timed_out: Cell::new(false),
-                deadline: RefCell::new(None),
+                abort: RefCell::new(None),
                 backoff: RefCell::new(None),
                 then: Continuation::new(move |outcome| {
                     if let Some(request) = me.upgrade() {
-                        request.settled(outcome);
+                        request.token_settled(outcome);
+                    }
+                }),
+                reply: Closure::new(move |outcome, status, body: JsValue| {
+                    if let Some(request) = again.upgrade() {
+                        request.answered(fetch::judge(outcome, status, &body));
                     }
                 }),
             }
@@ -99,74 +100,39 @@ impl Request {
         if manager.destroyed.get() {
             return self.finish(manager, Err(IceServersError::aborted(attempts)));
         }
-        let Ok(controller) = AbortController::new() else {
-            let error = IceServersError::after(AttemptFailure::Network, attempts);
-            return self.finish(manager, Err(error));
-        };
         self.attempts.set(attempts + 1);
-        self.timed_out.set(false);
-        let sent = fetch::send(&manager.endpoint, &token, &controller.signal());
-        *self.token.borrow_mut() = token;
-        *self.controller.borrow_mut() = Some(controller);
-        let Ok(response) = sent else {
-            return self.failed(manager, AttemptFailure::Network);
-        };
-        let me = Rc::downgrade(self);
-        *self.deadline.borrow_mut() = Some(Timeout::new(manager.limits.timeout_ms, move || {
-            if let Some(request) = me.upgrade() {
-                request.timed_out.set(true);
-                if let Some(controller) = &*request.controller.borrow() {
-                    controller.abort();
-                }
-            }
-        }));
         self.stage.set(Stage::Fetch);
-        self.then.wait(&response);
+        let abort = fetch::send(
+            &manager.endpoint,
+            &token,
+            manager.limits.timeout_ms,
+            &self.reply,
+        );
+        *self.token.borrow_mut() = token;
+        *self.abort.borrow_mut() = Some(abort);
     }
 
-    fn lost(&self) -> AttemptFailure {
-        if self.timed_out.get() {
-            AttemptFailure::Timeout
-        } else {
-            AttemptFailure::Network
-        }
-    }
-
-    /// The promise of the current stage settled.
-    fn settled(self: &Rc<Self>, outcome: Result<JsValue, JsValue>) {
+    /// The token promise of a retry settled.
+    fn token_settled(self: &Rc<Self>, outcome: Result<JsValue, JsValue>) {
         let Some(manager) = self.manager.upgrade() else {
             return;
         };
         manager.clear_parked();
-        match self.stage.get() {
-            Stage::Token => self.token_arrived(&manager, settled(outcome)),
-            Stage::Fetch => {
-                let Ok(response) = outcome.map(JsCast::unchecked_into::<Response>) else {
-                    return self.failed(&manager, self.lost());
-                };
-                let status = response.status();
-                self.status.set(status);
-                if !(200..300).contains(&status) {
-                    return self.failed(&manager, AttemptFailure::Status(status));
-                }
-                match response.text() {
-                    Ok(body) => {
-                        self.stage.set(Stage::Body);
-                        self.then.wait(&body);
-                    }
-                    Err(_) => self.failed(&manager, self.lost()),
-                }
-            }
-            Stage::Body => {
-                let parsed = outcome
-                    .map_err(|_| self.lost())
-                    .and_then(|body| fetch::parse(self.status.get(), &body));
-                match parsed {
-                    Ok(parsed) => self.succeeded(&manager, parsed),
-                    Err(failure) => self.failed(&manager, failure),
-                }
-            }
-            Stage::Backoff | Stage::Done => {}
+        if self.stage.get() == Stage::Token {
+            self.token_arrived(&manager, settled(outcome));
+        }
+    }
+
+    /// The attempt in flight ended.
+    fn answered(self: &Rc<Self>, outcome: Result<ParsedServers, AttemptFailure>) {
+        let Some(manager) = self.manager.upgrade() else {
+            return;
+        };
+        manager.clear_parked();
+        self.abort.take();
+        match outcome {
+            Ok(parsed) => self.succeeded(&manager, parsed),
+            Err(failure) => self.failed(&manager, failure),
         }
     }
 
@@ -197,8 +163,6 @@ impl Request {
 
     /// An attempt failed: retry after a backoff, or give up (stale-if-error).
     fn failed(self: &Rc<Self>, manager: &Rc<ManagerInner>, failure: AttemptFailure) {
-        drop(self.deadline.take());
-        self.controller.take();
         let attempts = self.attempts.get();
         if manager.destroyed.get() {
             return self.finish(manager, Err(IceServersError::aborted(attempts)));
@@ -250,8 +214,7 @@ impl Request {
     /// Ends the request: parked, and every waiter told, after the state has settled.
     fn finish(self: &Rc<Self>, manager: &Rc<ManagerInner>, outcome: Outcome) {
         self.stage.set(Stage::Done);
-        drop(self.deadline.take());
-        self.controller.take();
+        self.abort.take();
         if let Some(backoff) = &*self.backoff.borrow() {
             backoff.cancel();
         }
@@ -277,9 +240,9 @@ impl Request {
         let aborted = Err(IceServersError::aborted(self.attempts.get()));
         match self.stage.get() {
             // The rejection that follows finishes it.
-            Stage::Fetch | Stage::Body => {
-                if let Some(controller) = &*self.controller.borrow() {
-                    controller.abort();
+            Stage::Fetch => {
+                if let Some(abort) = &*self.abort.borrow() {
+                    let _ = abort.call0(&JsValue::UNDEFINED);
                 }
             }
             Stage::Backoff => self.finish(manager, aborted),
