@@ -5,40 +5,34 @@
 //! the manager) wait in a queue, so the engine is never re-entered and every
 //! handler runs after the state it reports has been updated.
 
-mod events;
+mod connection;
 pub(crate) mod host;
+mod notify;
 mod output;
 
 use crate::core::engine::{EngineConfig, Input, Output, PeerEngine};
-use crate::core::negotiation::{Description, Op, SdpKind};
+use crate::core::negotiation::Op;
 use crate::core::network_quality::SAMPLE_INTERVAL_MS;
 use crate::core::quality::IceState;
 use crate::core::recovery::RecoveryConfig;
+use crate::core::retry::timer_delay_ms;
 use crate::core::servers::IceServer;
-use crate::core::stats::{summarise, PeerStats};
-use crate::web::bindings::{then_map, ImplicitPeerConnection};
-use crate::web::convert::{json_from_js, redacted_to_js, servers_to_js, stats_to_js};
+use crate::web::convert::{redacted_to_js, servers_to_js};
 use crate::web::handlers::{Handlers, PeerSetup};
 use crate::web::log::debug;
-use crate::web::timer::{Interval, Timeout};
-use events::PeerListeners;
+use connection::{Notify, PeerConnection};
 use host::PeerHost;
-use js_sys::{Array, Date, Promise, Set};
+use js_sys::{Date, Promise, Set};
 use output::emit;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
-use web_sys::{
-    MediaStream, RtcConfiguration, RtcDataChannel, RtcIceCandidateInit, RtcIceTransportPolicy,
-    RtcPeerConnection, RtcSdpType, RtcSessionDescriptionInit, RtcSignalingState, RtcStatsReport,
-};
-
-type Callback = Closure<dyn FnMut(JsValue)>;
+use web_sys::{MediaStream, RtcPeerConnection};
 
 /// One peer: its connection, its engine, and everything it hands to JS.
 pub(crate) struct PeerInner {
-    pub(super) pc: RtcPeerConnection,
+    connection: PeerConnection,
     relay: bool,
     pub(super) debug: bool,
     host: Weak<dyn PeerHost>,
@@ -52,43 +46,10 @@ pub(crate) struct PeerInner {
     running: Cell<bool>,
     /// The promise of the operation a `signal()` call waits for.
     reply: RefCell<Option<Promise>>,
-    seen_streams: RefCell<Vec<String>>,
-    listeners: RefCell<Option<PeerListeners>>,
-    data_channel: RefCell<Option<RtcDataChannel>>,
-    timer: RefCell<Option<Timeout>>,
-    sampler: RefCell<Option<Interval>>,
-    /// Continuations of the operations chain and of stats samples. Reused
-    /// for every promise, and owned here rather than per promise because a
-    /// closed connection never settles the promises it still had.
-    op_done: Callback,
-    op_failed: Callback,
-    sampled: Callback,
-    /// Reports the failure of an operation whose `signal()` caller did not
-    /// get its promise.
-    caller_gone: Callback,
-    /// Maps a report to the contract's `PeerStats` for `peer.stats()`.
-    to_stats: Closure<dyn FnMut(JsValue) -> JsValue>,
-}
-
-fn rtc_configuration(servers: &[IceServer], relay: bool) -> RtcConfiguration {
-    let config = RtcConfiguration::new();
-    config.set_ice_servers(&servers_to_js(servers));
-    config.set_ice_transport_policy(if relay {
-        RtcIceTransportPolicy::Relay
-    } else {
-        RtcIceTransportPolicy::All
-    });
-    config
-}
-
-/// A continuation that hands its argument to the peer while it lives.
-fn callback(peer: &Weak<PeerInner>, f: fn(&Rc<PeerInner>, JsValue)) -> Callback {
-    let peer = peer.clone();
-    Closure::new(move |value| {
-        if let Some(peer) = peer.upgrade() {
-            f(&peer, value);
-        }
-    })
+    /// The one function the connection's plumbing reports through. Owned
+    /// here, not per promise or event: a closed connection never settles the
+    /// promises it still had, and a freed peer must leave nothing behind.
+    notify: Notify,
 }
 
 impl PeerInner {
@@ -102,12 +63,12 @@ impl PeerInner {
         debug: bool,
         recovery: RecoveryConfig,
     ) -> Result<Rc<PeerInner>, JsValue> {
-        let config = rtc_configuration(servers, setup.relay);
-        let pc = RtcPeerConnection::new_with_configuration(&config).inspect_err(|error| {
-            if let Some(on_error) = &setup.handlers.on_error {
-                let _ = on_error.call1(&JsValue::UNDEFINED, error);
-            }
-        })?;
+        let connection =
+            PeerConnection::new(&servers_to_js(servers), setup.relay).inspect_err(|error| {
+                if let Some(on_error) = &setup.handlers.on_error {
+                    let _ = on_error.call1(&JsValue::UNDEFINED, error);
+                }
+            })?;
         let mut engine = PeerEngine::new(EngineConfig {
             initiator: setup.initiator,
             uses_manager,
@@ -119,7 +80,7 @@ impl PeerInner {
             Date::now(),
         );
         let peer = Rc::new_cyclic(|weak: &Weak<PeerInner>| PeerInner {
-            pc,
+            connection,
             relay: setup.relay,
             debug,
             host,
@@ -131,36 +92,9 @@ impl PeerInner {
             inputs: RefCell::new(VecDeque::new()),
             running: Cell::new(false),
             reply: RefCell::new(None),
-            seen_streams: RefCell::new(Vec::new()),
-            listeners: RefCell::new(None),
-            data_channel: RefCell::new(None),
-            timer: RefCell::new(None),
-            sampler: RefCell::new(None),
-            op_done: callback(weak, |peer, _| {
-                let local = peer.pc.local_description().and_then(|d| {
-                    let kind = match d.type_() {
-                        RtcSdpType::Offer => SdpKind::Offer,
-                        RtcSdpType::Answer => SdpKind::Answer,
-                        _ => return None,
-                    };
-                    Some(Description { kind, sdp: d.sdp() })
-                });
-                peer.input(Input::OpSettled(Ok(local)));
-            }),
-            op_failed: callback(weak, |peer, error| {
-                peer.input(Input::OpSettled(Err(error)));
-            }),
-            caller_gone: callback(weak, |peer, error| peer.emit_error(&error)),
-            sampled: callback(weak, |peer, report| {
-                if let Some(stats) = stats_of(&report) {
-                    peer.input(Input::Stats(stats));
-                }
-            }),
-            to_stats: Closure::new(|report: JsValue| {
-                stats_of(&report).map_or(JsValue::NULL, |s| stats_to_js(&s))
-            }),
+            notify: notify::notify(weak.clone()),
         });
-        *peer.listeners.borrow_mut() = Some(PeerListeners::attach(&peer));
+        peer.connection.attach(&peer.notify);
         Ok(peer)
     }
 
@@ -168,19 +102,7 @@ impl PeerInner {
     /// an initiator without media opens a data channel so that there is
     /// something to negotiate.
     pub(crate) fn start(&self) {
-        let tracks = self
-            .stream
-            .as_ref()
-            .map(|s| s.get_tracks())
-            .unwrap_or_default();
-        for track in tracks.iter() {
-            if let (Some(stream), Ok(track)) = (&self.stream, track.dyn_into()) {
-                self.pc.add_track_0(&track, stream);
-            }
-        }
-        if self.initiator && tracks.length() == 0 {
-            *self.data_channel.borrow_mut() = Some(self.pc.create_data_channel("ice-peer"));
-        }
+        self.connection.start(self.stream.clone(), self.initiator);
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -237,15 +159,12 @@ impl PeerInner {
     fn perform(self: &Rc<Self>, output: Output<JsValue>, first: bool) {
         match output {
             Output::Op { op, reply } => {
-                let promise = self.run_op(op);
-                let _ = promise.then2(&self.op_done, &self.op_failed);
+                // `signal()` called from inside a handler resolved at once
+                // (its input waited in the queue): a failure goes to
+                // `onError` instead of a promise nobody holds.
+                let promise = self.run_op(op, reply && !first);
                 if reply && first {
                     *self.reply.borrow_mut() = Some(promise);
-                } else if reply {
-                    // `signal()` called from inside a handler resolved at
-                    // once (its input waited in the queue): a failure goes
-                    // to `onError` instead of a promise nobody holds.
-                    let _ = promise.catch(&self.caller_gone);
                 }
             }
             Output::Configure(servers) => {
@@ -254,93 +173,60 @@ impl PeerInner {
                     "Applying ICE servers to a live peer",
                     &redacted_to_js(&servers),
                 );
-                let config = rtc_configuration(&servers, self.relay);
-                if let Err(error) = self.pc.set_configuration_with_configuration(&config) {
+                if let Err(error) = self
+                    .connection
+                    .configure(&servers_to_js(&servers), self.relay)
+                {
                     self.emit_error(&error);
                 }
             }
             Output::RestartIce => {
                 debug(self.debug, "Restarting ICE", &JsValue::UNDEFINED);
-                self.pc
-                    .unchecked_ref::<ImplicitPeerConnection>()
-                    .restart_ice();
+                self.connection.restart_ice();
             }
             Output::FetchServers { rejected } => match self.host.upgrade() {
                 Some(host) => host.refresh_servers(Rc::downgrade(self), rejected),
                 None => self.servers_arrived(None),
             },
-            Output::SampleStats => self.sample(),
+            Output::SampleStats => self.connection.sample(),
             Output::Sampling(on) => {
-                let sampler = on.then(|| {
-                    let peer = Rc::downgrade(self);
-                    Interval::new(SAMPLE_INTERVAL_MS, move || {
-                        if let Some(peer) = peer.upgrade() {
-                            peer.sample();
-                        }
-                    })
-                });
-                *self.sampler.borrow_mut() = sampler;
+                self.connection
+                    .sampling(if on { SAMPLE_INTERVAL_MS } else { 0.0 })
             }
-            Output::Timer(ms) => {
-                let timer = ms.map(|ms| {
-                    let peer = Rc::downgrade(self);
-                    Timeout::new(ms, move || {
-                        if let Some(peer) = peer.upgrade() {
-                            peer.input(Input::Timer);
-                        }
-                    })
-                });
-                *self.timer.borrow_mut() = timer;
-            }
+            // Clamped: a delay above 2^31 - 1 ms would fire at once.
+            Output::Timer(ms) => self.connection.timer(ms.map_or(-1.0, timer_delay_ms)),
             Output::Event(event) => emit(self, event),
             Output::Release => self.release(),
         }
     }
 
-    fn run_op(&self, op: Op<JsValue>) -> Promise {
-        let pc = self.pc.unchecked_ref::<ImplicitPeerConnection>();
+    fn run_op(&self, op: Op<JsValue>, orphan: bool) -> Promise {
+        let connection = &self.connection;
         match op {
-            Op::SetLocal => pc.set_local_description_implicit(),
-            Op::SetRemote(description) => {
-                let kind = match description.kind {
-                    SdpKind::Offer => RtcSdpType::Offer,
-                    SdpKind::Answer => RtcSdpType::Answer,
-                };
-                let init = RtcSessionDescriptionInit::new(kind);
-                init.set_sdp(&description.sdp);
-                self.pc.set_remote_description(&init)
-            }
-            Op::AddCandidate(candidate) => self
-                .pc
-                .add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(
-                    candidate.unchecked_ref::<RtcIceCandidateInit>(),
-                )),
+            Op::SetLocal => connection.op(0, &JsValue::UNDEFINED, "", orphan),
+            Op::SetRemote(description) => connection.op(
+                1,
+                &description.kind.as_str().into(),
+                &description.sdp,
+                orphan,
+            ),
+            Op::AddCandidate(candidate) => connection.op(2, &candidate, "", orphan),
         }
-    }
-
-    fn sample(&self) {
-        let _ = self.pc.get_stats().then2(&self.sampled, &self.sampled);
     }
 
     /// `peer.stats()`: a promise of the contract's `PeerStats`.
     pub(super) fn stats(&self) -> Promise {
-        then_map(&self.pc.get_stats(), &self.to_stats)
+        self.connection.stats()
     }
 
     /// The signaling state is "stable" (for the engine's collision check).
     pub(super) fn is_stable(&self) -> bool {
-        self.pc.signaling_state() == RtcSignalingState::Stable
+        self.connection.is_stable()
     }
 
-    /// A remote stream for `onStream`, once per stream.
-    pub(super) fn first_sight(&self, stream: &MediaStream) -> bool {
-        let id = stream.id();
-        let mut seen = self.seen_streams.borrow_mut();
-        if seen.contains(&id) {
-            return false;
-        }
-        seen.push(id);
-        true
+    /// The connection, for `peer.connection`.
+    pub(super) fn rtc(&self) -> RtcPeerConnection {
+        self.connection.pc()
     }
 
     pub(super) fn emit_error(&self, error: &JsValue) {
@@ -350,30 +236,14 @@ impl PeerInner {
         }
     }
 
-    /// Lets go of the connection: listeners detached, timers stopped, closed,
+    /// Lets go of the connection: handlers detached, timers stopped, closed,
     /// and the manager told. Silent: the events come from the engine.
     fn release(&self) {
-        drop(self.listeners.borrow_mut().take());
-        drop(self.timer.borrow_mut().take());
-        drop(self.sampler.borrow_mut().take());
-        if let Some(channel) = self.data_channel.borrow_mut().take() {
-            channel.close();
-        }
-        self.pc.close();
+        self.connection.close();
         if let Some(host) = self.host.upgrade() {
             host.forget_peer(self);
         }
     }
-}
-
-/// The engine's summary of a stats report (`None` for a rejected `getStats`).
-pub(super) fn stats_of(report: &JsValue) -> Option<PeerStats> {
-    let report = report.dyn_ref::<RtcStatsReport>()?;
-    let reports: Vec<_> = Array::from(&report.values())
-        .iter()
-        .map(|r| json_from_js(&r))
-        .collect();
-    Some(summarise(&reports))
 }
 
 /// A peer whose last owner let go without `close()` (the app freed the
