@@ -1,5 +1,5 @@
-//! JS types named in the public TypeScript, and the few browser APIs that
-//! web-sys does not bind yet.
+//! JS types named in the public TypeScript, and the timer functions of
+//! whatever global we run in.
 
 use wasm_bindgen::prelude::*;
 
@@ -24,20 +24,9 @@ extern "C" {
     #[wasm_bindgen(typescript_type = "SignalData")]
     pub type SignalData;
 
-    /// An `RTCPeerConnection` seen through the methods web-sys lacks.
-    #[wasm_bindgen(extends = web_sys::RtcPeerConnection)]
-    pub type ImplicitPeerConnection;
-
-    /// `RTCPeerConnection.restartIce()`.
-    #[wasm_bindgen(method, js_name = restartIce)]
-    pub fn restart_ice(this: &ImplicitPeerConnection);
-
     /// `setTimeout` / `clearTimeout` on whatever global we run in (window or worker).
     #[wasm_bindgen(js_name = setTimeout)]
     pub fn set_timeout(handler: &js_sys::Function, ms: f64) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
     pub fn clear_timeout(id: &JsValue);
-    /// `clearInterval`, likewise (`js/peer.js` sets the interval).
-    #[wasm_bindgen(js_name = clearInterval)]
-    pub fn clear_interval(id: &JsValue);
 }

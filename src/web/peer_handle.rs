@@ -41,7 +41,7 @@ impl Peer {
     /// The underlying connection, for anything this API does not wrap.
     #[wasm_bindgen(getter)]
     pub fn connection(&self) -> RtcPeerConnection {
-        self.inner.pc.clone()
+        self.inner.rtc()
     }
 
     /// The last `iceConnectionState` seen ("closed" once closed).

@@ -1,13 +1,13 @@
-//! `PeerInner`: the driver of one [`PeerEngine`]. Browser events (reported
-//! by `js/peer.js` through one closure, see `events.rs`) become inputs; the
-//! engine's outputs become calls on the `RTCPeerConnection`, timers and the
-//! app's handlers. Inputs that arrive while outputs are being
+//! `PeerInner`: the driver of one [`PeerEngine`]. Browser events become
+//! inputs; the engine's outputs become calls on the `RTCPeerConnection`,
+//! timers and the app's handlers. Inputs that arrive while outputs are being
 //! performed (a handler that calls back into the peer, a cached answer from
 //! the manager) wait in a queue, so the engine is never re-entered and every
 //! handler runs after the state it reports has been updated.
 
-mod events;
+mod connection;
 pub(crate) mod host;
+mod notify;
 mod output;
 
 use crate::core::engine::{EngineConfig, Input, Output, PeerEngine};
@@ -17,27 +17,22 @@ use crate::core::quality::IceState;
 use crate::core::recovery::RecoveryConfig;
 use crate::core::retry::timer_delay_ms;
 use crate::core::servers::IceServer;
-use crate::core::stats::{summarise, PeerStats};
-use crate::web::bindings::{clear_interval, clear_timeout, ImplicitPeerConnection};
-use crate::web::convert::{json_from_js, redacted_to_js, servers_to_js, stats_to_js};
+use crate::web::convert::{redacted_to_js, servers_to_js};
 use crate::web::handlers::{Handlers, PeerSetup};
 use crate::web::log::debug;
-use events::Notify;
+use connection::{Notify, PeerConnection};
 use host::PeerHost;
-use js_sys::{Array, Date, Promise, Set};
+use js_sys::{Date, Promise, Set};
 use output::emit;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
-use web_sys::{
-    MediaStream, RtcConfiguration, RtcDataChannel, RtcIceTransportPolicy, RtcPeerConnection,
-    RtcSignalingState,
-};
+use web_sys::{MediaStream, RtcPeerConnection};
 
 /// One peer: its connection, its engine, and everything it hands to JS.
 pub(crate) struct PeerInner {
-    pub(super) pc: RtcPeerConnection,
+    connection: PeerConnection,
     relay: bool,
     pub(super) debug: bool,
     host: Weak<dyn PeerHost>,
@@ -51,28 +46,10 @@ pub(crate) struct PeerInner {
     running: Cell<bool>,
     /// The promise of the operation a `signal()` call waits for.
     reply: RefCell<Option<Promise>>,
-    seen_streams: RefCell<Vec<String>>,
-    data_channel: RefCell<Option<RtcDataChannel>>,
-    /// The ids of the engine's one timer and of the sampling clock.
-    timer: RefCell<Option<JsValue>>,
-    sampler: RefCell<Option<JsValue>>,
-    /// Everything `peer.js` reports: connection events, settled operations,
-    /// stats samples, timers. Owned here rather than per promise because a
-    /// closed connection never settles the promises it still had.
+    /// The one function the connection's plumbing reports through. Owned
+    /// here, not per promise or event: a closed connection never settles the
+    /// promises it still had, and a freed peer must leave nothing behind.
     notify: Notify,
-    /// Maps a report to the contract's `PeerStats` for `peer.stats()`.
-    to_stats: Closure<dyn FnMut(JsValue) -> JsValue>,
-}
-
-fn rtc_configuration(servers: &[IceServer], relay: bool) -> RtcConfiguration {
-    let config = RtcConfiguration::new();
-    config.set_ice_servers(&servers_to_js(servers));
-    config.set_ice_transport_policy(if relay {
-        RtcIceTransportPolicy::Relay
-    } else {
-        RtcIceTransportPolicy::All
-    });
-    config
 }
 
 impl PeerInner {
@@ -86,12 +63,12 @@ impl PeerInner {
         debug: bool,
         recovery: RecoveryConfig,
     ) -> Result<Rc<PeerInner>, JsValue> {
-        let config = rtc_configuration(servers, setup.relay);
-        let pc = RtcPeerConnection::new_with_configuration(&config).inspect_err(|error| {
-            if let Some(on_error) = &setup.handlers.on_error {
-                let _ = on_error.call1(&JsValue::UNDEFINED, error);
-            }
-        })?;
+        let connection =
+            PeerConnection::new(&servers_to_js(servers), setup.relay).inspect_err(|error| {
+                if let Some(on_error) = &setup.handlers.on_error {
+                    let _ = on_error.call1(&JsValue::UNDEFINED, error);
+                }
+            })?;
         let mut engine = PeerEngine::new(EngineConfig {
             initiator: setup.initiator,
             uses_manager,
@@ -103,7 +80,7 @@ impl PeerInner {
             Date::now(),
         );
         let peer = Rc::new_cyclic(|weak: &Weak<PeerInner>| PeerInner {
-            pc,
+            connection,
             relay: setup.relay,
             debug,
             host,
@@ -115,16 +92,9 @@ impl PeerInner {
             inputs: RefCell::new(VecDeque::new()),
             running: Cell::new(false),
             reply: RefCell::new(None),
-            seen_streams: RefCell::new(Vec::new()),
-            data_channel: RefCell::new(None),
-            timer: RefCell::new(None),
-            sampler: RefCell::new(None),
-            notify: events::notify(weak),
-            to_stats: Closure::new(|report: JsValue| {
-                stats_of(&report).map_or(JsValue::NULL, |s| stats_to_js(&s))
-            }),
+            notify: notify::notify(weak.clone()),
         });
-        events::listen(&peer.pc, &peer.notify);
+        peer.connection.attach(&peer.notify);
         Ok(peer)
     }
 
@@ -132,19 +102,7 @@ impl PeerInner {
     /// an initiator without media opens a data channel so that there is
     /// something to negotiate.
     pub(crate) fn start(&self) {
-        let tracks = self
-            .stream
-            .as_ref()
-            .map(|s| s.get_tracks())
-            .unwrap_or_default();
-        for track in tracks.iter() {
-            if let (Some(stream), Ok(track)) = (&self.stream, track.dyn_into()) {
-                self.pc.add_track_0(&track, stream);
-            }
-        }
-        if self.initiator && tracks.length() == 0 {
-            *self.data_channel.borrow_mut() = Some(self.pc.create_data_channel("ice-peer"));
-        }
+        self.connection.start(self.stream.clone(), self.initiator);
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -215,90 +173,60 @@ impl PeerInner {
                     "Applying ICE servers to a live peer",
                     &redacted_to_js(&servers),
                 );
-                let config = rtc_configuration(&servers, self.relay);
-                if let Err(error) = self.pc.set_configuration_with_configuration(&config) {
+                if let Err(error) = self
+                    .connection
+                    .configure(&servers_to_js(&servers), self.relay)
+                {
                     self.emit_error(&error);
                 }
             }
             Output::RestartIce => {
                 debug(self.debug, "Restarting ICE", &JsValue::UNDEFINED);
-                self.pc
-                    .unchecked_ref::<ImplicitPeerConnection>()
-                    .restart_ice();
+                self.connection.restart_ice();
             }
             Output::FetchServers { rejected } => match self.host.upgrade() {
                 Some(host) => host.refresh_servers(Rc::downgrade(self), rejected),
                 None => self.servers_arrived(None),
             },
-            Output::SampleStats => self.sample(),
+            Output::SampleStats => self.connection.sample(),
             Output::Sampling(on) => {
-                self.stop_sampling();
-                if on {
-                    let id = events::every(SAMPLE_INTERVAL_MS, true, &self.notify);
-                    *self.sampler.borrow_mut() = Some(id);
-                }
+                self.connection
+                    .sampling(if on { SAMPLE_INTERVAL_MS } else { 0.0 })
             }
-            Output::Timer(ms) => {
-                self.stop_timer();
-                if let Some(ms) = ms {
-                    let id = events::every(timer_delay_ms(ms), false, &self.notify);
-                    *self.timer.borrow_mut() = Some(id);
-                }
-            }
+            // Clamped: a delay above 2^31 - 1 ms would fire at once.
+            Output::Timer(ms) => self.connection.timer(ms.map_or(-1.0, timer_delay_ms)),
             Output::Event(event) => emit(self, event),
             Output::Release => self.release(),
         }
     }
 
-    /// Queues `op` on the connection; with `caller_gone`, its failure is
-    /// reported to `onError` as well.
-    fn run_op(&self, op: Op<JsValue>, caller_gone: bool) -> Promise {
-        let none = JsValue::UNDEFINED;
-        let (code, a, b) = match op {
-            Op::SetLocal => (0, none.clone(), none),
-            Op::SetRemote(description) => {
-                (1, description.kind.as_str().into(), description.sdp.into())
-            }
-            Op::AddCandidate(candidate) => (2, candidate, none),
-        };
-        events::run(&self.pc, code, &a, &b, caller_gone, &self.notify)
-    }
-
-    fn sample(&self) {
-        events::sample(&self.pc, &self.notify);
+    fn run_op(&self, op: Op<JsValue>, orphan: bool) -> Promise {
+        let connection = &self.connection;
+        match op {
+            Op::SetLocal => connection.op(0, &JsValue::UNDEFINED, "", orphan),
+            Op::SetRemote(description) => connection.op(
+                1,
+                &description.kind.as_str().into(),
+                &description.sdp,
+                orphan,
+            ),
+            Op::AddCandidate(candidate) => connection.op(2, &candidate, "", orphan),
+        }
     }
 
     /// `peer.stats()`: a promise of the contract's `PeerStats`.
     pub(super) fn stats(&self) -> Promise {
-        events::stats(&self.pc, &self.to_stats)
-    }
-
-    fn stop_timer(&self) {
-        if let Some(id) = self.timer.take() {
-            clear_timeout(&id);
-        }
-    }
-
-    fn stop_sampling(&self) {
-        if let Some(id) = self.sampler.take() {
-            clear_interval(&id);
-        }
+        self.connection.stats()
     }
 
     /// The signaling state is "stable" (for the engine's collision check).
     pub(super) fn is_stable(&self) -> bool {
-        self.pc.signaling_state() == RtcSignalingState::Stable
+        self.connection.is_stable()
     }
 
-    /// A remote stream for `onStream`, once per stream.
-    pub(super) fn first_sight(&self, stream: &MediaStream) -> bool {
-        let id = stream.id();
-        let mut seen = self.seen_streams.borrow_mut();
-        if seen.contains(&id) {
-            return false;
-        }
-        seen.push(id);
-        true
+    /// The connection, for `peer.connection`.
+    pub(super) fn rtc(&self) -> RtcPeerConnection {
+        self.connection.pc()
     }
 
     pub(super) fn emit_error(&self, error: &JsValue) {
@@ -308,31 +236,14 @@ impl PeerInner {
         }
     }
 
-    /// Lets go of the connection: listeners detached, timers stopped, closed,
+    /// Lets go of the connection: handlers detached, timers stopped, closed,
     /// and the manager told. Silent: the events come from the engine.
     fn release(&self) {
-        events::unlisten(&self.pc);
-        self.stop_timer();
-        self.stop_sampling();
-        if let Some(channel) = self.data_channel.borrow_mut().take() {
-            channel.close();
-        }
-        self.pc.close();
+        self.connection.close();
         if let Some(host) = self.host.upgrade() {
             host.forget_peer(self);
         }
     }
-}
-
-/// The engine's summary of a stats report's entries (`None` for a
-/// rejected `getStats`).
-pub(super) fn stats_of(reports: &JsValue) -> Option<PeerStats> {
-    let reports: Vec<_> = Array::is_array(reports)
-        .then(|| Array::from(reports))?
-        .iter()
-        .map(|r| json_from_js(&r))
-        .collect();
-    Some(summarise(&reports))
 }
 
 /// A peer whose last owner let go without `close()` (the app freed the
