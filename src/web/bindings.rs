@@ -32,27 +32,12 @@ extern "C" {
     #[wasm_bindgen(method, js_name = restartIce)]
     pub fn restart_ice(this: &ImplicitPeerConnection);
 
-    /// `setLocalDescription()` without arguments: the browser makes the
-    /// offer or answer that the signaling state calls for.
-    #[wasm_bindgen(method, js_name = setLocalDescription)]
-    pub fn set_local_description_implicit(this: &ImplicitPeerConnection) -> js_sys::Promise;
-
-    /// `promise.then(f)` where `f` returns the value the new promise
-    /// resolves to (`Promise.prototype.then.call(promise, f)`).
-    #[wasm_bindgen(js_namespace = ["Promise", "prototype", "then"], js_name = call)]
-    pub fn then_map(
-        promise: &js_sys::Promise,
-        f: &Closure<dyn FnMut(JsValue) -> JsValue>,
-    ) -> js_sys::Promise;
-
     /// `setTimeout` / `clearTimeout` on whatever global we run in (window or worker).
     #[wasm_bindgen(js_name = setTimeout)]
     pub fn set_timeout(handler: &js_sys::Function, ms: f64) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
     pub fn clear_timeout(id: &JsValue);
-    /// `setInterval` / `clearInterval`, likewise.
-    #[wasm_bindgen(js_name = setInterval)]
-    pub fn set_interval(handler: &js_sys::Function, ms: f64) -> JsValue;
+    /// `clearInterval`, likewise (`js/peer.js` sets the interval).
     #[wasm_bindgen(js_name = clearInterval)]
     pub fn clear_interval(id: &JsValue);
 }

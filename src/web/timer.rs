@@ -1,7 +1,7 @@
 //! Timers that own their callback, in the manner of gloo-timers: dropping a
 //! [`Timeout`] clears it and frees its closure, so nothing outlives its owner.
 
-use super::bindings::{clear_interval, clear_timeout, set_interval, set_timeout};
+use super::bindings::{clear_timeout, set_timeout};
 use crate::core::retry::timer_delay_ms;
 use wasm_bindgen::prelude::*;
 
@@ -46,30 +46,5 @@ impl Timeout {
 impl Drop for Timeout {
     fn drop(&mut self) {
         self.cancel();
-    }
-}
-
-/// A running `setInterval`. Dropping it stops the calls and frees the closure.
-#[must_use = "an Interval stops when dropped"]
-pub struct Interval {
-    id: JsValue,
-    _callback: Closure<dyn FnMut()>,
-}
-
-impl Interval {
-    /// Calls `callback` every `ms` milliseconds until dropped.
-    pub fn new(ms: f64, callback: impl FnMut() + 'static) -> Self {
-        let closure = Closure::<dyn FnMut()>::new(callback);
-        let id = set_interval(closure.as_ref().unchecked_ref(), timer_delay_ms(ms));
-        Interval {
-            id,
-            _callback: closure,
-        }
-    }
-}
-
-impl Drop for Interval {
-    fn drop(&mut self) {
-        clear_interval(&self.id);
     }
 }

@@ -1,137 +1,93 @@
-//! The listeners a peer sets on its `RTCPeerConnection`: each turns a
-//! browser event into an engine input (or, for tracks, hands the stream to
-//! the app). Owned by the peer through [`PeerListeners`], holding only a weak
-//! reference back to it; dropping them sets every `on*` back to null.
+//! What `js/peer.js` reports through the peer's one closure, turned into
+//! engine inputs (or, for a remote stream, handed to the app). The JS side
+//! sets the connection's handlers and its timers; see `peer.js` for the codes.
 
-use super::PeerInner;
+use super::{stats_of, PeerInner};
 use crate::core::engine::Input;
+use crate::core::negotiation::{Description, SdpKind};
 use crate::core::quality::IceState;
-use crate::web::error::set;
-use js_sys::Array;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
-use web_sys::{
-    MediaStream, RtcIceConnectionState, RtcPeerConnection, RtcPeerConnectionIceErrorEvent,
-    RtcPeerConnectionIceEvent, RtcTrackEvent,
-};
+use web_sys::MediaStream;
 
-type Listener = Closure<dyn FnMut(JsValue)>;
+/// The closure `peer.js` reports through: `(what, a, b)`.
+pub(super) type Notify = Closure<dyn FnMut(u32, JsValue, JsValue)>;
 
-/// Every closure one peer gave to its connection.
-pub(super) struct PeerListeners {
-    pc: RtcPeerConnection,
-    _ice_candidate: Listener,
-    _ice_state: Listener,
-    _track: Listener,
-    _negotiation: Listener,
-    _candidate_error: Listener,
+#[wasm_bindgen(module = "/src/web/js/peer.js")]
+extern "C" {
+    pub(super) fn listen(pc: &JsValue, notify: &Notify);
+    pub(super) fn unlisten(pc: &JsValue);
+    pub(super) fn run(
+        pc: &JsValue,
+        op: u32,
+        a: &JsValue,
+        b: &JsValue,
+        caller_gone: bool,
+        notify: &Notify,
+    ) -> js_sys::Promise;
+    pub(super) fn sample(pc: &JsValue, notify: &Notify);
+    pub(super) fn stats(
+        pc: &JsValue,
+        summarise: &Closure<dyn FnMut(JsValue) -> JsValue>,
+    ) -> js_sys::Promise;
+    pub(super) fn every(ms: f64, repeat: bool, notify: &Notify) -> JsValue;
 }
 
-/// A listener that calls `f` with the peer while the peer is alive.
-fn listener(peer: &Weak<PeerInner>, f: fn(&Rc<PeerInner>, JsValue)) -> Listener {
+/// The closure for `peer`, holding it weakly.
+pub(super) fn notify(peer: &Weak<PeerInner>) -> Notify {
     let peer = peer.clone();
-    Closure::new(move |event| {
+    Closure::new(move |what, a, b| {
         if let Some(peer) = peer.upgrade() {
-            f(&peer, event);
+            notified(&peer, what, a, b);
         }
     })
 }
 
-fn ice_state(state: RtcIceConnectionState) -> Option<IceState> {
-    Some(match state {
-        RtcIceConnectionState::New => IceState::New,
-        RtcIceConnectionState::Checking => IceState::Checking,
-        RtcIceConnectionState::Connected => IceState::Connected,
-        RtcIceConnectionState::Completed => IceState::Completed,
-        RtcIceConnectionState::Disconnected => IceState::Disconnected,
-        RtcIceConnectionState::Failed => IceState::Failed,
-        RtcIceConnectionState::Closed => IceState::Closed,
+fn notified(peer: &Rc<PeerInner>, what: u32, a: JsValue, b: JsValue) {
+    let input = match what {
+        0 => Input::LocalCandidate(a),
+        1 => match a.as_string().as_deref().and_then(IceState::parse) {
+            Some(state) => Input::IceState(state),
+            None => return,
+        },
+        2 => return on_stream(peer, a.unchecked_into()),
+        3 => Input::NegotiationNeeded,
+        // A 401 from a TURN server means expired or wrong credentials (see the engine).
+        4 => Input::CandidateError {
+            code: a.as_f64().unwrap_or_default() as u16,
+            turn: b.is_truthy(),
+        },
+        5 => Input::OpSettled(Ok(local_description(&a, b))),
+        6 => Input::OpSettled(Err(a)),
+        7 => match stats_of(&a) {
+            Some(stats) => Input::Stats(stats),
+            None => return,
+        },
+        8 => Input::Timer,
+        9 => return peer.sample(),
+        _ => return peer.emit_error(&a),
+    };
+    peer.input(input);
+}
+
+/// The local description after an operation, when it is an offer or answer.
+fn local_description(kind: &JsValue, sdp: JsValue) -> Option<Description> {
+    let kind = match kind.as_string().as_deref() {
+        Some("offer") => SdpKind::Offer,
+        Some("answer") => SdpKind::Answer,
         _ => return None,
+    };
+    Some(Description {
+        kind,
+        sdp: sdp.as_string()?,
     })
 }
 
-fn on_candidate(peer: &Rc<PeerInner>, event: JsValue) {
-    let event: RtcPeerConnectionIceEvent = event.unchecked_into();
-    // `null` marks the end of gathering: nothing to send.
-    if let Some(candidate) = event.candidate() {
-        peer.input(Input::LocalCandidate(candidate.to_json().into()));
-    }
-}
-
-fn on_ice_state(peer: &Rc<PeerInner>, _: JsValue) {
-    if let Some(state) = ice_state(peer.pc.ice_connection_state()) {
-        peer.input(Input::IceState(state));
-    }
-}
-
-fn on_track(peer: &Rc<PeerInner>, event: JsValue) {
-    let event: RtcTrackEvent = event.unchecked_into();
-    let stream = match event.streams().get(0).dyn_into::<MediaStream>() {
-        Ok(stream) => stream,
-        Err(_) => match MediaStream::new_with_tracks(&Array::of1(&event.track())) {
-            Ok(stream) => stream,
-            Err(_) => return,
-        },
-    };
+fn on_stream(peer: &Rc<PeerInner>, stream: MediaStream) {
     if peer.first_sight(&stream) {
         let handler = peer.handlers.borrow().on_stream.clone();
         if let Some(Err(error)) = handler.map(|f| f.call1(&JsValue::UNDEFINED, &stream)) {
             peer.emit_error(&error);
         }
-    }
-}
-
-fn on_negotiation_needed(peer: &Rc<PeerInner>, _: JsValue) {
-    peer.input(Input::NegotiationNeeded);
-}
-
-/// A 401 from a TURN server means expired or wrong credentials (see the engine).
-fn on_candidate_error(peer: &Rc<PeerInner>, event: JsValue) {
-    let event: RtcPeerConnectionIceErrorEvent = event.unchecked_into();
-    let turn = event
-        .url()
-        .get(..4)
-        .is_some_and(|s| s.eq_ignore_ascii_case("turn"));
-    peer.input(Input::CandidateError {
-        code: event.error_code(),
-        turn,
-    });
-}
-
-impl PeerListeners {
-    /// Creates the closures and sets them as the connection's handlers.
-    pub(super) fn attach(peer: &Rc<PeerInner>) -> Self {
-        let weak = Rc::downgrade(peer);
-        let listeners = PeerListeners {
-            pc: peer.pc.clone(),
-            _ice_candidate: listener(&weak, on_candidate),
-            _ice_state: listener(&weak, on_ice_state),
-            _track: listener(&weak, on_track),
-            _negotiation: listener(&weak, on_negotiation_needed),
-            _candidate_error: listener(&weak, on_candidate_error),
-        };
-        let pc = &listeners.pc;
-        pc.set_onicecandidate(Some(listeners._ice_candidate.as_ref().unchecked_ref()));
-        pc.set_oniceconnectionstatechange(Some(listeners._ice_state.as_ref().unchecked_ref()));
-        pc.set_ontrack(Some(listeners._track.as_ref().unchecked_ref()));
-        pc.set_onnegotiationneeded(Some(listeners._negotiation.as_ref().unchecked_ref()));
-        // web-sys has no setter for this one yet.
-        set(
-            pc,
-            "onicecandidateerror",
-            listeners._candidate_error.as_ref(),
-        );
-        listeners
-    }
-}
-
-impl Drop for PeerListeners {
-    fn drop(&mut self) {
-        let pc = &self.pc;
-        pc.set_onicecandidate(None);
-        pc.set_oniceconnectionstatechange(None);
-        pc.set_ontrack(None);
-        pc.set_onnegotiationneeded(None);
-        set(pc, "onicecandidateerror", &JsValue::NULL);
     }
 }

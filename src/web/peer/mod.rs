@@ -1,6 +1,7 @@
-//! `PeerInner`: the driver of one [`PeerEngine`]. Browser events become
-//! inputs; the engine's outputs become calls on the `RTCPeerConnection`,
-//! timers and the app's handlers. Inputs that arrive while outputs are being
+//! `PeerInner`: the driver of one [`PeerEngine`]. Browser events (reported
+//! by `js/peer.js` through one closure, see `events.rs`) become inputs; the
+//! engine's outputs become calls on the `RTCPeerConnection`, timers and the
+//! app's handlers. Inputs that arrive while outputs are being
 //! performed (a handler that calls back into the peer, a cached answer from
 //! the manager) wait in a queue, so the engine is never re-entered and every
 //! handler runs after the state it reports has been updated.
@@ -10,18 +11,18 @@ pub(crate) mod host;
 mod output;
 
 use crate::core::engine::{EngineConfig, Input, Output, PeerEngine};
-use crate::core::negotiation::{Description, Op, SdpKind};
+use crate::core::negotiation::Op;
 use crate::core::network_quality::SAMPLE_INTERVAL_MS;
 use crate::core::quality::IceState;
 use crate::core::recovery::RecoveryConfig;
+use crate::core::retry::timer_delay_ms;
 use crate::core::servers::IceServer;
 use crate::core::stats::{summarise, PeerStats};
-use crate::web::bindings::{then_map, ImplicitPeerConnection};
+use crate::web::bindings::{clear_interval, clear_timeout, ImplicitPeerConnection};
 use crate::web::convert::{json_from_js, redacted_to_js, servers_to_js, stats_to_js};
 use crate::web::handlers::{Handlers, PeerSetup};
 use crate::web::log::debug;
-use crate::web::timer::{Interval, Timeout};
-use events::PeerListeners;
+use events::Notify;
 use host::PeerHost;
 use js_sys::{Array, Date, Promise, Set};
 use output::emit;
@@ -30,11 +31,9 @@ use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 use web_sys::{
-    MediaStream, RtcConfiguration, RtcDataChannel, RtcIceCandidateInit, RtcIceTransportPolicy,
-    RtcPeerConnection, RtcSdpType, RtcSessionDescriptionInit, RtcSignalingState, RtcStatsReport,
+    MediaStream, RtcConfiguration, RtcDataChannel, RtcIceTransportPolicy, RtcPeerConnection,
+    RtcSignalingState,
 };
-
-type Callback = Closure<dyn FnMut(JsValue)>;
 
 /// One peer: its connection, its engine, and everything it hands to JS.
 pub(crate) struct PeerInner {
@@ -53,19 +52,14 @@ pub(crate) struct PeerInner {
     /// The promise of the operation a `signal()` call waits for.
     reply: RefCell<Option<Promise>>,
     seen_streams: RefCell<Vec<String>>,
-    listeners: RefCell<Option<PeerListeners>>,
     data_channel: RefCell<Option<RtcDataChannel>>,
-    timer: RefCell<Option<Timeout>>,
-    sampler: RefCell<Option<Interval>>,
-    /// Continuations of the operations chain and of stats samples. Reused
-    /// for every promise, and owned here rather than per promise because a
+    /// The ids of the engine's one timer and of the sampling clock.
+    timer: RefCell<Option<JsValue>>,
+    sampler: RefCell<Option<JsValue>>,
+    /// Everything `peer.js` reports: connection events, settled operations,
+    /// stats samples, timers. Owned here rather than per promise because a
     /// closed connection never settles the promises it still had.
-    op_done: Callback,
-    op_failed: Callback,
-    sampled: Callback,
-    /// Reports the failure of an operation whose `signal()` caller did not
-    /// get its promise.
-    caller_gone: Callback,
+    notify: Notify,
     /// Maps a report to the contract's `PeerStats` for `peer.stats()`.
     to_stats: Closure<dyn FnMut(JsValue) -> JsValue>,
 }
@@ -79,16 +73,6 @@ fn rtc_configuration(servers: &[IceServer], relay: bool) -> RtcConfiguration {
         RtcIceTransportPolicy::All
     });
     config
-}
-
-/// A continuation that hands its argument to the peer while it lives.
-fn callback(peer: &Weak<PeerInner>, f: fn(&Rc<PeerInner>, JsValue)) -> Callback {
-    let peer = peer.clone();
-    Closure::new(move |value| {
-        if let Some(peer) = peer.upgrade() {
-            f(&peer, value);
-        }
-    })
 }
 
 impl PeerInner {
@@ -132,35 +116,15 @@ impl PeerInner {
             running: Cell::new(false),
             reply: RefCell::new(None),
             seen_streams: RefCell::new(Vec::new()),
-            listeners: RefCell::new(None),
             data_channel: RefCell::new(None),
             timer: RefCell::new(None),
             sampler: RefCell::new(None),
-            op_done: callback(weak, |peer, _| {
-                let local = peer.pc.local_description().and_then(|d| {
-                    let kind = match d.type_() {
-                        RtcSdpType::Offer => SdpKind::Offer,
-                        RtcSdpType::Answer => SdpKind::Answer,
-                        _ => return None,
-                    };
-                    Some(Description { kind, sdp: d.sdp() })
-                });
-                peer.input(Input::OpSettled(Ok(local)));
-            }),
-            op_failed: callback(weak, |peer, error| {
-                peer.input(Input::OpSettled(Err(error)));
-            }),
-            caller_gone: callback(weak, |peer, error| peer.emit_error(&error)),
-            sampled: callback(weak, |peer, report| {
-                if let Some(stats) = stats_of(&report) {
-                    peer.input(Input::Stats(stats));
-                }
-            }),
+            notify: events::notify(weak),
             to_stats: Closure::new(|report: JsValue| {
                 stats_of(&report).map_or(JsValue::NULL, |s| stats_to_js(&s))
             }),
         });
-        *peer.listeners.borrow_mut() = Some(PeerListeners::attach(&peer));
+        events::listen(&peer.pc, &peer.notify);
         Ok(peer)
     }
 
@@ -237,15 +201,12 @@ impl PeerInner {
     fn perform(self: &Rc<Self>, output: Output<JsValue>, first: bool) {
         match output {
             Output::Op { op, reply } => {
-                let promise = self.run_op(op);
-                let _ = promise.then2(&self.op_done, &self.op_failed);
+                // `signal()` called from inside a handler resolved at once
+                // (its input waited in the queue): a failure goes to
+                // `onError` instead of a promise nobody holds.
+                let promise = self.run_op(op, reply && !first);
                 if reply && first {
                     *self.reply.borrow_mut() = Some(promise);
-                } else if reply {
-                    // `signal()` called from inside a handler resolved at
-                    // once (its input waited in the queue): a failure goes
-                    // to `onError` instead of a promise nobody holds.
-                    let _ = promise.catch(&self.caller_gone);
                 }
             }
             Output::Configure(servers) => {
@@ -271,60 +232,57 @@ impl PeerInner {
             },
             Output::SampleStats => self.sample(),
             Output::Sampling(on) => {
-                let sampler = on.then(|| {
-                    let peer = Rc::downgrade(self);
-                    Interval::new(SAMPLE_INTERVAL_MS, move || {
-                        if let Some(peer) = peer.upgrade() {
-                            peer.sample();
-                        }
-                    })
-                });
-                *self.sampler.borrow_mut() = sampler;
+                self.stop_sampling();
+                if on {
+                    let id = events::every(SAMPLE_INTERVAL_MS, true, &self.notify);
+                    *self.sampler.borrow_mut() = Some(id);
+                }
             }
             Output::Timer(ms) => {
-                let timer = ms.map(|ms| {
-                    let peer = Rc::downgrade(self);
-                    Timeout::new(ms, move || {
-                        if let Some(peer) = peer.upgrade() {
-                            peer.input(Input::Timer);
-                        }
-                    })
-                });
-                *self.timer.borrow_mut() = timer;
+                self.stop_timer();
+                if let Some(ms) = ms {
+                    let id = events::every(timer_delay_ms(ms), false, &self.notify);
+                    *self.timer.borrow_mut() = Some(id);
+                }
             }
             Output::Event(event) => emit(self, event),
             Output::Release => self.release(),
         }
     }
 
-    fn run_op(&self, op: Op<JsValue>) -> Promise {
-        let pc = self.pc.unchecked_ref::<ImplicitPeerConnection>();
-        match op {
-            Op::SetLocal => pc.set_local_description_implicit(),
+    /// Queues `op` on the connection; with `caller_gone`, its failure is
+    /// reported to `onError` as well.
+    fn run_op(&self, op: Op<JsValue>, caller_gone: bool) -> Promise {
+        let none = JsValue::UNDEFINED;
+        let (code, a, b) = match op {
+            Op::SetLocal => (0, none.clone(), none),
             Op::SetRemote(description) => {
-                let kind = match description.kind {
-                    SdpKind::Offer => RtcSdpType::Offer,
-                    SdpKind::Answer => RtcSdpType::Answer,
-                };
-                let init = RtcSessionDescriptionInit::new(kind);
-                init.set_sdp(&description.sdp);
-                self.pc.set_remote_description(&init)
+                (1, description.kind.as_str().into(), description.sdp.into())
             }
-            Op::AddCandidate(candidate) => self
-                .pc
-                .add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(
-                    candidate.unchecked_ref::<RtcIceCandidateInit>(),
-                )),
-        }
+            Op::AddCandidate(candidate) => (2, candidate, none),
+        };
+        events::run(&self.pc, code, &a, &b, caller_gone, &self.notify)
     }
 
     fn sample(&self) {
-        let _ = self.pc.get_stats().then2(&self.sampled, &self.sampled);
+        events::sample(&self.pc, &self.notify);
     }
 
     /// `peer.stats()`: a promise of the contract's `PeerStats`.
     pub(super) fn stats(&self) -> Promise {
-        then_map(&self.pc.get_stats(), &self.to_stats)
+        events::stats(&self.pc, &self.to_stats)
+    }
+
+    fn stop_timer(&self) {
+        if let Some(id) = self.timer.take() {
+            clear_timeout(&id);
+        }
+    }
+
+    fn stop_sampling(&self) {
+        if let Some(id) = self.sampler.take() {
+            clear_interval(&id);
+        }
     }
 
     /// The signaling state is "stable" (for the engine's collision check).
@@ -353,9 +311,9 @@ impl PeerInner {
     /// Lets go of the connection: listeners detached, timers stopped, closed,
     /// and the manager told. Silent: the events come from the engine.
     fn release(&self) {
-        drop(self.listeners.borrow_mut().take());
-        drop(self.timer.borrow_mut().take());
-        drop(self.sampler.borrow_mut().take());
+        events::unlisten(&self.pc);
+        self.stop_timer();
+        self.stop_sampling();
         if let Some(channel) = self.data_channel.borrow_mut().take() {
             channel.close();
         }
@@ -366,10 +324,11 @@ impl PeerInner {
     }
 }
 
-/// The engine's summary of a stats report (`None` for a rejected `getStats`).
-pub(super) fn stats_of(report: &JsValue) -> Option<PeerStats> {
-    let report = report.dyn_ref::<RtcStatsReport>()?;
-    let reports: Vec<_> = Array::from(&report.values())
+/// The engine's summary of a stats report's entries (`None` for a
+/// rejected `getStats`).
+pub(super) fn stats_of(reports: &JsValue) -> Option<PeerStats> {
+    let reports: Vec<_> = Array::is_array(reports)
+        .then(|| Array::from(reports))?
         .iter()
         .map(|r| json_from_js(&r))
         .collect();
