@@ -12,9 +12,10 @@ use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
 /// Receives the reports of `js/fetch.js`: an [`Answer`] from [`attempt`],
-/// `{ id, token }` from [`read_token`]. One argument, the closure type the
-/// rest of the crate uses too: each closure type costs wasm and glue.
-pub type Reply = Closure<dyn FnMut(JsValue)>;
+/// `{ id, token }` from [`read_token`]; JS ignores what it returns. The
+/// closure type of the peer's stats mapping: each closure type costs an
+/// export in the wasm and an adapter in the glue.
+pub type Reply = Closure<dyn FnMut(JsValue) -> JsValue>;
 
 /// The outcome of an attempt whose token source gave nothing: no request was sent.
 const NO_TOKEN: u32 = 5;

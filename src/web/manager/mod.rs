@@ -186,6 +186,7 @@ impl PeerManager {
                             let (id, token) = fetch::token_of(&report);
                             manager.token_arrived(id, token);
                         }
+                        JsValue::UNDEFINED
                     })
                 },
                 parked: RefCell::new(Vec::new()),

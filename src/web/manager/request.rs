@@ -63,6 +63,7 @@ impl Request {
                     if let Some(request) = me.upgrade() {
                         request.answered(Answer::from_js(&report));
                     }
+                    JsValue::UNDEFINED
                 }),
             }
         });
