@@ -1,37 +1,103 @@
-//! One attempt at the ICE-servers endpoint, through `js/fetch.js`: the
-//! request with `Authorization: Bearer` and its deadline happen in JS, the
-//! body is parsed and judged by the core.
+//! The ICE-servers request's browser plumbing, in `js/fetch.js`: asking the
+//! token source, one attempt (its backoff, the GET with `Authorization:
+//! Bearer` and its deadline, the body parsed). What came back is judged here
+//! and in the core.
 
 use super::convert::json_from_js;
+use super::error::get;
 use crate::core::error::AttemptFailure;
 use crate::core::retry::timer_delay_ms;
 use crate::core::servers::{parse_response, InvalidResponse, ParsedServers};
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
-/// Receives `(outcome, status, body)` from `fetchServers` (see [`judge`]).
-pub type Reply = Closure<dyn FnMut(u32, u16, JsValue)>;
+/// Receives the reports of `js/fetch.js`: an [`Answer`] from [`attempt`],
+/// `{ id, token }` from [`read_token`]; JS ignores what it returns. The
+/// closure type of the peer's stats mapping: each closure type costs an
+/// export in the wasm and an adapter in the glue.
+pub type Reply = Closure<dyn FnMut(JsValue) -> JsValue>;
+
+/// The outcome of an attempt whose token source gave nothing: no request was sent.
+const NO_TOKEN: u32 = 5;
 
 #[wasm_bindgen(module = "/src/web/js/fetch.js")]
 extern "C" {
-    #[wasm_bindgen(js_name = fetchServers)]
-    fn fetch_servers(endpoint: &str, token: &str, timeout_ms: f64, done: &Reply) -> Function;
+    #[wasm_bindgen(js_name = readToken)]
+    fn read_token_js(source: &JsValue, id: u32, done: &Reply) -> Option<String>;
+
+    #[wasm_bindgen(js_name = attempt)]
+    fn attempt_js(
+        endpoint: &str,
+        source: &JsValue,
+        delay_ms: f64,
+        timeout_ms: f64,
+        done: &Reply,
+    ) -> Function;
 }
 
-/// Sends one GET that aborts itself after `timeout_ms`; `reply` hears how it
-/// ended, once, from a later task. The returned function aborts it.
-pub fn send(endpoint: &str, token: &str, timeout_ms: f64, reply: &Reply) -> Function {
-    fetch_servers(endpoint, token, timer_delay_ms(timeout_ms), reply)
+/// The token `source` (a string, or a function returning one or a promise
+/// of one) gives: `Some` at once ("" for none), or `None` and `reply` hears
+/// `{ id, token }` from a later task (see [`token_of`]).
+pub fn read_token(source: &JsValue, id: u32, reply: &Reply) -> Option<String> {
+    read_token_js(source, id, reply)
 }
 
-/// The servers, or why this attempt failed, from what `fetchServers` reported.
-pub fn judge(outcome: u32, status: u16, body: &JsValue) -> Result<ParsedServers, AttemptFailure> {
-    match outcome {
-        0 => parse_response(&json_from_js(body))
-            .map_err(|reason| AttemptFailure::Invalid(status, reason)),
-        1 => Err(AttemptFailure::Status(status)),
-        3 => Err(AttemptFailure::Timeout),
-        4 => Err(AttemptFailure::Invalid(status, InvalidResponse::NotJson)),
-        _ => Err(AttemptFailure::Network),
+/// Asks `source` for a token after `delay_ms`, then sends one GET that aborts
+/// itself after `timeout_ms`; `reply` hears how it ended, once, from a later
+/// task. The returned function cancels it (`reply` is not called after that)
+/// and returns whether a request was in flight.
+pub fn attempt(
+    endpoint: &str,
+    source: &JsValue,
+    delay_ms: f64,
+    timeout_ms: f64,
+    reply: &Reply,
+) -> Function {
+    let (delay, timeout) = (timer_delay_ms(delay_ms), timer_delay_ms(timeout_ms));
+    attempt_js(endpoint, source, delay, timeout, reply)
+}
+
+/// What [`read_token`] reported later: the lookup's id and its token ("" for none).
+pub fn token_of(report: &JsValue) -> (u32, String) {
+    let id = get(report, "id").as_f64().unwrap_or(-1.0) as u32;
+    (id, get(report, "token").as_string().unwrap_or_default())
+}
+
+/// How an [`attempt`] ended.
+pub struct Answer {
+    token: Option<String>,
+    outcome: u32,
+    status: u16,
+    body: JsValue,
+}
+
+impl Answer {
+    /// Reads the report `{ outcome, status, body, token }`.
+    pub fn from_js(report: &JsValue) -> Self {
+        let number = |key| get(report, key).as_f64().unwrap_or(-1.0);
+        Answer {
+            token: get(report, "token").as_string(),
+            outcome: number("outcome") as u32,
+            status: number("status") as u16,
+            body: get(report, "body"),
+        }
+    }
+
+    /// The token it sent; `None` when the source gave none and nothing was sent.
+    pub fn sent(&self) -> Option<&str> {
+        self.token.as_deref().filter(|_| self.outcome != NO_TOKEN)
+    }
+
+    /// The servers, or why the attempt failed (any outcome but [`NO_TOKEN`]).
+    pub fn judge(&self) -> Result<ParsedServers, AttemptFailure> {
+        let status = self.status;
+        match self.outcome {
+            0 => parse_response(&json_from_js(&self.body))
+                .map_err(|reason| AttemptFailure::Invalid(status, reason)),
+            1 => Err(AttemptFailure::Status(status)),
+            3 => Err(AttemptFailure::Timeout),
+            4 => Err(AttemptFailure::Invalid(status, InvalidResponse::NotJson)),
+            _ => Err(AttemptFailure::Network),
+        }
     }
 }

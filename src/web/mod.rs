@@ -13,9 +13,7 @@ mod manager;
 mod peer;
 mod peer_handle;
 mod quality;
-mod settle;
 mod timer;
-mod token;
 
 pub use manager::PeerManager;
 pub use peer_handle::Peer;

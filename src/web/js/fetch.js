@@ -1,50 +1,98 @@
-// One attempt at the ICE-servers endpoint: the browser plumbing only. Retries,
-// backoff, caching and what each outcome means are decided in Rust
-// (src/web/manager/request.rs, src/core/); here a fetch with its deadline is
-// a few lines, where the same calls from wasm cost several kilobytes.
+// The ICE-servers request's browser plumbing: asking the token source, the
+// fetch with its deadline, reading and parsing the body, and the wait before
+// a retry. Whether and when to retry, what each outcome means, the cache and
+// the errors are decided in Rust (src/web/fetch.rs, src/web/manager/,
+// src/core/): the same calls made from wasm cost several kilobytes.
 //
-// `done(outcome, status, body)` is called exactly once, from a later task:
+// The token goes into the Authorization header and nowhere else: not into
+// the URL, an error or a log.
+
+// What a token source gave: a non-blank string, else "" (no token).
+const usable = (token) => (typeof token === "string" && token.trim() ? token : "");
+
+// The token of `source`, a string or a function returning one or a promise
+// of one: the token, "" (none; also for a throw or a rejection), or a
+// promise of either.
+function ask(source) {
+  try {
+    const token = typeof source === "function" ? source() : source;
+    return token instanceof Promise ? token.then(usable, () => "") : usable(token);
+  } catch {
+    return "";
+  }
+}
+
+// For a caller, before the cache is looked at: the token ("" for none) when
+// the source answers at once; otherwise undefined, and `done({ id, token })`
+// from a later task.
+export function readToken(source, id, done) {
+  const token = ask(source);
+  if (typeof token === "string") return token;
+  token.then((token) => done({ id, token }));
+}
+
+// One attempt, after `delayMs` (a retry's backoff; 0: at once): the token
+// asked of `source` (the first attempt passes the token itself), then a GET
+// that aborts itself after `timeoutMs`. `done({ outcome, status, body, token })`
+// is called once, from a later task, with the token that was sent:
 //   0  a 2xx response whose body parsed as JSON (`body`, the parsed value)
 //   1  a response with a non-2xx `status` (its body is not read)
-//   2  fetch or the body's read rejected: offline, refused, CORS, or abort()
+//   2  fetch or the body's read rejected: offline, refused, CORS
 //   3  the deadline passed first (headers and body alike) and aborted it
 //   4  a 2xx response whose body is not JSON
-// The token goes into the header and nowhere else: not into the URL, an
-// error or a log.
-export function fetchServers(endpoint, token, timeoutMs, done) {
-  const controller = new AbortController();
-  let timedOut = false;
-  const deadline = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
-  const settle = (outcome, status, body) => {
-    clearTimeout(deadline);
-    done(outcome, status, body);
+//   5  the source gave no token: nothing was sent
+// Returns `cancel()`: nothing more is sent, and `done` is never called after
+// it (Rust frees it then). `cancel()` returns whether a request was in flight.
+export function attempt(endpoint, source, delayMs, timeoutMs, done) {
+  let live = true;
+  let timer;
+  let controller;
+  const report = (outcome, status, body, token) => {
+    clearTimeout(timer);
+    if (live) {
+      live = false;
+      done({ outcome, status, body, token });
+    }
   };
-  const lost = () => settle(timedOut ? 3 : 2, 0);
-  // `fetch` is looked up now, not at load: in a window or a worker, and
-  // tests may replace it.
-  new Promise((resolve) =>
-    resolve(
-      fetch(endpoint, {
-        headers: { Authorization: `Bearer ${token}`, Accept: "application/json" },
-        signal: controller.signal,
-      }),
-    ),
-  ).then((response) => {
-    const status = response.status;
-    if (status < 200 || status > 299) return settle(1, status);
-    response.text().then((text) => {
-      let body;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        return settle(4, status);
-      }
-      settle(0, status, body);
-    }, lost);
-  }, lost);
-  // Called by destroy(): the pending promise rejects, which reports 2.
-  return () => controller.abort();
+  const send = (token) => {
+    if (!live) return;
+    if (!token) return report(5, 0);
+    const abort = new AbortController();
+    let timedOut = false;
+    controller = abort;
+    timer = setTimeout(() => {
+      timedOut = true;
+      abort.abort();
+    }, timeoutMs);
+    // `fetch` is looked up now, not at load: in a window or a worker, and
+    // tests may replace it. Whatever throws or rejects on the way (fetch,
+    // a stub that is not one, the body's read) is a lost attempt.
+    new Promise((resolve) =>
+      resolve(fetch(endpoint, { headers: { Authorization: "Bearer " + token, Accept: "application/json" }, signal: abort.signal })),
+    )
+      .then((response) => {
+        const status = response.status;
+        if (status < 200 || status > 299) return report(1, status, undefined, token);
+        return response.text().then((text) => {
+          let body;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            return report(4, status, undefined, token);
+          }
+          report(0, status, body, token);
+        });
+      })
+      .catch(() => report(timedOut ? 3 : 2, 0, undefined, token));
+  };
+  const start = () => Promise.resolve(ask(source)).then(send);
+  if (delayMs > 0) timer = setTimeout(start, delayMs);
+  else start();
+  return () => {
+    const inFlight = live && controller !== undefined;
+    live = false;
+    clearTimeout(timer);
+    if (controller) controller.abort();
+    return inFlight;
+  };
 }

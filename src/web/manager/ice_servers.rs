@@ -1,31 +1,27 @@
 //! The ICE-server half of the manager: the token-bound cache, one shared
 //! request (with its retries) for concurrent callers, and stale-if-error.
 //!
-//! No futures. An object that waits on JS (a [`Request`], a [`Lookup`] of an
-//! async token) owns the closures the promise calls back, and lives in the
-//! manager until its last promise has settled. Then it is parked and freed
-//! at the start of the next callback, so that no closure is dropped while it
-//! runs. While anything waits, the manager keeps itself alive (`hold`), as a
-//! future would have: a closure that JS calls after it was dropped throws.
+//! No futures. JS calls back through closures owned by what waits: the
+//! manager's token reply (for callers whose token source returned a
+//! promise) and each [`Request`]'s attempt reply. Cancelled work never calls
+//! back; a finished request is parked and freed at the start of the next
+//! callback, so that no closure is dropped while it runs. While anything
+//! waits, the manager keeps itself alive (`hold`), as a future would have.
 
 use super::request::Request;
 use super::{Info, ManagerInner, Outcome, Source, Waiter};
 use crate::core::cache::CachedServers;
 use crate::core::error::IceServersError;
 use crate::core::servers::IceServer;
+use crate::web::fetch;
 use crate::web::log::debug;
-use crate::web::settle::Continuation;
-use crate::web::token::{settled, TokenCall};
 use js_sys::{Date, Promise};
-use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use wasm_bindgen::JsValue;
 
-/// A caller's token function returned a promise: the caller waits here.
-pub(super) struct Lookup {
-    waiter: RefCell<Option<Waiter>>,
-    then: Continuation,
-}
+/// A caller whose token source returned a promise, by lookup id; the waiter
+/// is taken by `destroy()`, the entry stays until the promise settles.
+pub(super) type Lookup = (u32, Option<Waiter>);
 
 impl ManagerInner {
     /// `getIceServers()`: a promise of `IceServer[]` or an `IceServersError`.
@@ -39,45 +35,38 @@ impl ManagerInner {
         if self.destroyed.get() {
             return waiter.deliver(self, &Err(IceServersError::aborted(0)));
         }
-        match self.token.call() {
-            TokenCall::Ready(token) => self.servers_with_token(token, waiter),
-            TokenCall::Later(promise) => {
-                let lookup = Rc::new_cyclic(|me: &Weak<Lookup>| {
-                    let (me, manager) = (me.clone(), Rc::downgrade(self));
-                    Lookup {
-                        waiter: RefCell::new(Some(waiter)),
-                        then: Continuation::new(move |outcome| {
-                            if let (Some(lookup), Some(manager)) = (me.upgrade(), manager.upgrade())
-                            {
-                                manager.token_arrived(&lookup, settled(outcome));
-                            }
-                        }),
-                    }
-                });
-                lookup.then.wait(&promise);
-                self.lookups.borrow_mut().push(lookup);
+        let id = self.next_lookup.get();
+        self.next_lookup.set(id.wrapping_add(1));
+        match fetch::read_token(&self.token, id, &self.token_reply) {
+            Some(token) => self.servers_with_token(token, waiter),
+            None => {
+                self.lookups.borrow_mut().push((id, Some(waiter)));
                 self.hold();
             }
         }
     }
 
-    fn token_arrived(self: &Rc<Self>, lookup: &Rc<Lookup>, token: Option<String>) {
+    /// The token promise of lookup `id` settled ("" for no token).
+    pub(super) fn token_arrived(self: &Rc<Self>, id: u32, token: String) {
         self.clear_parked();
-        self.lookups.borrow_mut().retain(|l| !Rc::ptr_eq(l, lookup));
-        self.park(Box::new(lookup.clone()));
-        if let Some(waiter) = lookup.waiter.take() {
+        let waiter = {
+            let mut lookups = self.lookups.borrow_mut();
+            let found = lookups.iter().position(|(pending, _)| *pending == id);
+            found.and_then(|at| lookups.remove(at).1)
+        };
+        if let Some(waiter) = waiter {
             self.servers_with_token(token, waiter);
         }
         self.release();
     }
 
-    fn servers_with_token(self: &Rc<Self>, token: Option<String>, waiter: Waiter) {
+    fn servers_with_token(self: &Rc<Self>, token: String, waiter: Waiter) {
         if self.destroyed.get() {
             return waiter.deliver(self, &Err(IceServersError::aborted(0)));
         }
-        let Some(token) = token else {
+        if token.is_empty() {
             return waiter.deliver(self, &Err(IceServersError::no_token(0)));
-        };
+        }
         let cached = self
             .cache
             .borrow()
@@ -101,11 +90,11 @@ impl ManagerInner {
         for request in requests {
             request.abort(self);
         }
-        let lookups = self.lookups.borrow().clone();
-        for lookup in lookups {
-            if let Some(waiter) = lookup.waiter.take() {
-                waiter.deliver(self, &Err(IceServersError::aborted(0)));
-            }
+        let waiters: Vec<Waiter> = (self.lookups.borrow_mut().iter_mut())
+            .filter_map(|(_, waiter)| waiter.take())
+            .collect();
+        for waiter in waiters {
+            waiter.deliver(self, &Err(IceServersError::aborted(0)));
         }
     }
 

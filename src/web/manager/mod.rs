@@ -13,13 +13,13 @@ use crate::core::servers::IceServer;
 use crate::web::bindings::{PeerManagerOptions, PeerOptions};
 use crate::web::convert::{number_option, redacted_to_js, servers_from_js, servers_to_js};
 use crate::web::error::{get, ice_servers_error, named_error, set, type_error};
+use crate::web::fetch::{self, Reply};
 use crate::web::handlers::PeerSetup;
 use crate::web::listener::EventListener;
 use crate::web::log::debug;
 use crate::web::peer::host::PeerHost;
 use crate::web::peer::PeerInner;
 use crate::web::peer_handle::Peer;
-use crate::web::token::TokenSource;
 use ice_servers::Lookup;
 use js_sys::{Array, Function, Object, Promise};
 use new_peer::NewPeer;
@@ -80,7 +80,8 @@ struct Info {
 pub(crate) struct ManagerInner {
     me: Weak<ManagerInner>,
     endpoint: String,
-    token: TokenSource,
+    /// `PeerManagerOptions.token`: a string or a function (see `js/fetch.js`).
+    token: JsValue,
     limits: Limits,
     fallback: Vec<IceServer>,
     debug: bool,
@@ -93,7 +94,10 @@ pub(crate) struct ManagerInner {
     /// Every request still waiting on JS (one replaced by `invalidate()`
     /// runs on for those who joined it), and every async token lookup.
     requests: RefCell<Vec<Rc<Request>>>,
-    lookups: RefCell<Vec<Rc<Lookup>>>,
+    lookups: RefCell<Vec<Lookup>>,
+    next_lookup: Cell<u32>,
+    /// Where an async token source's answer arrives, for every lookup.
+    token_reply: Reply,
     /// Finished owners of closures, freed at the start of the next callback:
     /// never while one of their closures may be running.
     parked: RefCell<Vec<Box<dyn Any>>>,
@@ -126,8 +130,12 @@ impl PeerManager {
                 "PeerManager needs an options object with a token",
             ));
         }
-        let token = TokenSource::from_js(&get(&options, "token"))
-            .ok_or_else(|| type_error("PeerManagerOptions.token must be a string or a function"))?;
+        let token = get(&options, "token");
+        if !token.is_string() && !token.is_function() {
+            return Err(type_error(
+                "PeerManagerOptions.token must be a string or a function",
+            ));
+        }
         let endpoint = match get(&options, "endpoint") {
             value if value.is_null_or_undefined() => DEFAULT_ENDPOINT.to_owned(),
             value => value
@@ -170,6 +178,17 @@ impl PeerManager {
                 info: Cell::new(None),
                 requests: RefCell::new(Vec::new()),
                 lookups: RefCell::new(Vec::new()),
+                next_lookup: Cell::new(0),
+                token_reply: {
+                    let me = me.clone();
+                    Closure::new(move |report| {
+                        if let Some(manager) = me.upgrade() {
+                            let (id, token) = fetch::token_of(&report);
+                            manager.token_arrived(id, token);
+                        }
+                        JsValue::UNDEFINED
+                    })
+                },
                 parked: RefCell::new(Vec::new()),
                 keep_alive: RefCell::new(None),
                 peers: RefCell::new(Vec::new()),

@@ -1,35 +1,19 @@
-//! The one shared request for ICE servers, with its retries: each attempt
-//! (`js/fetch.js`) sends the token and aborts after `timeoutMs`, and the
-//! core judges what came back; failures are retried after
-//! `retry.next_delay`, asking the token source again. The request owns the
-//! closures its promises and timers call.
+//! The one shared request for ICE servers, with its retries. Each attempt
+//! (`js/fetch.js`: the backoff before a retry, the token source asked again,
+//! the GET and its deadline) reports through the one closure the request
+//! owns; the core judges what came back and whether, and when, to retry.
 
 use super::{ManagerInner, Outcome, Source, Waiter};
 use crate::core::cache::CachedServers;
 use crate::core::error::{AttemptFailure, IceServersError};
 use crate::core::servers::ParsedServers;
 use crate::web::convert::redacted_to_js;
-use crate::web::fetch::{self, Reply};
+use crate::web::fetch::{self, Answer, Reply};
 use crate::web::log::debug;
-use crate::web::settle::Continuation;
-use crate::web::timer::Timeout;
-use crate::web::token::{settled, TokenCall};
-use js_sys::Date;
-use js_sys::Function;
+use js_sys::{Date, Function};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
-
-/// What a [`Request`] waits on now.
-#[derive(Clone, Copy, PartialEq)]
-enum Stage {
-    /// The token for a retry.
-    Token,
-    /// The response (headers and body).
-    Fetch,
-    Backoff,
-    Done,
-}
 
 /// One request, with its retries, that every concurrent caller with the
 /// same token joins.
@@ -37,18 +21,16 @@ pub(super) struct Request {
     manager: Weak<ManagerInner>,
     /// The first attempt's token: callers with this token join.
     joined_by: String,
-    /// The token the current attempt sent.
+    /// The token the last attempt sent.
     token: RefCell<String>,
     /// `invalidate()` since the start means the result is not cached.
     generation: u32,
+    /// Requests sent.
     attempts: Cell<u32>,
-    stage: Cell<Stage>,
+    done: Cell<bool>,
     waiters: RefCell<Vec<Waiter>>,
-    /// Aborts the attempt in flight (`destroy()`).
-    abort: RefCell<Option<Function>>,
-    backoff: RefCell<Option<Timeout>>,
-    /// The token promise of a retry settled.
-    then: Continuation,
+    /// Cancels the attempt under way, whatever it waits on (`destroy()`).
+    cancel: RefCell<Option<Function>>,
     /// An attempt ended; reused for every attempt.
     reply: Reply,
 }
@@ -65,72 +47,65 @@ impl Request {
     }
 
     pub(super) fn start(manager: &Rc<ManagerInner>, token: String, waiter: Waiter) {
+        let first = JsValue::from_str(&token);
         let request = Rc::new_cyclic(|me: &Weak<Request>| {
-            let (me, again) = (me.clone(), me.clone());
+            let me = me.clone();
             Request {
                 manager: Rc::downgrade(manager),
-                joined_by: token.clone(),
+                joined_by: token,
                 token: RefCell::new(String::new()),
                 generation: manager.generation.get(),
                 attempts: Cell::new(0),
-                stage: Cell::new(Stage::Fetch),
+                done: Cell::new(false),
                 waiters: RefCell::new(vec![waiter]),
-                abort: RefCell::new(None),
-                backoff: RefCell::new(None),
-                then: Continuation::new(move |outcome| {
+                cancel: RefCell::new(None),
+                reply: Closure::new(move |report| {
                     if let Some(request) = me.upgrade() {
-                        request.token_settled(outcome);
+                        request.answered(Answer::from_js(&report));
                     }
-                }),
-                reply: Closure::new(move |outcome, status, body: JsValue| {
-                    if let Some(request) = again.upgrade() {
-                        request.answered(fetch::judge(outcome, status, &body));
-                    }
+                    JsValue::UNDEFINED
                 }),
             }
         });
         manager.requests.borrow_mut().push(request.clone());
         *manager.in_flight.borrow_mut() = Some(request.clone());
         manager.hold();
-        request.attempt(manager, token);
+        // The first attempt's token source is the token itself.
+        request.send(manager, &first, 0.0);
     }
 
-    fn attempt(self: &Rc<Self>, manager: &Rc<ManagerInner>, token: String) {
-        let attempts = self.attempts.get();
-        if manager.destroyed.get() {
-            return self.finish(manager, Err(IceServersError::aborted(attempts)));
-        }
-        self.attempts.set(attempts + 1);
-        self.stage.set(Stage::Fetch);
-        let abort = fetch::send(
+    /// The next attempt, after `delay_ms`, with a token from `source`.
+    fn send(&self, manager: &ManagerInner, source: &JsValue, delay_ms: f64) {
+        let limits = &manager.limits;
+        let cancel = fetch::attempt(
             &manager.endpoint,
-            &token,
-            manager.limits.timeout_ms,
+            source,
+            delay_ms,
+            limits.timeout_ms,
             &self.reply,
         );
-        *self.token.borrow_mut() = token;
-        *self.abort.borrow_mut() = Some(abort);
-    }
-
-    /// The token promise of a retry settled.
-    fn token_settled(self: &Rc<Self>, outcome: Result<JsValue, JsValue>) {
-        let Some(manager) = self.manager.upgrade() else {
-            return;
-        };
-        manager.clear_parked();
-        if self.stage.get() == Stage::Token {
-            self.token_arrived(&manager, settled(outcome));
+        // A token function may call destroy() before this returns.
+        if self.done.get() {
+            let _ = cancel.call0(&JsValue::UNDEFINED);
+        } else {
+            *self.cancel.borrow_mut() = Some(cancel);
         }
     }
 
-    /// The attempt in flight ended.
-    fn answered(self: &Rc<Self>, outcome: Result<ParsedServers, AttemptFailure>) {
+    /// The attempt under way ended.
+    fn answered(self: &Rc<Self>, answer: Answer) {
         let Some(manager) = self.manager.upgrade() else {
             return;
         };
         manager.clear_parked();
-        self.abort.take();
-        match outcome {
+        self.cancel.take();
+        let Some(sent) = answer.sent() else {
+            let error = IceServersError::no_token(self.attempts.get());
+            return self.finish(&manager, Err(error));
+        };
+        self.attempts.set(self.attempts.get() + 1);
+        *self.token.borrow_mut() = sent.to_owned();
+        match answer.judge() {
             Ok(parsed) => self.succeeded(&manager, parsed),
             Err(failure) => self.failed(&manager, failure),
         }
@@ -161,7 +136,9 @@ impl Request {
         self.finish(manager, Ok(servers));
     }
 
-    /// An attempt failed: retry after a backoff, or give up (stale-if-error).
+    /// An attempt failed: retry after a backoff, asking the token source
+    /// again (a token refreshed meanwhile is the one sent), or give up
+    /// (stale-if-error).
     fn failed(self: &Rc<Self>, manager: &Rc<ManagerInner>, failure: AttemptFailure) {
         let attempts = self.attempts.get();
         if manager.destroyed.get() {
@@ -169,55 +146,19 @@ impl Request {
         }
         let error = IceServersError::after(failure, attempts);
         debug(manager.debug, &error.message(), &JsValue::UNDEFINED);
-        let Some(ms) = manager.limits.retry.next_delay(attempts, failure) else {
-            let outcome = manager.stale_or(error, &self.token.borrow());
-            return self.finish(manager, outcome);
-        };
-        self.stage.set(Stage::Backoff);
-        let me = Rc::downgrade(self);
-        let timer = Timeout::new(ms, move || {
-            if let Some(request) = me.upgrade() {
-                request.backoff_over();
+        match manager.limits.retry.next_delay(attempts, failure) {
+            Some(ms) => self.send(manager, &manager.token, ms),
+            None => {
+                let outcome = manager.stale_or(error, &self.token.borrow());
+                self.finish(manager, outcome);
             }
-        });
-        // The old timer's closure may be the caller (a retry that failed at once).
-        if let Some(old) = self.backoff.replace(Some(timer)) {
-            manager.park(Box::new(old));
         }
     }
 
-    /// The token source is asked again, so a token refreshed during the
-    /// backoff is the one sent.
-    fn backoff_over(self: &Rc<Self>) {
-        let Some(manager) = self.manager.upgrade() else {
-            return;
-        };
-        manager.clear_parked();
-        self.stage.set(Stage::Token);
-        match manager.token.call() {
-            TokenCall::Ready(token) => self.token_arrived(&manager, token),
-            TokenCall::Later(promise) => self.then.wait(&promise),
-        }
-    }
-
-    fn token_arrived(self: &Rc<Self>, manager: &Rc<ManagerInner>, token: Option<String>) {
-        let attempts = self.attempts.get();
-        match token {
-            _ if manager.destroyed.get() => {
-                self.finish(manager, Err(IceServersError::aborted(attempts)))
-            }
-            Some(token) => self.attempt(manager, token),
-            None => self.finish(manager, Err(IceServersError::no_token(attempts))),
-        }
-    }
-
-    /// Ends the request: parked, and every waiter told, after the state has settled.
+    /// Ends the request: parked (its closure may be the caller), and every
+    /// waiter told, after the state has settled.
     fn finish(self: &Rc<Self>, manager: &Rc<ManagerInner>, outcome: Outcome) {
-        self.stage.set(Stage::Done);
-        self.abort.take();
-        if let Some(backoff) = &*self.backoff.borrow() {
-            backoff.cancel();
-        }
+        self.done.set(true);
         manager
             .requests
             .borrow_mut()
@@ -235,25 +176,17 @@ impl Request {
         manager.release();
     }
 
-    /// `destroy()`: nothing more is sent, and every waiter hears "aborted".
+    /// `destroy()`: nothing more is sent, and every waiter hears "aborted" now.
     pub(super) fn abort(self: &Rc<Self>, manager: &Rc<ManagerInner>) {
-        let aborted = Err(IceServersError::aborted(self.attempts.get()));
-        match self.stage.get() {
-            // The rejection that follows finishes it.
-            Stage::Fetch => {
-                if let Some(abort) = &*self.abort.borrow() {
-                    let _ = abort.call0(&JsValue::UNDEFINED);
-                }
-            }
-            Stage::Backoff => self.finish(manager, aborted),
-            // The token promise still holds our closures: tell the waiters
-            // now, finish when it settles.
-            Stage::Token => {
-                for waiter in self.waiters.take() {
-                    waiter.deliver(manager, &aborted);
-                }
-            }
-            Stage::Done => {}
+        if self.done.get() {
+            return;
         }
+        let cancel = self.cancel.take();
+        // A request in flight when cancelled was sent: it counts.
+        let in_flight = cancel.map(|cancel| cancel.call0(&JsValue::UNDEFINED));
+        if in_flight.is_some_and(|sent| sent.is_ok_and(|sent| sent.is_truthy())) {
+            self.attempts.set(self.attempts.get() + 1);
+        }
+        self.finish(manager, Err(IceServersError::aborted(self.attempts.get())));
     }
 }
