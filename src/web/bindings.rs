@@ -1,5 +1,4 @@
-//! JS types named in the public TypeScript, and the timer functions of
-//! whatever global we run in.
+//! JS types named in the public TypeScript.
 
 use wasm_bindgen::prelude::*;
 
@@ -24,9 +23,4 @@ extern "C" {
     #[wasm_bindgen(typescript_type = "SignalData")]
     pub type SignalData;
 
-    /// `setTimeout` / `clearTimeout` on whatever global we run in (window or worker).
-    #[wasm_bindgen(js_name = setTimeout)]
-    pub fn set_timeout(handler: &js_sys::Function, ms: f64) -> JsValue;
-    #[wasm_bindgen(js_name = clearTimeout)]
-    pub fn clear_timeout(id: &JsValue);
 }

@@ -11,11 +11,10 @@ use crate::core::servers::{parse_response, InvalidResponse, ParsedServers};
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
-/// Receives the reports of `js/fetch.js`: an [`Answer`] from [`attempt`],
-/// `{ id, token }` from [`read_token`]; JS ignores what it returns. The
-/// closure type of the peer's stats mapping: each closure type costs an
-/// export in the wasm and an adapter in the glue.
-pub type Reply = Closure<dyn FnMut(JsValue) -> JsValue>;
+/// Receives the reports of `js/fetch.js` as `(0, report)`: an [`Answer`]
+/// from [`attempt`], `{ id, token }` from [`read_token`]; JS ignores what it
+/// returns. The crate's one closure type (see [`super::Callback`]).
+pub type Reply = super::Callback;
 
 /// The outcome of an attempt whose token source gave nothing: no request was sent.
 const NO_TOKEN: u32 = 5;

@@ -7,13 +7,18 @@ mod convert;
 mod error;
 mod fetch;
 mod handlers;
-mod listener;
 mod log;
 mod manager;
 mod peer;
 mod peer_handle;
 mod quality;
-mod timer;
+
+/// The one shape of closure handed to the JS modules (`js/*.js`):
+/// `(what, a, b) -> value`. Each closure type costs the wasm an export and
+/// the glue an adapter, so every callback into Rust shares this one.
+pub(crate) type Callback = wasm_bindgen::closure::Closure<
+    dyn Fn(u32, wasm_bindgen::JsValue, wasm_bindgen::JsValue) -> wasm_bindgen::JsValue,
+>;
 
 pub use manager::PeerManager;
 pub use peer_handle::Peer;

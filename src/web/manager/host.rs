@@ -1,15 +1,15 @@
 //! The manager as its peers and the device see it: servers for a peer
-//! that asks (`PeerHost`), and the network-change listeners whose events
+//! that asks (`PeerHost`), and network changes (`js/manager.js`), which
 //! reach every open peer.
 
 use super::{ManagerInner, Waiter};
 use crate::core::servers::IceServer;
-use crate::web::error::get;
-use crate::web::listener::EventListener;
 use crate::web::peer::host::PeerHost;
 use crate::web::peer::PeerInner;
+use crate::web::Callback;
+use js_sys::Function;
 use std::rc::{Rc, Weak};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::prelude::*;
 
 impl PeerHost for ManagerInner {
     fn refresh_servers(&self, peer: Weak<PeerInner>, rejected: Option<Vec<IceServer>>) {
@@ -33,26 +33,22 @@ impl PeerHost for ManagerInner {
     }
 }
 
-/// Listeners that tell the manager of network changes; they hold it weakly.
-pub(super) fn network_listeners(manager: &Weak<ManagerInner>) -> Vec<EventListener> {
-    let notify = || {
-        let manager = manager.clone();
-        move || {
-            if let Some(manager) = manager.upgrade() {
-                manager.network_changed();
-            }
+#[wasm_bindgen(module = "/src/web/js/manager.js")]
+extern "C" {
+    /// Calls `notify` on network changes until the returned function is called.
+    #[wasm_bindgen(js_name = watchNetwork)]
+    pub(super) fn watch_network(notify: &Callback) -> Function;
+    /// Calls `notify` once after `ms`, unless the returned function is called first.
+    pub(super) fn after(ms: f64, notify: &Callback) -> Function;
+}
+
+/// The closure network changes reach the manager through; it holds it weakly.
+pub(super) fn network_callback(manager: &Weak<ManagerInner>) -> Callback {
+    let manager = manager.clone();
+    Closure::new(move |_, _, _| {
+        if let Some(manager) = manager.upgrade() {
+            manager.network_changed();
         }
-    };
-    let global: JsValue = js_sys::global().into();
-    let mut listeners = Vec::new();
-    if global.is_instance_of::<web_sys::Window>() {
-        listeners.push(EventListener::new(&global, "online", notify()));
-        listeners.push(EventListener::new(&global, "offline", notify()));
-    }
-    // The Network Information API: Chromium only, and absent from web-sys.
-    let connection = get(&get(&global, "navigator"), "connection");
-    if connection.is_object() {
-        listeners.push(EventListener::new(&connection, "change", notify()));
-    }
-    listeners
+        JsValue::UNDEFINED
+    })
 }

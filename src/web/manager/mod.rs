@@ -15,11 +15,11 @@ use crate::web::convert::{number_option, redacted_to_js, servers_from_js, server
 use crate::web::error::{get, ice_servers_error, named_error, set, type_error};
 use crate::web::fetch::{self, Reply};
 use crate::web::handlers::PeerSetup;
-use crate::web::listener::EventListener;
 use crate::web::log::debug;
 use crate::web::peer::host::PeerHost;
 use crate::web::peer::PeerInner;
 use crate::web::peer_handle::Peer;
+use crate::web::Callback;
 use ice_servers::Lookup;
 use js_sys::{Array, Function, Object, Promise};
 use new_peer::NewPeer;
@@ -106,10 +106,11 @@ pub(crate) struct ManagerInner {
     keep_alive: RefCell<Option<Rc<ManagerInner>>>,
     /// Strong references to open peers: Firefox collects unreferenced connections mid-call.
     peers: RefCell<Vec<Rc<PeerInner>>>,
-    /// `online`, `offline` (window only) and `navigator.connection`'s `change`.
-    listeners: RefCell<Vec<EventListener>>,
-    /// A network event is being passed to the peers.
-    dispatching: Cell<bool>,
+    /// Hears `online`, `offline` (window only) and `navigator.connection`'s
+    /// `change`, for the manager's whole life.
+    network: Callback,
+    /// Stops those events (`destroy()`, or the manager dropped).
+    unwatch: RefCell<Option<Function>>,
     destroyed: Cell<bool>,
 }
 
@@ -164,39 +165,39 @@ impl PeerManager {
                 )
             })?,
         };
-        Ok(PeerManager {
-            inner: Rc::new_cyclic(|me| ManagerInner {
-                me: me.clone(),
-                endpoint,
-                token,
-                limits,
-                fallback,
-                debug: get(&options, "debug").is_truthy(),
-                cache: RefCell::new(None),
-                generation: Cell::new(0),
-                in_flight: RefCell::new(None),
-                info: Cell::new(None),
-                requests: RefCell::new(Vec::new()),
-                lookups: RefCell::new(Vec::new()),
-                next_lookup: Cell::new(0),
-                token_reply: {
-                    let me = me.clone();
-                    Closure::new(move |report| {
-                        if let Some(manager) = me.upgrade() {
-                            let (id, token) = fetch::token_of(&report);
-                            manager.token_arrived(id, token);
-                        }
-                        JsValue::UNDEFINED
-                    })
-                },
-                parked: RefCell::new(Vec::new()),
-                keep_alive: RefCell::new(None),
-                peers: RefCell::new(Vec::new()),
-                listeners: RefCell::new(host::network_listeners(me)),
-                dispatching: Cell::new(false),
-                destroyed: Cell::new(false),
-            }),
-        })
+        let inner = Rc::new_cyclic(|me| ManagerInner {
+            me: me.clone(),
+            endpoint,
+            token,
+            limits,
+            fallback,
+            debug: get(&options, "debug").is_truthy(),
+            cache: RefCell::new(None),
+            generation: Cell::new(0),
+            in_flight: RefCell::new(None),
+            info: Cell::new(None),
+            requests: RefCell::new(Vec::new()),
+            lookups: RefCell::new(Vec::new()),
+            next_lookup: Cell::new(0),
+            token_reply: {
+                let me = me.clone();
+                Closure::new(move |_, report: JsValue, _| {
+                    if let Some(manager) = me.upgrade() {
+                        let (id, token) = fetch::token_of(&report);
+                        manager.token_arrived(id, token);
+                    }
+                    JsValue::UNDEFINED
+                })
+            },
+            parked: RefCell::new(Vec::new()),
+            keep_alive: RefCell::new(None),
+            peers: RefCell::new(Vec::new()),
+            network: host::network_callback(me),
+            unwatch: RefCell::new(None),
+            destroyed: Cell::new(false),
+        });
+        *inner.unwatch.borrow_mut() = Some(host::watch_network(&inner.network));
+        Ok(PeerManager { inner })
     }
 
     /// Cached servers while fresh; otherwise one request shared by every
@@ -360,24 +361,22 @@ impl ManagerInner {
             return;
         }
         debug(self.debug, "Network changed", &JsValue::UNDEFINED);
-        self.dispatching.set(true);
         let peers = self.peers.borrow().clone();
         for peer in peers {
             peer.network_changed();
         }
-        self.dispatching.set(false);
+    }
+
+    /// No more network events.
+    fn unwatch(&self) {
+        if let Some(unwatch) = self.unwatch.take() {
+            let _ = unwatch.call0(&JsValue::UNDEFINED);
+        }
     }
 
     fn destroy(self: &Rc<Self>) {
         self.destroyed.set(true);
-        let listeners = self.listeners.take();
-        listeners.iter().for_each(EventListener::detach);
-        // A peer's handler may have called destroy() from inside a listener.
-        if self.dispatching.get() {
-            self.park(Box::new(listeners));
-        } else {
-            drop(listeners);
-        }
+        self.unwatch();
         // Nothing more is sent; pending calls reject with "aborted".
         self.abort_requests();
         self.invalidate();
@@ -385,5 +384,12 @@ impl ManagerInner {
         for peer in peers {
             peer.close();
         }
+    }
+}
+
+/// A manager the app let go of stops listening: its closure is about to go.
+impl Drop for ManagerInner {
+    fn drop(&mut self) {
+        self.unwatch();
     }
 }

@@ -2,17 +2,19 @@
 //! come within `createPeerWaitMs`, else the fallback at once and the
 //! manager's servers applied to the live peer when they arrive.
 
+use super::host::after;
 use super::{ManagerInner, Outcome, Source, Waiter};
+use crate::core::retry::timer_delay_ms;
 use crate::core::servers::IceServer;
 use crate::web::handlers::PeerSetup;
 use crate::web::log::debug;
 use crate::web::peer::PeerInner;
 use crate::web::peer_handle::Peer;
-use crate::web::timer::Timeout;
+use crate::web::Callback;
 use js_sys::Function;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::*;
 
 /// One `createPeer()` waiting for servers, as a [`Waiter`] of the manager.
 pub(super) struct NewPeer {
@@ -20,8 +22,10 @@ pub(super) struct NewPeer {
     setup: RefCell<Option<PeerSetup>>,
     resolve: Function,
     reject: Function,
-    /// `createPeerWaitMs`; freed with this value, never from its own callback.
-    wait: RefCell<Option<Timeout>>,
+    /// Ends the wait of `createPeerWaitMs` (`js/manager.js`'s `after`).
+    waited: Callback,
+    /// Cancels that wait.
+    cancel_wait: RefCell<Option<Function>>,
     /// The peer made with the fallback, for the servers that come late.
     made: RefCell<Weak<PeerInner>>,
 }
@@ -34,29 +38,32 @@ impl NewPeer {
         resolve: Function,
         reject: Function,
     ) {
-        let pending = Rc::new(NewPeer {
-            setup: RefCell::new(Some(setup)),
-            resolve,
-            reject,
-            wait: RefCell::new(None),
-            made: RefCell::new(Weak::new()),
-        });
-        let (me, host) = (Rc::downgrade(&pending), Rc::downgrade(manager));
-        let wait = Timeout::new(manager.limits.create_peer_wait_ms, move || {
-            if let (Some(pending), Some(manager)) = (me.upgrade(), host.upgrade()) {
-                manager.record(Source::Fallback, None);
-                pending.make(&manager, &manager.fallback);
+        let host = Rc::downgrade(manager);
+        let pending = Rc::new_cyclic(|me: &Weak<NewPeer>| {
+            let me = me.clone();
+            NewPeer {
+                setup: RefCell::new(Some(setup)),
+                resolve,
+                reject,
+                waited: Closure::new(move |_, _, _| {
+                    if let (Some(pending), Some(manager)) = (me.upgrade(), host.upgrade()) {
+                        manager.record(Source::Fallback, None);
+                        pending.make(&manager, &manager.fallback);
+                    }
+                    JsValue::UNDEFINED
+                }),
+                cancel_wait: RefCell::new(None),
+                made: RefCell::new(Weak::new()),
             }
         });
-        *pending.wait.borrow_mut() = Some(wait);
+        let ms = timer_delay_ms(manager.limits.create_peer_wait_ms);
+        *pending.cancel_wait.borrow_mut() = Some(after(ms, &pending.waited));
         manager.servers_for(Waiter::NewPeer(pending));
     }
 
     /// The manager's answer: make the peer with it, or (too late) apply it.
     pub(super) fn servers_ready(&self, manager: &Rc<ManagerInner>, outcome: &Outcome) {
-        if let Some(wait) = &*self.wait.borrow() {
-            wait.cancel();
-        }
+        self.stop_waiting();
         let fresh = match outcome {
             Ok(servers) => Some(servers).filter(|s| !s.is_empty()),
             Err(error) => {
@@ -96,5 +103,20 @@ impl NewPeer {
             }
             Err(error) => self.reject.call1(this, &error),
         };
+    }
+}
+
+impl NewPeer {
+    fn stop_waiting(&self) {
+        if let Some(cancel) = self.cancel_wait.take() {
+            let _ = cancel.call0(&JsValue::UNDEFINED);
+        }
+    }
+}
+
+/// A wait still running must not call the closure that goes with this value.
+impl Drop for NewPeer {
+    fn drop(&mut self) {
+        self.stop_waiting();
     }
 }

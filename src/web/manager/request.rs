@@ -59,7 +59,7 @@ impl Request {
                 done: Cell::new(false),
                 waiters: RefCell::new(vec![waiter]),
                 cancel: RefCell::new(None),
-                reply: Closure::new(move |report| {
+                reply: Closure::new(move |_, report: JsValue, _| {
                     if let Some(request) = me.upgrade() {
                         request.answered(Answer::from_js(&report));
                     }

@@ -8,7 +8,7 @@ use web_sys::{MediaStream, RtcPeerConnection};
 
 /// `notify(what, a, b)`, the one function `js/peer.js` reports through (see
 /// [`super::notify`]); its result is the value of `stats()`'s promise.
-pub(super) type Notify = Closure<dyn Fn(u32, JsValue, JsValue) -> JsValue>;
+pub(super) type Notify = crate::web::Callback;
 
 #[wasm_bindgen(module = "/src/web/js/peer.js")]
 extern "C" {
