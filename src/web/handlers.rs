@@ -7,6 +7,17 @@ use js_sys::Function;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::MediaStream;
 
+/// The members of `PeerEventHandlers`, in the order of [`Handlers`]' fields.
+const HANDLER_NAMES: [&str; 7] = [
+    "onSignal",
+    "onConnect",
+    "onStream",
+    "onIceStateChange",
+    "onClose",
+    "onError",
+    "onNetworkQualityChange",
+];
+
 /// `PeerEventHandlers`, each optional.
 #[derive(Default)]
 pub struct Handlers {
@@ -28,22 +39,26 @@ impl Handlers {
         if !value.is_object() {
             return Err(type_error("PeerEventHandlers must be an object"));
         }
-        let pick = |key: &str| -> Result<Option<Function>, JsValue> {
-            match get(value, key) {
-                v if v.is_null_or_undefined() => Ok(None),
-                v => v.dyn_into::<Function>().map(Some).map_err(|_| {
+        // One loop rather than seven inlined copies of it.
+        let mut picked: [Option<Function>; 7] = Default::default();
+        for (slot, key) in picked.iter_mut().zip(HANDLER_NAMES) {
+            *slot = match get(value, key) {
+                v if v.is_null_or_undefined() => None,
+                v => Some(v.dyn_into::<Function>().map_err(|_| {
                     type_error(&["PeerEventHandlers.", key, " must be a function"].concat())
-                }),
-            }
-        };
+                })?),
+            };
+        }
+        let [on_signal, on_connect, on_stream, on_ice_state_change, on_close, on_error, on_network_quality_change] =
+            picked;
         Ok(Handlers {
-            on_signal: pick("onSignal")?,
-            on_connect: pick("onConnect")?,
-            on_stream: pick("onStream")?,
-            on_ice_state_change: pick("onIceStateChange")?,
-            on_close: pick("onClose")?,
-            on_error: pick("onError")?,
-            on_network_quality_change: pick("onNetworkQualityChange")?,
+            on_signal,
+            on_connect,
+            on_stream,
+            on_ice_state_change,
+            on_close,
+            on_error,
+            on_network_quality_change,
         })
     }
 }

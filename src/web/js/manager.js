@@ -25,3 +25,14 @@ export function after(ms, notify) {
   const id = setTimeout(() => notify(1), ms);
   return () => clearTimeout(id);
 }
+
+// [promise, resolve, reject]: a promise for a call that answers later. From
+// wasm, `new Promise(executor)` would cost a closure type of its own.
+export function deferred() {
+  let resolve, reject;
+  const promise = new Promise((ok, fail) => {
+    resolve = ok;
+    reject = fail;
+  });
+  return [promise, resolve, reject];
+}

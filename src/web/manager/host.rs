@@ -7,7 +7,7 @@ use crate::core::servers::IceServer;
 use crate::web::peer::host::PeerHost;
 use crate::web::peer::PeerInner;
 use crate::web::Callback;
-use js_sys::Function;
+use js_sys::{Array, Function, Promise};
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 
@@ -40,6 +40,15 @@ extern "C" {
     pub(super) fn watch_network(notify: &Callback) -> Function;
     /// Calls `notify` once after `ms`, unless the returned function is called first.
     pub(super) fn after(ms: f64, notify: &Callback) -> Function;
+    #[wasm_bindgen(js_name = deferred)]
+    fn deferred_js() -> Array;
+}
+
+/// A new promise, and the functions that resolve and reject it.
+pub(super) fn deferred() -> (Promise, Function, Function) {
+    let parts = deferred_js();
+    let function = |i| parts.get(i).unchecked_into();
+    (parts.get(0).unchecked_into(), function(1), function(2))
 }
 
 /// The closure network changes reach the manager through; it holds it weakly.

@@ -8,6 +8,7 @@
 //! callback, so that no closure is dropped while it runs. While anything
 //! waits, the manager keeps itself alive (`hold`), as a future would have.
 
+use super::host::deferred;
 use super::request::Request;
 use super::{Info, ManagerInner, Outcome, Source, Waiter};
 use crate::core::cache::CachedServers;
@@ -26,7 +27,9 @@ pub(super) type Lookup = (u32, Option<Waiter>);
 impl ManagerInner {
     /// `getIceServers()`: a promise of `IceServer[]` or an `IceServersError`.
     pub(super) fn servers_promise(self: &Rc<Self>) -> Promise {
-        Promise::new(&mut |resolve, reject| self.servers_for(Waiter::Promise { resolve, reject }))
+        let (promise, resolve, reject) = deferred();
+        self.servers_for(Waiter::Promise { resolve, reject });
+        promise
     }
 
     /// Servers for `waiter`: cached, from the shared request, or fetched. A

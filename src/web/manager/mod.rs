@@ -235,11 +235,11 @@ impl PeerManager {
     #[wasm_bindgen(js_name = createPeer, unchecked_return_type = "Promise<Peer>")]
     pub fn create_peer(&self, options: PeerOptions) -> Promise {
         let options: JsValue = options.into();
-        Promise::new(&mut |resolve, reject| {
-            if let Err(error) = self.inner.begin_peer(&options, resolve, reject.clone()) {
-                let _ = reject.call1(&JsValue::UNDEFINED, &error);
-            }
-        })
+        let (promise, resolve, reject) = host::deferred();
+        if let Err(error) = self.inner.begin_peer(&options, resolve, reject.clone()) {
+            let _ = reject.call1(&JsValue::UNDEFINED, &error);
+        }
+        promise
     }
 
     /// Peers created and not yet closed.
