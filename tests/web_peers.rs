@@ -197,6 +197,12 @@ async fn set_event_handlers_replaces_them() {
         H.eq([replaced.closes, p.ev.callee.closes], [1, 0], "onClose: new handlers only");
         H.ok(H.thrown(() => p.caller.setEventHandlers({{ onClose: 5 }}), "bad handler") instanceof TypeError,
             "a non-function handler is a TypeError");
+        // Each member is checked, and the message names the one that is wrong.
+        for (const name of ["onSignal", "onConnect", "onStream", "onIceStateChange", "onClose", "onError",
+                            "onNetworkQualityChange"]) {{
+            const error = H.thrown(() => p.caller.setEventHandlers({{ onClose() {{}}, [name]: "x" }}), name);
+            H.eq(error.message, `PeerEventHandlers.${{name}} must be a function`, "the bad member is named");
+        }}
         "#
     ))
     .await;
