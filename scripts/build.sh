@@ -53,6 +53,7 @@ wasm-opt -Oz --low-memory-unused --strip-producers --strip-target-features \
 # package's public JS names do not change; the script checks that glue and
 # wasm still agree and fails otherwise. The tests run against this artifact.
 node scripts/shorten-names.mjs pkg
-# The glue minified (terser, class names kept; exports checked unchanged):
+# The glue, with the hand-written modules of src/web/js/ bundled into it, minified
+# (esbuild, then terser; class names kept; exports checked unchanged):
 # -2.6 KB gzipped. Its JSDoc stays in ice_peer.d.ts, which is not touched.
 node scripts/minify-glue.mjs pkg

@@ -1,11 +1,17 @@
-// Minifies the JS glue (pkg/ice_peer.js, and the snippets it imports) with terser: -2.7 KB gzipped after
-// shorten-names. Class names are kept (`Peer.name`, stack traces and the
-// console still say Peer / PeerManager); the `@ts-self-types` comment that
-// points Deno/JSR at the .d.ts is kept. The JSDoc lives on in ice_peer.d.ts.
+// Makes pkg/ice_peer.js one small file: the hand-written modules it imports
+// (src/web/js/, which wasm-bindgen copies to pkg/snippets/) are bundled into
+// it, and the result is minified with terser. One file instead of
+// four saves a round trip before the wasm can load (about 20 ms for an app
+// that serves the package unbundled) and compresses better.
+//
+// Class names are kept (`Peer.name`, stack traces and the console still say
+// Peer / PeerManager); the `@ts-self-types` comment that points Deno/JSR at
+// the .d.ts is kept. The JSDoc lives on in ice_peer.d.ts. package.json no
+// longer lists the snippets.
 //
 //   node scripts/minify-glue.mjs pkg
 //
-// Fails (exit 1, file left as it was) unless the minified module exports the
+// Fails (exit 1, files left as they were) unless the new module exports the
 // same names, with the same kinds and class names, as the original.
 import fs from "node:fs";
 import path from "node:path";
@@ -13,16 +19,22 @@ import { pathToFileURL } from "node:url";
 import { minify } from "terser";
 
 const dir = process.argv[2];
-if (!dir) {
-  console.error("usage: node scripts/minify-glue.mjs <pkg dir>");
+if (!dir) fail("usage: node scripts/minify-glue.mjs <pkg dir>");
+const gluePath = path.join(dir, "ice_peer.js");
+const snippets = path.join(dir, "snippets");
+const SELF_TYPES = /^\/\* @ts-self-types="[^"]*" \*\/\n/;
+
+function fail(message) {
+  console.error(`minify-glue: ${message}`);
   process.exit(1);
 }
+
 // The public surface: export name -> kind (and name for classes/functions).
-// The copy is imported from beside `file`, so that its relative imports (the
-// snippets) resolve.
+// The copy is imported from beside the glue, so that its relative imports
+// (the snippets) resolve.
 let checks = 0;
-async function surface(code, file) {
-  const copy = `${file}.check-${process.pid}-${checks++}.mjs`;
+async function surface(code) {
+  const copy = `${gluePath}.check-${process.pid}-${checks++}.mjs`;
   fs.writeFileSync(copy, code);
   try {
     const mod = await import(pathToFileURL(copy).href);
@@ -39,31 +51,75 @@ async function surface(code, file) {
   }
 }
 
-// Minifies one module in place, or exits 1 leaving it as it was.
-async function minifyModule(file, options) {
-  const source = fs.readFileSync(file, "utf8");
-  const result = await minify(source, { module: true, compress: { passes: 2 }, mangle: true, ...options });
-  if (typeof result.code !== "string") {
-    console.error(`minify-glue: terser returned no code for ${file}`);
-    process.exit(1);
+// The snippets' code goes in front of the glue's, with `export` dropped; the
+// glue's imports of them become plain bindings. Snippets are plain modules
+// with `export function` or `export class` and no imports of their own, and
+// their top-level names must not clash with the glue's: anything else fails
+// here. (Not a function scope per snippet: terser's second compress pass
+// inlines it and then trips over the names.)
+const TOP_LEVEL = /^(?:export\s+)?(?:async\s+)?(?:const|let|var|function\*?|class)\s+([\w$]+)/gm;
+function inline(glue) {
+  const modules = new Map(); // path as the glue imports it -> its export names
+  const load = (from) => {
+    if (!modules.has(from)) {
+      const code = fs.readFileSync(path.join(dir, from), "utf8");
+      const exported = [...code.matchAll(/^export\s+(?:function|class)\s+([\w$]+)/gm)].map((m) => m[1]);
+      modules.set(from, { code: code.replace(/^export\s+(?=function|class)/gm, ""), exported });
+    }
+    return modules.get(from);
+  };
+  const declared = new Set();
+  const glueCode = glue
+    .replace(/^import\s*\{([^}]*)\}\s*from\s*["'](\.\/snippets\/[^"']+)["'];?$/gm, (_, names, from) => {
+      load(from);
+      // `a as b` becomes `const b = a`; a name imported as itself needs nothing.
+      return names
+        .split(",")
+        .map((n) => n.trim().split(/\s+as\s+/))
+        .filter(([name, alias]) => name && alias && alias !== name && !declared.has(alias) && declared.add(alias))
+        .map(([name, alias]) => `const ${alias} = ${name};`)
+        .join("\n");
+    })
+    .replace(/^import\s*\*\s*as\s+(\w+)\s+from\s*["'](\.\/snippets\/[^"']+)["'];?$/gm, (_, name, from) =>
+      `const ${name} = { ${load(from).exported.join(", ")} };`);
+  if (/from\s*["']\.\/snippets\//.test(glueCode)) fail("the glue imports a snippet in a form this script does not know");
+  const owner = new Map();
+  const claim = (name, who) => {
+    if (owner.has(name)) fail(`${name} is declared at the top of both ${owner.get(name)} and ${who}`);
+    owner.set(name, who);
+  };
+  for (const m of glueCode.matchAll(TOP_LEVEL)) claim(m[1], "the glue");
+  for (const [from, { code }] of modules) {
+    if (/^\s*(export|import)\b/m.test(code)) fail(`${from} has an import or an export other than a function or class`);
+    for (const m of code.matchAll(TOP_LEVEL)) claim(m[1], from);
   }
-  const before = await surface(source, file);
-  const after = await surface(result.code, file);
-  if (before !== after) {
-    console.error(`minify-glue: the exports of ${file} changed\n--- before\n${before}\n--- after\n${after}`);
-    process.exit(1);
-  }
-  fs.writeFileSync(file, `${result.code}\n`);
-  console.log(`minify-glue: ${path.relative(dir, file)} ${source.length} -> ${result.code.length + 1} bytes, exports unchanged (${before.split("\n").length})`);
+  return `${[...modules.values()].map((m) => m.code).join("\n")}\n${glueCode}`;
 }
 
-await minifyModule(path.join(dir, "ice_peer.js"), {
+const source = fs.readFileSync(gluePath, "utf8");
+const selfTypes = source.match(SELF_TYPES)?.[0] ?? "";
+const result = await minify(inline(source.replace(SELF_TYPES, "")), {
+  module: true,
+  compress: { passes: 2 },
+  mangle: true,
   keep_classnames: true,
-  format: { comments: /@ts-self-types/ },
 });
-// The hand-written modules the glue imports (src/web/js/ → snippets/): their
-// comments are for contributors, not for every app that ships them.
-const snippets = path.join(dir, "snippets");
-for (const entry of fs.existsSync(snippets) ? fs.readdirSync(snippets, { recursive: true, withFileTypes: true }) : []) {
-  if (entry.isFile() && entry.name.endsWith(".js")) await minifyModule(path.join(entry.parentPath ?? entry.path, entry.name), {});
+if (typeof result.code !== "string") fail("terser returned no code");
+const code = `${selfTypes}${result.code}\n`;
+if (/from\s*["']\.\/snippets\//.test(code)) fail("the bundle still imports a snippet");
+
+const before = await surface(source);
+const after = await surface(code);
+if (before !== after) fail(`the exports changed\n--- before\n${before}\n--- after\n${after}`);
+
+fs.writeFileSync(gluePath, code);
+fs.rmSync(snippets, { recursive: true, force: true });
+const manifestPath = path.join(dir, "package.json");
+const manifest = JSON.parse(fs.readFileSync(manifestPath, "utf8"));
+manifest.files = (manifest.files ?? []).filter((f) => f !== "snippets");
+if (Array.isArray(manifest.sideEffects)) {
+  manifest.sideEffects = manifest.sideEffects.filter((f) => !f.startsWith("./snippets/"));
+  if (manifest.sideEffects.length === 0) manifest.sideEffects = false;
 }
+fs.writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+console.log(`minify-glue: ice_peer.js and its snippets ${source.length} -> ${code.length} bytes in one file, exports unchanged (${before.split("\n").length})`);

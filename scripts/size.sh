@@ -9,20 +9,13 @@ cd "$root"
 gz() { gzip -9c "$1" | wc -c; }
 wasm_raw=$(wc -c < pkg/ice_peer_bg.wasm); wasm_gz=$(gz pkg/ice_peer_bg.wasm)
 js_raw=$(wc -c < pkg/ice_peer.js); js_gz=$(gz pkg/ice_peer.js)
-# The hand-written JS modules the glue imports (src/web/js/, copied by
-# wasm-bindgen to pkg/snippets/): shipped and counted like the glue, each
-# file gzipped on its own as a server would send it.
-snip_raw=0; snip_gz=0
-while IFS= read -r -d '' f; do
-  snip_raw=$((snip_raw + $(wc -c < "$f"))); snip_gz=$((snip_gz + $(gz "$f")))
-done < <(find pkg/snippets -name '*.js' -print0 2>/dev/null)
-total=$((wasm_gz + js_gz + snip_gz))
+total=$((wasm_gz + js_gz))
 printf '%-22s %9s %9s\n' file raw gzipped
-printf '%-22s %9d %9d\n' ice_peer_bg.wasm "$wasm_raw" "$wasm_gz" ice_peer.js "$js_raw" "$js_gz" snippets/ "$snip_raw" "$snip_gz"
+printf '%-22s %9d %9d\n' ice_peer_bg.wasm "$wasm_raw" "$wasm_gz" ice_peer.js "$js_raw" "$js_gz"
 printf '%-22s %9s %9d  (budget 24576)\n' total "" "$total"
 # What an app's bundler ships of the glue: the same file minified.
 min_gz=$(esbuild pkg/ice_peer.js --bundle --minify --format=esm --log-level=error | gzip -9c | wc -c)
-printf '%-22s %9s %9d  (ice_peer.js and its snippets bundled by esbuild --minify, as apps ship them: total %d)\n' "" "" "$min_gz" $((wasm_gz + min_gz))
+printf '%-22s %9s %9d  (ice_peer.js through esbuild --bundle --minify, as apps ship it: total %d)\n' "" "" "$min_gz" $((wasm_gz + min_gz))
 if [[ "${1:-}" == "--top" ]]; then
   command -v twiggy >/dev/null || cargo install -q twiggy
   named=$(mktemp -d)
