@@ -237,6 +237,13 @@ impl<P: Clone> PeerEngine<P> {
         self.recovery.is_recovering()
     }
 
+    /// Queues one output. Not inlined: the queue's growth check would
+    /// otherwise be copied into each of the many places that emit (smaller wasm).
+    #[inline(never)]
+    fn put(&mut self, output: Output<P>) {
+        self.out.push_back(output);
+    }
+
     /// The next thing to do, in order.
     pub fn poll(&mut self) -> Option<Output<P>> {
         self.out.pop_front()
@@ -294,7 +301,7 @@ impl<P: Clone> PeerEngine<P> {
                     // ICE says connected at the end of an attempt, which
                     // proves nothing: a fresh sample decides (see `stats`).
                     self.alive_check = true;
-                    self.out.push_back(Output::SampleStats);
+                    self.put(Output::SampleStats);
                 } else {
                     let action = self.recovery.on_timer(false);
                     self.act(action);
@@ -307,7 +314,7 @@ impl<P: Clone> PeerEngine<P> {
                     self.configure(servers);
                 }
                 if std::mem::take(&mut self.restart_waits_for_servers) {
-                    self.out.push_back(Output::RestartIce);
+                    self.put(Output::RestartIce);
                 }
             }
             Input::ServersUpdated(servers) => {
@@ -320,7 +327,7 @@ impl<P: Clone> PeerEngine<P> {
                 // The probe below tells whether the path survived.
                 self.network_changed_at = Some(now);
                 if self.connected_once {
-                    self.out.push_back(Output::SampleStats);
+                    self.put(Output::SampleStats);
                 }
             }
             Input::RestartRequested => match self.negotiation.unanswered_offer() {
@@ -337,7 +344,7 @@ impl<P: Clone> PeerEngine<P> {
                 self.sink = present;
                 if present {
                     for signal in std::mem::take(&mut self.held) {
-                        self.out.push_back(Output::Event(Event::Signal(signal)));
+                        self.put(Output::Event(Event::Signal(signal)));
                     }
                 }
             }
@@ -365,7 +372,7 @@ impl<P: Clone> PeerEngine<P> {
     }
 
     fn op(&mut self, (op, report): (Op<P>, Report)) {
-        self.out.push_back(Output::Op {
+        self.put(Output::Op {
             op,
             reply: report == Report::Caller,
         });
@@ -373,7 +380,7 @@ impl<P: Clone> PeerEngine<P> {
 
     fn signal(&mut self, signal: Signal<P>) {
         if self.sink {
-            self.out.push_back(Output::Event(Event::Signal(signal)));
+            self.put(Output::Event(Event::Signal(signal)));
         } else {
             self.held.push(signal);
         }
@@ -400,21 +407,21 @@ impl<P: Clone> PeerEngine<P> {
             Settled::Nothing => {}
         }
         if let (Some(error), Report::Event) = (error, report) {
-            self.out.push_back(Output::Event(Event::Error(error)));
+            self.put(Output::Event(Event::Error(error)));
         }
     }
 
     fn ice_state_changed(&mut self, state: IceState, now: f64) {
         self.state = state;
-        self.out.push_back(Output::Event(Event::IceState(state)));
+        self.put(Output::Event(Event::IceState(state)));
         if state.is_connected() && !self.connected_once {
             self.connected_once = true;
-            self.out.push_back(Output::Sampling(true));
-            self.out.push_back(Output::Event(Event::Connect));
+            self.put(Output::Sampling(true));
+            self.put(Output::Event(Event::Connect));
         }
         if state == IceState::Disconnected {
             // Fresh evidence for the grace decision.
-            self.out.push_back(Output::SampleStats);
+            self.put(Output::SampleStats);
         }
         let urgent = self
             .network_changed_at
@@ -488,11 +495,11 @@ impl<P: Clone> PeerEngine<P> {
     fn act(&mut self, action: Action) {
         match action {
             Action::Keep => {}
-            Action::CancelTimer => self.out.push_back(Output::Timer(None)),
-            Action::ArmTimer(ms) => self.out.push_back(Output::Timer(Some(ms))),
+            Action::CancelTimer => self.put(Output::Timer(None)),
+            Action::ArmTimer(ms) => self.put(Output::Timer(Some(ms))),
             Action::Restart { timeout_ms, .. } => {
                 self.mark_attempt();
-                self.out.push_back(Output::Timer(Some(timeout_ms)));
+                self.put(Output::Timer(Some(timeout_ms)));
                 self.restart();
             }
             Action::GiveUp => self.close(),
@@ -503,7 +510,7 @@ impl<P: Clone> PeerEngine<P> {
     /// uses them), then `restartIce()`; the offer follows from `negotiationneeded`.
     fn restart(&mut self) {
         if !self.uses_manager {
-            self.out.push_back(Output::RestartIce);
+            self.put(Output::RestartIce);
             return;
         }
         if self.restart_waits_for_servers {
@@ -511,7 +518,7 @@ impl<P: Clone> PeerEngine<P> {
         }
         self.restart_waits_for_servers = true;
         let rejected = std::mem::take(&mut self.credentials_rejected).then(|| self.applied.clone());
-        self.out.push_back(Output::FetchServers { rejected });
+        self.put(Output::FetchServers { rejected });
     }
 
     fn configure(&mut self, servers: Vec<IceServer>) {
@@ -520,7 +527,7 @@ impl<P: Clone> PeerEngine<P> {
         }
         self.applied = servers.clone();
         self.servers_version = self.servers_version.wrapping_add(1);
-        self.out.push_back(Output::Configure(servers));
+        self.put(Output::Configure(servers));
     }
 
     fn close(&mut self) {
