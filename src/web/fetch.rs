@@ -21,8 +21,11 @@ const NO_TOKEN: u32 = 5;
 
 #[wasm_bindgen(module = "/src/web/js/fetch.js")]
 extern "C" {
+    /// The token `source` (a string, or a function returning one or a
+    /// promise of one) gives: `Some` at once ("" for none), or `None` and
+    /// `done` hears `{ id, token }` from a later task (see [`token_of`]).
     #[wasm_bindgen(js_name = readToken)]
-    fn read_token_js(source: &JsValue, id: u32, done: &Reply) -> Option<String>;
+    pub fn read_token(source: &JsValue, id: u32, done: &Reply) -> Option<String>;
 
     #[wasm_bindgen(js_name = attempt)]
     fn attempt_js(
@@ -32,13 +35,6 @@ extern "C" {
         timeout_ms: f64,
         done: &Reply,
     ) -> Function;
-}
-
-/// The token `source` (a string, or a function returning one or a promise
-/// of one) gives: `Some` at once ("" for none), or `None` and `reply` hears
-/// `{ id, token }` from a later task (see [`token_of`]).
-pub fn read_token(source: &JsValue, id: u32, reply: &Reply) -> Option<String> {
-    read_token_js(source, id, reply)
 }
 
 /// Asks `source` for a token after `delay_ms`, then sends one GET that aborts

@@ -105,6 +105,11 @@ impl PeerInner {
         self.connection.start(self.stream.clone(), self.initiator);
     }
 
+    /// The state for the getters.
+    pub(super) fn state(&self) -> IceState {
+        self.engine.borrow().ice_state()
+    }
+
     pub(crate) fn is_closed(&self) -> bool {
         self.engine.borrow().is_closed()
     }
@@ -254,12 +259,5 @@ impl Drop for PeerInner {
         if !self.engine.borrow().is_closed() {
             self.release();
         }
-    }
-}
-
-impl PeerInner {
-    /// The state for the getters.
-    pub(super) fn state(&self) -> IceState {
-        self.engine.borrow().ice_state()
     }
 }
