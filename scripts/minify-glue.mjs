@@ -69,6 +69,7 @@ function inline(glue) {
     return modules.get(from);
   };
   const declared = new Set();
+  const namespaces = new Map(); // path -> the name of its one namespace object
   const glueCode = glue
     .replace(/^import\s*\{([^}]*)\}\s*from\s*["'](\.\/snippets\/[^"']+)["'];?$/gm, (_, names, from) => {
       load(from);
@@ -80,8 +81,14 @@ function inline(glue) {
         .map(([name, alias]) => `const ${alias} = ${name};`)
         .join("\n");
     })
-    .replace(/^import\s*\*\s*as\s+(\w+)\s+from\s*["'](\.\/snippets\/[^"']+)["'];?$/gm, (_, name, from) =>
-      `const ${name} = { ${load(from).exported.join(", ")} };`);
+    // wasm-bindgen imports a module once per function the wasm takes from it
+    // directly: one namespace object each is enough.
+    .replace(/^import\s*\*\s*as\s+(\w+)\s+from\s*["'](\.\/snippets\/[^"']+)["'];?$/gm, (_, name, from) => {
+      const first = namespaces.get(from);
+      if (first) return `const ${name} = ${first};`;
+      namespaces.set(from, name);
+      return `const ${name} = { ${load(from).exported.join(", ")} };`;
+    });
   if (/from\s*["']\.\/snippets\//.test(glueCode)) fail("the glue imports a snippet in a form this script does not know");
   const owner = new Map();
   const claim = (name, who) => {

@@ -1,20 +1,31 @@
-//! The one place where Rust errors become JavaScript errors.
+//! The one place where Rust errors become JavaScript errors, and the
+//! property access every part of the edge shares (`js/values.js`).
 
 use crate::core::error::IceServersError;
-use js_sys::{Error, Reflect, TypeError};
-use wasm_bindgen::JsValue;
+use js_sys::{Error, TypeError};
+use wasm_bindgen::prelude::*;
 
-/// An `Error` named "IceServersError" with `kind`, `status` (when there was
-/// a response) and `attempts`, as the contract describes.
+#[wasm_bindgen(module = "/src/web/js/values.js")]
+extern "C" {
+    /// `target[key] = value`, on the plain objects Rust builds.
+    pub fn set(target: &JsValue, key: &str, value: &JsValue);
+    /// `target[key]`, `undefined` when absent, when `target` is not an
+    /// object, or when reading it throws.
+    pub fn get(target: &JsValue, key: &str) -> JsValue;
+    /// Contract `IceServersInfo`.
+    pub fn info(source: &str, fetched_at: Option<f64>, expires_at: Option<f64>) -> JsValue;
+}
+
+/// An `Error` named "IceServersError" with `kind`, `status` (when there
+/// was a response) and `attempts`, as the contract describes.
 pub fn ice_servers_error(error: &IceServersError) -> JsValue {
-    let js = Error::new(&error.message());
-    js.set_name("IceServersError");
+    let js = named_error("IceServersError", &error.message());
     set(&js, "kind", &error.kind.as_str().into());
     if let Some(status) = error.status {
         set(&js, "status", &status.into());
     }
     set(&js, "attempts", &error.attempts.into());
-    js.into()
+    js
 }
 
 /// A `TypeError` for bad input from the app.
@@ -27,18 +38,4 @@ pub fn named_error(name: &str, message: &str) -> JsValue {
     let js = Error::new(message);
     js.set_name(name);
     js.into()
-}
-
-/// `target[key] = value`, ignoring the impossible failure on a plain object.
-pub fn set(target: &JsValue, key: &str, value: &JsValue) {
-    let _ = Reflect::set(target, &JsValue::from_str(key), value);
-}
-
-/// `target[key]`, `undefined` when absent or when `target` is not an object.
-pub fn get(target: &JsValue, key: &str) -> JsValue {
-    if target.is_object() {
-        Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-    } else {
-        JsValue::UNDEFINED
-    }
 }

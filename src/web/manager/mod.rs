@@ -12,7 +12,7 @@ use crate::core::error::IceServersError;
 use crate::core::servers::IceServer;
 use crate::web::bindings::{PeerManagerOptions, PeerOptions};
 use crate::web::convert::{number_option, redacted_to_js, servers_from_js, servers_to_js};
-use crate::web::error::{get, ice_servers_error, named_error, set, type_error};
+use crate::web::error::{self, get, ice_servers_error, named_error, type_error};
 use crate::web::fetch::{self, Reply};
 use crate::web::handlers::PeerSetup;
 use crate::web::log::debug;
@@ -21,7 +21,7 @@ use crate::web::peer::PeerInner;
 use crate::web::peer_handle::Peer;
 use crate::web::Callback;
 use ice_servers::Lookup;
-use js_sys::{Array, Function, Object, Promise};
+use js_sys::{Array, Function, Promise};
 use new_peer::NewPeer;
 use request::Request;
 use std::any::Any;
@@ -213,17 +213,12 @@ impl PeerManager {
         let Some(info) = self.inner.info.get() else {
             return JsValue::NULL;
         };
-        let out = Object::new();
         let source = match info.source {
             Source::Network => "network",
             Source::Cache => "cache",
             Source::Fallback => "fallback",
         };
-        let time = |t: Option<f64>| t.map_or(JsValue::NULL, JsValue::from_f64);
-        set(&out, "source", &source.into());
-        set(&out, "fetchedAt", &time(info.fetched_at));
-        set(&out, "expiresAt", &time(info.expires_at));
-        out.into()
+        error::info(source, info.fetched_at, info.expires_at)
     }
 
     /// Drop the cache (logout, token change).

@@ -1,0 +1,23 @@
+// Property access for Rust, the key passed as a string: one import call,
+// where Reflect from wasm costs a key string made and freed and an
+// exception check at every use.
+
+// target[key]; undefined when target is not an object or the read throws
+// (a getter on an app's options object).
+export function get(target, key) {
+  try {
+    return typeof target === "object" && target !== null ? target[key] : undefined;
+  } catch {}
+}
+
+// target[key] = value, on the plain objects Rust builds.
+export function set(target, key, value) {
+  target[key] = value;
+}
+
+// Contract objects, built here: from wasm, each property set is an import call.
+
+// IceServersInfo; a time that is not known is null.
+export function info(source, fetchedAt, expiresAt) {
+  return { source, fetchedAt: fetchedAt ?? null, expiresAt: expiresAt ?? null };
+}
