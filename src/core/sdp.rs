@@ -1,9 +1,21 @@
 //! The little the peer needs to read from SDP.
 
-/// The first `a=ice-ufrag:` value in `sdp`.
+use super::text::split_first;
+
+/// The first `a=ice-ufrag:` value in `sdp`. Lines split by byte, not with
+/// `str::lines`, whose char searcher costs the wasm more than this whole module.
 fn ice_ufrag(sdp: &str) -> Option<&str> {
-    sdp.lines()
-        .find_map(|line| line.trim_end().strip_prefix("a=ice-ufrag:"))
+    let mut rest = sdp;
+    loop {
+        let (line, next) = split_first(rest, b'\n').unwrap_or((rest, ""));
+        if let Some(ufrag) = line.trim_ascii_end().strip_prefix("a=ice-ufrag:") {
+            return Some(ufrag);
+        }
+        if next.is_empty() {
+            return None;
+        }
+        rest = next;
+    }
 }
 
 /// True when `next` restarts ICE relative to `previous`: an ICE restart

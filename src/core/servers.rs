@@ -8,6 +8,7 @@
 use core::fmt;
 
 use super::json::Json;
+use super::text::{split_first, split_last};
 
 /// A normalised ICE server: `urls` only (deduplicated, order kept), never `url`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -171,25 +172,25 @@ fn normalise_entry(entry: &Json) -> Option<IceServer> {
 /// case) is written in lower case; a STUN query is dropped; turn/turns need
 /// `has_credentials`; the host and port must be what browsers accept.
 pub fn normalise_url(raw: &str, has_credentials: bool) -> Option<String> {
-    let (scheme, rest) = raw.trim().split_once(':')?;
+    let (scheme, rest) = split_first(raw.trim_ascii(), b':')?;
     let is = |name: &str| scheme.eq_ignore_ascii_case(name);
     let rest = if is("stun") || is("stuns") {
         // Trimmed again: "stun:a ?x" must not leave "stun:a ".
-        rest.split_once('?')
+        split_first(rest, b'?')
             .map_or(rest, |(before, _)| before)
-            .trim_end()
+            .trim_ascii_end()
     } else if (is("turn") || is("turns")) && has_credentials {
         rest
     } else {
         return None;
     };
-    let host_port = rest.split_once('?').map_or(rest, |(before, _)| before);
+    let host_port = split_first(rest, b'?').map_or(rest, |(before, _)| before);
     if !is_host_port(host_port) {
         return None;
     }
     let mut url = String::with_capacity(scheme.len() + 1 + rest.len());
     url.push_str(&scheme.to_ascii_lowercase());
-    url.push(':');
+    url.push_str(":");
     url.push_str(rest);
     Some(url)
 }
@@ -199,15 +200,15 @@ pub fn normalise_url(raw: &str, has_credentials: bool) -> Option<String> {
 /// URL would otherwise make the `RTCPeerConnection` constructor throw and
 /// take every call down with it.
 fn is_host_port(s: &str) -> bool {
-    let (host, port) = match s.strip_prefix('[') {
-        Some(v6) => match v6.split_once(']') {
+    let (host, port) = match s.strip_prefix("[") {
+        Some(v6) => match split_first(v6, b']') {
             Some((addr, after))
                 if !addr.is_empty()
                     && addr
-                        .chars()
-                        .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.') =>
+                        .bytes()
+                        .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.') =>
             {
-                match after.strip_prefix(':') {
+                match after.strip_prefix(":") {
                     Some(port) => (addr, Some(port)),
                     None if after.is_empty() => (addr, None),
                     None => return false,
@@ -215,7 +216,7 @@ fn is_host_port(s: &str) -> bool {
             }
             _ => return false,
         },
-        None => match s.rsplit_once(':') {
+        None => match split_last(s, b':') {
             Some((host, port)) => (host, Some(port)),
             None => (s, None),
         },
@@ -241,7 +242,7 @@ fn is_host_port(s: &str) -> bool {
 pub fn parse_ttl(value: &Json) -> Option<f64> {
     let n = match value {
         Json::Number(n) => *n,
-        Json::String(s) => parse_decimal(s.trim())?,
+        Json::String(s) => parse_decimal(s.trim_ascii())?,
         _ => return None,
     };
     (n.is_finite() && n >= 0.0).then_some(n)
@@ -249,7 +250,7 @@ pub fn parse_ttl(value: &Json) -> Option<f64> {
 
 /// Digits with an optional `.fraction`; no float parser is pulled into the wasm for this.
 fn parse_decimal(s: &str) -> Option<f64> {
-    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    let (int, frac) = split_first(s, b'.').unwrap_or((s, ""));
     if int.is_empty() && frac.is_empty() {
         return None;
     }

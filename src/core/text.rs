@@ -14,9 +14,31 @@ pub fn decimal(mut n: u32) -> String {
     digits.iter().rev().collect()
 }
 
+/// `s` around the first `byte`, which must be ASCII (so both halves are
+/// whole UTF-8). Byte search rather than `str::split_once(char)`: the char
+/// searcher brings `memchr` and UTF-8 decoding into the wasm.
+pub fn split_first(s: &str, byte: u8) -> Option<(&str, &str)> {
+    let at = s.bytes().position(|b| b == byte)?;
+    Some((&s[..at], &s[at + 1..]))
+}
+
+/// `s` around the last `byte` (ASCII), as [`split_first`].
+pub fn split_last(s: &str, byte: u8) -> Option<(&str, &str)> {
+    let at = s.bytes().rposition(|b| b == byte)?;
+    Some((&s[..at], &s[at + 1..]))
+}
+
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
-    use super::decimal;
+    use super::{decimal, split_first, split_last};
+
+    #[test]
+    fn splits_match_std() {
+        for s in ["", ":", "a:b", "a:b:c", "é:ü:", "no colon", "::"] {
+            assert_eq!(split_first(s, b':'), s.split_once(':'), "{s}");
+            assert_eq!(split_last(s, b':'), s.rsplit_once(':'), "{s}");
+        }
+    }
 
     #[test]
     fn decimals() {

@@ -141,7 +141,7 @@ impl PeerManager {
             value if value.is_null_or_undefined() => DEFAULT_ENDPOINT.to_owned(),
             value => value
                 .as_string()
-                .filter(|endpoint| !endpoint.trim().is_empty())
+                .filter(|endpoint| !endpoint.trim_ascii().is_empty())
                 .ok_or_else(|| {
                     type_error("PeerManagerOptions.endpoint must be a non-empty string")
                 })?,
