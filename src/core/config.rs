@@ -6,6 +6,7 @@ use core::fmt;
 use super::recovery::RecoveryConfig;
 use super::retry::RetryPolicy;
 use super::servers::IceServer;
+use super::text::concat;
 
 /// Default `endpoint`.
 pub const DEFAULT_ENDPOINT: &str = "/api/calls/ice-servers";
@@ -70,13 +71,12 @@ pub struct OptionError {
 impl OptionError {
     /// "PeerManagerOptions.{option} must be {expected}".
     pub fn message(&self) -> String {
-        [
+        concat(&[
             "PeerManagerOptions.",
             self.option,
             " must be ",
             self.expected,
-        ]
-        .concat()
+        ])
     }
 }
 

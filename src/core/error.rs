@@ -3,7 +3,7 @@
 //! "IceServersError" with `kind`, `status` and `attempts` properties.
 
 use super::servers::InvalidResponse;
-use super::text::decimal;
+use super::text::{concat, decimal};
 use core::fmt;
 
 /// Contract `IceServersErrorKind`.
@@ -152,14 +152,14 @@ impl IceServersError {
             ErrorKind::InvalidResponse => "invalid response",
             ErrorKind::Aborted => "aborted by destroy()",
         };
-        let mut out = ["ICE servers request failed: ", kind].concat();
+        let mut out = concat(&["ICE servers request failed: ", kind]);
         let status = self.status.map(|s| decimal(u32::from(s)));
         let reason = self.reason.map(|r| r.as_str());
         let detail = match (status.as_deref(), reason) {
-            (Some(status), _) if self.kind == ErrorKind::Http => [" ", status].concat(),
-            (Some(status), Some(reason)) => [" (HTTP ", status, ": ", reason, ")"].concat(),
-            (Some(status), None) => [" (HTTP ", status, ")"].concat(),
-            (None, Some(reason)) => [" (", reason, ")"].concat(),
+            (Some(status), _) if self.kind == ErrorKind::Http => concat(&[" ", status]),
+            (Some(status), Some(reason)) => concat(&[" (HTTP ", status, ": ", reason, ")"]),
+            (Some(status), None) => concat(&[" (HTTP ", status, ")"]),
+            (None, Some(reason)) => concat(&[" (", reason, ")"]),
             (None, None) => String::new(),
         };
         let plural = if self.attempts == 1 { "" } else { "s" };

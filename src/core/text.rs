@@ -14,6 +14,16 @@ pub fn decimal(mut n: u32) -> String {
     digits.iter().rev().collect()
 }
 
+/// `parts` joined. A plain loop rather than `[&str]::concat`, whose
+/// generic join costs the wasm more.
+pub fn concat(parts: &[&str]) -> String {
+    let mut out = String::new();
+    for part in parts {
+        out.push_str(part);
+    }
+    out
+}
+
 /// `s` around the first `byte`, which must be ASCII (so both halves are
 /// whole UTF-8). Byte search rather than `str::split_once(char)`: the char
 /// searcher brings `memchr` and UTF-8 decoding into the wasm.
@@ -30,7 +40,14 @@ pub fn split_last(s: &str, byte: u8) -> Option<(&str, &str)> {
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
-    use super::{decimal, split_first, split_last};
+    use super::{concat, decimal, split_first, split_last};
+
+    #[test]
+    fn concat_matches_std() {
+        for parts in [&[][..], &[""], &["a"], &["ab", "", "é", "cd"]] {
+            assert_eq!(concat(parts), parts.concat());
+        }
+    }
 
     #[test]
     fn splits_match_std() {

@@ -3,6 +3,7 @@
 use super::convert::servers_from_js;
 use super::error::{get, type_error};
 use crate::core::servers::IceServer;
+use crate::core::text::concat;
 use js_sys::Function;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::MediaStream;
@@ -45,7 +46,7 @@ impl Handlers {
             *slot = match get(value, key) {
                 v if v.is_null_or_undefined() => None,
                 v => Some(v.dyn_into::<Function>().map_err(|_| {
-                    type_error(&["PeerEventHandlers.", key, " must be a function"].concat())
+                    type_error(&concat(&["PeerEventHandlers.", key, " must be a function"]))
                 })?),
             };
         }

@@ -2,6 +2,7 @@
 
 use super::error::type_error;
 use crate::core::quality::{IceState, Quality};
+use crate::core::text::concat;
 use wasm_bindgen::prelude::*;
 
 /// The quality for an ICE connection state; throws a `TypeError` for an unknown state.
@@ -36,5 +37,5 @@ fn parse_quality(quality: &JsValue, function: &str) -> Result<Quality, JsValue> 
     quality
         .as_string()
         .and_then(|q| Quality::parse(&q))
-        .ok_or_else(|| type_error(&[function, ": unknown quality"].concat()))
+        .ok_or_else(|| type_error(&concat(&[function, ": unknown quality"])))
 }

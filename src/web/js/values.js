@@ -21,3 +21,10 @@ export function set(target, key, value) {
 export function info(source, fetchedAt, expiresAt) {
   return { source, fetchedAt: fetchedAt ?? null, expiresAt: expiresAt ?? null };
 }
+
+// Debug logging (`debug: true`): "[ice-peer] message", and the detail when
+// there is one. Rust passes only values already redacted.
+export function log(message, detail) {
+  if (detail === undefined) console.log("[ice-peer] " + message);
+  else console.log("[ice-peer] " + message, detail);
+}

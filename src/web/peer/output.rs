@@ -5,6 +5,7 @@
 use super::PeerInner;
 use crate::core::engine::{Event, Signal};
 use crate::core::quality::Quality;
+use crate::core::text::concat;
 use crate::web::convert::network_score_to_js;
 use crate::web::error::set;
 use crate::web::handlers::Handlers;
@@ -36,7 +37,7 @@ pub(super) fn emit(peer: &PeerInner, event: Event<JsValue>) {
             let quality = Quality::of(state);
             debug(
                 peer.debug,
-                &["ICE state: ", state.as_str(), " (", quality.as_str(), ")"].concat(),
+                &concat(&["ICE state: ", state.as_str(), " (", quality.as_str(), ")"]),
                 &JsValue::UNDEFINED,
             );
             call(
@@ -50,7 +51,7 @@ pub(super) fn emit(peer: &PeerInner, event: Event<JsValue>) {
         Event::NetworkQuality(level, score) => {
             debug(
                 peer.debug,
-                &["Network quality: ", level.as_str()].concat(),
+                &concat(&["Network quality: ", level.as_str()]),
                 &JsValue::UNDEFINED,
             );
             call(
