@@ -30,15 +30,14 @@ fn json_at_depth(value: &JsValue, depth: u32) -> Json {
         Json::Null
     } else if Array::is_array(value) {
         Json::Array(
-            Array::from(value)
-                .iter()
+            (value.unchecked_ref::<Array>().iter())
                 .map(|v| json_at_depth(&v, depth + 1))
                 .collect(),
         )
     } else {
         let entries = Object::entries(value.unchecked_ref());
         let members = entries.iter().filter_map(|entry| {
-            let entry = Array::from(&entry);
+            let entry: Array = entry.unchecked_into();
             let key = entry.get(0).as_string()?;
             Some((key, json_at_depth(&entry.get(1), depth + 1)))
         });

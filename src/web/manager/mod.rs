@@ -251,7 +251,7 @@ impl PeerManager {
 
 /// Normalised servers from the app, `None` when given but unusable.
 fn usable_servers(value: &JsValue) -> Option<Vec<IceServer>> {
-    let given = Array::is_array(value).then(|| Array::from(value).length())?;
+    let given = Array::is_array(value).then(|| value.unchecked_ref::<Array>().length())?;
     servers_from_js(value).filter(|servers| given == 0 || !servers.is_empty())
 }
 
