@@ -3,7 +3,6 @@
 use super::error::{get, set};
 use crate::core::json::Json;
 use crate::core::network_quality::Score;
-use crate::core::redact::redact;
 use crate::core::servers::{normalise, IceServer};
 use crate::core::stats::PeerStats;
 use js_sys::{Array, Object};
@@ -75,11 +74,6 @@ pub fn servers_to_js(servers: &[IceServer]) -> Array {
             JsValue::from(entry)
         })
         .collect()
-}
-
-/// The servers as debug logging may show them.
-pub fn redacted_to_js(servers: &[IceServer]) -> JsValue {
-    servers_to_js(&redact(servers)).into()
 }
 
 /// `NetworkQualityStats` for `onNetworkQualityChange`.

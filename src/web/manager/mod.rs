@@ -11,11 +11,11 @@ use crate::core::config::{default_fallback, Limits, RawNumbers, DEFAULT_ENDPOINT
 use crate::core::error::IceServersError;
 use crate::core::servers::IceServer;
 use crate::web::bindings::{PeerManagerOptions, PeerOptions};
-use crate::web::convert::{number_option, redacted_to_js, servers_from_js, servers_to_js};
+use crate::web::convert::{number_option, servers_from_js, servers_to_js};
 use crate::web::error::{self, get, ice_servers_error, named_error, type_error};
 use crate::web::fetch::{self, Reply};
 use crate::web::handlers::PeerSetup;
-use crate::web::log::debug;
+use crate::web::log::{debug, debug_servers};
 use crate::web::peer::host::PeerHost;
 use crate::web::peer::PeerInner;
 use crate::web::peer_handle::Peer;
@@ -291,11 +291,7 @@ impl ManagerInner {
         uses_manager: bool,
     ) -> Result<Rc<PeerInner>, JsValue> {
         self.ensure_alive()?;
-        debug(
-            self.debug,
-            "Creating peer with ICE servers",
-            &redacted_to_js(servers),
-        );
+        debug_servers(self.debug, "Creating peer with ICE servers", servers);
         let me: Weak<ManagerInner> = Rc::downgrade(self);
         let host: Weak<dyn PeerHost> = me;
         let peer = PeerInner::create(

@@ -7,9 +7,8 @@ use super::{ManagerInner, Outcome, Source, Waiter};
 use crate::core::cache::CachedServers;
 use crate::core::error::{AttemptFailure, IceServersError};
 use crate::core::servers::ParsedServers;
-use crate::web::convert::redacted_to_js;
 use crate::web::fetch::{self, Answer, Reply};
-use crate::web::log::debug;
+use crate::web::log::{debug, debug_servers};
 use js_sys::{Date, Function};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -123,11 +122,7 @@ impl Request {
             parsed.ttl_secs,
         );
         manager.record(Source::Network, Some(&entry));
-        debug(
-            manager.debug,
-            "Fetched ICE servers",
-            &redacted_to_js(&entry.servers),
-        );
+        debug_servers(manager.debug, "Fetched ICE servers", &entry.servers);
         let servers = entry.servers.clone();
         if self.generation == manager.generation.get() && !manager.destroyed.get() {
             *manager.cache.borrow_mut() = Some(entry);

@@ -17,9 +17,9 @@ use crate::core::quality::IceState;
 use crate::core::recovery::RecoveryConfig;
 use crate::core::retry::timer_delay_ms;
 use crate::core::servers::IceServer;
-use crate::web::convert::{redacted_to_js, servers_to_js};
+use crate::web::convert::servers_to_js;
 use crate::web::handlers::{Handlers, PeerSetup};
-use crate::web::log::debug;
+use crate::web::log::{debug, debug_servers};
 use connection::{Notify, PeerConnection};
 use host::PeerHost;
 use js_sys::{Date, Promise, Set};
@@ -173,11 +173,7 @@ impl PeerInner {
                 }
             }
             Output::Configure(servers) => {
-                debug(
-                    self.debug,
-                    "Applying ICE servers to a live peer",
-                    &redacted_to_js(&servers),
-                );
+                debug_servers(self.debug, "Applying ICE servers to a live peer", &servers);
                 if let Err(error) = self
                     .connection
                     .configure(&servers_to_js(&servers), self.relay)
