@@ -190,7 +190,7 @@ pub fn normalise_url(raw: &str, has_credentials: bool) -> Option<String> {
     }
     let mut url = String::with_capacity(scheme.len() + 1 + rest.len());
     url.push_str(&scheme.to_ascii_lowercase());
-    url.push_str(":");
+    url.push(':');
     url.push_str(rest);
     Some(url)
 }
