@@ -12,7 +12,6 @@ pub mod negotiation;
 pub mod network_quality;
 pub mod quality;
 pub mod recovery;
-pub mod redact;
 pub mod retry;
 pub mod sdp;
 pub mod servers;

@@ -1,9 +1,8 @@
-//! Debug logging, only when `debug: true`. Callers pass values that are
-//! already redacted; the token is never given to this module.
+//! Debug logging, only when `debug: true`. It never shows a token or a
+//! credential: messages never carry one, and servers are shown by URL.
 
-use super::convert::servers_to_js;
-use crate::core::redact::redact;
 use crate::core::servers::IceServer;
+use js_sys::Array;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/src/web/js/values.js")]
@@ -12,10 +11,14 @@ extern "C" {
     fn log(message: &str, detail: &JsValue);
 }
 
-/// Logs `message` and `servers`, redacted, when `enabled`; converts nothing otherwise.
+/// Logs `message` and the servers' URLs when `enabled`; builds nothing
+/// otherwise. URLs only: credentials are never logged, and a TURN URL always
+/// came with them (`normalise` drops one that did not).
 pub fn debug_servers(enabled: bool, message: &str, servers: &[IceServer]) {
     if enabled {
-        log(message, &servers_to_js(&redact(servers)));
+        let urls = servers.iter().flat_map(|server| &server.urls);
+        let urls: Array = urls.map(|url| JsValue::from_str(url)).collect();
+        log(message, &urls);
     }
 }
 

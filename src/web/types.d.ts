@@ -56,7 +56,7 @@ export interface PeerManagerOptions {
   timeoutMs?: number;
   /** How long createPeer waits for uncached servers before using `fallbackIceServers`. Default 4000. */
   createPeerWaitMs?: number;
-  /** Log what is used (ICE servers, states) to the console with every credential and token redacted. */
+  /** Log what is used (ICE servers by URL, states) to the console; never a credential or a token. */
   debug?: boolean;
   /** Addition: ICE restarts per drop before the peer closes. Default 3. */
   restartAttempts?: number;

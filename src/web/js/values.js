@@ -23,7 +23,7 @@ export function info(source, fetchedAt, expiresAt) {
 }
 
 // Debug logging (`debug: true`): "[ice-peer] message", and the detail when
-// there is one. Rust passes only values already redacted.
+// there is one. Rust never passes a token or a credential (src/web/log.rs).
 export function log(message, detail) {
   if (detail === undefined) console.log("[ice-peer] " + message);
   else console.log("[ice-peer] " + message, detail);
