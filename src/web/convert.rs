@@ -1,6 +1,6 @@
 //! Values crossing the boundary: JSON trees in, ICE servers and figures out.
 
-use super::error::{get, set};
+use super::error::{get, members, set};
 use crate::core::json::Json;
 use crate::core::network_quality::Score;
 use crate::core::servers::{normalise, IceServer};
@@ -28,19 +28,23 @@ fn json_at_depth(value: &JsValue, depth: u32) -> Json {
     } else if depth >= MAX_DEPTH || !value.is_object() {
         Json::Null
     } else if Array::is_array(value) {
-        Json::Array(
-            (value.unchecked_ref::<Array>().iter())
-                .map(|v| json_at_depth(&v, depth + 1))
-                .collect(),
-        )
+        let array: &Array = value.unchecked_ref();
+        let mut items = Vec::new();
+        for at in 0..array.length() {
+            items.push(json_at_depth(&array.get(at), depth + 1));
+        }
+        Json::Array(items)
     } else {
-        let entries = Object::entries(value.unchecked_ref());
-        let members = entries.iter().filter_map(|entry| {
-            let entry: Array = entry.unchecked_into();
-            let key = entry.get(0).as_string()?;
-            Some((key, json_at_depth(&entry.get(1), depth + 1)))
-        });
-        Json::Object(members.collect())
+        let flat = members(value);
+        let mut pairs = Vec::new();
+        let mut at = 0;
+        while at < flat.length() {
+            if let Some(key) = flat.get(at).as_string() {
+                pairs.push((key, json_at_depth(&flat.get(at + 1), depth + 1)));
+            }
+            at += 2;
+        }
+        Json::Object(pairs)
     }
 }
 
@@ -54,26 +58,30 @@ pub fn servers_from_js(value: &JsValue) -> Option<Vec<IceServer>> {
 }
 
 /// `[{ urls: [...], username?, credential? }]`, a fresh array each call.
+/// Plain loops: iterator adapters over JS arrays cost the wasm far more.
 pub fn servers_to_js(servers: &[IceServer]) -> Array {
-    servers
-        .iter()
-        .map(|server| {
-            let entry = Object::new();
-            let urls: Array = server
-                .urls
-                .iter()
-                .map(|url| JsValue::from_str(url))
-                .collect();
-            set(&entry, "urls", &urls);
-            if let Some(username) = &server.username {
-                set(&entry, "username", &username.into());
-            }
-            if let Some(credential) = &server.credential {
-                set(&entry, "credential", &credential.into());
-            }
-            JsValue::from(entry)
-        })
-        .collect()
+    let out = Array::new();
+    for server in servers {
+        let entry = Object::new();
+        set(&entry, "urls", &strings_to_js(&server.urls));
+        if let Some(username) = &server.username {
+            set(&entry, "username", &username.into());
+        }
+        if let Some(credential) = &server.credential {
+            set(&entry, "credential", &credential.into());
+        }
+        out.push(&entry);
+    }
+    out
+}
+
+/// The strings as a JS array.
+pub fn strings_to_js<'a>(strings: impl IntoIterator<Item = &'a String>) -> Array {
+    let out = Array::new();
+    for string in strings {
+        out.push(&JsValue::from_str(string));
+    }
+    out
 }
 
 /// `NetworkQualityStats` for `onNetworkQualityChange`.

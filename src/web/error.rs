@@ -2,7 +2,7 @@
 //! property access every part of the edge shares (`js/values.js`).
 
 use crate::core::error::IceServersError;
-use js_sys::{Error, TypeError};
+use js_sys::{Array, Error, TypeError};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/src/web/js/values.js")]
@@ -12,6 +12,8 @@ extern "C" {
     /// `target[key]`, `undefined` when absent, when `target` is not an
     /// object, or when reading it throws.
     pub fn get(target: &JsValue, key: &str) -> JsValue;
+    /// `target`'s own enumerable members, flat: `[key, value, key, value, ...]`.
+    pub fn members(target: &JsValue) -> Array;
     /// Contract `IceServersInfo`.
     pub fn info(source: &str, fetched_at: Option<f64>, expires_at: Option<f64>) -> JsValue;
 }

@@ -1,8 +1,8 @@
 //! Debug logging, only when `debug: true`. It never shows a token or a
 //! credential: messages never carry one, and servers are shown by URL.
 
+use super::convert::strings_to_js;
 use crate::core::servers::IceServer;
-use js_sys::Array;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/src/web/js/values.js")]
@@ -16,8 +16,7 @@ extern "C" {
 /// came with them (`normalise` drops one that did not).
 pub fn debug_servers(enabled: bool, message: &str, servers: &[IceServer]) {
     if enabled {
-        let urls = servers.iter().flat_map(|server| &server.urls);
-        let urls: Array = urls.map(|url| JsValue::from_str(url)).collect();
+        let urls = strings_to_js(servers.iter().flat_map(|server| &server.urls));
         log(message, &urls);
     }
 }

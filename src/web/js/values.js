@@ -28,3 +28,11 @@ export function log(message, detail) {
   if (detail === undefined) console.log("[ice-peer] " + message);
   else console.log("[ice-peer] " + message, detail);
 }
+
+// An object's own enumerable members as [key, value, key, value, ...]: one
+// array for Rust to read, where Object.entries makes one per member.
+export function members(target) {
+  const out = [];
+  for (const key of Object.keys(target)) out.push(key, target[key]);
+  return out;
+}
