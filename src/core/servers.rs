@@ -77,10 +77,9 @@ pub fn parse_response(body: &Json) -> Result<ParsedServers, InvalidResponse> {
         Some(_) => return Err(InvalidResponse::NotSuccessful),
     }
     let data = body.get("data").filter(|d| matches!(d, Json::Object(_)));
-    let (holder, list) = data
-        .into_iter()
-        .chain(core::iter::once(body))
-        .find_map(|obj| server_list(obj).map(|list| (obj, list)))
+    let with_list = |obj| Some((obj, server_list(obj)?));
+    let (holder, list) = (data.and_then(with_list))
+        .or_else(|| with_list(body))
         .ok_or(InvalidResponse::NotAnEnvelope)?;
     let servers = normalise(list);
     if servers.is_empty() {

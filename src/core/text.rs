@@ -1,17 +1,17 @@
 //! Text without `core::fmt`: the formatting machinery costs the wasm
 //! kilobytes, and the messages here only ever need a number or two.
 
-/// `n` in decimal.
-pub fn decimal(mut n: u32) -> String {
-    let mut digits = Vec::with_capacity(10);
-    loop {
-        digits.push(char::from(b'0' + (n % 10) as u8));
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    digits.iter().rev().collect()
+/// `n` in decimal. Digits pushed as `&str`s: `char`s would bring in UTF-8
+/// encoding, and `to_string` the formatting machinery.
+pub fn decimal(n: u32) -> String {
+    const DIGITS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+    let mut out = if n >= 10 {
+        decimal(n / 10)
+    } else {
+        String::new()
+    };
+    out.push_str(DIGITS[(n % 10) as usize]);
+    out
 }
 
 /// `parts` joined. A plain loop rather than `[&str]::concat`, whose

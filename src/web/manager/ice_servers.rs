@@ -93,9 +93,10 @@ impl ManagerInner {
         for request in requests {
             request.abort(self);
         }
-        let waiters: Vec<Waiter> = (self.lookups.borrow_mut().iter_mut())
-            .filter_map(|(_, waiter)| waiter.take())
-            .collect();
+        let mut waiters = Vec::new();
+        for (_, waiter) in self.lookups.borrow_mut().iter_mut() {
+            waiters.extend(waiter.take());
+        }
         for waiter in waiters {
             waiter.deliver(self, &Err(IceServersError::aborted(0)));
         }
