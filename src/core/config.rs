@@ -91,6 +91,8 @@ const POSITIVE: &str = "a finite number > 0";
 const WHOLE_0_TO_10: &str = "a whole number from 0 to 10";
 
 /// `value` (or `default` when absent) if finite and >= 0 (or > 0 when `positive`).
+// Not inlined: `from_raw` calls it six times, and one copy is smaller.
+#[inline(never)]
 fn number(
     value: Option<f64>,
     default: f64,
@@ -110,6 +112,7 @@ fn number(
 }
 
 /// `value` (or `default` when absent) if a whole number from 0 to 10.
+#[inline(never)]
 fn whole_0_to_10(
     value: Option<f64>,
     default: u32,
