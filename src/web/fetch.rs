@@ -4,16 +4,15 @@
 //! and in the core.
 
 use super::convert::json_from_js;
-use super::error::get;
 use crate::core::error::AttemptFailure;
 use crate::core::retry::timer_delay_ms;
 use crate::core::servers::{parse_response, InvalidResponse, ParsedServers};
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
-/// Receives the reports of `js/fetch.js` as `(0, report)`: an [`Answer`]
-/// from [`attempt`], `{ id, token }` from [`read_token`]; JS ignores what it
-/// returns. The crate's one closure type (see [`super::Callback`]).
+/// Receives the reports of `js/fetch.js`: an [`Answer`] from [`attempt`],
+/// `(id, token)` from [`read_token`]; JS ignores what it returns. The
+/// crate's one closure type (see [`super::Callback`]).
 pub type Reply = super::Callback;
 
 /// The outcome of an attempt whose token source gave nothing: no request was sent.
@@ -23,7 +22,7 @@ const NO_TOKEN: u32 = 5;
 extern "C" {
     /// The token `source` (a string, or a function returning one or a
     /// promise of one) gives: `Some` at once ("" for none), or `None` and
-    /// `done` hears `{ id, token }` from a later task (see [`token_of`]).
+    /// `done` hears `(id, token)` from a later task.
     #[wasm_bindgen(js_name = readToken)]
     pub fn read_token(source: &JsValue, id: u32, done: &Reply) -> Option<String>;
 
@@ -52,12 +51,6 @@ pub fn attempt(
     attempt_js(endpoint, source, delay, timeout, reply)
 }
 
-/// What [`read_token`] reported later: the lookup's id and its token ("" for none).
-pub fn token_of(report: &JsValue) -> (u32, String) {
-    let id = get(report, "id").as_f64().unwrap_or(-1.0) as u32;
-    (id, get(report, "token").as_string().unwrap_or_default())
-}
-
 /// How an [`attempt`] ended.
 pub struct Answer {
     token: Option<String>,
@@ -67,14 +60,13 @@ pub struct Answer {
 }
 
 impl Answer {
-    /// Reads the report `{ outcome, status, body, token }`.
-    pub fn from_js(report: &JsValue) -> Self {
-        let number = |key| get(report, key).as_f64().unwrap_or(-1.0);
+    /// Reads the report `(outcome << 16 | status, body, token)`.
+    pub fn from_js(what: u32, body: JsValue, token: &JsValue) -> Self {
         Answer {
-            token: get(report, "token").as_string(),
-            outcome: number("outcome") as u32,
-            status: number("status") as u16,
-            body: get(report, "body"),
+            token: token.as_string(),
+            outcome: what >> 16,
+            status: what as u16,
+            body,
         }
     }
 

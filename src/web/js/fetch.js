@@ -23,18 +23,19 @@ function ask(source) {
 }
 
 // For a caller, before the cache is looked at: the token ("" for none) when
-// the source answers at once; otherwise undefined, and `done(0, { id, token })`
+// the source answers at once; otherwise undefined, and `done(id, token)`
 // from a later task.
 export function readToken(source, id, done) {
   const token = ask(source);
   if (typeof token === "string") return token;
-  token.then((token) => done(0, { id, token }));
+  token.then((token) => done(id, token));
 }
 
 // One attempt, after `delayMs` (a retry's backoff; 0: at once): the token
 // asked of `source` (the first attempt passes the token itself), then a GET
-// that aborts itself after `timeoutMs`. `done(0, { outcome, status, body, token })`
-// is called once, from a later task, with the token that was sent:
+// that aborts itself after `timeoutMs`. `done(outcome << 16 | status, body, token)`
+// is called once, from a later task, with the token that was sent (flat
+// arguments: Rust reads no object). The outcomes:
 //   0  a 2xx response whose body parsed as JSON (`body`, the parsed value)
 //   1  a response with a non-2xx `status` (its body is not read)
 //   2  fetch or the body's read rejected: offline, refused, CORS
@@ -51,7 +52,7 @@ export function attempt(endpoint, source, delayMs, timeoutMs, done) {
     clearTimeout(timer);
     if (live) {
       live = false;
-      done(0, { outcome, status, body, token });
+      done((outcome << 16) | status, body, token);
     }
   };
   const send = (token) => {

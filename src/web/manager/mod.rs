@@ -13,7 +13,7 @@ use crate::core::servers::IceServer;
 use crate::web::bindings::{PeerManagerOptions, PeerOptions};
 use crate::web::convert::{number_option, servers_from_js, servers_to_js};
 use crate::web::error::{self, get, ice_servers_error, named_error, type_error};
-use crate::web::fetch::{self, Reply};
+use crate::web::fetch::Reply;
 use crate::web::handlers::PeerSetup;
 use crate::web::log::{debug, debug_servers};
 use crate::web::peer::host::PeerHost;
@@ -181,10 +181,9 @@ impl PeerManager {
             next_lookup: Cell::new(0),
             token_reply: {
                 let me = me.clone();
-                Closure::new(move |_, report: JsValue, _| {
+                Closure::new(move |id, token: JsValue, _| {
                     if let Some(manager) = me.upgrade() {
-                        let (id, token) = fetch::token_of(&report);
-                        manager.token_arrived(id, token);
+                        manager.token_arrived(id, token.as_string().unwrap_or_default());
                     }
                     JsValue::UNDEFINED
                 })

@@ -58,9 +58,9 @@ impl Request {
                 done: Cell::new(false),
                 waiters: RefCell::new(vec![waiter]),
                 cancel: RefCell::new(None),
-                reply: Closure::new(move |_, report: JsValue, _| {
+                reply: Closure::new(move |what, body, token| {
                     if let Some(request) = me.upgrade() {
-                        request.answered(Answer::from_js(&report));
+                        request.answered(Answer::from_js(what, body, &token));
                     }
                     JsValue::UNDEFINED
                 }),
