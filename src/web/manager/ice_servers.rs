@@ -70,15 +70,15 @@ impl ManagerInner {
         if token.is_empty() {
             return waiter.deliver(self, &Err(IceServersError::no_token(0)));
         }
-        let cached = self
-            .cache
-            .borrow()
-            .as_ref()
-            .filter(|c| c.is_fresh_for(&token, Date::now()))
-            .cloned();
-        if let Some(cached) = cached {
-            self.record(Source::Cache, Some(&cached));
-            return waiter.deliver(self, &Ok(cached.servers));
+        let cached = match &*self.cache.borrow() {
+            Some(entry) if entry.is_fresh_for(&token, Date::now()) => {
+                self.record(Source::Cache, Some(entry));
+                Some(entry.servers.clone())
+            }
+            _ => None,
+        };
+        if let Some(servers) = cached {
+            return waiter.deliver(self, &Ok(servers));
         }
         let in_flight = self.in_flight.borrow().clone();
         match in_flight.filter(|r| r.joined_by() == token) {
