@@ -154,22 +154,16 @@ impl IceServersError {
         };
         let mut out = concat(&["ICE servers request failed: ", kind]);
         let status = self.status.map(|s| decimal(u32::from(s)));
-        let reason = self.reason.map(|r| r.as_str());
-        let detail = match (status.as_deref(), reason) {
-            (Some(status), _) if self.kind == ErrorKind::Http => concat(&[" ", status]),
-            (Some(status), Some(reason)) => concat(&[" (HTTP ", status, ": ", reason, ")"]),
-            (Some(status), None) => concat(&[" (HTTP ", status, ")"]),
-            (None, Some(reason)) => concat(&[" (", reason, ")"]),
-            (None, None) => String::new(),
-        };
+        let status = status.as_deref();
+        match (status, self.reason.map(|r| r.as_str())) {
+            (Some(status), _) if self.kind == ErrorKind::Http => out.extend([" ", status]),
+            (Some(status), Some(reason)) => out.extend([" (HTTP ", status, ": ", reason, ")"]),
+            (Some(status), None) => out.extend([" (HTTP ", status, ")"]),
+            (None, Some(reason)) => out.extend([" (", reason, ")"]),
+            (None, None) => {}
+        }
         let plural = if self.attempts == 1 { "" } else { "s" };
-        out.extend([
-            &detail,
-            " after ",
-            &decimal(self.attempts),
-            " attempt",
-            plural,
-        ]);
+        out.extend([" after ", &decimal(self.attempts), " attempt", plural]);
         out
     }
 }
