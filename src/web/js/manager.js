@@ -26,13 +26,13 @@ export function after(ms, notify) {
   return () => clearTimeout(id);
 }
 
-// [promise, resolve, reject]: a promise for a call that answers later. From
+// [promise, settle]: a promise for a call that answers later, and
+// settle(ok, value), which resolves it with value (ok) or rejects it. From
 // wasm, `new Promise(executor)` would cost a closure type of its own.
 export function deferred() {
-  let resolve, reject;
-  const promise = new Promise((ok, fail) => {
-    resolve = ok;
-    reject = fail;
+  let settle;
+  const promise = new Promise((resolve, reject) => {
+    settle = (ok, value) => (ok ? resolve : reject)(value);
   });
-  return [promise, resolve, reject];
+  return [promise, settle];
 }

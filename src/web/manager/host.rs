@@ -44,11 +44,27 @@ extern "C" {
     fn deferred_js() -> Array;
 }
 
-/// A new promise, and the functions that resolve and reject it.
-pub(super) fn deferred() -> (Promise, Function, Function) {
+/// A new promise, and what settles it.
+pub(super) fn deferred() -> (Promise, Settle) {
     let parts = deferred_js();
-    let function = |i| parts.get(i).unchecked_into();
-    (parts.get(0).unchecked_into(), function(1), function(2))
+    (
+        parts.get(0).unchecked_into(),
+        Settle(parts.get(1).unchecked_into()),
+    )
+}
+
+/// Settles one promise of [`deferred`]; only the first call counts.
+pub(super) struct Settle(Function);
+
+impl Settle {
+    /// Resolves the promise with the value, or rejects it with the error.
+    pub(super) fn with(&self, outcome: Result<JsValue, JsValue>) {
+        let (ok, value) = match outcome {
+            Ok(value) => (true, value),
+            Err(error) => (false, error),
+        };
+        let _ = (self.0).call2(&JsValue::UNDEFINED, &ok.into(), &value);
+    }
 }
 
 /// The closure network changes reach the manager through; it holds it weakly.

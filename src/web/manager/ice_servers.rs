@@ -27,8 +27,8 @@ pub(super) type Lookup = (u32, Option<Waiter>);
 impl ManagerInner {
     /// `getIceServers()`: a promise of `IceServer[]` or an `IceServersError`.
     pub(super) fn servers_promise(self: &Rc<Self>) -> Promise {
-        let (promise, resolve, reject) = deferred();
-        self.servers_for(Waiter::Promise { resolve, reject });
+        let (promise, settle) = deferred();
+        self.servers_for(Waiter::Promise(settle));
         promise
     }
 

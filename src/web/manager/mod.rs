@@ -20,6 +20,7 @@ use crate::web::peer::host::PeerHost;
 use crate::web::peer::PeerInner;
 use crate::web::peer_handle::Peer;
 use crate::web::Callback;
+use host::Settle;
 use ice_servers::Lookup;
 use js_sys::{Array, Function, Promise};
 use new_peer::NewPeer;
@@ -34,7 +35,7 @@ type Outcome = Result<Vec<IceServer>, IceServersError>;
 /// Someone waiting for servers.
 enum Waiter {
     /// `getIceServers()`: resolved with `IceServer[]`, rejected with an `IceServersError`.
-    Promise { resolve: Function, reject: Function },
+    Promise(Settle),
     /// A peer refreshing its servers (`PeerHost::refresh_servers`).
     Peer(Weak<PeerInner>),
     /// A `createPeer()` that waits at most `createPeerWaitMs`.
@@ -43,14 +44,11 @@ enum Waiter {
 
 impl Waiter {
     fn deliver(self, manager: &Rc<ManagerInner>, outcome: &Outcome) {
-        let this = &JsValue::UNDEFINED;
         match self {
-            Waiter::Promise { resolve, reject } => {
-                let _ = match outcome {
-                    Ok(servers) => resolve.call1(this, &servers_to_js(servers)),
-                    Err(error) => reject.call1(this, &ice_servers_error(error)),
-                };
-            }
+            Waiter::Promise(settle) => settle.with(match outcome {
+                Ok(servers) => Ok(servers_to_js(servers).into()),
+                Err(error) => Err(ice_servers_error(error)),
+            }),
             Waiter::Peer(peer) => {
                 if let Some(peer) = peer.upgrade() {
                     peer.servers_arrived(outcome.as_ref().ok().cloned());
@@ -229,10 +227,8 @@ impl PeerManager {
     #[wasm_bindgen(js_name = createPeer, unchecked_return_type = "Promise<Peer>")]
     pub fn create_peer(&self, options: PeerOptions) -> Promise {
         let options: JsValue = options.into();
-        let (promise, resolve, reject) = host::deferred();
-        if let Err(error) = self.inner.begin_peer(&options, resolve, reject.clone()) {
-            let _ = reject.call1(&JsValue::UNDEFINED, &error);
-        }
+        let (promise, settle) = host::deferred();
+        self.inner.begin_peer(&options, settle);
         promise
     }
 
@@ -264,22 +260,20 @@ impl ManagerInner {
     }
 
     /// `createPeer()`: at once with explicit servers, else through [`NewPeer`].
-    fn begin_peer(
-        self: &Rc<Self>,
-        options: &JsValue,
-        resolve: js_sys::Function,
-        reject: js_sys::Function,
-    ) -> Result<(), JsValue> {
-        let mut setup = PeerSetup::from_js(options)?;
-        self.ensure_alive()?;
-        match setup.explicit_servers.take().filter(|s| !s.is_empty()) {
-            Some(servers) => {
-                let peer = self.make_peer(setup, &servers, false)?;
-                let _ = resolve.call1(&JsValue::UNDEFINED, &Peer::into_js(peer));
-            }
-            None => NewPeer::begin(self, setup, resolve, reject),
+    fn begin_peer(self: &Rc<Self>, options: &JsValue, settle: Settle) {
+        let setup = PeerSetup::from_js(options).and_then(|setup| {
+            self.ensure_alive()?;
+            Ok(setup)
+        });
+        match setup {
+            Ok(mut setup) => match setup.explicit_servers.take().filter(|s| !s.is_empty()) {
+                Some(servers) => {
+                    settle.with(self.make_peer(setup, &servers, false).map(Peer::into_js))
+                }
+                None => NewPeer::begin(self, setup, settle),
+            },
+            Err(error) => settle.with(Err(error)),
         }
-        Ok(())
     }
 
     /// A started peer in the registry of open peers.

@@ -2,7 +2,7 @@
 //! come within `createPeerWaitMs`, else the fallback at once and the
 //! manager's servers applied to the live peer when they arrive.
 
-use super::host::after;
+use super::host::{after, Settle};
 use super::{ManagerInner, Outcome, Source, Waiter};
 use crate::core::retry::timer_delay_ms;
 use crate::core::servers::IceServer;
@@ -20,8 +20,8 @@ use wasm_bindgen::prelude::*;
 pub(super) struct NewPeer {
     /// Taken when the peer is made.
     setup: RefCell<Option<PeerSetup>>,
-    resolve: Function,
-    reject: Function,
+    /// Settles the `createPeer()` promise.
+    settle: Settle,
     /// Ends the wait of `createPeerWaitMs` (`js/manager.js`'s `after`).
     waited: Callback,
     /// Cancels that wait.
@@ -32,19 +32,13 @@ pub(super) struct NewPeer {
 
 impl NewPeer {
     /// Starts the wait and asks the manager for servers.
-    pub(super) fn begin(
-        manager: &Rc<ManagerInner>,
-        setup: PeerSetup,
-        resolve: Function,
-        reject: Function,
-    ) {
+    pub(super) fn begin(manager: &Rc<ManagerInner>, setup: PeerSetup, settle: Settle) {
         let host = Rc::downgrade(manager);
         let pending = Rc::new_cyclic(|me: &Weak<NewPeer>| {
             let me = me.clone();
             NewPeer {
                 setup: RefCell::new(Some(setup)),
-                resolve,
-                reject,
+                settle,
                 waited: Closure::new(move |_, _, _| {
                     if let (Some(pending), Some(manager)) = (me.upgrade(), host.upgrade()) {
                         manager.record(Source::Fallback, None);
@@ -95,14 +89,10 @@ impl NewPeer {
         let Some(setup) = self.setup.take() else {
             return;
         };
-        let this = &JsValue::UNDEFINED;
-        let _ = match manager.make_peer(setup, servers, true) {
-            Ok(peer) => {
-                *self.made.borrow_mut() = Rc::downgrade(&peer);
-                self.resolve.call1(this, &Peer::into_js(peer))
-            }
-            Err(error) => self.reject.call1(this, &error),
-        };
+        let made = manager.make_peer(setup, servers, true).inspect(|peer| {
+            *self.made.borrow_mut() = Rc::downgrade(peer);
+        });
+        self.settle.with(made.map(Peer::into_js));
     }
 }
 
