@@ -11,7 +11,7 @@ use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
 /// Receives the reports of `js/fetch.js`: an [`Answer`] from [`attempt`],
-/// `(id, token)` from [`read_token`]; JS ignores what it returns. The
+/// `(1, id, token)` from [`read_token`]; JS ignores what it returns. The
 /// crate's one closure type (see [`super::Callback`]).
 pub type Reply = super::Callback;
 
@@ -22,7 +22,7 @@ const NO_TOKEN: u32 = 5;
 extern "C" {
     /// The token `source` (a string, or a function returning one or a
     /// promise of one) gives: `Some` at once ("" for none), or `None` and
-    /// `done` hears `(id, token)` from a later task.
+    /// `done` hears `(1, id, token)` from a later task.
     #[wasm_bindgen(js_name = readToken)]
     pub fn read_token(source: &JsValue, id: u32, done: &Reply) -> Option<String>;
 

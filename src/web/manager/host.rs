@@ -67,12 +67,25 @@ impl Settle {
     }
 }
 
-/// The closure network changes reach the manager through; it holds it weakly.
-pub(super) fn network_callback(manager: &Weak<ManagerInner>) -> Callback {
+/// `events`: a network change.
+pub(super) const NETWORK_CHANGED: u32 = 0;
+/// `events`: a token source's later answer, `(id, token)` (see `js/fetch.js`).
+pub(super) const TOKEN_ARRIVED: u32 = 1;
+
+/// The closure JS reaches the manager through for network changes and token
+/// answers; it holds the manager weakly.
+pub(super) fn manager_events(manager: &Weak<ManagerInner>) -> Callback {
     let manager = manager.clone();
-    Closure::new(move |_, _, _| {
+    Closure::new(move |what, a: JsValue, b: JsValue| {
         if let Some(manager) = manager.upgrade() {
-            manager.network_changed();
+            match what {
+                NETWORK_CHANGED => manager.network_changed(),
+                TOKEN_ARRIVED => {
+                    let id = a.as_f64().unwrap_or(-1.0) as u32;
+                    manager.token_arrived(id, b.as_string().unwrap_or_default());
+                }
+                _ => {}
+            }
         }
         JsValue::UNDEFINED
     })

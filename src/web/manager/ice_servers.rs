@@ -2,8 +2,8 @@
 //! request (with its retries) for concurrent callers, and stale-if-error.
 //!
 //! No futures. JS calls back through closures owned by what waits: the
-//! manager's token reply (for callers whose token source returned a
-//! promise) and each [`Request`]'s attempt reply. Cancelled work never calls
+//! manager's `events` (for callers whose token source returned a promise)
+//! and each [`Request`]'s attempt reply. Cancelled work never calls
 //! back; a finished request is parked and freed at the start of the next
 //! callback, so that no closure is dropped while it runs. While anything
 //! waits, the manager keeps itself alive (`hold`), as a future would have.
@@ -40,7 +40,7 @@ impl ManagerInner {
         }
         let id = self.next_lookup.get();
         self.next_lookup.set(id.wrapping_add(1));
-        match fetch::read_token(&self.token, id, &self.token_reply) {
+        match fetch::read_token(&self.token, id, &self.events) {
             Some(token) => self.servers_with_token(token, waiter),
             None => {
                 self.lookups.borrow_mut().push((id, Some(waiter)));

@@ -13,7 +13,6 @@ use crate::core::servers::IceServer;
 use crate::web::bindings::{PeerManagerOptions, PeerOptions};
 use crate::web::convert::{number_option, servers_from_js, servers_to_js};
 use crate::web::error::{self, get, ice_servers_error, named_error, type_error};
-use crate::web::fetch::Reply;
 use crate::web::handlers::PeerSetup;
 use crate::web::log::{debug, debug_servers};
 use crate::web::peer::host::PeerHost;
@@ -94,8 +93,6 @@ pub(crate) struct ManagerInner {
     requests: RefCell<Vec<Rc<Request>>>,
     lookups: RefCell<Vec<Lookup>>,
     next_lookup: Cell<u32>,
-    /// Where an async token source's answer arrives, for every lookup.
-    token_reply: Reply,
     /// Finished owners of closures, freed at the start of the next callback:
     /// never while one of their closures may be running.
     parked: RefCell<Vec<Box<dyn Any>>>,
@@ -104,10 +101,11 @@ pub(crate) struct ManagerInner {
     keep_alive: RefCell<Option<Rc<ManagerInner>>>,
     /// Strong references to open peers: Firefox collects unreferenced connections mid-call.
     peers: RefCell<Vec<Rc<PeerInner>>>,
-    /// Hears `online`, `offline` (window only) and `navigator.connection`'s
-    /// `change`, for the manager's whole life.
-    network: Callback,
-    /// Stops those events (`destroy()`, or the manager dropped).
+    /// Hears, for the manager's whole life, `online`, `offline` (window
+    /// only) and `navigator.connection`'s `change`, and every async token
+    /// source's answer (see `host::manager_events`).
+    events: Callback,
+    /// Stops the network events (`destroy()`, or the manager dropped).
     unwatch: RefCell<Option<Function>>,
     destroyed: Cell<bool>,
 }
@@ -177,23 +175,14 @@ impl PeerManager {
             requests: RefCell::new(Vec::new()),
             lookups: RefCell::new(Vec::new()),
             next_lookup: Cell::new(0),
-            token_reply: {
-                let me = me.clone();
-                Closure::new(move |id, token: JsValue, _| {
-                    if let Some(manager) = me.upgrade() {
-                        manager.token_arrived(id, token.as_string().unwrap_or_default());
-                    }
-                    JsValue::UNDEFINED
-                })
-            },
             parked: RefCell::new(Vec::new()),
             keep_alive: RefCell::new(None),
             peers: RefCell::new(Vec::new()),
-            network: host::network_callback(me),
+            events: host::manager_events(me),
             unwatch: RefCell::new(None),
             destroyed: Cell::new(false),
         });
-        *inner.unwatch.borrow_mut() = Some(host::watch_network(&inner.network));
+        *inner.unwatch.borrow_mut() = Some(host::watch_network(&inner.events));
         Ok(PeerManager { inner })
     }
 
