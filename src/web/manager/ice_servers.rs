@@ -4,9 +4,10 @@
 //! No futures. JS calls back through closures owned by what waits: the
 //! manager's `events` (for callers whose token source returned a promise)
 //! and each [`Request`]'s attempt reply. Cancelled work never calls
-//! back; a finished request is parked and freed at the start of the next
-//! callback, so that no closure is dropped while it runs. While anything
-//! waits, the manager keeps itself alive (`hold`), as a future would have.
+//! back. A request may be dropped from inside its own reply: wasm-bindgen
+//! frees a closure's environment only after every running call of it has
+//! returned. While anything waits, the manager keeps itself alive (`hold`),
+//! as a future would have.
 
 use super::host::deferred;
 use super::request::Request;
@@ -51,7 +52,6 @@ impl ManagerInner {
 
     /// The token promise of lookup `id` settled ("" for no token).
     pub(super) fn token_arrived(self: &Rc<Self>, id: u32, token: String) {
-        self.clear_parked();
         let waiter = {
             let mut lookups = self.lookups.borrow_mut();
             let found = lookups.iter().position(|(pending, _)| *pending == id);

@@ -24,7 +24,6 @@ use ice_servers::Lookup;
 use js_sys::{Array, Function, Promise};
 use new_peer::NewPeer;
 use request::Request;
-use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
@@ -93,9 +92,6 @@ pub(crate) struct ManagerInner {
     requests: RefCell<Vec<Rc<Request>>>,
     lookups: RefCell<Vec<Lookup>>,
     next_lookup: Cell<u32>,
-    /// Finished owners of closures, freed at the start of the next callback:
-    /// never while one of their closures may be running.
-    parked: RefCell<Vec<Box<dyn Any>>>,
     /// Itself, while a request or lookup waits on JS: the promise it waits
     /// on holds our closures, which must not be freed before it settles.
     keep_alive: RefCell<Option<Rc<ManagerInner>>>,
@@ -175,7 +171,6 @@ impl PeerManager {
             requests: RefCell::new(Vec::new()),
             lookups: RefCell::new(Vec::new()),
             next_lookup: Cell::new(0),
-            parked: RefCell::new(Vec::new()),
             keep_alive: RefCell::new(None),
             peers: RefCell::new(Vec::new()),
             events: host::manager_events(me),
@@ -298,17 +293,6 @@ impl ManagerInner {
             ));
         }
         Ok(())
-    }
-
-    /// Keeps an owner of closures until the next callback (see `parked`).
-    pub(super) fn park(&self, owner: Box<dyn Any>) {
-        self.parked.borrow_mut().push(owner);
-    }
-
-    /// Called first in every request and lookup callback: no other of
-    /// their closures can be running then (JS calls them from fresh tasks).
-    pub(super) fn clear_parked(&self) {
-        drop(self.parked.take());
     }
 
     /// A request or lookup now waits on JS.

@@ -96,7 +96,6 @@ impl Request {
         let Some(manager) = self.manager.upgrade() else {
             return;
         };
-        manager.clear_parked();
         self.cancel.take();
         let Some(sent) = answer.sent() else {
             let error = IceServersError::no_token(self.attempts.get());
@@ -150,8 +149,9 @@ impl Request {
         }
     }
 
-    /// Ends the request: parked (its closure may be the caller), and every
-    /// waiter told, after the state has settled.
+    /// Ends the request: every waiter told, after the state has settled.
+    /// Its closure may be the caller and may be dropped here: wasm-bindgen
+    /// frees a closure only once no call of it is running.
     fn finish(self: &Rc<Self>, manager: &Rc<ManagerInner>, outcome: Outcome) {
         self.done.set(true);
         manager
@@ -164,7 +164,6 @@ impl Request {
                 *in_flight = None;
             }
         }
-        manager.park(Box::new(self.clone()));
         for waiter in self.waiters.take() {
             waiter.deliver(manager, &outcome);
         }
