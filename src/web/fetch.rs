@@ -28,7 +28,7 @@ extern "C" {
 
     #[wasm_bindgen(js_name = attempt)]
     fn attempt_js(
-        endpoint: &str,
+        endpoint: &JsValue,
         source: &JsValue,
         delay_ms: f64,
         timeout_ms: f64,
@@ -41,7 +41,7 @@ extern "C" {
 /// task. The returned function cancels it (`reply` is not called after that)
 /// and returns whether a request was in flight.
 pub fn attempt(
-    endpoint: &str,
+    endpoint: &JsValue,
     source: &JsValue,
     delay_ms: f64,
     timeout_ms: f64,

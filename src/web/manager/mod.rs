@@ -75,7 +75,8 @@ struct Info {
 /// State shared by the exported handle, its requests and its peers.
 pub(crate) struct ManagerInner {
     me: Weak<ManagerInner>,
-    endpoint: String,
+    /// The endpoint, a non-empty string (kept as the JS value given).
+    endpoint: JsValue,
     /// `PeerManagerOptions.token`: a string or a function (see `js/fetch.js`).
     token: JsValue,
     limits: Limits,
@@ -130,13 +131,19 @@ impl PeerManager {
             ));
         }
         let endpoint = match get(&options, "endpoint") {
-            value if value.is_null_or_undefined() => DEFAULT_ENDPOINT.to_owned(),
-            value => value
-                .as_string()
-                .filter(|endpoint| !endpoint.trim_ascii().is_empty())
-                .ok_or_else(|| {
-                    type_error("PeerManagerOptions.endpoint must be a non-empty string")
-                })?,
+            value if value.is_null_or_undefined() => DEFAULT_ENDPOINT.into(),
+            value
+                if value
+                    .as_string()
+                    .is_some_and(|s| !s.trim_ascii().is_empty()) =>
+            {
+                value
+            }
+            _ => {
+                return Err(type_error(
+                    "PeerManagerOptions.endpoint must be a non-empty string",
+                ))
+            }
         };
         let raw = RawNumbers {
             cache_ttl_ms: number_option(&options, "cacheTtlMs"),
