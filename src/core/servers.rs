@@ -187,8 +187,8 @@ pub fn normalise_url(raw: &str, has_credentials: bool) -> Option<String> {
     if !is_host_port(host_port) {
         return None;
     }
-    let mut url = String::with_capacity(scheme.len() + 1 + rest.len());
-    url.push_str(&scheme.to_ascii_lowercase());
+    let mut url = String::from(scheme);
+    url.make_ascii_lowercase();
     url.push(':');
     url.push_str(rest);
     Some(url)
