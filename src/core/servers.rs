@@ -220,16 +220,20 @@ fn is_host_port(s: &str) -> bool {
             None => (s, None),
         },
     };
-    // ASCII checks and a hand-rolled port fold on purpose: `char::is_whitespace`
-    // and `str::parse` bring Unicode tables and integer parsing into the wasm.
+    // Byte checks (space and below, DEL, the URL delimiters) and a hand-rolled
+    // port fold on purpose: `char::is_whitespace`, `[u8]::contains` and
+    // `str::parse` bring Unicode tables, memchr and integer parsing into the wasm.
     let host_ok = !host.is_empty()
         && !host
             .bytes()
-            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control() || b"[]/@#".contains(&b));
+            .any(|b| b <= b' ' || b == 0x7f || matches!(b, b'[' | b']' | b'/' | b'@' | b'#'));
+    // At most five digits (checked first: no overflow), from 1 to 65535.
     let port_ok = port.is_none_or(|p| {
         (1..=5).contains(&p.len())
-            && p.bytes().all(|b| b.is_ascii_digit())
-            && (1..=65535).contains(&p.bytes().fold(0u32, |n, b| n * 10 + u32::from(b - b'0')))
+            && (p
+                .bytes()
+                .try_fold(0u32, |n, b| Some(n * 10 + u32::from(digit(b)?))))
+            .is_some_and(|v| (1..=65535).contains(&v))
     });
     host_ok && port_ok
 }
@@ -247,23 +251,25 @@ pub fn parse_ttl(value: &Json) -> Option<f64> {
     (n.is_finite() && n >= 0.0).then_some(n)
 }
 
+/// The value of an ASCII digit.
+fn digit(b: u8) -> Option<u8> {
+    b.is_ascii_digit().then(|| b - b'0')
+}
+
 /// Digits with an optional `.fraction`; no float parser is pulled into the wasm for this.
 fn parse_decimal(s: &str) -> Option<f64> {
     let (int, frac) = split_first(s, b'.').unwrap_or((s, ""));
     if int.is_empty() && frac.is_empty() {
         return None;
     }
-    if !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
-        return None;
-    }
     let mut n = 0.0;
     for b in int.bytes() {
-        n = n * 10.0 + f64::from(b - b'0');
+        n = n * 10.0 + f64::from(digit(b)?);
     }
     let mut scale = 1.0;
     for b in frac.bytes() {
         scale /= 10.0;
-        n += f64::from(b - b'0') * scale;
+        n += f64::from(digit(b)?) * scale;
     }
     Some(n)
 }
