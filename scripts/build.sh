@@ -20,10 +20,14 @@ if [[ -z "${ICE_PEER_STABLE:-}" ]] && rustup component list --toolchain nightly 
   export RUSTUP_TOOLCHAIN=nightly
   # Also measured on the nightly: no file/line/column strings for panic
   # locations (nothing prints them under immediate-abort; -0.6 KB gzipped), and
-  # the MIR inliner, which -Copt-level=z leaves off, on with a threshold of 100
-  # (-1.4 KB; the default 50 gave -1.2, 20 and 200-400 less). -Zfmt-debug=none,
-  # -Zshare-generics and -Zmir-opt-level=3 changed nothing; opt-level "s" was larger.
-  export RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zinline-mir=yes -Zinline-mir-threshold=100"
+  # the MIR inliner, which -Copt-level=z leaves off, on. Its threshold and
+  # LLVM's inline threshold (5 at opt-level z) were swept together on the
+  # current code: MIR 200 with LLVM 10 is -0.35 KB against MIR 100 with LLVM's
+  # default (MIR 200 alone -0.18, LLVM 10 alone -0.15; MIR 250-400 and LLVM
+  # 8, 12, 15 less). The optimum moves as the code changes: sweep again after
+  # large changes. -Zfmt-debug=none, -Zshare-generics, -Zmerge-functions and
+  # -Zmir-opt-level=3 changed nothing; opt-level "s" was larger.
+  export RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zinline-mir=yes -Zinline-mir-threshold=200 -Cllvm-args=-inline-threshold=10"
   # std's optimize_for_size feature picks its smaller algorithms (sorting,
   # formatting of integers): -0.4 KB gzipped.
   extra=(. -- -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size)
@@ -41,10 +45,12 @@ test -f pkg/ice_peer_bg.wasm
 # gzipped. --low-memory-unused lets constant address offsets fold into loads
 # and stores (-0.3 KB): Rust's wasm32 stack sits below the data and grows down
 # from 1 MB, so the lowest 1 KB is reached only by an overflowing stack.
-# Measured and left out: --converge, --vacuum, --duplicate-function-elimination
-# and a third -Oz (nothing), --gufa (-47 B); -tnh/-iit (-0.1 KB) would let
-# wasm-opt delete the abort paths of bounds checks.
-wasm-opt -Oz --low-memory-unused --strip-producers --strip-target-features \
+# -O3 before that -Oz: its inlining and local passes leave -Oz more to fold
+# (-30 B; -O4 or a second -O3 no better). Measured and left out: --converge,
+# --vacuum, --duplicate-function-elimination and a third -Oz (nothing),
+# --gufa (-47 B), --flatten (larger); -tnh/-iit (-0.1 KB) would let wasm-opt
+# delete the abort paths of bounds checks.
+wasm-opt -O3 -Oz --low-memory-unused --strip-producers --strip-target-features \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   pkg/ice_peer_bg.wasm -o pkg/ice_peer_bg.wasm
