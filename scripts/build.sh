@@ -21,13 +21,20 @@ if [[ -z "${ICE_PEER_STABLE:-}" ]] && rustup component list --toolchain nightly 
   # Also measured on the nightly: no file/line/column strings for panic
   # locations (nothing prints them under immediate-abort; -0.6 KB gzipped), and
   # the MIR inliner, which -Copt-level=z leaves off, on. Its threshold and
-  # LLVM's inline threshold (5 at opt-level z) were swept together on the
-  # current code: MIR 200 with LLVM 10 is -0.35 KB against MIR 100 with LLVM's
-  # default (MIR 200 alone -0.18, LLVM 10 alone -0.15; MIR 250-400 and LLVM
-  # 8, 12, 15 less). The optimum moves as the code changes: sweep again after
-  # large changes. -Zfmt-debug=none, -Zshare-generics, -Zmerge-functions and
+  # LLVM's inline threshold (5 at opt-level z) were swept together; last,
+  # after turning reference types off (below): MIR 200 with LLVM 13-15 is
+  # the best (30,898 B; LLVM 10: 31,153, 16-20: 31,101, 25: 31,173, 35:
+  # 31,408; MIR 100: +377, 150: +32, 250: +152, 300: +326 B). The optimum
+  # moves as the code changes: sweep again after large changes.
+  # -Zfmt-debug=none, -Zshare-generics, -Zmerge-functions and
   # -Zmir-opt-level=3 changed nothing; opt-level "s" was larger.
-  export RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zinline-mir=yes -Zinline-mir-threshold=200 -Cllvm-args=-inline-threshold=10"
+  # Without the reference-types feature (std rebuilt without it too),
+  # wasm-bindgen keeps JS values in the glue's heap array instead of an
+  # externref table: no externref shim around every export and import
+  # (-0.7 KB gzipped in all, the glue +0.06 KB of it). -Ctarget-cpu=mvp
+  # was larger (+0.9 KB: memcpy loops without bulk-memory); also turning
+  # off multivalue, +30 B.
+  export RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zinline-mir=yes -Zinline-mir-threshold=200 -Cllvm-args=-inline-threshold=15 -Ctarget-feature=-reference-types"
   # std's optimize_for_size feature picks its smaller algorithms (sorting,
   # formatting of integers): -0.4 KB gzipped.
   extra=(. -- -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size)
