@@ -449,8 +449,7 @@ impl<P: Clone> PeerEngine<P> {
         let before = self.liveness.progress_at;
         let advanced = self.liveness.sample(stats, now);
         if let (Some(level), Some(score)) = (self.meter.sample(stats), self.meter.last_score()) {
-            self.out
-                .push_back(Output::Event(Event::NetworkQuality(level, score)));
+            self.put(Output::Event(Event::NetworkQuality(level, score)));
         }
         if advanced || self.liveness.silence_reported || !self.liveness.media_seen {
             return;
@@ -536,12 +535,10 @@ impl<P: Clone> PeerEngine<P> {
         self.negotiation.clear();
         self.held.clear();
         self.state = IceState::Closed;
-        self.out.extend([
-            Output::Timer(None),
-            Output::Sampling(false),
-            Output::Release,
-            Output::Event(Event::IceState(IceState::Closed)),
-            Output::Event(Event::Closed),
-        ]);
+        self.put(Output::Timer(None));
+        self.put(Output::Sampling(false));
+        self.put(Output::Release);
+        self.put(Output::Event(Event::IceState(IceState::Closed)));
+        self.put(Output::Event(Event::Closed));
     }
 }
