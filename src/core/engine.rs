@@ -378,6 +378,8 @@ impl<P: Clone> PeerEngine<P> {
         });
     }
 
+    /// Not inlined: six callers, each with the held list's growth check.
+    #[inline(never)]
     fn signal(&mut self, signal: Signal<P>) {
         if self.sink {
             self.put(Output::Event(Event::Signal(signal)));

@@ -345,6 +345,8 @@ impl<P> Negotiation<P> {
         self.queued.clear();
     }
 
+    // Not inlined: the queue's growth check would be copied into every caller.
+    #[inline(never)]
     fn push(&mut self, op: Op<P>, kind: PendingKind, report: Report) -> (Op<P>, Report) {
         self.chain.push_back(Pending { kind, report });
         (op, report)
