@@ -107,7 +107,11 @@ const source = fs.readFileSync(gluePath, "utf8");
 const selfTypes = source.match(SELF_TYPES)?.[0] ?? "";
 const result = await minify(inline(source.replace(SELF_TYPES, "")), {
   module: true,
-  compress: { passes: 2 },
+  // ES2020 (every browser with RTCPeerConnection.restartIce() has it), and
+  // function expressions that use neither `this` nor `arguments` written as
+  // arrows or object methods (nothing constructs them with `new`): -46 B
+  // gzipped. A third pass and `unsafe` gained nothing.
+  compress: { passes: 2, ecma: 2020, unsafe_arrows: true, unsafe_methods: true },
   mangle: true,
   keep_classnames: true,
 });
