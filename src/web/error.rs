@@ -14,6 +14,9 @@ extern "C" {
     pub fn get(target: &JsValue, key: &str) -> JsValue;
     /// `target`'s own enumerable members, flat: `[key, value, key, value, ...]`.
     pub fn members(target: &JsValue) -> Array;
+    /// Binds `subscribe`, `signal` and `close` to the new `Peer` object.
+    #[wasm_bindgen(js_name = bindMethods)]
+    pub fn bind_methods(peer: &JsValue);
     /// Contract `IceServersInfo`.
     pub fn info(source: &str, fetched_at: Option<f64>, expires_at: Option<f64>) -> JsValue;
 }

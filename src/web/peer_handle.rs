@@ -1,7 +1,7 @@
 //! `Peer` as JavaScript sees it: a thin handle over [`PeerInner`].
 
 use super::bindings::{PeerEventHandlers, SignalData};
-use super::error::{get, set, type_error};
+use super::error::{bind_methods, get, type_error};
 use super::handlers::Handlers;
 use super::peer::PeerInner;
 use crate::core::engine::Input;
@@ -18,20 +18,12 @@ pub struct Peer {
     inner: Rc<PeerInner>,
 }
 
-/// Methods apps pass around as callbacks (`useSyncExternalStore(peer.subscribe, …)`,
-/// `socket.on("signal", peer.signal)`): each JS `Peer` gets them bound to itself.
-const BOUND_METHODS: [&str; 3] = ["subscribe", "signal", "close"];
-
 impl Peer {
-    /// The JS object for a new peer, with [`BOUND_METHODS`] bound to it.
+    /// The JS object for a new peer, with the methods apps pass around as
+    /// callbacks bound to it (see `js/values.js` `bindMethods`).
     pub(crate) fn into_js(inner: Rc<PeerInner>) -> JsValue {
         let js = JsValue::from(Peer { inner });
-        for name in BOUND_METHODS {
-            if let Ok(method) = get(&js, name).dyn_into::<Function>() {
-                let bound: JsValue = method.bind0(&js).into();
-                set(&js, name, &bound);
-            }
-        }
+        bind_methods(&js);
         js
     }
 }

@@ -15,6 +15,12 @@ export function set(target, key, value) {
   target[key] = value;
 }
 
+// Methods apps pass around as callbacks (`useSyncExternalStore(peer.subscribe, ...)`,
+// `socket.on("signal", peer.signal)`), bound to each new Peer.
+export function bindMethods(peer) {
+  for (const name of ["subscribe", "signal", "close"]) peer[name] = peer[name].bind(peer);
+}
+
 // Contract objects, built here: from wasm, each property set is an import call.
 
 // IceServersInfo; a time that is not known is null.
