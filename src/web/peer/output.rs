@@ -92,11 +92,12 @@ fn call(peer: &PeerInner, pick: fn(&Handlers) -> &Option<Function>, args: &[JsVa
 
 /// Calls every `subscribe` listener; one that throws is reported through `onError`.
 fn notify_subscribers(peer: &PeerInner) {
-    for listener in Array::from(&peer.subscribers).iter() {
-        if let Err(error) = listener
-            .unchecked_into::<Function>()
-            .call0(&JsValue::UNDEFINED)
-        {
+    // A copy: a listener may unsubscribe while they are called. An index
+    // loop: ArrayIter needs an import of its own.
+    let listeners = Array::from(&peer.subscribers);
+    for at in 0..listeners.length() {
+        let listener: Function = listeners.get(at).unchecked_into();
+        if let Err(error) = listener.call0(&JsValue::UNDEFINED) {
             peer.emit_error(&error);
         }
     }
