@@ -2,7 +2,7 @@
 //! property access every part of the edge shares (`js/values.js`).
 
 use crate::core::error::IceServersError;
-use js_sys::{Array, Error, TypeError};
+use js_sys::{Array, TypeError};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/src/web/js/values.js")]
@@ -17,6 +17,9 @@ extern "C" {
     /// Binds `subscribe`, `signal` and `close` to the new `Peer` object.
     #[wasm_bindgen(js_name = bindMethods)]
     pub fn bind_methods(peer: &JsValue);
+    /// An `Error` with this name (one import instead of two).
+    #[wasm_bindgen(js_name = namedError)]
+    pub fn named_error(name: &str, message: &str) -> JsValue;
     /// Contract `IceServersInfo`.
     pub fn info(source: &str, fetched_at: Option<f64>, expires_at: Option<f64>) -> JsValue;
 }
@@ -36,11 +39,4 @@ pub fn ice_servers_error(error: &IceServersError) -> JsValue {
 /// A `TypeError` for bad input from the app.
 pub fn type_error(message: &str) -> JsValue {
     TypeError::new(message).into()
-}
-
-/// A plain `Error` with `name` set, e.g. for a peer that could not be made.
-pub fn named_error(name: &str, message: &str) -> JsValue {
-    let js = Error::new(message);
-    js.set_name(name);
-    js.into()
 }

@@ -21,6 +21,13 @@ export function bindMethods(peer) {
   for (const name of ["subscribe", "signal", "close"]) peer[name] = peer[name].bind(peer);
 }
 
+// An Error with this name (IceServersError, InvalidStateError).
+export function namedError(name, message) {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
 // Contract objects, built here: from wasm, each property set is an import call.
 
 // IceServersInfo; a time that is not known is null.
