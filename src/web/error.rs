@@ -2,7 +2,7 @@
 //! property access every part of the edge shares (`js/values.js`).
 
 use crate::core::error::IceServersError;
-use js_sys::{Array, TypeError};
+use js_sys::{Array, Function, Set, TypeError};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/src/web/js/values.js")]
@@ -20,6 +20,9 @@ extern "C" {
     /// An `Error` with this name (one import instead of two).
     #[wasm_bindgen(js_name = namedError)]
     pub fn named_error(name: &str, message: &str) -> JsValue;
+    /// Adds `listener` to `set` (when `add`); returns the function that
+    /// removes it.
+    pub fn subscribe(set: &Set, listener: &JsValue, add: bool) -> Function;
     /// Contract `IceServersInfo`.
     pub fn info(source: &str, fetched_at: Option<f64>, expires_at: Option<f64>) -> JsValue;
 }

@@ -1,7 +1,7 @@
 //! `Peer` as JavaScript sees it: a thin handle over [`PeerInner`].
 
 use super::bindings::{PeerEventHandlers, SignalData};
-use super::error::{bind_methods, get, type_error};
+use super::error::{bind_methods, get, subscribe, type_error};
 use super::handlers::Handlers;
 use super::peer::PeerInner;
 use crate::core::engine::Input;
@@ -95,13 +95,12 @@ impl Peer {
         if !listener.is_function() {
             return Err(type_error("subscribe needs a function"));
         }
-        let set = &self.inner.subscribers;
-        if !self.inner.is_closed() {
-            set.add(&listener);
-        }
-        // `set.delete.bind(set, listener)`: a native function, no closure to own.
-        let delete: Function = get(set, "delete").unchecked_into();
-        Ok(delete.bind1(set, &listener).unchecked_into())
+        // The unsubscribe function is made in JS: no Rust closure to own.
+        Ok(subscribe(
+            &self.inner.subscribers,
+            &listener,
+            !self.inner.is_closed(),
+        ))
     }
 
     /// Restart ICE now, on either side: fresh servers when they come from

@@ -28,6 +28,15 @@ export function namedError(name, message) {
   return error;
 }
 
+// peer.subscribe(listener): the listener in the peer's set (not once the
+// peer is closed), and the function that takes it out again.
+export function subscribe(set, listener, add) {
+  if (add) set.add(listener);
+  return () => {
+    set.delete(listener);
+  };
+}
+
 // Contract objects, built here: from wasm, each property set is an import call.
 
 // IceServersInfo; a time that is not known is null.
