@@ -5,7 +5,6 @@
 use super::PeerInner;
 use crate::core::engine::{Event, Signal};
 use crate::core::quality::Quality;
-use crate::core::text::concat;
 use crate::web::convert::network_score_to_js;
 use crate::web::error::set;
 use crate::web::handlers::Handlers;
@@ -34,31 +33,17 @@ pub(super) fn emit(peer: &PeerInner, event: Event<JsValue>) {
     match event {
         Event::Signal(signal) => call(peer, |h| &h.on_signal, &[signal_to_js(signal)]),
         Event::IceState(state) => {
-            let quality = Quality::of(state);
-            debug(
-                peer.debug,
-                &concat(&["ICE state: ", state.as_str(), " (", quality.as_str(), ")"]),
-                &JsValue::UNDEFINED,
-            );
-            call(
-                peer,
-                |h| &h.on_ice_state_change,
-                &[state.as_str().into(), quality.as_str().into()],
-            );
+            let args = [state.as_str().into(), Quality::of(state).as_str().into()];
+            // The strings made for the handler are the detail: "ICE state" connected.
+            debug(peer.debug, "ICE state", &args[0]);
+            call(peer, |h| &h.on_ice_state_change, &args);
             notify_subscribers(peer);
         }
         Event::Connect => call(peer, |h| &h.on_connect, &[]),
         Event::NetworkQuality(level, score) => {
-            debug(
-                peer.debug,
-                &concat(&["Network quality: ", level.as_str()]),
-                &JsValue::UNDEFINED,
-            );
-            call(
-                peer,
-                |h| &h.on_network_quality_change,
-                &[level.as_str().into(), network_score_to_js(&score)],
-            );
+            let args = [level.as_str().into(), network_score_to_js(&score)];
+            debug(peer.debug, "Network quality", &args[0]);
+            call(peer, |h| &h.on_network_quality_change, &args);
             notify_subscribers(peer);
         }
         Event::Error(error) => peer.emit_error(&error),
