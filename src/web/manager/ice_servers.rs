@@ -6,8 +6,8 @@
 //! and each [`Request`]'s attempt reply. Cancelled work never calls
 //! back. A request may be dropped from inside its own reply: wasm-bindgen
 //! frees a closure's environment only after every running call of it has
-//! returned. While anything waits, the manager keeps itself alive (`hold`),
-//! as a future would have.
+//! returned. While anything waits, the manager is kept alive (each request and
+//! token lookup holds it), as a future would have.
 
 use super::host::deferred;
 use super::request::Request;
@@ -22,8 +22,9 @@ use std::rc::Rc;
 use wasm_bindgen::JsValue;
 
 /// A caller whose token source returned a promise, by lookup id; the waiter
-/// is taken by `destroy()`, the entry stays until the promise settles.
-pub(super) type Lookup = (u32, Option<Waiter>);
+/// is taken by `destroy()`, the entry stays until the promise settles, and
+/// keeps the manager (whose `events` the promise calls) alive till then.
+pub(super) type Lookup = (u32, Option<Waiter>, Rc<ManagerInner>);
 
 impl ManagerInner {
     /// `getIceServers()`: a promise of `IceServer[]` or an `IceServersError`.
@@ -43,10 +44,10 @@ impl ManagerInner {
         self.next_lookup.set(id.wrapping_add(1));
         match fetch::read_token(&self.token, id, &self.events) {
             Some(token) => self.servers_with_token(token, waiter),
-            None => {
-                self.lookups.borrow_mut().push((id, Some(waiter)));
-                self.hold();
-            }
+            None => self
+                .lookups
+                .borrow_mut()
+                .push((id, Some(waiter), self.clone())),
         }
     }
 
@@ -54,13 +55,12 @@ impl ManagerInner {
     pub(super) fn token_arrived(self: &Rc<Self>, id: u32, token: String) {
         let waiter = {
             let mut lookups = self.lookups.borrow_mut();
-            let found = lookups.iter().position(|(pending, _)| *pending == id);
+            let found = lookups.iter().position(|(pending, ..)| *pending == id);
             found.and_then(|at| lookups.remove(at).1)
         };
         if let Some(waiter) = waiter {
             self.servers_with_token(token, waiter);
         }
-        self.release();
     }
 
     fn servers_with_token(self: &Rc<Self>, token: String, waiter: Waiter) {
@@ -94,7 +94,7 @@ impl ManagerInner {
             request.abort(self);
         }
         let mut waiters = Vec::new();
-        for (_, waiter) in self.lookups.borrow_mut().iter_mut() {
+        for (_, waiter, _) in self.lookups.borrow_mut().iter_mut() {
             waiters.extend(waiter.take());
         }
         for waiter in waiters {

@@ -93,9 +93,6 @@ pub(crate) struct ManagerInner {
     requests: RefCell<Vec<Rc<Request>>>,
     lookups: RefCell<Vec<Lookup>>,
     next_lookup: Cell<u32>,
-    /// Itself, while a request or lookup waits on JS: the promise it waits
-    /// on holds our closures, which must not be freed before it settles.
-    keep_alive: RefCell<Option<Rc<ManagerInner>>>,
     /// Strong references to open peers: Firefox collects unreferenced connections mid-call.
     peers: RefCell<Vec<Rc<PeerInner>>>,
     /// Hears, for the manager's whole life, `online`, `offline` (window
@@ -178,7 +175,6 @@ impl PeerManager {
             requests: RefCell::new(Vec::new()),
             lookups: RefCell::new(Vec::new()),
             next_lookup: Cell::new(0),
-            keep_alive: RefCell::new(None),
             peers: RefCell::new(Vec::new()),
             events: host::manager_events(me),
             unwatch: RefCell::new(None),
@@ -300,22 +296,6 @@ impl ManagerInner {
             ));
         }
         Ok(())
-    }
-
-    /// A request or lookup now waits on JS.
-    pub(super) fn hold(self: &Rc<Self>) {
-        let mut keep_alive = self.keep_alive.borrow_mut();
-        if keep_alive.is_none() {
-            *keep_alive = Some(self.clone());
-        }
-    }
-
-    /// Called as a request or lookup ends; the caller still holds an `Rc`,
-    /// so the manager is not dropped here.
-    pub(super) fn release(&self) {
-        if self.requests.borrow().is_empty() && self.lookups.borrow().is_empty() {
-            drop(self.keep_alive.take());
-        }
     }
 
     /// The network changed (online, offline, another connection type):

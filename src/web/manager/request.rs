@@ -17,7 +17,9 @@ use wasm_bindgen::prelude::*;
 /// One request, with its retries, that every concurrent caller with the
 /// same token joins.
 pub(super) struct Request {
-    manager: Weak<ManagerInner>,
+    /// Strong: the manager stays alive while a request waits on JS (the
+    /// reply closure must outlive the call); `finish` breaks the cycle.
+    manager: Rc<ManagerInner>,
     /// The first attempt's token: callers with this token join.
     joined_by: String,
     /// The token the last attempt sent.
@@ -50,7 +52,7 @@ impl Request {
         let request = Rc::new_cyclic(|me: &Weak<Request>| {
             let me = me.clone();
             Request {
-                manager: Rc::downgrade(manager),
+                manager: manager.clone(),
                 joined_by: token,
                 token: RefCell::new(String::new()),
                 generation: manager.generation.get(),
@@ -68,7 +70,6 @@ impl Request {
         });
         manager.requests.borrow_mut().push(request.clone());
         *manager.in_flight.borrow_mut() = Some(request.clone());
-        manager.hold();
         // The first attempt's token source is the token itself.
         request.send(manager, &first, 0.0);
     }
@@ -93,19 +94,17 @@ impl Request {
 
     /// The attempt under way ended.
     fn answered(self: &Rc<Self>, answer: Answer) {
-        let Some(manager) = self.manager.upgrade() else {
-            return;
-        };
+        let manager = &self.manager;
         self.cancel.take();
         let Some(sent) = answer.sent() else {
             let error = IceServersError::no_token(self.attempts.get());
-            return self.finish(&manager, Err(error));
+            return self.finish(manager, Err(error));
         };
         self.attempts.set(self.attempts.get() + 1);
         *self.token.borrow_mut() = sent.to_owned();
         match answer.judge() {
-            Ok(parsed) => self.succeeded(&manager, parsed),
-            Err(failure) => self.failed(&manager, failure),
+            Ok(parsed) => self.succeeded(manager, parsed),
+            Err(failure) => self.failed(manager, failure),
         }
     }
 
@@ -167,7 +166,6 @@ impl Request {
         for waiter in self.waiters.take() {
             waiter.deliver(manager, &outcome);
         }
-        manager.release();
     }
 
     /// `destroy()`: nothing more is sent, and every waiter hears "aborted" now.
