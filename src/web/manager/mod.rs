@@ -7,7 +7,7 @@ mod new_peer;
 mod request;
 
 use crate::core::cache::CachedServers;
-use crate::core::config::{default_fallback, Limits, RawNumbers, DEFAULT_ENDPOINT};
+use crate::core::config::{default_fallback, Limits, DEFAULT_ENDPOINT, NUMBER_OPTIONS};
 use crate::core::error::IceServersError;
 use crate::core::servers::IceServer;
 use crate::web::bindings::{PeerManagerOptions, PeerOptions};
@@ -142,17 +142,11 @@ impl PeerManager {
                 ))
             }
         };
-        let raw = RawNumbers {
-            cache_ttl_ms: number_option(&options, "cacheTtlMs"),
-            retries: number_option(&options, "retries"),
-            retry_delay_ms: number_option(&options, "retryDelayMs"),
-            timeout_ms: number_option(&options, "timeoutMs"),
-            create_peer_wait_ms: number_option(&options, "createPeerWaitMs"),
-            restart_attempts: number_option(&options, "restartAttempts"),
-            disconnected_timeout_ms: number_option(&options, "disconnectedTimeoutMs"),
-            restart_timeout_ms: number_option(&options, "restartTimeoutMs"),
-        };
-        let limits = Limits::from_raw(&raw).map_err(|error| type_error(&error.message()))?;
+        let mut numbers = [None; 8];
+        for at in 0..8 {
+            numbers[at] = number_option(&options, NUMBER_OPTIONS[at]);
+        }
+        let limits = Limits::from_values(numbers).map_err(|error| type_error(&error.message()))?;
         let fallback = match get(&options, "fallbackIceServers") {
             value if value.is_null_or_undefined() => default_fallback(),
             value => usable_servers(&value).ok_or_else(|| {
