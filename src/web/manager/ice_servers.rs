@@ -89,15 +89,17 @@ impl ManagerInner {
 
     /// `destroy()`: every request and token lookup ends for its waiters.
     pub(super) fn abort_requests(self: &Rc<Self>) {
-        let requests = self.requests.borrow().clone();
-        for request in requests {
+        // One at a time, no copy of the lists: an aborted request leaves
+        // `requests` as it finishes, and a lookup's waiter is taken.
+        loop {
+            let next = self.requests.borrow().first().cloned();
+            let Some(request) = next else { break };
             request.abort(self);
         }
-        let mut waiters = Vec::new();
-        for (_, waiter, _) in self.lookups.borrow_mut().iter_mut() {
-            waiters.extend(waiter.take());
-        }
-        for waiter in waiters {
+        loop {
+            let next =
+                (self.lookups.borrow_mut().iter_mut()).find_map(|(_, waiter, _)| waiter.take());
+            let Some(waiter) = next else { break };
             waiter.deliver(self, &Err(IceServersError::aborted(0)));
         }
     }

@@ -169,10 +169,8 @@ impl Request {
     }
 
     /// `destroy()`: nothing more is sent, and every waiter hears "aborted" now.
+    /// Only for a request still in `requests` (not done): `finish` removes it.
     pub(super) fn abort(self: &Rc<Self>, manager: &Rc<ManagerInner>) {
-        if self.done.get() {
-            return;
-        }
         let cancel = self.cancel.take();
         // A request in flight when cancelled was sent: it counts.
         let in_flight = cancel.map(|cancel| cancel.call0(&JsValue::UNDEFINED));
