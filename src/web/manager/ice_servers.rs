@@ -13,7 +13,7 @@ use super::host::deferred;
 use super::request::Request;
 use super::{Info, ManagerInner, Outcome, Source, Waiter};
 use crate::core::cache::CachedServers;
-use crate::core::error::IceServersError;
+use crate::core::error::{ErrorKind, IceServersError};
 use crate::core::servers::IceServer;
 use crate::web::fetch;
 use crate::web::log::debug;
@@ -38,7 +38,7 @@ impl ManagerInner {
     /// cache hit or an immediate failure is delivered before this returns.
     pub(super) fn servers_for(self: &Rc<Self>, waiter: Waiter) {
         if self.destroyed.get() {
-            return waiter.deliver(self, &Err(IceServersError::aborted(0)));
+            return waiter.fail(self, ErrorKind::Aborted);
         }
         let id = self.next_lookup.get();
         self.next_lookup.set(id.wrapping_add(1));
@@ -65,10 +65,10 @@ impl ManagerInner {
 
     fn servers_with_token(self: &Rc<Self>, token: String, waiter: Waiter) {
         if self.destroyed.get() {
-            return waiter.deliver(self, &Err(IceServersError::aborted(0)));
+            return waiter.fail(self, ErrorKind::Aborted);
         }
         if token.is_empty() {
-            return waiter.deliver(self, &Err(IceServersError::no_token(0)));
+            return waiter.fail(self, ErrorKind::NoToken);
         }
         let cached = match &*self.cache.borrow() {
             Some(entry) if entry.is_fresh_for(&token, Date::now()) => {
@@ -100,7 +100,7 @@ impl ManagerInner {
             let next =
                 (self.lookups.borrow_mut().iter_mut()).find_map(|(_, waiter, _)| waiter.take());
             let Some(waiter) = next else { break };
-            waiter.deliver(self, &Err(IceServersError::aborted(0)));
+            waiter.fail(self, ErrorKind::Aborted);
         }
     }
 

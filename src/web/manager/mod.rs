@@ -8,7 +8,7 @@ mod request;
 
 use crate::core::cache::CachedServers;
 use crate::core::config::{default_fallback, Limits, DEFAULT_ENDPOINT, NUMBER_OPTIONS};
-use crate::core::error::IceServersError;
+use crate::core::error::{ErrorKind, IceServersError};
 use crate::core::servers::IceServer;
 use crate::web::bindings::{PeerManagerOptions, PeerOptions};
 use crate::web::convert::{number_option, servers_from_js, servers_to_js};
@@ -54,6 +54,19 @@ impl Waiter {
             }
             Waiter::NewPeer(pending) => pending.servers_ready(manager, outcome),
         }
+    }
+
+    /// Fails before any request was sent ("aborted" or "no-token", 0
+    /// attempts); one copy for the four places that do.
+    #[inline(never)]
+    fn fail(self, manager: &Rc<ManagerInner>, kind: ErrorKind) {
+        let error = IceServersError {
+            kind,
+            status: None,
+            attempts: 0,
+            reason: None,
+        };
+        self.deliver(manager, &Err(error));
     }
 }
 
