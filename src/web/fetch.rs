@@ -39,7 +39,9 @@ extern "C" {
 /// Asks `source` for a token after `delay_ms`, then sends one GET that aborts
 /// itself after `timeout_ms`; `reply` hears how it ended, once, from a later
 /// task. The returned function cancels it (`reply` is not called after that)
-/// and returns whether a request was in flight.
+/// and returns whether a request was in flight. The delay is a retry
+/// backoff, always within 0..=30 s; only the timeout needs the clamp for
+/// `setTimeout`.
 pub fn attempt(
     endpoint: &JsValue,
     source: &JsValue,
@@ -47,8 +49,13 @@ pub fn attempt(
     timeout_ms: f64,
     reply: &Reply,
 ) -> Function {
-    let (delay, timeout) = (timer_delay_ms(delay_ms), timer_delay_ms(timeout_ms));
-    attempt_js(endpoint, source, delay, timeout, reply)
+    attempt_js(
+        endpoint,
+        source,
+        delay_ms,
+        timer_delay_ms(timeout_ms),
+        reply,
+    )
 }
 
 /// How an [`attempt`] ended.
