@@ -27,9 +27,11 @@ impl PeerHost for ManagerInner {
     }
 
     fn forget_peer(&self, peer: &PeerInner) {
-        self.peers
-            .borrow_mut()
-            .retain(|p| !std::ptr::eq(Rc::as_ptr(p), peer));
+        // Each peer is in the list once: position and remove, smaller than retain.
+        let mut peers = self.peers.borrow_mut();
+        if let Some(at) = peers.iter().position(|p| std::ptr::eq(Rc::as_ptr(p), peer)) {
+            peers.remove(at);
+        }
     }
 }
 

@@ -153,10 +153,12 @@ impl Request {
     /// frees a closure only once no call of it is running.
     fn finish(self: &Rc<Self>, manager: &Rc<ManagerInner>, outcome: Outcome) {
         self.done.set(true);
-        manager
-            .requests
-            .borrow_mut()
-            .retain(|r| !Rc::ptr_eq(r, self));
+        {
+            let mut requests = manager.requests.borrow_mut();
+            if let Some(at) = requests.iter().position(|r| Rc::ptr_eq(r, self)) {
+                requests.remove(at);
+            }
+        }
         {
             let mut in_flight = manager.in_flight.borrow_mut();
             if in_flight.as_ref().is_some_and(|r| Rc::ptr_eq(r, self)) {
