@@ -80,11 +80,13 @@ impl ManagerInner {
         if let Some(servers) = cached {
             return waiter.deliver(self, &Ok(servers));
         }
-        let in_flight = self.in_flight.borrow().clone();
-        match in_flight.filter(|r| r.joined_by() == token) {
-            Some(request) => request.join(waiter),
-            None => Request::start(self, token, waiter),
+        let in_flight = self.in_flight.get();
+        for request in self.requests.borrow().iter() {
+            if Rc::as_ptr(request) == in_flight && request.joined_by() == token {
+                return request.join(waiter);
+            }
         }
+        Request::start(self, token, waiter);
     }
 
     /// `destroy()`: every request and token lookup ends for its waiters.
@@ -140,7 +142,7 @@ impl ManagerInner {
     pub(crate) fn invalidate(&self) {
         self.generation.set(self.generation.get().wrapping_add(1));
         self.cache.borrow_mut().take();
-        self.in_flight.borrow_mut().take();
+        self.in_flight.set(std::ptr::null());
     }
 
     /// TURN refused `rejected`: drop the cache if it still holds them. Unlike

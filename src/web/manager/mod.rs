@@ -98,8 +98,10 @@ pub(crate) struct ManagerInner {
     cache: RefCell<Option<CachedServers>>,
     /// Bumped by `invalidate()`: a request started before it must not refill the cache.
     generation: Cell<u32>,
-    /// The request a caller with the same token joins.
-    in_flight: RefCell<Option<Rc<Request>>>,
+    /// The request a caller with the same token joins: one of `requests`,
+    /// by address (only compared, never dereferenced; cleared before that
+    /// request can be freed), or null.
+    in_flight: Cell<*const Request>,
     info: Cell<Option<Info>>,
     /// Every request still waiting on JS (one replaced by `invalidate()`
     /// runs on for those who joined it), and every async token lookup.
@@ -177,7 +179,7 @@ impl PeerManager {
             debug: get(&options, "debug").is_truthy(),
             cache: RefCell::new(None),
             generation: Cell::new(0),
-            in_flight: RefCell::new(None),
+            in_flight: Cell::new(std::ptr::null()),
             info: Cell::new(None),
             requests: RefCell::new(Vec::new()),
             lookups: RefCell::new(Vec::new()),

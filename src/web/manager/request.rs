@@ -69,7 +69,7 @@ impl Request {
             }
         });
         manager.requests.borrow_mut().push(request.clone());
-        *manager.in_flight.borrow_mut() = Some(request.clone());
+        manager.in_flight.set(Rc::as_ptr(&request));
         // The first attempt's token source is the token itself.
         request.send(manager, &first, 0.0);
     }
@@ -159,11 +159,8 @@ impl Request {
                 requests.remove(at);
             }
         }
-        {
-            let mut in_flight = manager.in_flight.borrow_mut();
-            if in_flight.as_ref().is_some_and(|r| Rc::ptr_eq(r, self)) {
-                *in_flight = None;
-            }
+        if manager.in_flight.get() == Rc::as_ptr(self) {
+            manager.in_flight.set(std::ptr::null());
         }
         for waiter in self.waiters.take() {
             waiter.deliver(manager, &outcome);
