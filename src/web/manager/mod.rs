@@ -250,8 +250,10 @@ impl ManagerInner {
     /// Fresh servers reach every open peer that uses the manager's servers.
     pub(super) fn apply_to_peers(&self, servers: &[IceServer]) {
         let peers: Vec<Rc<PeerInner>> = self.peers.borrow().clone();
-        for peer in peers.iter().filter(|p| p.uses_manager_servers()) {
-            peer.apply_servers(servers);
+        for peer in &peers {
+            if peer.uses_manager_servers() {
+                peer.apply_servers(servers);
+            }
         }
     }
 
@@ -314,8 +316,9 @@ impl ManagerInner {
             return;
         }
         debug(self.debug, "Network changed", &JsValue::UNDEFINED);
+        // By reference, as in destroy(): no by-value iterator's drop code.
         let peers = self.peers.borrow().clone();
-        for peer in peers {
+        for peer in &peers {
             peer.network_changed();
         }
     }
@@ -334,7 +337,7 @@ impl ManagerInner {
         self.abort_requests();
         self.invalidate();
         let peers = self.peers.take();
-        for peer in peers {
+        for peer in &peers {
             peer.close();
         }
     }
