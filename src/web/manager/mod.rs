@@ -41,7 +41,7 @@ enum Waiter {
 }
 
 impl Waiter {
-    fn deliver(self, manager: &Rc<ManagerInner>, outcome: &Outcome) {
+    fn deliver(&self, manager: &Rc<ManagerInner>, outcome: &Outcome) {
         match self {
             Waiter::Promise(settle) => settle.with(match outcome {
                 Ok(servers) => Ok(servers_to_js(servers).into()),

@@ -162,7 +162,8 @@ impl Request {
         if manager.in_flight.get() == Rc::as_ptr(self) {
             manager.in_flight.set(std::ptr::null());
         }
-        for waiter in self.waiters.take() {
+        // By reference: no by-value iterator and its drop code.
+        for waiter in &self.waiters.take() {
             waiter.deliver(manager, &outcome);
         }
     }
