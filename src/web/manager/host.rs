@@ -8,6 +8,7 @@ use crate::web::peer::host::PeerHost;
 use crate::web::peer::PeerInner;
 use crate::web::Callback;
 use js_sys::{Array, Function, Promise};
+use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 
@@ -53,6 +54,14 @@ pub(super) fn deferred() -> (Promise, Settle) {
         parts.get(0).unchecked_into(),
         Settle(parts.get(1).unchecked_into()),
     )
+}
+
+/// Calls the function in `slot` (a cancel or an unwatch), if any, once:
+/// whether it returned a truthy value (a cancelled attempt: whether a
+/// request was in flight). One copy for the four places that do this.
+pub(super) fn call_taken(slot: &RefCell<Option<Function>>) -> bool {
+    let taken = slot.take();
+    taken.is_some_and(|f| f.call0(&JsValue::UNDEFINED).is_ok_and(|v| v.is_truthy()))
 }
 
 /// Settles one promise of [`deferred`]; only the first call counts.

@@ -325,9 +325,7 @@ impl ManagerInner {
 
     /// No more network events.
     fn unwatch(&self) {
-        if let Some(unwatch) = self.unwatch.take() {
-            let _ = unwatch.call0(&JsValue::UNDEFINED);
-        }
+        host::call_taken(&self.unwatch);
     }
 
     fn destroy(self: &Rc<Self>) {

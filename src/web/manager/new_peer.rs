@@ -2,7 +2,7 @@
 //! come within `createPeerWaitMs`, else the fallback at once and the
 //! manager's servers applied to the live peer when they arrive.
 
-use super::host::{after, Settle};
+use super::host::{after, call_taken, Settle};
 use super::{ManagerInner, Outcome, Source, Waiter};
 use crate::core::retry::timer_delay_ms;
 use crate::core::servers::IceServer;
@@ -101,9 +101,7 @@ impl NewPeer {
 
 impl NewPeer {
     fn stop_waiting(&self) {
-        if let Some(cancel) = self.cancel_wait.take() {
-            let _ = cancel.call0(&JsValue::UNDEFINED);
-        }
+        call_taken(&self.cancel_wait);
     }
 }
 

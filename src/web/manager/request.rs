@@ -3,6 +3,7 @@
 //! the GET and its deadline) reports through the one closure the request
 //! owns; the core judges what came back and whether, and when, to retry.
 
+use super::host::call_taken;
 use super::{ManagerInner, Outcome, Source, Waiter};
 use crate::core::cache::CachedServers;
 use crate::core::error::{AttemptFailure, IceServersError};
@@ -84,11 +85,10 @@ impl Request {
             limits.timeout_ms,
             &self.reply,
         );
+        *self.cancel.borrow_mut() = Some(cancel);
         // A token function may call destroy() before this returns.
         if self.done.get() {
-            let _ = cancel.call0(&JsValue::UNDEFINED);
-        } else {
-            *self.cancel.borrow_mut() = Some(cancel);
+            call_taken(&self.cancel);
         }
     }
 
@@ -171,10 +171,8 @@ impl Request {
     /// `destroy()`: nothing more is sent, and every waiter hears "aborted" now.
     /// Only for a request still in `requests` (not done): `finish` removes it.
     pub(super) fn abort(self: &Rc<Self>, manager: &Rc<ManagerInner>) {
-        let cancel = self.cancel.take();
         // A request in flight when cancelled was sent: it counts.
-        let in_flight = cancel.map(|cancel| cancel.call0(&JsValue::UNDEFINED));
-        if in_flight.is_some_and(|sent| sent.is_ok_and(|sent| sent.is_truthy())) {
+        if call_taken(&self.cancel) {
             self.attempts.set(self.attempts.get() + 1);
         }
         self.finish(manager, Err(IceServersError::aborted(self.attempts.get())));
