@@ -20,11 +20,9 @@ const NO_TOKEN: u32 = 5;
 
 #[wasm_bindgen(module = "/src/web/js/fetch.js")]
 extern "C" {
-    /// The token `source` (a string, or a function returning one or a
-    /// promise of one) gives: `Some` at once ("" for none), or `None` and
-    /// `done` hears `(1, id, token)` from a later task.
+    /// See [`read_token`]: the token, or `undefined` (it comes later).
     #[wasm_bindgen(js_name = readToken)]
-    pub fn read_token(source: &JsValue, id: u32, done: &Reply) -> Option<String>;
+    fn read_token_js(source: &JsValue, id: u32, done: &Reply) -> JsValue;
 
     #[wasm_bindgen(js_name = attempt)]
     fn attempt_js(
@@ -34,6 +32,14 @@ extern "C" {
         timeout_ms: f64,
         done: &Reply,
     ) -> Function;
+}
+
+/// The token `source` (a string, or a function returning one or a promise
+/// of one) gives: `Some` at once ("" for none), or `None` and `done` hears
+/// `(1, id, token)` from a later task. Read as a JS value: the glue of an
+/// `Option<String>` return costs more than `as_string`.
+pub fn read_token(source: &JsValue, id: u32, done: &Reply) -> Option<String> {
+    read_token_js(source, id, done).as_string()
 }
 
 /// Asks `source` for a token after `delay_ms`, then sends one GET that aborts
