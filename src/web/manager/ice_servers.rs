@@ -132,8 +132,8 @@ impl ManagerInner {
     pub(super) fn record(&self, source: Source, entry: Option<&CachedServers>) {
         self.info.set(Some(Info {
             source,
-            fetched_at: entry.map(|e| e.fetched_at_ms),
-            expires_at: entry.map(|e| e.fresh_until_ms),
+            fetched_at: entry.map_or(f64::NAN, |e| e.fetched_at_ms),
+            expires_at: entry.map_or(f64::NAN, |e| e.fresh_until_ms),
         }));
     }
 

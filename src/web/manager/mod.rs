@@ -70,19 +70,21 @@ impl Waiter {
     }
 }
 
+/// `IceServersInfo.source`; the numbers `js/values.js`'s `info` reads.
 #[derive(Clone, Copy)]
 enum Source {
-    Network,
-    Cache,
-    Fallback,
+    Network = 0,
+    Cache = 1,
+    Fallback = 2,
 }
 
 /// Contract `IceServersInfo`.
 #[derive(Clone, Copy)]
 struct Info {
     source: Source,
-    fetched_at: Option<f64>,
-    expires_at: Option<f64>,
+    /// NaN when not known.
+    fetched_at: f64,
+    expires_at: f64,
 }
 
 /// State shared by the exported handle, its requests and its peers.
@@ -206,12 +208,7 @@ impl PeerManager {
         let Some(info) = self.inner.info.get() else {
             return JsValue::NULL;
         };
-        let source = match info.source {
-            Source::Network => "network",
-            Source::Cache => "cache",
-            Source::Fallback => "fallback",
-        };
-        error::info(source, info.fetched_at, info.expires_at)
+        error::info(info.source as u32, info.fetched_at, info.expires_at)
     }
 
     /// Drop the cache (logout, token change).
