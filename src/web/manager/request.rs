@@ -23,8 +23,6 @@ pub(super) struct Request {
     manager: Rc<ManagerInner>,
     /// The first attempt's token: callers with this token join.
     joined_by: String,
-    /// The token the last attempt sent.
-    token: RefCell<String>,
     /// `invalidate()` since the start means the result is not cached.
     generation: u32,
     /// Requests sent.
@@ -55,7 +53,6 @@ impl Request {
             Request {
                 manager: manager.clone(),
                 joined_by: token,
-                token: RefCell::new(String::new()),
                 generation: manager.generation.get(),
                 attempts: Cell::new(0),
                 done: Cell::new(false),
@@ -101,16 +98,20 @@ impl Request {
             return self.finish(manager, Err(error));
         };
         self.attempts.set(self.attempts.get() + 1);
-        *self.token.borrow_mut() = sent.to_owned();
+        // The token sent comes back with each answer: nothing to keep.
         match answer.judge() {
-            Ok(parsed) => self.succeeded(manager, parsed),
-            Err(failure) => self.failed(manager, failure),
+            Ok(parsed) => self.succeeded(manager, parsed, sent.to_owned()),
+            Err(failure) => self.failed(manager, failure, sent),
         }
     }
 
-    fn succeeded(self: &Rc<Self>, manager: &Rc<ManagerInner>, parsed: ParsedServers) {
+    fn succeeded(
+        self: &Rc<Self>,
+        manager: &Rc<ManagerInner>,
+        parsed: ParsedServers,
+        token: String,
+    ) {
         let now = Date::now();
-        let token = self.token.borrow().clone();
         let limits = &manager.limits;
         let entry = CachedServers::new(
             parsed.servers,
@@ -132,7 +133,7 @@ impl Request {
     /// An attempt failed: retry after a backoff, asking the token source
     /// again (a token refreshed meanwhile is the one sent), or give up
     /// (stale-if-error).
-    fn failed(self: &Rc<Self>, manager: &Rc<ManagerInner>, failure: AttemptFailure) {
+    fn failed(self: &Rc<Self>, manager: &Rc<ManagerInner>, failure: AttemptFailure, sent: &str) {
         let attempts = self.attempts.get();
         if manager.destroyed.get() {
             return self.finish(manager, Err(IceServersError::aborted(attempts)));
@@ -142,7 +143,7 @@ impl Request {
         match manager.limits.retry.next_delay(attempts, failure) {
             Some(ms) => self.send(manager, &manager.token, ms),
             None => {
-                let outcome = manager.stale_or(error, &self.token.borrow());
+                let outcome = manager.stale_or(error, sent);
                 self.finish(manager, outcome);
             }
         }
