@@ -27,7 +27,6 @@ pub(super) struct Request {
     generation: u32,
     /// Requests sent.
     attempts: Cell<u32>,
-    done: Cell<bool>,
     waiters: RefCell<Vec<Waiter>>,
     /// Cancels the attempt under way, whatever it waits on (`destroy()`).
     cancel: RefCell<Option<Function>>,
@@ -55,7 +54,6 @@ impl Request {
                 joined_by: token,
                 generation: manager.generation.get(),
                 attempts: Cell::new(0),
-                done: Cell::new(false),
                 waiters: RefCell::new(vec![waiter]),
                 cancel: RefCell::new(None),
                 reply: Closure::new(move |what, body, token| {
@@ -83,8 +81,9 @@ impl Request {
             &self.reply,
         );
         *self.cancel.borrow_mut() = Some(cancel);
-        // A token function may call destroy() before this returns.
-        if self.done.get() {
+        // A token function may call destroy() before this returns (nothing
+        // else ends a request then: answers come from a later task).
+        if manager.destroyed.get() {
             call_taken(&self.cancel);
         }
     }
@@ -153,7 +152,6 @@ impl Request {
     /// Its closure may be the caller and may be dropped here: wasm-bindgen
     /// frees a closure only once no call of it is running.
     fn finish(self: &Rc<Self>, manager: &Rc<ManagerInner>, outcome: Outcome) {
-        self.done.set(true);
         {
             let mut requests = manager.requests.borrow_mut();
             if let Some(at) = requests.iter().position(|r| Rc::ptr_eq(r, self)) {
@@ -170,7 +168,7 @@ impl Request {
     }
 
     /// `destroy()`: nothing more is sent, and every waiter hears "aborted" now.
-    /// Only for a request still in `requests` (not done): `finish` removes it.
+    /// Only for a request still in `requests`: `finish` removes it.
     pub(super) fn abort(self: &Rc<Self>, manager: &Rc<ManagerInner>) {
         // A request in flight when cancelled was sent: it counts.
         if call_taken(&self.cancel) {
