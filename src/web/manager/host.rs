@@ -17,13 +17,9 @@ impl PeerHost for ManagerInner {
         if let Some(rejected) = rejected {
             self.reject(&rejected);
         }
-        match self.me.upgrade() {
-            Some(me) => me.servers_for(Waiter::Peer(peer)),
-            None => {
-                if let Some(peer) = peer.upgrade() {
-                    peer.servers_arrived(None);
-                }
-            }
+        // The peer upgraded its handle on us to call this: `me` upgrades too.
+        if let Some(me) = self.me.upgrade() {
+            me.servers_for(Waiter::Peer(peer));
         }
     }
 
