@@ -238,9 +238,11 @@ impl PeerManager {
 }
 
 /// Normalised servers from the app, `None` when given but unusable.
+/// (`servers_from_js` answers `None` for anything but an array, so `value`
+/// is one when the length is read.)
 fn usable_servers(value: &JsValue) -> Option<Vec<IceServer>> {
-    let given = Array::is_array(value).then(|| value.unchecked_ref::<Array>().length())?;
-    servers_from_js(value).filter(|servers| given == 0 || !servers.is_empty())
+    servers_from_js(value)
+        .filter(|servers| !servers.is_empty() || value.unchecked_ref::<Array>().length() == 0)
 }
 
 impl ManagerInner {
