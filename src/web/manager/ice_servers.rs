@@ -96,7 +96,7 @@ impl ManagerInner {
         loop {
             let next = self.requests.borrow().first().cloned();
             let Some(request) = next else { break };
-            request.abort(self);
+            request.abort();
         }
         loop {
             let next =

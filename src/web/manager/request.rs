@@ -94,7 +94,7 @@ impl Request {
         self.cancel.take();
         let Some(sent) = answer.sent() else {
             let error = IceServersError::no_token(self.attempts.get());
-            return self.finish(manager, Err(error));
+            return self.finish(Err(error));
         };
         self.attempts.set(self.attempts.get() + 1);
         // The token sent comes back with each answer: nothing to keep.
@@ -126,7 +126,7 @@ impl Request {
             *manager.cache.borrow_mut() = Some(entry);
             manager.apply_to_peers(&servers);
         }
-        self.finish(manager, Ok(servers));
+        self.finish(Ok(servers));
     }
 
     /// An attempt failed: retry after a backoff, asking the token source
@@ -135,7 +135,7 @@ impl Request {
     fn failed(self: &Rc<Self>, manager: &Rc<ManagerInner>, failure: AttemptFailure, sent: &str) {
         let attempts = self.attempts.get();
         if manager.destroyed.get() {
-            return self.finish(manager, Err(IceServersError::aborted(attempts)));
+            return self.finish(Err(IceServersError::aborted(attempts)));
         }
         let error = IceServersError::after(failure, attempts);
         debug(manager.debug, &error.message(), &JsValue::UNDEFINED);
@@ -143,7 +143,7 @@ impl Request {
             Some(ms) => self.send(manager, &manager.token, ms),
             None => {
                 let outcome = manager.stale_or(error, sent);
-                self.finish(manager, outcome);
+                self.finish(outcome);
             }
         }
     }
@@ -151,7 +151,8 @@ impl Request {
     /// Ends the request: every waiter told, after the state has settled.
     /// Its closure may be the caller and may be dropped here: wasm-bindgen
     /// frees a closure only once no call of it is running.
-    fn finish(self: &Rc<Self>, manager: &Rc<ManagerInner>, outcome: Outcome) {
+    fn finish(self: &Rc<Self>, outcome: Outcome) {
+        let manager = &self.manager;
         {
             let mut requests = manager.requests.borrow_mut();
             if let Some(at) = requests.iter().position(|r| Rc::ptr_eq(r, self)) {
@@ -169,11 +170,11 @@ impl Request {
 
     /// `destroy()`: nothing more is sent, and every waiter hears "aborted" now.
     /// Only for a request still in `requests`: `finish` removes it.
-    pub(super) fn abort(self: &Rc<Self>, manager: &Rc<ManagerInner>) {
+    pub(super) fn abort(self: &Rc<Self>) {
         // A request in flight when cancelled was sent: it counts.
         if call_taken(&self.cancel) {
             self.attempts.set(self.attempts.get() + 1);
         }
-        self.finish(manager, Err(IceServersError::aborted(self.attempts.get())));
+        self.finish(Err(IceServersError::aborted(self.attempts.get())));
     }
 }
