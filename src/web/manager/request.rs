@@ -67,11 +67,12 @@ impl Request {
         manager.requests.borrow_mut().push(request.clone());
         manager.in_flight.set(Rc::as_ptr(&request));
         // The first attempt's token source is the token itself.
-        request.send(manager, &first, 0.0);
+        request.send(&first, 0.0);
     }
 
     /// The next attempt, after `delay_ms`, with a token from `source`.
-    fn send(&self, manager: &ManagerInner, source: &JsValue, delay_ms: f64) {
+    fn send(&self, source: &JsValue, delay_ms: f64) {
+        let manager = &self.manager;
         let limits = &manager.limits;
         let cancel = fetch::attempt(
             &manager.endpoint,
@@ -140,7 +141,7 @@ impl Request {
         let error = IceServersError::after(failure, attempts);
         debug(manager.debug, &error.message(), &JsValue::UNDEFINED);
         match manager.limits.retry.next_delay(attempts, failure) {
-            Some(ms) => self.send(manager, &manager.token, ms),
+            Some(ms) => self.send(&manager.token, ms),
             None => {
                 let outcome = manager.stale_or(error, sent);
                 self.finish(outcome);
