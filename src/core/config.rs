@@ -99,6 +99,19 @@ pub const NUMBER_OPTIONS: [&str; 8] = [
     "restartTimeoutMs",
 ];
 
+/// The default of each of [`NUMBER_OPTIONS`]: a table in the data, not
+/// eight stores in the code.
+const DEFAULTS: [f64; 8] = [
+    DEFAULT_CACHE_TTL_MS,
+    DEFAULT_RETRIES as f64,
+    DEFAULT_RETRY_DELAY_MS,
+    DEFAULT_TIMEOUT_MS,
+    DEFAULT_CREATE_PEER_WAIT_MS,
+    RecoveryConfig::DEFAULT.max_attempts as f64,
+    RecoveryConfig::DEFAULT.disconnected_grace_ms,
+    RecoveryConfig::DEFAULT.attempt_timeout_ms,
+];
+
 /// What each rule accepts, by rule number.
 const EXPECTED: [&str; 3] = [
     "a finite number >= 0",
@@ -145,20 +158,9 @@ impl Limits {
     /// order. One loop over a table of rules: the eight checks inlined one
     /// after another cost the wasm far more.
     pub fn from_values(values: [Option<f64>; 8]) -> Result<Self, OptionError> {
-        let recovery_defaults = RecoveryConfig::default();
-        let defaults = [
-            DEFAULT_CACHE_TTL_MS,
-            f64::from(DEFAULT_RETRIES),
-            DEFAULT_RETRY_DELAY_MS,
-            DEFAULT_TIMEOUT_MS,
-            DEFAULT_CREATE_PEER_WAIT_MS,
-            f64::from(recovery_defaults.max_attempts),
-            recovery_defaults.disconnected_grace_ms,
-            recovery_defaults.attempt_timeout_ms,
-        ];
         let mut v = [0.0; 8];
         for at in 0..8 {
-            let x = values[at].unwrap_or(defaults[at]);
+            let x = values[at].unwrap_or(DEFAULTS[at]);
             let rule = RULES[at];
             let ok = match rule {
                 WHOLE_0_TO_10 => (0.0..=10.0).contains(&x) && x.fract() == 0.0,
@@ -184,7 +186,7 @@ impl Limits {
             recovery: RecoveryConfig {
                 max_attempts: v[5] as u32,
                 disconnected_grace_ms: v[6],
-                backoff_base_ms: recovery_defaults.backoff_base_ms,
+                backoff_base_ms: RecoveryConfig::DEFAULT.backoff_base_ms,
                 attempt_timeout_ms: v[7],
             },
         })
