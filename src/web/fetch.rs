@@ -11,7 +11,7 @@ use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
 /// Receives the reports of `js/fetch.js`: an [`Answer`] from [`attempt`],
-/// `(1, id, token)` from [`read_token`]; JS ignores what it returns. The
+/// `(id, token)` from [`read_token`]; JS ignores what it returns. The
 /// crate's one closure type (see [`super::Callback`]).
 pub type Reply = super::Callback;
 
@@ -36,7 +36,7 @@ extern "C" {
 
 /// The token `source` (a string, or a function returning one or a promise
 /// of one) gives: `Some` at once ("" for none), or `None` and `done` hears
-/// `(1, id, token)` from a later task. Read as a JS value: the glue of an
+/// `(id, token)` from a later task (`id` is never 0). Read as a JS value: the glue of an
 /// `Option<String>` return costs more than `as_string`.
 pub fn read_token(source: &JsValue, id: u32, done: &Reply) -> Option<String> {
     read_token_js(source, id, done).as_string()

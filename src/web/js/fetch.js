@@ -23,12 +23,12 @@ function ask(source) {
 }
 
 // For a caller, before the cache is looked at: the token ("" for none) when
-// the source answers at once; otherwise undefined, and `done(1, id, token)`
-// from a later task.
+// the source answers at once; otherwise undefined, and `done(id, token)`
+// from a later task (`id` is never 0).
 export function readToken(source, id, done) {
   const token = ask(source);
   if (typeof token === "string") return token;
-  token.then((token) => done(1, id, token));
+  token.then((token) => done(id, token));
 }
 
 // One attempt, after `delayMs` (a retry's backoff; 0: at once): the token

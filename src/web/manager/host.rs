@@ -74,24 +74,19 @@ impl Settle {
     }
 }
 
-/// `events`: a network change.
+/// `events`: a network change; any other `what` is the id of a token
+/// lookup whose source answered later, `(id, token)` (see `js/fetch.js`).
 pub(super) const NETWORK_CHANGED: u32 = 0;
-/// `events`: a token source's later answer, `(id, token)` (see `js/fetch.js`).
-pub(super) const TOKEN_ARRIVED: u32 = 1;
 
 /// The closure JS reaches the manager through for network changes and token
 /// answers; it holds the manager weakly.
 pub(super) fn manager_events(manager: &Weak<ManagerInner>) -> Callback {
     let manager = manager.clone();
-    Closure::new(move |what, a: JsValue, b: JsValue| {
+    Closure::new(move |what, a: JsValue, _| {
         if let Some(manager) = manager.upgrade() {
             match what {
                 NETWORK_CHANGED => manager.network_changed(),
-                TOKEN_ARRIVED => {
-                    let id = a.as_f64().unwrap_or(-1.0) as u32;
-                    manager.token_arrived(id, b.as_string().unwrap_or_default());
-                }
-                _ => {}
+                id => manager.token_arrived(id, a.as_string().unwrap_or_default()),
             }
         }
         JsValue::UNDEFINED

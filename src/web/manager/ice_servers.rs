@@ -40,8 +40,9 @@ impl ManagerInner {
         if self.destroyed.get() {
             return waiter.fail(self, ErrorKind::Aborted);
         }
-        let id = self.next_lookup.get();
-        self.next_lookup.set(id.wrapping_add(1));
+        // Never 0, which `events` reads as a network change.
+        let id = self.next_lookup.get().wrapping_add(1).max(1);
+        self.next_lookup.set(id);
         match fetch::read_token(&self.token, id, &self.events) {
             Some(token) => self.servers_with_token(token, waiter),
             None => self
