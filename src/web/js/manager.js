@@ -36,3 +36,10 @@ export function deferred() {
   });
   return [promise, settle];
 }
+
+// Calls `f`, a cancel or unwatch function of these modules (none throws):
+// whether it returned a truthy value. From wasm, Function.call costs an
+// exception check and a JS value back.
+export function run(f) {
+  return !!f();
+}

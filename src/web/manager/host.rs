@@ -41,6 +41,9 @@ extern "C" {
     pub(super) fn after(ms: f64, notify: &Callback) -> Function;
     #[wasm_bindgen(js_name = deferred)]
     fn deferred_js() -> Array;
+    /// Calls one of the cancel or unwatch functions of the JS modules
+    /// (which never throw): whether it returned a truthy value.
+    fn run(f: &Function) -> bool;
 }
 
 /// A new promise, and what settles it.
@@ -57,7 +60,7 @@ pub(super) fn deferred() -> (Promise, Settle) {
 /// request was in flight). One copy for the four places that do this.
 pub(super) fn call_taken(slot: &RefCell<Option<Function>>) -> bool {
     let taken = slot.take();
-    taken.is_some_and(|f| f.call0(&JsValue::UNDEFINED).is_ok_and(|v| v.is_truthy()))
+    taken.is_some_and(|f| run(&f))
 }
 
 /// Settles one promise of [`deferred`]; only the first call counts.
