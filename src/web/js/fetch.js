@@ -59,12 +59,9 @@ export function attempt(endpoint, source, delayMs, timeoutMs, done) {
     if (!live) return;
     if (!token) return report(5, 0);
     const abort = new AbortController();
-    let timedOut = false;
     controller = abort;
-    timer = setTimeout(() => {
-      timedOut = true;
-      abort.abort();
-    }, timeoutMs);
+    // Aborted before a report: by this deadline (cancel() silences `report`).
+    timer = setTimeout(() => abort.abort(), timeoutMs);
     // `fetch` is looked up now, not at load: in a window or a worker, and
     // tests may replace it. Whatever throws or rejects on the way (fetch,
     // a stub that is not one, the body's read) is a lost attempt.
@@ -84,7 +81,7 @@ export function attempt(endpoint, source, delayMs, timeoutMs, done) {
           report(0, status, body, token);
         });
       })
-      .catch(() => report(timedOut ? 3 : 2, 0, undefined, token));
+      .catch(() => report(abort.signal.aborted ? 3 : 2, 0, undefined, token));
   };
   const start = () => Promise.resolve(ask(source)).then(send);
   if (delayMs > 0) timer = setTimeout(start, delayMs);
