@@ -48,7 +48,8 @@ export function attempt(endpoint, source, delayMs, timeoutMs, done) {
   let live = true;
   let timer;
   let controller;
-  const report = (outcome, status, body, token) => {
+  // (A missing status is 0: `| undefined` is `| 0`.)
+  const report = (outcome, token, status, body) => {
     clearTimeout(timer);
     if (live) {
       live = false;
@@ -57,7 +58,7 @@ export function attempt(endpoint, source, delayMs, timeoutMs, done) {
   };
   const send = (token) => {
     if (!live) return;
-    if (!token) return report(5, 0);
+    if (!token) return report(5);
     const abort = new AbortController();
     controller = abort;
     // Aborted before a report: by this deadline (cancel() silences `report`).
@@ -70,18 +71,18 @@ export function attempt(endpoint, source, delayMs, timeoutMs, done) {
     )
       .then((response) => {
         const status = response.status;
-        if (status < 200 || status > 299) return report(1, status, undefined, token);
+        if (status < 200 || status > 299) return report(1, token, status);
         return response.text().then((text) => {
           let body;
           try {
             body = JSON.parse(text);
           } catch {
-            return report(4, status, undefined, token);
+            return report(4, token, status);
           }
-          report(0, status, body, token);
+          report(0, token, status, body);
         });
       })
-      .catch(() => report(abort.signal.aborted ? 3 : 2, 0, undefined, token));
+      .catch(() => report(abort.signal.aborted ? 3 : 2, token));
   };
   const start = () => Promise.resolve(ask(source)).then(send);
   if (delayMs > 0) timer = setTimeout(start, delayMs);
