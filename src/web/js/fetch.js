@@ -88,7 +88,7 @@ export function attempt(endpoint, source, delayMs, timeoutMs, done) {
   if (delayMs > 0) timer = setTimeout(start, delayMs);
   else start();
   return () => {
-    const inFlight = live && controller !== undefined;
+    const inFlight = live && !!controller;
     live = false;
     clearTimeout(timer);
     if (controller) controller.abort();

@@ -10,8 +10,8 @@ export function watchNetwork(notify) {
   if (typeof Window === "function" && globalThis instanceof Window) {
     events.push([globalThis, "online"], [globalThis, "offline"]);
   }
-  const connection = globalThis.navigator && navigator.connection;
-  if (connection && connection.addEventListener) events.push([connection, "change"]);
+  const connection = globalThis.navigator?.connection;
+  if (connection?.addEventListener) events.push([connection, "change"]);
   const changed = () => notify(0);
   for (const [target, name] of events) target.addEventListener(name, changed);
   return () => {
