@@ -73,13 +73,13 @@ export function attempt(endpoint, source, delayMs, timeoutMs, done) {
         const status = response.status;
         if (status < 200 || status > 299) return report(1, token, status);
         return response.text().then((text) => {
-          let body;
+          // A throw from report itself comes after it has reported: the
+          // catch's report then does nothing.
           try {
-            body = JSON.parse(text);
+            report(0, token, status, JSON.parse(text));
           } catch {
-            return report(4, token, status);
+            report(4, token, status);
           }
-          report(0, token, status, body);
         });
       })
       .catch(() => report(abort.signal.aborted ? 3 : 2, token));
