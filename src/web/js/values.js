@@ -21,7 +21,7 @@ export function set(target, key, value) {
 // that is not known (NaN) is null. Plain numbers: Rust's Option<f64> and
 // string arguments cost the glue more.
 export function info(source, fetchedAt, expiresAt) {
-  const time = (ms) => (Number.isNaN(ms) ? null : ms);
+  const time = (ms) => (isNaN(ms) ? null : ms);
   return { source: ["network", "cache", "fallback"][source], fetchedAt: time(fetchedAt), expiresAt: time(expiresAt) };
 }
 
