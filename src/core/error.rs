@@ -160,14 +160,18 @@ impl IceServersError {
         let (open, between, close) = match (status.is_empty(), reason.is_empty()) {
             (false, _) if self.kind == ErrorKind::Http => {
                 reason = "";
-                (" ", "", "")
+                (" ", "", " after ")
             }
-            (false, false) => (" (HTTP ", ": ", ")"),
-            (false, true) => (" (HTTP ", "", ")"),
-            (true, false) => (" (", "", ")"),
-            (true, true) => ("", "", ""),
+            (false, false) => (" (HTTP ", ": ", ") after "),
+            (false, true) => (" (HTTP ", "", ") after "),
+            (true, false) => (" (", "", ") after "),
+            (true, true) => ("", "", " after "),
         };
-        let plural = if self.attempts == 1 { "" } else { "s" };
+        let attempts = if self.attempts == 1 {
+            " attempt"
+        } else {
+            " attempts"
+        };
         concat(&[
             PREFIX,
             kind,
@@ -176,10 +180,8 @@ impl IceServersError {
             between,
             reason,
             close,
-            " after ",
             &decimal(self.attempts),
-            " attempt",
-            plural,
+            attempts,
         ])
     }
 }
