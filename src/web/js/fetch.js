@@ -91,7 +91,7 @@ export function attempt(endpoint, source, delayMs, timeoutMs, done) {
     const inFlight = live && !!controller;
     live = false;
     clearTimeout(timer);
-    if (controller) controller.abort();
+    controller?.abort();
     return inFlight;
   };
 }
