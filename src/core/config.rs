@@ -86,47 +86,52 @@ impl fmt::Display for OptionError {
     }
 }
 
-const NON_NEGATIVE: &str = "a finite number >= 0";
-const POSITIVE: &str = "a finite number > 0";
-const WHOLE_0_TO_10: &str = "a whole number from 0 to 10";
+/// The numeric options' JavaScript names, in the order they are checked
+/// (the order of [`RawNumbers`]' fields and of [`Limits::from_values`]).
+pub const NUMBER_OPTIONS: [&str; 8] = [
+    "cacheTtlMs",
+    "retries",
+    "retryDelayMs",
+    "timeoutMs",
+    "createPeerWaitMs",
+    "restartAttempts",
+    "disconnectedTimeoutMs",
+    "restartTimeoutMs",
+];
 
-/// `value` (or `default` when absent) if finite and >= 0 (or > 0 when `positive`).
-// Not inlined: `from_raw` calls it six times, and one copy is smaller.
-#[inline(never)]
-fn number(
-    value: Option<f64>,
-    default: f64,
-    option: &'static str,
-    positive: bool,
-) -> Result<f64, OptionError> {
-    let v = value.unwrap_or(default);
-    let ok = v.is_finite() && if positive { v > 0.0 } else { v >= 0.0 };
-    if ok {
-        Ok(v)
-    } else {
-        Err(OptionError {
-            option,
-            expected: if positive { POSITIVE } else { NON_NEGATIVE },
-        })
-    }
-}
+/// The default of each of [`NUMBER_OPTIONS`]: a table in the data, not
+/// eight stores in the code.
+const DEFAULTS: [f64; 8] = [
+    DEFAULT_CACHE_TTL_MS,
+    DEFAULT_RETRIES as f64,
+    DEFAULT_RETRY_DELAY_MS,
+    DEFAULT_TIMEOUT_MS,
+    DEFAULT_CREATE_PEER_WAIT_MS,
+    RecoveryConfig::DEFAULT.max_attempts as f64,
+    RecoveryConfig::DEFAULT.disconnected_grace_ms,
+    RecoveryConfig::DEFAULT.attempt_timeout_ms,
+];
 
-/// `value` (or `default` when absent) if a whole number from 0 to 10.
-#[inline(never)]
-fn whole_0_to_10(
-    value: Option<f64>,
-    default: u32,
-    option: &'static str,
-) -> Result<u32, OptionError> {
-    match value {
-        None => Ok(default),
-        Some(v) if (0.0..=10.0).contains(&v) && v.fract() == 0.0 => Ok(v as u32),
-        Some(_) => Err(OptionError {
-            option,
-            expected: WHOLE_0_TO_10,
-        }),
-    }
-}
+/// What each rule accepts, by rule number.
+const EXPECTED: [&str; 3] = [
+    "a finite number >= 0",
+    "a finite number > 0",
+    "a whole number from 0 to 10",
+];
+const NON_NEGATIVE: u8 = 0;
+const POSITIVE: u8 = 1;
+const WHOLE_0_TO_10: u8 = 2;
+/// The rule of each of [`NUMBER_OPTIONS`].
+const RULES: [u8; 8] = [
+    NON_NEGATIVE,
+    WHOLE_0_TO_10,
+    NON_NEGATIVE,
+    POSITIVE,
+    NON_NEGATIVE,
+    WHOLE_0_TO_10,
+    NON_NEGATIVE,
+    POSITIVE,
+];
 
 impl Limits {
     /// Defaults for absent values. Rules: cacheTtlMs finite >= 0; retries whole 0..=10;
@@ -137,52 +142,52 @@ impl Limits {
     /// Options are checked in that order; the first bad one is reported. The recovery
     /// backoff base is not an option: it stays at [`RecoveryConfig::default`]'s 1000 ms.
     pub fn from_raw(raw: &RawNumbers) -> Result<Self, OptionError> {
-        let recovery_defaults = RecoveryConfig::default();
-        let cache_ttl_ms = number(raw.cache_ttl_ms, DEFAULT_CACHE_TTL_MS, "cacheTtlMs", false)?;
-        let retries = whole_0_to_10(raw.retries, DEFAULT_RETRIES, "retries")?;
-        let base_delay_ms = number(
+        Self::from_values([
+            raw.cache_ttl_ms,
+            raw.retries,
             raw.retry_delay_ms,
-            DEFAULT_RETRY_DELAY_MS,
-            "retryDelayMs",
-            false,
-        )?;
-        let timeout_ms = number(raw.timeout_ms, DEFAULT_TIMEOUT_MS, "timeoutMs", true)?;
-        let create_peer_wait_ms = number(
+            raw.timeout_ms,
             raw.create_peer_wait_ms,
-            DEFAULT_CREATE_PEER_WAIT_MS,
-            "createPeerWaitMs",
-            false,
-        )?;
-        let max_attempts = whole_0_to_10(
             raw.restart_attempts,
-            recovery_defaults.max_attempts,
-            "restartAttempts",
-        )?;
-        let disconnected_grace_ms = number(
             raw.disconnected_timeout_ms,
-            recovery_defaults.disconnected_grace_ms,
-            "disconnectedTimeoutMs",
-            false,
-        )?;
-        let attempt_timeout_ms = number(
             raw.restart_timeout_ms,
-            recovery_defaults.attempt_timeout_ms,
-            "restartTimeoutMs",
-            true,
-        )?;
+        ])
+    }
+
+    /// [`Limits::from_raw`] with the values of [`NUMBER_OPTIONS`] in that
+    /// order. One loop over a table of rules: the eight checks inlined one
+    /// after another cost the wasm far more.
+    pub fn from_values(values: [Option<f64>; 8]) -> Result<Self, OptionError> {
+        let mut v = [0.0; 8];
+        for at in 0..8 {
+            let x = values[at].unwrap_or(DEFAULTS[at]);
+            let rule = RULES[at];
+            let ok = match rule {
+                WHOLE_0_TO_10 => (0.0..=10.0).contains(&x) && x.fract() == 0.0,
+                POSITIVE => x.is_finite() && x > 0.0,
+                _ => x.is_finite() && x >= 0.0,
+            };
+            if !ok {
+                return Err(OptionError {
+                    option: NUMBER_OPTIONS[at],
+                    expected: EXPECTED[rule as usize],
+                });
+            }
+            v[at] = x;
+        }
         Ok(Limits {
-            cache_ttl_ms,
+            cache_ttl_ms: v[0],
             retry: RetryPolicy {
-                retries,
-                base_delay_ms,
+                retries: v[1] as u32,
+                base_delay_ms: v[2],
             },
-            timeout_ms,
-            create_peer_wait_ms,
+            timeout_ms: v[3],
+            create_peer_wait_ms: v[4],
             recovery: RecoveryConfig {
-                max_attempts,
-                disconnected_grace_ms,
-                backoff_base_ms: recovery_defaults.backoff_base_ms,
-                attempt_timeout_ms,
+                max_attempts: v[5] as u32,
+                disconnected_grace_ms: v[6],
+                backoff_base_ms: RecoveryConfig::DEFAULT.backoff_base_ms,
+                attempt_timeout_ms: v[7],
             },
         })
     }

@@ -140,9 +140,10 @@ impl IceServersError {
     /// "... invalid response after 1 attempt". Built without `core::fmt`,
     /// which would add kilobytes to the wasm.
     pub fn message(&self) -> String {
+        const PREFIX: &str = "ICE servers request failed: ";
         let kind = match self.kind {
             ErrorKind::NoToken if self.attempts == 0 => {
-                return "ICE servers request failed: no token (no request sent)".to_owned()
+                return concat(&[PREFIX, "no token (no request sent)"])
             }
             ErrorKind::NoToken => "no token",
             ErrorKind::Unauthorized => "unauthorized",
@@ -152,19 +153,36 @@ impl IceServersError {
             ErrorKind::InvalidResponse => "invalid response",
             ErrorKind::Aborted => "aborted by destroy()",
         };
-        let mut out = concat(&["ICE servers request failed: ", kind]);
         let status = self.status.map(|s| decimal(u32::from(s)));
-        let status = status.as_deref();
-        match (status, self.reason.map(|r| r.as_str())) {
-            (Some(status), _) if self.kind == ErrorKind::Http => out.extend([" ", status]),
-            (Some(status), Some(reason)) => out.extend([" (HTTP ", status, ": ", reason, ")"]),
-            (Some(status), None) => out.extend([" (HTTP ", status, ")"]),
-            (None, Some(reason)) => out.extend([" (", reason, ")"]),
-            (None, None) => {}
-        }
-        let plural = if self.attempts == 1 { "" } else { "s" };
-        out.extend([" after ", &decimal(self.attempts), " attempt", plural]);
-        out
+        let status = status.as_deref().unwrap_or("");
+        let mut reason = self.reason.map_or("", |r| r.as_str());
+        // One concat of fixed parts, those that do not apply empty.
+        let (open, between, close) = match (status.is_empty(), reason.is_empty()) {
+            (false, _) if self.kind == ErrorKind::Http => {
+                reason = "";
+                (" ", "", " after ")
+            }
+            (false, false) => (" (HTTP ", ": ", ") after "),
+            (false, true) => (" (HTTP ", "", ") after "),
+            (true, false) => (" (", "", ") after "),
+            (true, true) => ("", "", " after "),
+        };
+        let attempts = if self.attempts == 1 {
+            " attempt"
+        } else {
+            " attempts"
+        };
+        concat(&[
+            PREFIX,
+            kind,
+            open,
+            status,
+            between,
+            reason,
+            close,
+            &decimal(self.attempts),
+            attempts,
+        ])
     }
 }
 

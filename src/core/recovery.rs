@@ -32,14 +32,20 @@ pub struct RecoveryConfig {
     pub attempt_timeout_ms: f64,
 }
 
+impl RecoveryConfig {
+    /// The defaults, as a constant (`core::config` builds its table of
+    /// option defaults from it).
+    pub const DEFAULT: RecoveryConfig = RecoveryConfig {
+        max_attempts: 3,
+        disconnected_grace_ms: 3000.0,
+        backoff_base_ms: 1000.0,
+        attempt_timeout_ms: 10_000.0,
+    };
+}
+
 impl Default for RecoveryConfig {
     fn default() -> Self {
-        RecoveryConfig {
-            max_attempts: 3,
-            disconnected_grace_ms: 3000.0,
-            backoff_base_ms: 1000.0,
-            attempt_timeout_ms: 10_000.0,
-        }
+        Self::DEFAULT
     }
 }
 

@@ -194,6 +194,19 @@ mod tests {
     }
 
     #[test]
+    fn retry_delays_need_no_timer_clamp() {
+        // The edge hands them to setTimeout as they are (web/fetch.rs).
+        use super::timer_delay_ms;
+        for base in [0.0, -1.0, f64::NAN, f64::INFINITY, 1e300, 1000.0] {
+            for attempts in [0, 1, 2, 5, 40, 2000, u32::MAX] {
+                if let Some(ms) = policy(10, base).next_delay(attempts, AttemptFailure::Network) {
+                    assert_eq!(timer_delay_ms(ms), ms, "{base} {attempts}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn one_backoff_formula_for_retries_and_restarts() {
         use super::{exponential_backoff_ms, MAX_TIMER_MS};
         let p = policy(3, 250.0);

@@ -23,8 +23,9 @@ extern "C" {
     /// Adds `listener` to `set` (when `add`); returns the function that
     /// removes it.
     pub fn subscribe(set: &Set, listener: &JsValue, add: bool) -> Function;
-    /// Contract `IceServersInfo`.
-    pub fn info(source: &str, fetched_at: Option<f64>, expires_at: Option<f64>) -> JsValue;
+    /// Contract `IceServersInfo`; `source` by number (0 network, 1 cache,
+    /// 2 fallback), a time not known as NaN.
+    pub fn info(source: u32, fetched_at: f64, expires_at: f64) -> JsValue;
 }
 
 /// An `Error` named "IceServersError" with `kind`, `status` (when there

@@ -11,7 +11,7 @@ use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
 /// Receives the reports of `js/fetch.js`: an [`Answer`] from [`attempt`],
-/// `(1, id, token)` from [`read_token`]; JS ignores what it returns. The
+/// `(id, token)` from [`read_token`]; JS ignores what it returns. The
 /// crate's one closure type (see [`super::Callback`]).
 pub type Reply = super::Callback;
 
@@ -20,11 +20,9 @@ const NO_TOKEN: u32 = 5;
 
 #[wasm_bindgen(module = "/src/web/js/fetch.js")]
 extern "C" {
-    /// The token `source` (a string, or a function returning one or a
-    /// promise of one) gives: `Some` at once ("" for none), or `None` and
-    /// `done` hears `(1, id, token)` from a later task.
+    /// See [`read_token`]: the token, or `undefined` (it comes later).
     #[wasm_bindgen(js_name = readToken)]
-    pub fn read_token(source: &JsValue, id: u32, done: &Reply) -> Option<String>;
+    fn read_token_js(source: &JsValue, id: u32, done: &Reply) -> JsValue;
 
     #[wasm_bindgen(js_name = attempt)]
     fn attempt_js(
@@ -36,10 +34,20 @@ extern "C" {
     ) -> Function;
 }
 
+/// The token `source` (a string, or a function returning one or a promise
+/// of one) gives: `Some` at once ("" for none), or `None` and `done` hears
+/// `(id, token)` from a later task (`id` is never 0). Read as a JS value: the glue of an
+/// `Option<String>` return costs more than `as_string`.
+pub fn read_token(source: &JsValue, id: u32, done: &Reply) -> Option<String> {
+    read_token_js(source, id, done).as_string()
+}
+
 /// Asks `source` for a token after `delay_ms`, then sends one GET that aborts
 /// itself after `timeout_ms`; `reply` hears how it ended, once, from a later
 /// task. The returned function cancels it (`reply` is not called after that)
-/// and returns whether a request was in flight.
+/// and returns whether a request was in flight. The delay is a retry
+/// backoff, always within 0..=30 s; only the timeout needs the clamp for
+/// `setTimeout`.
 pub fn attempt(
     endpoint: &JsValue,
     source: &JsValue,
@@ -47,8 +55,13 @@ pub fn attempt(
     timeout_ms: f64,
     reply: &Reply,
 ) -> Function {
-    let (delay, timeout) = (timer_delay_ms(delay_ms), timer_delay_ms(timeout_ms));
-    attempt_js(endpoint, source, delay, timeout, reply)
+    attempt_js(
+        endpoint,
+        source,
+        delay_ms,
+        timer_delay_ms(timeout_ms),
+        reply,
+    )
 }
 
 /// How an [`attempt`] ended.

@@ -23,12 +23,12 @@ function ask(source) {
 }
 
 // For a caller, before the cache is looked at: the token ("" for none) when
-// the source answers at once; otherwise undefined, and `done(1, id, token)`
-// from a later task.
+// the source answers at once; otherwise undefined, and `done(id, token)`
+// from a later task (`id` is never 0).
 export function readToken(source, id, done) {
   const token = ask(source);
   if (typeof token === "string") return token;
-  token.then((token) => done(1, id, token));
+  token.then((token) => done(id, token));
 }
 
 // One attempt, after `delayMs` (a retry's backoff; 0: at once): the token
@@ -48,7 +48,8 @@ export function attempt(endpoint, source, delayMs, timeoutMs, done) {
   let live = true;
   let timer;
   let controller;
-  const report = (outcome, status, body, token) => {
+  // (A missing status is 0: `| undefined` is `| 0`.)
+  const report = (outcome, token, status, body) => {
     clearTimeout(timer);
     if (live) {
       live = false;
@@ -57,14 +58,11 @@ export function attempt(endpoint, source, delayMs, timeoutMs, done) {
   };
   const send = (token) => {
     if (!live) return;
-    if (!token) return report(5, 0);
+    if (!token) return report(5);
     const abort = new AbortController();
-    let timedOut = false;
     controller = abort;
-    timer = setTimeout(() => {
-      timedOut = true;
-      abort.abort();
-    }, timeoutMs);
+    // Aborted before a report: by this deadline (cancel() silences `report`).
+    timer = setTimeout(() => abort.abort(), timeoutMs);
     // `fetch` is looked up now, not at load: in a window or a worker, and
     // tests may replace it. Whatever throws or rejects on the way (fetch,
     // a stub that is not one, the body's read) is a lost attempt.
@@ -73,27 +71,27 @@ export function attempt(endpoint, source, delayMs, timeoutMs, done) {
     )
       .then((response) => {
         const status = response.status;
-        if (status < 200 || status > 299) return report(1, status, undefined, token);
+        if (status < 200 || status > 299) return report(1, token, status);
         return response.text().then((text) => {
-          let body;
+          // A throw from report itself comes after it has reported: the
+          // catch's report then does nothing.
           try {
-            body = JSON.parse(text);
+            report(0, token, status, JSON.parse(text));
           } catch {
-            return report(4, status, undefined, token);
+            report(4, token, status);
           }
-          report(0, status, body, token);
         });
       })
-      .catch(() => report(timedOut ? 3 : 2, 0, undefined, token));
+      .catch(() => report(abort.signal.aborted ? 3 : 2, token));
   };
   const start = () => Promise.resolve(ask(source)).then(send);
   if (delayMs > 0) timer = setTimeout(start, delayMs);
   else start();
   return () => {
-    const inFlight = live && controller !== undefined;
+    const inFlight = live && !!controller;
     live = false;
     clearTimeout(timer);
-    if (controller) controller.abort();
+    controller?.abort();
     return inFlight;
   };
 }

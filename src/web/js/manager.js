@@ -10,8 +10,8 @@ export function watchNetwork(notify) {
   if (typeof Window === "function" && globalThis instanceof Window) {
     events.push([globalThis, "online"], [globalThis, "offline"]);
   }
-  const connection = globalThis.navigator && navigator.connection;
-  if (connection && connection.addEventListener) events.push([connection, "change"]);
+  const connection = globalThis.navigator?.connection;
+  if (connection?.addEventListener) events.push([connection, "change"]);
   const changed = () => notify(0);
   for (const [target, name] of events) target.addEventListener(name, changed);
   return () => {
@@ -35,4 +35,11 @@ export function deferred() {
     settle = (ok, value) => (ok ? resolve : reject)(value);
   });
   return [promise, settle];
+}
+
+// Calls `f`, a cancel or unwatch function of these modules (none throws):
+// whether it returned a truthy value. From wasm, Function.call costs an
+// exception check and a JS value back.
+export function run(f) {
+  return !!f();
 }

@@ -39,9 +39,12 @@ export function subscribe(set, listener, add) {
 
 // Contract objects, built here: from wasm, each property set is an import call.
 
-// IceServersInfo; a time that is not known is null.
+// IceServersInfo, `source` by number (0 network, 1 cache, 2 fallback); a time
+// that is not known (NaN) is null. Plain numbers: Rust's Option<f64> and
+// string arguments cost the glue more.
 export function info(source, fetchedAt, expiresAt) {
-  return { source, fetchedAt: fetchedAt ?? null, expiresAt: expiresAt ?? null };
+  const time = (ms) => (isNaN(ms) ? null : ms);
+  return { source: ["network", "cache", "fallback"][source], fetchedAt: time(fetchedAt), expiresAt: time(expiresAt) };
 }
 
 // Debug logging (`debug: true`): "[ice-peer] message", and the detail when

@@ -8,6 +8,7 @@ use crate::web::peer::host::PeerHost;
 use crate::web::peer::PeerInner;
 use crate::web::Callback;
 use js_sys::{Array, Function, Promise};
+use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 
@@ -16,20 +17,18 @@ impl PeerHost for ManagerInner {
         if let Some(rejected) = rejected {
             self.reject(&rejected);
         }
-        match self.me.upgrade() {
-            Some(me) => me.servers_for(Waiter::Peer(peer)),
-            None => {
-                if let Some(peer) = peer.upgrade() {
-                    peer.servers_arrived(None);
-                }
-            }
+        // The peer upgraded its handle on us to call this: `me` upgrades too.
+        if let Some(me) = self.me.upgrade() {
+            me.servers_for(Waiter::Peer(peer));
         }
     }
 
     fn forget_peer(&self, peer: &PeerInner) {
-        self.peers
-            .borrow_mut()
-            .retain(|p| !std::ptr::eq(Rc::as_ptr(p), peer));
+        // Each peer is in the list once: position and remove, smaller than retain.
+        let mut peers = self.peers.borrow_mut();
+        if let Some(at) = peers.iter().position(|p| std::ptr::eq(Rc::as_ptr(p), peer)) {
+            peers.remove(at);
+        }
     }
 }
 
@@ -42,6 +41,9 @@ extern "C" {
     pub(super) fn after(ms: f64, notify: &Callback) -> Function;
     #[wasm_bindgen(js_name = deferred)]
     fn deferred_js() -> Array;
+    /// Calls one of the cancel or unwatch functions of the JS modules
+    /// (which never throw): whether it returned a truthy value.
+    fn run(f: &Function) -> bool;
 }
 
 /// A new promise, and what settles it.
@@ -51,6 +53,14 @@ pub(super) fn deferred() -> (Promise, Settle) {
         parts.get(0).unchecked_into(),
         Settle(parts.get(1).unchecked_into()),
     )
+}
+
+/// Calls the function in `slot` (a cancel or an unwatch), if any, once:
+/// whether it returned a truthy value (a cancelled attempt: whether a
+/// request was in flight). One copy for the four places that do this.
+pub(super) fn call_taken(slot: &RefCell<Option<Function>>) -> bool {
+    let taken = slot.take();
+    taken.is_some_and(|f| run(&f))
 }
 
 /// Settles one promise of [`deferred`]; only the first call counts.
@@ -67,24 +77,19 @@ impl Settle {
     }
 }
 
-/// `events`: a network change.
+/// `events`: a network change; any other `what` is the id of a token
+/// lookup whose source answered later, `(id, token)` (see `js/fetch.js`).
 pub(super) const NETWORK_CHANGED: u32 = 0;
-/// `events`: a token source's later answer, `(id, token)` (see `js/fetch.js`).
-pub(super) const TOKEN_ARRIVED: u32 = 1;
 
 /// The closure JS reaches the manager through for network changes and token
 /// answers; it holds the manager weakly.
 pub(super) fn manager_events(manager: &Weak<ManagerInner>) -> Callback {
     let manager = manager.clone();
-    Closure::new(move |what, a: JsValue, b: JsValue| {
+    Closure::new(move |what, a: JsValue, _| {
         if let Some(manager) = manager.upgrade() {
             match what {
                 NETWORK_CHANGED => manager.network_changed(),
-                TOKEN_ARRIVED => {
-                    let id = a.as_f64().unwrap_or(-1.0) as u32;
-                    manager.token_arrived(id, b.as_string().unwrap_or_default());
-                }
-                _ => {}
+                id => manager.token_arrived(id, a.as_string().unwrap_or_default()),
             }
         }
         JsValue::UNDEFINED

@@ -6,14 +6,14 @@
 //! and each [`Request`]'s attempt reply. Cancelled work never calls
 //! back. A request may be dropped from inside its own reply: wasm-bindgen
 //! frees a closure's environment only after every running call of it has
-//! returned. While anything waits, the manager keeps itself alive (`hold`),
-//! as a future would have.
+//! returned. While anything waits, the manager is kept alive (each request and
+//! token lookup holds it), as a future would have.
 
 use super::host::deferred;
 use super::request::Request;
 use super::{Info, ManagerInner, Outcome, Source, Waiter};
 use crate::core::cache::CachedServers;
-use crate::core::error::IceServersError;
+use crate::core::error::{ErrorKind, IceServersError};
 use crate::core::servers::IceServer;
 use crate::web::fetch;
 use crate::web::log::debug;
@@ -22,8 +22,9 @@ use std::rc::Rc;
 use wasm_bindgen::JsValue;
 
 /// A caller whose token source returned a promise, by lookup id; the waiter
-/// is taken by `destroy()`, the entry stays until the promise settles.
-pub(super) type Lookup = (u32, Option<Waiter>);
+/// is taken by `destroy()`, the entry stays until the promise settles, and
+/// keeps the manager (whose `events` the promise calls) alive till then.
+pub(super) type Lookup = (u32, Option<Waiter>, Rc<ManagerInner>);
 
 impl ManagerInner {
     /// `getIceServers()`: a promise of `IceServer[]` or an `IceServersError`.
@@ -37,16 +38,17 @@ impl ManagerInner {
     /// cache hit or an immediate failure is delivered before this returns.
     pub(super) fn servers_for(self: &Rc<Self>, waiter: Waiter) {
         if self.destroyed.get() {
-            return waiter.deliver(self, &Err(IceServersError::aborted(0)));
+            return waiter.fail(self, ErrorKind::Aborted);
         }
-        let id = self.next_lookup.get();
-        self.next_lookup.set(id.wrapping_add(1));
+        // Never 0, which `events` reads as a network change.
+        let id = self.next_lookup.get().wrapping_add(1).max(1);
+        self.next_lookup.set(id);
         match fetch::read_token(&self.token, id, &self.events) {
             Some(token) => self.servers_with_token(token, waiter),
-            None => {
-                self.lookups.borrow_mut().push((id, Some(waiter)));
-                self.hold();
-            }
+            None => self
+                .lookups
+                .borrow_mut()
+                .push((id, Some(waiter), self.clone())),
         }
     }
 
@@ -54,21 +56,20 @@ impl ManagerInner {
     pub(super) fn token_arrived(self: &Rc<Self>, id: u32, token: String) {
         let waiter = {
             let mut lookups = self.lookups.borrow_mut();
-            let found = lookups.iter().position(|(pending, _)| *pending == id);
+            let found = lookups.iter().position(|(pending, ..)| *pending == id);
             found.and_then(|at| lookups.remove(at).1)
         };
         if let Some(waiter) = waiter {
             self.servers_with_token(token, waiter);
         }
-        self.release();
     }
 
     fn servers_with_token(self: &Rc<Self>, token: String, waiter: Waiter) {
         if self.destroyed.get() {
-            return waiter.deliver(self, &Err(IceServersError::aborted(0)));
+            return waiter.fail(self, ErrorKind::Aborted);
         }
         if token.is_empty() {
-            return waiter.deliver(self, &Err(IceServersError::no_token(0)));
+            return waiter.fail(self, ErrorKind::NoToken);
         }
         let cached = match &*self.cache.borrow() {
             Some(entry) if entry.is_fresh_for(&token, Date::now()) => {
@@ -80,25 +81,29 @@ impl ManagerInner {
         if let Some(servers) = cached {
             return waiter.deliver(self, &Ok(servers));
         }
-        let in_flight = self.in_flight.borrow().clone();
-        match in_flight.filter(|r| r.joined_by() == token) {
-            Some(request) => request.join(waiter),
-            None => Request::start(self, token, waiter),
+        let in_flight = self.in_flight.get();
+        for request in self.requests.borrow().iter() {
+            if Rc::as_ptr(request) == in_flight && request.joined_by() == token {
+                return request.join(waiter);
+            }
         }
+        Request::start(self, token, waiter);
     }
 
     /// `destroy()`: every request and token lookup ends for its waiters.
     pub(super) fn abort_requests(self: &Rc<Self>) {
-        let requests = self.requests.borrow().clone();
-        for request in requests {
-            request.abort(self);
+        // One at a time, no copy of the lists: an aborted request leaves
+        // `requests` as it finishes, and a lookup's waiter is taken.
+        loop {
+            let next = self.requests.borrow().first().cloned();
+            let Some(request) = next else { break };
+            request.abort();
         }
-        let mut waiters = Vec::new();
-        for (_, waiter) in self.lookups.borrow_mut().iter_mut() {
-            waiters.extend(waiter.take());
-        }
-        for waiter in waiters {
-            waiter.deliver(self, &Err(IceServersError::aborted(0)));
+        loop {
+            let next =
+                (self.lookups.borrow_mut().iter_mut()).find_map(|(_, waiter, _)| waiter.take());
+            let Some(waiter) = next else { break };
+            waiter.fail(self, ErrorKind::Aborted);
         }
     }
 
@@ -128,8 +133,8 @@ impl ManagerInner {
     pub(super) fn record(&self, source: Source, entry: Option<&CachedServers>) {
         self.info.set(Some(Info {
             source,
-            fetched_at: entry.map(|e| e.fetched_at_ms),
-            expires_at: entry.map(|e| e.fresh_until_ms),
+            fetched_at: entry.map_or(f64::NAN, |e| e.fetched_at_ms),
+            expires_at: entry.map_or(f64::NAN, |e| e.fresh_until_ms),
         }));
     }
 
@@ -138,7 +143,7 @@ impl ManagerInner {
     pub(crate) fn invalidate(&self) {
         self.generation.set(self.generation.get().wrapping_add(1));
         self.cache.borrow_mut().take();
-        self.in_flight.borrow_mut().take();
+        self.in_flight.set(std::ptr::null());
     }
 
     /// TURN refused `rejected`: drop the cache if it still holds them. Unlike

@@ -7,8 +7,8 @@ mod new_peer;
 mod request;
 
 use crate::core::cache::CachedServers;
-use crate::core::config::{default_fallback, Limits, RawNumbers, DEFAULT_ENDPOINT};
-use crate::core::error::IceServersError;
+use crate::core::config::{default_fallback, Limits, DEFAULT_ENDPOINT, NUMBER_OPTIONS};
+use crate::core::error::{ErrorKind, IceServersError};
 use crate::core::servers::IceServer;
 use crate::web::bindings::{PeerManagerOptions, PeerOptions};
 use crate::web::convert::{number_option, servers_from_js, servers_to_js};
@@ -41,7 +41,7 @@ enum Waiter {
 }
 
 impl Waiter {
-    fn deliver(self, manager: &Rc<ManagerInner>, outcome: &Outcome) {
+    fn deliver(&self, manager: &Rc<ManagerInner>, outcome: &Outcome) {
         match self {
             Waiter::Promise(settle) => settle.with(match outcome {
                 Ok(servers) => Ok(servers_to_js(servers).into()),
@@ -55,21 +55,36 @@ impl Waiter {
             Waiter::NewPeer(pending) => pending.servers_ready(manager, outcome),
         }
     }
+
+    /// Fails before any request was sent ("aborted" or "no-token", 0
+    /// attempts); one copy for the four places that do.
+    #[inline(never)]
+    fn fail(self, manager: &Rc<ManagerInner>, kind: ErrorKind) {
+        let error = IceServersError {
+            kind,
+            status: None,
+            attempts: 0,
+            reason: None,
+        };
+        self.deliver(manager, &Err(error));
+    }
 }
 
+/// `IceServersInfo.source`; the numbers `js/values.js`'s `info` reads.
 #[derive(Clone, Copy)]
 enum Source {
-    Network,
-    Cache,
-    Fallback,
+    Network = 0,
+    Cache = 1,
+    Fallback = 2,
 }
 
 /// Contract `IceServersInfo`.
 #[derive(Clone, Copy)]
 struct Info {
     source: Source,
-    fetched_at: Option<f64>,
-    expires_at: Option<f64>,
+    /// NaN when not known.
+    fetched_at: f64,
+    expires_at: f64,
 }
 
 /// State shared by the exported handle, its requests and its peers.
@@ -85,17 +100,16 @@ pub(crate) struct ManagerInner {
     cache: RefCell<Option<CachedServers>>,
     /// Bumped by `invalidate()`: a request started before it must not refill the cache.
     generation: Cell<u32>,
-    /// The request a caller with the same token joins.
-    in_flight: RefCell<Option<Rc<Request>>>,
+    /// The request a caller with the same token joins: one of `requests`,
+    /// by address (only compared, never dereferenced; cleared before that
+    /// request can be freed), or null.
+    in_flight: Cell<*const Request>,
     info: Cell<Option<Info>>,
     /// Every request still waiting on JS (one replaced by `invalidate()`
     /// runs on for those who joined it), and every async token lookup.
     requests: RefCell<Vec<Rc<Request>>>,
     lookups: RefCell<Vec<Lookup>>,
     next_lookup: Cell<u32>,
-    /// Itself, while a request or lookup waits on JS: the promise it waits
-    /// on holds our closures, which must not be freed before it settles.
-    keep_alive: RefCell<Option<Rc<ManagerInner>>>,
     /// Strong references to open peers: Firefox collects unreferenced connections mid-call.
     peers: RefCell<Vec<Rc<PeerInner>>>,
     /// Hears, for the manager's whole life, `online`, `offline` (window
@@ -145,17 +159,11 @@ impl PeerManager {
                 ))
             }
         };
-        let raw = RawNumbers {
-            cache_ttl_ms: number_option(&options, "cacheTtlMs"),
-            retries: number_option(&options, "retries"),
-            retry_delay_ms: number_option(&options, "retryDelayMs"),
-            timeout_ms: number_option(&options, "timeoutMs"),
-            create_peer_wait_ms: number_option(&options, "createPeerWaitMs"),
-            restart_attempts: number_option(&options, "restartAttempts"),
-            disconnected_timeout_ms: number_option(&options, "disconnectedTimeoutMs"),
-            restart_timeout_ms: number_option(&options, "restartTimeoutMs"),
-        };
-        let limits = Limits::from_raw(&raw).map_err(|error| type_error(&error.message()))?;
+        let mut numbers = [None; 8];
+        for at in 0..8 {
+            numbers[at] = number_option(&options, NUMBER_OPTIONS[at]);
+        }
+        let limits = Limits::from_values(numbers).map_err(|error| type_error(&error.message()))?;
         let fallback = match get(&options, "fallbackIceServers") {
             value if value.is_null_or_undefined() => default_fallback(),
             value => usable_servers(&value).ok_or_else(|| {
@@ -173,12 +181,11 @@ impl PeerManager {
             debug: get(&options, "debug").is_truthy(),
             cache: RefCell::new(None),
             generation: Cell::new(0),
-            in_flight: RefCell::new(None),
+            in_flight: Cell::new(std::ptr::null()),
             info: Cell::new(None),
             requests: RefCell::new(Vec::new()),
             lookups: RefCell::new(Vec::new()),
             next_lookup: Cell::new(0),
-            keep_alive: RefCell::new(None),
             peers: RefCell::new(Vec::new()),
             events: host::manager_events(me),
             unwatch: RefCell::new(None),
@@ -201,12 +208,7 @@ impl PeerManager {
         let Some(info) = self.inner.info.get() else {
             return JsValue::NULL;
         };
-        let source = match info.source {
-            Source::Network => "network",
-            Source::Cache => "cache",
-            Source::Fallback => "fallback",
-        };
-        error::info(source, info.fetched_at, info.expires_at)
+        error::info(info.source as u32, info.fetched_at, info.expires_at)
     }
 
     /// Drop the cache (logout, token change).
@@ -236,17 +238,21 @@ impl PeerManager {
 }
 
 /// Normalised servers from the app, `None` when given but unusable.
+/// (`servers_from_js` answers `None` for anything but an array, so `value`
+/// is one when the length is read.)
 fn usable_servers(value: &JsValue) -> Option<Vec<IceServer>> {
-    let given = Array::is_array(value).then(|| value.unchecked_ref::<Array>().length())?;
-    servers_from_js(value).filter(|servers| given == 0 || !servers.is_empty())
+    servers_from_js(value)
+        .filter(|servers| !servers.is_empty() || value.unchecked_ref::<Array>().length() == 0)
 }
 
 impl ManagerInner {
     /// Fresh servers reach every open peer that uses the manager's servers.
     pub(super) fn apply_to_peers(&self, servers: &[IceServer]) {
         let peers: Vec<Rc<PeerInner>> = self.peers.borrow().clone();
-        for peer in peers.iter().filter(|p| p.uses_manager_servers()) {
-            peer.apply_servers(servers);
+        for peer in &peers {
+            if peer.uses_manager_servers() {
+                peer.apply_servers(servers);
+            }
         }
     }
 
@@ -302,22 +308,6 @@ impl ManagerInner {
         Ok(())
     }
 
-    /// A request or lookup now waits on JS.
-    pub(super) fn hold(self: &Rc<Self>) {
-        let mut keep_alive = self.keep_alive.borrow_mut();
-        if keep_alive.is_none() {
-            *keep_alive = Some(self.clone());
-        }
-    }
-
-    /// Called as a request or lookup ends; the caller still holds an `Rc`,
-    /// so the manager is not dropped here.
-    pub(super) fn release(&self) {
-        if self.requests.borrow().is_empty() && self.lookups.borrow().is_empty() {
-            drop(self.keep_alive.take());
-        }
-    }
-
     /// The network changed (online, offline, another connection type):
     /// every open peer hears it.
     fn network_changed(&self) {
@@ -325,17 +315,16 @@ impl ManagerInner {
             return;
         }
         debug(self.debug, "Network changed", &JsValue::UNDEFINED);
+        // By reference, as in destroy(): no by-value iterator's drop code.
         let peers = self.peers.borrow().clone();
-        for peer in peers {
+        for peer in &peers {
             peer.network_changed();
         }
     }
 
     /// No more network events.
     fn unwatch(&self) {
-        if let Some(unwatch) = self.unwatch.take() {
-            let _ = unwatch.call0(&JsValue::UNDEFINED);
-        }
+        host::call_taken(&self.unwatch);
     }
 
     fn destroy(self: &Rc<Self>) {
@@ -345,7 +334,7 @@ impl ManagerInner {
         self.abort_requests();
         self.invalidate();
         let peers = self.peers.take();
-        for peer in peers {
+        for peer in &peers {
             peer.close();
         }
     }

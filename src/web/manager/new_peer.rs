@@ -2,7 +2,7 @@
 //! come within `createPeerWaitMs`, else the fallback at once and the
 //! manager's servers applied to the live peer when they arrive.
 
-use super::host::{after, Settle};
+use super::host::{after, call_taken, Settle};
 use super::{ManagerInner, Outcome, Source, Waiter};
 use crate::core::retry::timer_delay_ms;
 use crate::core::servers::IceServer;
@@ -61,25 +61,28 @@ impl NewPeer {
         let fresh = match outcome {
             Ok(servers) => Some(servers).filter(|s| !s.is_empty()),
             Err(error) => {
-                let message = JsValue::from_str(&error.message());
-                debug(
-                    manager.debug,
-                    "No ICE servers; using the fallback",
-                    &message,
-                );
+                if manager.debug {
+                    let message = JsValue::from_str(&error.message());
+                    debug(true, "No ICE servers; using the fallback", &message);
+                }
                 None
             }
         };
         let late = self.made.borrow().upgrade();
-        match (late, fresh) {
-            (Some(peer), Some(servers)) => peer.apply_servers(servers),
-            (Some(_), None) => {}
-            (None, Some(servers)) => self.make(manager, servers),
-            (None, None) => {
-                if self.setup.borrow().is_some() {
-                    manager.record(Source::Fallback, None);
+        match late {
+            Some(peer) => {
+                if let Some(servers) = fresh {
+                    peer.apply_servers(servers);
                 }
-                self.make(manager, &manager.fallback);
+            }
+            None => {
+                let servers = fresh.unwrap_or_else(|| {
+                    if self.setup.borrow().is_some() {
+                        manager.record(Source::Fallback, None);
+                    }
+                    &manager.fallback
+                });
+                self.make(manager, servers);
             }
         }
     }
@@ -98,9 +101,7 @@ impl NewPeer {
 
 impl NewPeer {
     fn stop_waiting(&self) {
-        if let Some(cancel) = self.cancel_wait.take() {
-            let _ = cancel.call0(&JsValue::UNDEFINED);
-        }
+        call_taken(&self.cancel_wait);
     }
 }
 

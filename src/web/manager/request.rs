@@ -3,6 +3,7 @@
 //! the GET and its deadline) reports through the one closure the request
 //! owns; the core judges what came back and whether, and when, to retry.
 
+use super::host::call_taken;
 use super::{ManagerInner, Outcome, Source, Waiter};
 use crate::core::cache::CachedServers;
 use crate::core::error::{AttemptFailure, IceServersError};
@@ -17,16 +18,15 @@ use wasm_bindgen::prelude::*;
 /// One request, with its retries, that every concurrent caller with the
 /// same token joins.
 pub(super) struct Request {
-    manager: Weak<ManagerInner>,
+    /// Strong: the manager stays alive while a request waits on JS (the
+    /// reply closure must outlive the call); `finish` breaks the cycle.
+    manager: Rc<ManagerInner>,
     /// The first attempt's token: callers with this token join.
     joined_by: String,
-    /// The token the last attempt sent.
-    token: RefCell<String>,
     /// `invalidate()` since the start means the result is not cached.
     generation: u32,
     /// Requests sent.
     attempts: Cell<u32>,
-    done: Cell<bool>,
     waiters: RefCell<Vec<Waiter>>,
     /// Cancels the attempt under way, whatever it waits on (`destroy()`).
     cancel: RefCell<Option<Function>>,
@@ -50,12 +50,10 @@ impl Request {
         let request = Rc::new_cyclic(|me: &Weak<Request>| {
             let me = me.clone();
             Request {
-                manager: Rc::downgrade(manager),
+                manager: manager.clone(),
                 joined_by: token,
-                token: RefCell::new(String::new()),
                 generation: manager.generation.get(),
                 attempts: Cell::new(0),
-                done: Cell::new(false),
                 waiters: RefCell::new(vec![waiter]),
                 cancel: RefCell::new(None),
                 reply: Closure::new(move |what, body, token| {
@@ -67,14 +65,14 @@ impl Request {
             }
         });
         manager.requests.borrow_mut().push(request.clone());
-        *manager.in_flight.borrow_mut() = Some(request.clone());
-        manager.hold();
+        manager.in_flight.set(Rc::as_ptr(&request));
         // The first attempt's token source is the token itself.
-        request.send(manager, &first, 0.0);
+        request.send(&first, 0.0);
     }
 
     /// The next attempt, after `delay_ms`, with a token from `source`.
-    fn send(&self, manager: &ManagerInner, source: &JsValue, delay_ms: f64) {
+    fn send(&self, source: &JsValue, delay_ms: f64) {
+        let manager = &self.manager;
         let limits = &manager.limits;
         let cancel = fetch::attempt(
             &manager.endpoint,
@@ -83,35 +81,37 @@ impl Request {
             limits.timeout_ms,
             &self.reply,
         );
-        // A token function may call destroy() before this returns.
-        if self.done.get() {
-            let _ = cancel.call0(&JsValue::UNDEFINED);
-        } else {
-            *self.cancel.borrow_mut() = Some(cancel);
+        *self.cancel.borrow_mut() = Some(cancel);
+        // A token function may call destroy() before this returns (nothing
+        // else ends a request then: answers come from a later task).
+        if manager.destroyed.get() {
+            call_taken(&self.cancel);
         }
     }
 
     /// The attempt under way ended.
     fn answered(self: &Rc<Self>, answer: Answer) {
-        let Some(manager) = self.manager.upgrade() else {
-            return;
-        };
+        let manager = &self.manager;
         self.cancel.take();
         let Some(sent) = answer.sent() else {
             let error = IceServersError::no_token(self.attempts.get());
-            return self.finish(&manager, Err(error));
+            return self.finish(Err(error));
         };
         self.attempts.set(self.attempts.get() + 1);
-        *self.token.borrow_mut() = sent.to_owned();
+        // The token sent comes back with each answer: nothing to keep.
         match answer.judge() {
-            Ok(parsed) => self.succeeded(&manager, parsed),
-            Err(failure) => self.failed(&manager, failure),
+            Ok(parsed) => self.succeeded(manager, parsed, sent.to_owned()),
+            Err(failure) => self.failed(manager, failure, sent),
         }
     }
 
-    fn succeeded(self: &Rc<Self>, manager: &Rc<ManagerInner>, parsed: ParsedServers) {
+    fn succeeded(
+        self: &Rc<Self>,
+        manager: &Rc<ManagerInner>,
+        parsed: ParsedServers,
+        token: String,
+    ) {
         let now = Date::now();
-        let token = self.token.borrow().clone();
         let limits = &manager.limits;
         let entry = CachedServers::new(
             parsed.servers,
@@ -127,24 +127,24 @@ impl Request {
             *manager.cache.borrow_mut() = Some(entry);
             manager.apply_to_peers(&servers);
         }
-        self.finish(manager, Ok(servers));
+        self.finish(Ok(servers));
     }
 
     /// An attempt failed: retry after a backoff, asking the token source
     /// again (a token refreshed meanwhile is the one sent), or give up
     /// (stale-if-error).
-    fn failed(self: &Rc<Self>, manager: &Rc<ManagerInner>, failure: AttemptFailure) {
+    fn failed(self: &Rc<Self>, manager: &Rc<ManagerInner>, failure: AttemptFailure, sent: &str) {
         let attempts = self.attempts.get();
         if manager.destroyed.get() {
-            return self.finish(manager, Err(IceServersError::aborted(attempts)));
+            return self.finish(Err(IceServersError::aborted(attempts)));
         }
         let error = IceServersError::after(failure, attempts);
         debug(manager.debug, &error.message(), &JsValue::UNDEFINED);
         match manager.limits.retry.next_delay(attempts, failure) {
-            Some(ms) => self.send(manager, &manager.token, ms),
+            Some(ms) => self.send(&manager.token, ms),
             None => {
-                let outcome = manager.stale_or(error, &self.token.borrow());
-                self.finish(manager, outcome);
+                let outcome = manager.stale_or(error, sent);
+                self.finish(outcome);
             }
         }
     }
@@ -152,35 +152,30 @@ impl Request {
     /// Ends the request: every waiter told, after the state has settled.
     /// Its closure may be the caller and may be dropped here: wasm-bindgen
     /// frees a closure only once no call of it is running.
-    fn finish(self: &Rc<Self>, manager: &Rc<ManagerInner>, outcome: Outcome) {
-        self.done.set(true);
-        manager
-            .requests
-            .borrow_mut()
-            .retain(|r| !Rc::ptr_eq(r, self));
+    fn finish(self: &Rc<Self>, outcome: Outcome) {
+        let manager = &self.manager;
         {
-            let mut in_flight = manager.in_flight.borrow_mut();
-            if in_flight.as_ref().is_some_and(|r| Rc::ptr_eq(r, self)) {
-                *in_flight = None;
+            let mut requests = manager.requests.borrow_mut();
+            if let Some(at) = requests.iter().position(|r| Rc::ptr_eq(r, self)) {
+                requests.remove(at);
             }
         }
-        for waiter in self.waiters.take() {
+        if manager.in_flight.get() == Rc::as_ptr(self) {
+            manager.in_flight.set(std::ptr::null());
+        }
+        // By reference: no by-value iterator and its drop code.
+        for waiter in &self.waiters.take() {
             waiter.deliver(manager, &outcome);
         }
-        manager.release();
     }
 
     /// `destroy()`: nothing more is sent, and every waiter hears "aborted" now.
-    pub(super) fn abort(self: &Rc<Self>, manager: &Rc<ManagerInner>) {
-        if self.done.get() {
-            return;
-        }
-        let cancel = self.cancel.take();
+    /// Only for a request still in `requests`: `finish` removes it.
+    pub(super) fn abort(self: &Rc<Self>) {
         // A request in flight when cancelled was sent: it counts.
-        let in_flight = cancel.map(|cancel| cancel.call0(&JsValue::UNDEFINED));
-        if in_flight.is_some_and(|sent| sent.is_ok_and(|sent| sent.is_truthy())) {
+        if call_taken(&self.cancel) {
             self.attempts.set(self.attempts.get() + 1);
         }
-        self.finish(manager, Err(IceServersError::aborted(self.attempts.get())));
+        self.finish(Err(IceServersError::aborted(self.attempts.get())));
     }
 }
