@@ -37,6 +37,11 @@ fn field_num(report: &Json, key: &str) -> Option<f64> {
         .filter(|n| n.is_finite())
 }
 
+/// `v` added to `sum`, which starts at 0 the first time.
+fn add(sum: &mut Option<f64>, v: f64) {
+    *sum = Some(sum.unwrap_or(0.0) + v);
+}
+
 fn is_type(report: &Json, ty: &str) -> bool {
     field_str(report, "type") == Some(ty)
 }
@@ -90,7 +95,6 @@ pub fn summarise(reports: &[Json]) -> PeerStats {
     let mut packets_lost: Option<f64> = None;
     let mut packets_received: Option<f64> = None;
     let mut jitter_ms: Option<f64> = None;
-    let add = |sum: &mut Option<f64>, v: f64| *sum = Some(sum.unwrap_or(0.0) + v);
     for rtp in reports.iter().filter(|r| is_type(r, "inbound-rtp")) {
         if let Some(lost) = field_num(rtp, "packetsLost") {
             add(&mut packets_lost, lost);
@@ -122,19 +126,27 @@ pub fn summarise(reports: &[Json]) -> PeerStats {
 /// [`received_since`]), to tell a live connection from one the browser still
 /// calls `connected`.
 pub fn received_by_id(reports: &[Json]) -> Vec<(String, f64)> {
-    let counted = |r: &&Json| matches!(field_str(r, "type"), Some("candidate-pair" | "transport"));
-    reports
-        .iter()
-        .filter(counted)
-        .filter_map(|r| {
-            let id = field_str(r, "id")?;
-            let counts: Vec<f64> = ["bytesReceived", "responsesReceived", "requestsReceived"]
-                .iter()
-                .filter_map(|k| field_num(r, k))
-                .collect();
-            (!counts.is_empty()).then(|| (id.to_owned(), counts.iter().sum()))
-        })
-        .collect()
+    // Plain loops: the iterator chain (filter, filter_map, a collected Vec
+    // of counts) cost the wasm several times as much.
+    let mut out = Vec::new();
+    for r in reports {
+        if !matches!(field_str(r, "type"), Some("candidate-pair" | "transport")) {
+            continue;
+        }
+        let Some(id) = field_str(r, "id") else {
+            continue;
+        };
+        let mut total = None;
+        for key in ["bytesReceived", "responsesReceived", "requestsReceived"] {
+            if let Some(n) = field_num(r, key) {
+                add(&mut total, n);
+            }
+        }
+        if let Some(total) = total {
+            out.push((id.to_owned(), total));
+        }
+    }
+    out
 }
 
 /// True when something in `now` received more than it had in `before`; an id
