@@ -1,4 +1,7 @@
 //! `classifyQuality`, `qualityLabel` and `qualityColour`: the core's mapping, exported.
+//!
+//! Each returns its `&'static str` as a JS string (not a `String`): no copy
+//! into a fresh allocation for the glue to read and free.
 
 use super::error::type_error;
 use crate::core::quality::{IceState, Quality};
@@ -16,21 +19,25 @@ pub fn classify_quality(
 }
 
 /// "Good" | "Connecting..." | "Poor" | "Failed"; throws a `TypeError` for an unknown quality.
-#[wasm_bindgen(js_name = qualityLabel)]
-pub fn quality_label(
+#[wasm_bindgen(js_name = qualityLabel, unchecked_return_type = "string")]
+pub fn quality_label_js(
     #[wasm_bindgen(unchecked_param_type = "Quality")] quality: JsValue,
-) -> Result<String, JsValue> {
-    Ok(parse_quality(&quality, "qualityLabel")?.label().to_owned())
+) -> Result<JsValue, JsValue> {
+    Ok(parse_quality(&quality, "qualityLabel")?.label().into())
+}
+
+/// `qualityLabel` for Rust callers (the browser tests): the label as a
+/// `String`. Not exported, so not in the wasm.
+pub fn quality_label(quality: JsValue) -> Result<String, JsValue> {
+    quality_label_js(quality).map(|label| label.as_string().unwrap_or_default())
 }
 
 /// Addition: the indicator colour as CSS (green, orange, orange-red, red).
-#[wasm_bindgen(js_name = qualityColour)]
+#[wasm_bindgen(js_name = qualityColour, unchecked_return_type = "string")]
 pub fn quality_colour(
     #[wasm_bindgen(unchecked_param_type = "Quality")] quality: JsValue,
-) -> Result<String, JsValue> {
-    Ok(parse_quality(&quality, "qualityColour")?
-        .colour()
-        .to_owned())
+) -> Result<JsValue, JsValue> {
+    Ok(parse_quality(&quality, "qualityColour")?.colour().into())
 }
 
 fn parse_quality(quality: &JsValue, function: &str) -> Result<Quality, JsValue> {
