@@ -1,7 +1,8 @@
 //! `classifyQuality`, `qualityLabel` and `qualityColour`: the core's mapping, exported.
 //!
-//! Each returns its `&'static str` as a JS string (not a `String`): no copy
-//! into a fresh allocation for the glue to read and free.
+//! The three share one body ([`mapped`]), and each returns its
+//! `&'static str` as a JS string (not a `String`): no copy into a fresh
+//! allocation for the glue to read and free.
 
 use super::error::type_error;
 use crate::core::quality::{IceState, Quality};
@@ -13,9 +14,7 @@ use wasm_bindgen::prelude::*;
 pub fn classify_quality(
     #[wasm_bindgen(unchecked_param_type = "IceConnectionState")] state: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let state = state.as_string().and_then(|s| IceState::parse(&s));
-    let state = state.ok_or_else(|| type_error("classifyQuality: unknown ICE connection state"))?;
-    Ok(Quality::of(state).as_str().into())
+    mapped(&state, CLASSIFY)
 }
 
 /// "Good" | "Connecting..." | "Poor" | "Failed"; throws a `TypeError` for an unknown quality.
@@ -23,7 +22,7 @@ pub fn classify_quality(
 pub fn quality_label_js(
     #[wasm_bindgen(unchecked_param_type = "Quality")] quality: JsValue,
 ) -> Result<JsValue, JsValue> {
-    Ok(parse_quality(&quality, "qualityLabel")?.label().into())
+    mapped(&quality, LABEL)
 }
 
 /// `qualityLabel` for Rust callers (the browser tests): the label as a
@@ -37,12 +36,30 @@ pub fn quality_label(quality: JsValue) -> Result<String, JsValue> {
 pub fn quality_colour(
     #[wasm_bindgen(unchecked_param_type = "Quality")] quality: JsValue,
 ) -> Result<JsValue, JsValue> {
-    Ok(parse_quality(&quality, "qualityColour")?.colour().into())
+    mapped(&quality, COLOUR)
 }
 
-fn parse_quality(quality: &JsValue, function: &str) -> Result<Quality, JsValue> {
-    quality
-        .as_string()
-        .and_then(|q| Quality::parse(&q))
-        .ok_or_else(|| type_error(&concat(&[function, ": unknown quality"])))
+const CLASSIFY: usize = 0;
+const LABEL: usize = 1;
+const COLOUR: usize = 2;
+const NAMES: [&str; 3] = ["classifyQuality", "qualityLabel", "qualityColour"];
+
+/// What export `which` returns for `value`, or its TypeError. Out of line:
+/// one copy for the three exports.
+#[inline(never)]
+fn mapped(value: &JsValue, which: usize) -> Result<JsValue, JsValue> {
+    let text = value.as_string();
+    let text = text.as_deref();
+    let quality = text.and_then(Quality::parse);
+    let (out, what) = match which {
+        CLASSIFY => (
+            text.and_then(IceState::parse)
+                .map(|s| Quality::of(s).as_str()),
+            ": unknown ICE connection state",
+        ),
+        LABEL => (quality.map(Quality::label), ": unknown quality"),
+        _ => (quality.map(Quality::colour), ": unknown quality"),
+    };
+    out.map(JsValue::from_str)
+        .ok_or_else(|| type_error(&concat(&[NAMES[which], what])))
 }
