@@ -172,23 +172,22 @@ fn normalise_entry(entry: &Json) -> Option<IceServer> {
 /// `has_credentials`; the host and port must be what browsers accept.
 pub fn normalise_url(raw: &str, has_credentials: bool) -> Option<String> {
     let (scheme, rest) = split_first(raw.trim_ascii(), b':')?;
-    let is = |name: &str| scheme.eq_ignore_ascii_case(name);
-    let rest = if is("stun") || is("stuns") {
+    // The scheme lowered where the URL is built, then matched: one match
+    // rather than four case-insensitive comparisons.
+    let mut url = String::from(scheme);
+    url.make_ascii_lowercase();
+    let rest = match url.as_str() {
         // Trimmed again: "stun:a ?x" must not leave "stun:a ".
-        split_first(rest, b'?')
+        "stun" | "stuns" => split_first(rest, b'?')
             .map_or(rest, |(before, _)| before)
-            .trim_ascii_end()
-    } else if (is("turn") || is("turns")) && has_credentials {
-        rest
-    } else {
-        return None;
+            .trim_ascii_end(),
+        "turn" | "turns" if has_credentials => rest,
+        _ => return None,
     };
     let host_port = split_first(rest, b'?').map_or(rest, |(before, _)| before);
     if !is_host_port(host_port) {
         return None;
     }
-    let mut url = String::from(scheme);
-    url.make_ascii_lowercase();
     url.push(':');
     url.push_str(rest);
     Some(url)
