@@ -153,13 +153,20 @@ pub fn received_by_id(reports: &[Json]) -> Vec<(String, f64)> {
 /// new since then counts from zero, and ids that vanished (old candidate pairs
 /// after an ICE restart) do not matter.
 pub fn received_since(before: &[(String, f64)], now: &[(String, f64)]) -> bool {
-    now.iter().any(|(id, total)| {
-        let earlier = before
-            .iter()
-            .find(|(b, _)| b == id)
-            .map_or(0.0, |(_, t)| *t);
-        *total > earlier
-    })
+    // Plain loops: the iterator version cost the wasm more.
+    for (id, total) in now {
+        let mut earlier = 0.0;
+        for (b, t) in before {
+            if b == id {
+                earlier = *t;
+                break;
+            }
+        }
+        if *total > earlier {
+            return true;
+        }
+    }
+    false
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
