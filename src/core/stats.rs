@@ -130,7 +130,7 @@ pub fn received_by_id(reports: &[Json]) -> Vec<(String, f64)> {
     // of counts) cost the wasm several times as much.
     let mut out = Vec::new();
     for r in reports {
-        if !matches!(field_str(r, "type"), Some("candidate-pair" | "transport")) {
+        if !is_type(r, "candidate-pair") && !is_type(r, "transport") {
             continue;
         }
         let Some(id) = field_str(r, "id") else {
