@@ -42,14 +42,21 @@ fn add(sum: &mut Option<f64>, v: f64) {
     *sum = Some(sum.unwrap_or(0.0) + v);
 }
 
+/// Whether `report[key]` is the string `value`; out of line, as every
+/// string comparison here (inlined, each costs the wasm a copy).
+#[inline(never)]
+fn field_is(report: &Json, key: &str, value: &str) -> bool {
+    field_str(report, key) == Some(value)
+}
+
 fn is_type(report: &Json, ty: &str) -> bool {
-    field_str(report, "type") == Some(ty)
+    field_is(report, "type", ty)
 }
 
 fn by_id<'a>(reports: &'a [Json], ty: &str, id: &str) -> Option<&'a Json> {
     reports
         .iter()
-        .find(|r| is_type(r, ty) && field_str(r, "id") == Some(id))
+        .find(|r| is_type(r, ty) && field_is(r, "id", id))
 }
 
 fn selected_pair(reports: &[Json]) -> Option<&Json> {
@@ -66,7 +73,7 @@ fn selected_pair(reports: &[Json]) -> Option<&Json> {
         .or_else(|| {
             pairs().find(|p| {
                 p.get("nominated").and_then(Json::as_bool) == Some(true)
-                    && field_str(p, "state") == Some("succeeded")
+                    && field_is(p, "state", "succeeded")
             })
         })
 }
