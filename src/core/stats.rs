@@ -60,22 +60,32 @@ fn by_id<'a>(reports: &'a [Json], ty: &str, id: &str) -> Option<&'a Json> {
 }
 
 fn selected_pair(reports: &[Json]) -> Option<&Json> {
-    let from_transport = reports
-        .iter()
-        .filter(|r| is_type(r, "transport"))
-        .find_map(|t| {
-            field_str(t, "selectedCandidatePairId")
-                .and_then(|id| by_id(reports, "candidate-pair", id))
-        });
-    let pairs = || reports.iter().filter(|r| is_type(r, "candidate-pair"));
-    from_transport
-        .or_else(|| pairs().find(|p| p.get("selected").and_then(Json::as_bool) == Some(true)))
-        .or_else(|| {
-            pairs().find(|p| {
-                p.get("nominated").and_then(Json::as_bool) == Some(true)
-                    && field_is(p, "state", "succeeded")
-            })
-        })
+    // Plain loops, as everywhere here: iterator adapters cost the wasm more.
+    for t in reports {
+        if is_type(t, "transport") {
+            let id = field_str(t, "selectedCandidatePairId");
+            if let Some(pair) = id.and_then(|id| by_id(reports, "candidate-pair", id)) {
+                return Some(pair);
+            }
+        }
+    }
+    // One pass for both fallbacks: the first selected pair wins over any
+    // nominated one, so the first nominated one waits until the end.
+    let mut nominated = None;
+    for p in reports {
+        if is_type(p, "candidate-pair") {
+            if p.get("selected").and_then(Json::as_bool) == Some(true) {
+                return Some(p);
+            }
+            if nominated.is_none()
+                && p.get("nominated").and_then(Json::as_bool) == Some(true)
+                && field_is(p, "state", "succeeded")
+            {
+                nominated = Some(p);
+            }
+        }
+    }
+    nominated
 }
 
 /// The selected pair: the `transport` report's `selectedCandidatePairId` (Chrome, Safari),
