@@ -112,7 +112,10 @@ pub fn summarise(reports: &[Json]) -> PeerStats {
     let mut packets_lost: Option<f64> = None;
     let mut packets_received: Option<f64> = None;
     let mut jitter_ms: Option<f64> = None;
-    for rtp in reports.iter().filter(|r| is_type(r, "inbound-rtp")) {
+    for rtp in reports {
+        if !is_type(rtp, "inbound-rtp") {
+            continue;
+        }
         if let Some(lost) = field_num(rtp, "packetsLost") {
             add(&mut packets_lost, lost);
         }
