@@ -37,9 +37,12 @@ fn field_num(report: &Json, key: &str) -> Option<f64> {
         .filter(|n| n.is_finite())
 }
 
-/// `v` added to `sum`, which starts at 0 the first time.
-fn add(sum: &mut Option<f64>, v: f64) {
-    *sum = Some(sum.unwrap_or(0.0) + v);
+/// `report[key]`, when it is a finite number, added to `sum`, which starts
+/// at 0 the first time.
+fn add(sum: &mut Option<f64>, report: &Json, key: &str) {
+    if let Some(v) = field_num(report, key) {
+        *sum = Some(sum.unwrap_or(0.0) + v);
+    }
 }
 
 /// Whether `report[key]` is the string `value`; out of line, as every
@@ -116,12 +119,8 @@ pub fn summarise(reports: &[Json]) -> PeerStats {
         if !is_type(rtp, "inbound-rtp") {
             continue;
         }
-        if let Some(lost) = field_num(rtp, "packetsLost") {
-            add(&mut packets_lost, lost);
-        }
-        if let Some(received) = field_num(rtp, "packetsReceived") {
-            add(&mut packets_received, received);
-        }
+        add(&mut packets_lost, rtp, "packetsLost");
+        add(&mut packets_received, rtp, "packetsReceived");
         if let Some(jitter) = field_num(rtp, "jitter") {
             let ms = jitter * 1000.0;
             jitter_ms = Some(jitter_ms.map_or(ms, |worst| worst.max(ms)));
@@ -158,9 +157,7 @@ pub fn received_by_id(reports: &[Json]) -> Vec<(String, f64)> {
         };
         let mut total = None;
         for key in ["bytesReceived", "responsesReceived", "requestsReceived"] {
-            if let Some(n) = field_num(r, key) {
-                add(&mut total, n);
-            }
+            add(&mut total, r, key);
         }
         if let Some(total) = total {
             out.push((id.to_owned(), total));
