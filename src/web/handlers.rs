@@ -40,9 +40,10 @@ impl Handlers {
         if !value.is_object() {
             return Err(type_error("PeerEventHandlers must be an object"));
         }
-        // One loop rather than seven inlined copies of it.
+        // One loop rather than seven inlined copies of it; the names by
+        // reference (by value, the array was copied to the stack first).
         let mut picked: [Option<Function>; 7] = Default::default();
-        for (slot, key) in picked.iter_mut().zip(HANDLER_NAMES) {
+        for (slot, key) in picked.iter_mut().zip(&HANDLER_NAMES) {
             *slot = match get(value, key) {
                 v if v.is_null_or_undefined() => None,
                 v => Some(v.dyn_into::<Function>().map_err(|_| {
