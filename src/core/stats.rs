@@ -156,7 +156,7 @@ pub fn received_by_id(reports: &[Json]) -> Vec<(String, f64)> {
             continue;
         };
         let mut total = None;
-        for key in ["bytesReceived", "responsesReceived", "requestsReceived"] {
+        for key in &["bytesReceived", "responsesReceived", "requestsReceived"] {
             add(&mut total, r, key);
         }
         if let Some(total) = total {
