@@ -26,7 +26,7 @@ impl Peer {
     /// The JS object for a new peer, with [`BOUND_METHODS`] bound to it.
     pub(crate) fn into_js(inner: Rc<PeerInner>) -> JsValue {
         let js = JsValue::from(Peer { inner });
-        for name in BOUND_METHODS {
+        for name in &BOUND_METHODS {
             if let Ok(method) = get(&js, name).dyn_into::<Function>() {
                 let bound: JsValue = method.bind0(&js).into();
                 set(&js, name, &bound);
