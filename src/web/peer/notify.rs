@@ -51,7 +51,12 @@ fn report(peer: &Rc<PeerInner>, what: u32, a: JsValue, b: JsValue) {
             code: a.as_f64().unwrap_or(0.0) as u16,
             turn: b
                 .as_string()
-                .and_then(|url| url.get(..4).map(|s| s.eq_ignore_ascii_case("turn")))
+                // Bytes: a str range checks char boundaries.
+                .and_then(|url| {
+                    url.as_bytes()
+                        .get(..4)
+                        .map(|s| s.eq_ignore_ascii_case(b"turn"))
+                })
                 .unwrap_or(false),
         },
         OP_SETTLED => {
