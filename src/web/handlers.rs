@@ -44,12 +44,17 @@ impl Handlers {
         // reference (by value, the array was copied to the stack first).
         let mut picked: [Option<Function>; 7] = Default::default();
         for (slot, key) in picked.iter_mut().zip(&HANDLER_NAMES) {
-            *slot = match get(value, key) {
-                v if v.is_null_or_undefined() => None,
-                v => Some(v.dyn_into::<Function>().map_err(|_| {
-                    type_error(&concat(&["PeerEventHandlers.", key, " must be a function"]))
-                })?),
-            };
+            let v = get(value, key);
+            if !v.is_null_or_undefined() {
+                if !v.is_function() {
+                    return Err(type_error(&concat(&[
+                        "PeerEventHandlers.",
+                        key,
+                        " must be a function",
+                    ])));
+                }
+                *slot = Some(v.unchecked_into());
+            }
         }
         let [on_signal, on_connect, on_stream, on_ice_state_change, on_close, on_error, on_network_quality_change] =
             picked;
