@@ -95,10 +95,8 @@ impl PeerSetup {
         };
         let stream = match get(options, "stream") {
             v if v.is_null_or_undefined() => None,
-            v => Some(
-                v.dyn_into::<MediaStream>()
-                    .map_err(|_| type_error("PeerOptions.stream must be a MediaStream"))?,
-            ),
+            v if v.has_type::<MediaStream>() => Some(v.unchecked_into()),
+            _ => return Err(type_error("PeerOptions.stream must be a MediaStream")),
         };
         let explicit_servers = match get(options, "iceServers") {
             v if v.is_null_or_undefined() => None,
