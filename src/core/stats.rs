@@ -122,8 +122,11 @@ pub fn summarise(reports: &[Json]) -> PeerStats {
         add(&mut packets_lost, rtp, "packetsLost");
         add(&mut packets_received, rtp, "packetsReceived");
         if let Some(jitter) = field_num(rtp, "jitter") {
+            // A plain comparison: f64::max also handles NaN, which is filtered out.
             let ms = jitter * 1000.0;
-            jitter_ms = Some(jitter_ms.map_or(ms, |worst| worst.max(ms)));
+            if jitter_ms.is_none_or(|worst| ms > worst) {
+                jitter_ms = Some(ms);
+            }
         }
     }
 
