@@ -6,7 +6,6 @@
 
 use super::error::type_error;
 use crate::core::quality::{IceState, Quality};
-use crate::core::text::concat;
 use wasm_bindgen::prelude::*;
 
 /// The quality for an ICE connection state; throws a `TypeError` for an unknown state.
@@ -42,7 +41,12 @@ pub fn quality_colour(
 const CLASSIFY: usize = 0;
 const LABEL: usize = 1;
 const COLOUR: usize = 2;
-const NAMES: [&str; 3] = ["classifyQuality", "qualityLabel", "qualityColour"];
+/// Each export's TypeError message, whole: no string built at run time.
+static ERRORS: [&str; 3] = [
+    "classifyQuality: unknown ICE connection state",
+    "qualityLabel: unknown quality",
+    "qualityColour: unknown quality",
+];
 
 /// What export `which` returns for `value`, or its TypeError. Out of line:
 /// one copy for the three exports.
@@ -51,15 +55,13 @@ fn mapped(value: &JsValue, which: usize) -> Result<JsValue, JsValue> {
     let text = value.as_string();
     let text = text.as_deref();
     let quality = text.and_then(Quality::parse);
-    let (out, what) = match which {
-        CLASSIFY => (
-            text.and_then(IceState::parse)
-                .map(|s| Quality::of(s).as_str()),
-            ": unknown ICE connection state",
-        ),
-        LABEL => (quality.map(Quality::label), ": unknown quality"),
-        _ => (quality.map(Quality::colour), ": unknown quality"),
+    let out = match which {
+        CLASSIFY => text
+            .and_then(IceState::parse)
+            .map(|s| Quality::of(s).as_str()),
+        LABEL => quality.map(Quality::label),
+        _ => quality.map(Quality::colour), // COLOUR
     };
     out.map(JsValue::from_str)
-        .ok_or_else(|| type_error(&concat(&[NAMES[which], what])))
+        .ok_or_else(|| type_error(ERRORS[which]))
 }
