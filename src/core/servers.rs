@@ -226,15 +226,23 @@ fn is_host_port(s: &str) -> bool {
         && !host
             .bytes()
             .any(|b| b <= b' ' || b == 0x7f || matches!(b, b'[' | b']' | b'/' | b'@' | b'#'));
-    // At most five digits (checked first: no overflow), from 1 to 65535.
-    let port_ok = port.is_none_or(|p| {
-        (1..=5).contains(&p.len())
-            && (p
-                .bytes()
-                .try_fold(0u32, |n, b| Some(n * 10 + u32::from(digit(b)?))))
-            .is_some_and(|v| (1..=65535).contains(&v))
-    });
-    host_ok && port_ok
+    host_ok && port.is_none_or(is_port)
+}
+
+/// At most five digits (checked first: no overflow), from 1 to 65535. A
+/// plain loop: try_fold over the bytes cost the wasm more.
+fn is_port(p: &str) -> bool {
+    if !(1..=5).contains(&p.len()) {
+        return false;
+    }
+    let mut v = 0u32;
+    for b in p.bytes() {
+        let Some(d) = digit(b) else {
+            return false;
+        };
+        v = v * 10 + u32::from(d);
+    }
+    (1..=65535).contains(&v)
 }
 
 /// `ttl` as a number or numeric string (e.g. Twilio's "86400"); None when absent,
