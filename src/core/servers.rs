@@ -8,7 +8,7 @@
 use core::fmt;
 
 use super::json::Json;
-use super::text::{split_first, split_last};
+use super::text::{concat, split_first, split_last};
 
 /// A normalised ICE server: `urls` only (deduplicated, order kept), never `url`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -174,21 +174,21 @@ pub fn normalise_url(raw: &str, has_credentials: bool) -> Option<String> {
     let (scheme, rest) = split_first(raw.trim_ascii(), b':')?;
     // The scheme lowered where the URL is built, then matched: one match
     // rather than four case-insensitive comparisons.
-    let mut url = String::from(scheme);
+    // With its ':' from the start: one push_str later, no push of a char.
+    let mut url = concat(&[scheme, ":"]);
     url.make_ascii_lowercase();
     let rest = match url.as_str() {
         // Trimmed again: "stun:a ?x" must not leave "stun:a ".
-        "stun" | "stuns" => split_first(rest, b'?')
+        "stun:" | "stuns:" => split_first(rest, b'?')
             .map_or(rest, |(before, _)| before)
             .trim_ascii_end(),
-        "turn" | "turns" if has_credentials => rest,
+        "turn:" | "turns:" if has_credentials => rest,
         _ => return None,
     };
     let host_port = split_first(rest, b'?').map_or(rest, |(before, _)| before);
     if !is_host_port(host_port) {
         return None;
     }
-    url.push(':');
     url.push_str(rest);
     Some(url)
 }
