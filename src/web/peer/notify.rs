@@ -64,9 +64,10 @@ fn report(peer: &Rc<PeerInner>, what: u32, a: JsValue, b: JsValue) {
             let kind = get(&local, "type").as_string();
             let kind = kind.as_deref().and_then(SdpKind::parse);
             let sdp = get(&local, "sdp").as_string();
-            Input::OpSettled(Ok(kind
-                .zip(sdp)
-                .map(|(kind, sdp)| Description { kind, sdp })))
+            Input::OpSettled(Ok(match (kind, sdp) {
+                (Some(kind), Some(sdp)) => Some(Description { kind, sdp }),
+                _ => None,
+            }))
         }
         OP_FAILED => Input::OpSettled(Err(a)),
         ORPHAN_FAILED => return peer.emit_error(&a),
