@@ -107,9 +107,9 @@ impl PeerSetup {
         };
         let policy = get(options, "iceTransportPolicy");
         let relay = match policy.as_string().as_deref() {
-            None if policy.is_undefined() => false,
-            Some("all") => false,
             Some("relay") => true,
+            Some("all") => false,
+            None if policy.is_undefined() => false,
             _ => {
                 return Err(type_error(
                     "PeerOptions.iceTransportPolicy must be \"all\" or \"relay\"",
