@@ -75,14 +75,17 @@ impl NetworkQuality {
 
     /// The level a MOS falls in, without hysteresis.
     pub fn of_mos(mos: f64) -> Self {
-        [
+        // By reference: an array by value is copied to the stack first.
+        for level in &[
             NetworkQuality::Excellent,
             NetworkQuality::Good,
             NetworkQuality::Poor,
-        ]
-        .into_iter()
-        .find(|level| mos >= level.floor())
-        .unwrap_or(NetworkQuality::Bad)
+        ] {
+            if mos >= level.floor() {
+                return *level;
+            }
+        }
+        NetworkQuality::Bad
     }
 }
 

@@ -33,16 +33,14 @@ impl IceState {
 
     /// Exact lower-case names; None for anything else.
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "new" => IceState::New,
-            "checking" => IceState::Checking,
-            "connected" => IceState::Connected,
-            "completed" => IceState::Completed,
-            "disconnected" => IceState::Disconnected,
-            "failed" => IceState::Failed,
-            "closed" => IceState::Closed,
-            _ => return None,
-        })
+        // A search of the names: one comparison in a loop, where a match
+        // inlines one per name.
+        for state in &Self::ALL {
+            if state.as_str() == s {
+                return Some(*state);
+            }
+        }
+        None
     }
 
     /// The lower-case name, as the browser reports it.
@@ -90,13 +88,18 @@ impl Quality {
 
     /// Exact lower-case names ("good", ...); None for anything else.
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "good" => Quality::Good,
-            "connecting" => Quality::Connecting,
-            "poor" => Quality::Poor,
-            "failed" => Quality::Failed,
-            _ => return None,
-        })
+        // As IceState::parse: one comparison in a loop.
+        for quality in &[
+            Quality::Good,
+            Quality::Connecting,
+            Quality::Poor,
+            Quality::Failed,
+        ] {
+            if quality.as_str() == s {
+                return Some(*quality);
+            }
+        }
+        None
     }
 
     /// "good" | "connecting" | "poor" | "failed".

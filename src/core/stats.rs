@@ -37,33 +37,58 @@ fn field_num(report: &Json, key: &str) -> Option<f64> {
         .filter(|n| n.is_finite())
 }
 
+/// `report[key]`, when it is a finite number, added to `sum`, which starts
+/// at 0 the first time.
+fn add(sum: &mut Option<f64>, report: &Json, key: &str) {
+    if let Some(v) = field_num(report, key) {
+        *sum = Some(sum.unwrap_or(0.0) + v);
+    }
+}
+
+/// Whether `report[key]` is the string `value`; out of line, as every
+/// string comparison here (inlined, each costs the wasm a copy).
+#[inline(never)]
+fn field_is(report: &Json, key: &str, value: &str) -> bool {
+    field_str(report, key) == Some(value)
+}
+
 fn is_type(report: &Json, ty: &str) -> bool {
-    field_str(report, "type") == Some(ty)
+    field_is(report, "type", ty)
 }
 
 fn by_id<'a>(reports: &'a [Json], ty: &str, id: &str) -> Option<&'a Json> {
     reports
         .iter()
-        .find(|r| is_type(r, ty) && field_str(r, "id") == Some(id))
+        .find(|r| is_type(r, ty) && field_is(r, "id", id))
 }
 
 fn selected_pair(reports: &[Json]) -> Option<&Json> {
-    let from_transport = reports
-        .iter()
-        .filter(|r| is_type(r, "transport"))
-        .find_map(|t| {
-            field_str(t, "selectedCandidatePairId")
-                .and_then(|id| by_id(reports, "candidate-pair", id))
-        });
-    let pairs = || reports.iter().filter(|r| is_type(r, "candidate-pair"));
-    from_transport
-        .or_else(|| pairs().find(|p| p.get("selected").and_then(Json::as_bool) == Some(true)))
-        .or_else(|| {
-            pairs().find(|p| {
-                p.get("nominated").and_then(Json::as_bool) == Some(true)
-                    && field_str(p, "state") == Some("succeeded")
-            })
-        })
+    // Plain loops, as everywhere here: iterator adapters cost the wasm more.
+    for t in reports {
+        if is_type(t, "transport") {
+            let id = field_str(t, "selectedCandidatePairId");
+            if let Some(pair) = id.and_then(|id| by_id(reports, "candidate-pair", id)) {
+                return Some(pair);
+            }
+        }
+    }
+    // One pass for both fallbacks: the first selected pair wins over any
+    // nominated one, so the first nominated one waits until the end.
+    let mut nominated = None;
+    for p in reports {
+        if is_type(p, "candidate-pair") {
+            if p.get("selected").and_then(Json::as_bool) == Some(true) {
+                return Some(p);
+            }
+            if nominated.is_none()
+                && p.get("nominated").and_then(Json::as_bool) == Some(true)
+                && field_is(p, "state", "succeeded")
+            {
+                nominated = Some(p);
+            }
+        }
+    }
+    nominated
 }
 
 /// The selected pair: the `transport` report's `selectedCandidatePairId` (Chrome, Safari),
@@ -90,17 +115,18 @@ pub fn summarise(reports: &[Json]) -> PeerStats {
     let mut packets_lost: Option<f64> = None;
     let mut packets_received: Option<f64> = None;
     let mut jitter_ms: Option<f64> = None;
-    let add = |sum: &mut Option<f64>, v: f64| *sum = Some(sum.unwrap_or(0.0) + v);
-    for rtp in reports.iter().filter(|r| is_type(r, "inbound-rtp")) {
-        if let Some(lost) = field_num(rtp, "packetsLost") {
-            add(&mut packets_lost, lost);
+    for rtp in reports {
+        if !is_type(rtp, "inbound-rtp") {
+            continue;
         }
-        if let Some(received) = field_num(rtp, "packetsReceived") {
-            add(&mut packets_received, received);
-        }
+        add(&mut packets_lost, rtp, "packetsLost");
+        add(&mut packets_received, rtp, "packetsReceived");
         if let Some(jitter) = field_num(rtp, "jitter") {
+            // A plain comparison: f64::max also handles NaN, which is filtered out.
             let ms = jitter * 1000.0;
-            jitter_ms = Some(jitter_ms.map_or(ms, |worst| worst.max(ms)));
+            if jitter_ms.is_none_or(|worst| ms > worst) {
+                jitter_ms = Some(ms);
+            }
         }
     }
 
@@ -122,32 +148,45 @@ pub fn summarise(reports: &[Json]) -> PeerStats {
 /// [`received_since`]), to tell a live connection from one the browser still
 /// calls `connected`.
 pub fn received_by_id(reports: &[Json]) -> Vec<(String, f64)> {
-    let counted = |r: &&Json| matches!(field_str(r, "type"), Some("candidate-pair" | "transport"));
-    reports
-        .iter()
-        .filter(counted)
-        .filter_map(|r| {
-            let id = field_str(r, "id")?;
-            let counts: Vec<f64> = ["bytesReceived", "responsesReceived", "requestsReceived"]
-                .iter()
-                .filter_map(|k| field_num(r, k))
-                .collect();
-            (!counts.is_empty()).then(|| (id.to_owned(), counts.iter().sum()))
-        })
-        .collect()
+    // Plain loops: the iterator chain (filter, filter_map, a collected Vec
+    // of counts) cost the wasm several times as much.
+    let mut out = Vec::new();
+    for r in reports {
+        if !is_type(r, "candidate-pair") && !is_type(r, "transport") {
+            continue;
+        }
+        let Some(id) = field_str(r, "id") else {
+            continue;
+        };
+        let mut total = None;
+        for key in &["bytesReceived", "responsesReceived", "requestsReceived"] {
+            add(&mut total, r, key);
+        }
+        if let Some(total) = total {
+            out.push((id.to_owned(), total));
+        }
+    }
+    out
 }
 
 /// True when something in `now` received more than it had in `before`; an id
 /// new since then counts from zero, and ids that vanished (old candidate pairs
 /// after an ICE restart) do not matter.
 pub fn received_since(before: &[(String, f64)], now: &[(String, f64)]) -> bool {
-    now.iter().any(|(id, total)| {
-        let earlier = before
-            .iter()
-            .find(|(b, _)| b == id)
-            .map_or(0.0, |(_, t)| *t);
-        *total > earlier
-    })
+    // Plain loops: the iterator version cost the wasm more.
+    for (id, total) in now {
+        let mut earlier = 0.0;
+        for (b, t) in before {
+            if b == id {
+                earlier = *t;
+                break;
+            }
+        }
+        if *total > earlier {
+            return true;
+        }
+    }
+    false
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

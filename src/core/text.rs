@@ -26,16 +26,19 @@ pub fn concat(parts: &[&str]) -> String {
 
 /// `s` around the first `byte`, which must be ASCII (so both halves are
 /// whole UTF-8). Byte search rather than `str::split_once(char)`: the char
-/// searcher brings `memchr` and UTF-8 decoding into the wasm.
+/// searcher brings `memchr` and UTF-8 decoding into the wasm. One
+/// `split_at` and a range from 1: two ranges of `s` cost more.
 pub fn split_first(s: &str, byte: u8) -> Option<(&str, &str)> {
     let at = s.bytes().position(|b| b == byte)?;
-    Some((&s[..at], &s[at + 1..]))
+    let (before, after) = s.split_at(at);
+    Some((before, &after[1..]))
 }
 
 /// `s` around the last `byte` (ASCII), as [`split_first`].
 pub fn split_last(s: &str, byte: u8) -> Option<(&str, &str)> {
     let at = s.bytes().rposition(|b| b == byte)?;
-    Some((&s[..at], &s[at + 1..]))
+    let (before, after) = s.split_at(at);
+    Some((before, &after[1..]))
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

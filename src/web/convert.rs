@@ -52,7 +52,7 @@ fn json_at_depth(value: &JsValue, depth: u32) -> Json {
 /// by the same rules as the endpoint's. `None` when `value` is not an array.
 pub fn servers_from_js(value: &JsValue) -> Option<Vec<IceServer>> {
     match json_from_js(value) {
-        Json::Array(entries) if Array::is_array(value) => Some(normalise(&entries)),
+        Json::Array(entries) => Some(normalise(&entries)),
         _ => None,
     }
 }

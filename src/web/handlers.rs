@@ -40,15 +40,21 @@ impl Handlers {
         if !value.is_object() {
             return Err(type_error("PeerEventHandlers must be an object"));
         }
-        // One loop rather than seven inlined copies of it.
+        // One loop rather than seven inlined copies of it; the names by
+        // reference (by value, the array was copied to the stack first).
         let mut picked: [Option<Function>; 7] = Default::default();
-        for (slot, key) in picked.iter_mut().zip(HANDLER_NAMES) {
-            *slot = match get(value, key) {
-                v if v.is_null_or_undefined() => None,
-                v => Some(v.dyn_into::<Function>().map_err(|_| {
-                    type_error(&concat(&["PeerEventHandlers.", key, " must be a function"]))
-                })?),
-            };
+        for (slot, key) in picked.iter_mut().zip(&HANDLER_NAMES) {
+            let v = get(value, key);
+            if !v.is_null_or_undefined() {
+                if !v.is_function() {
+                    return Err(type_error(&concat(&[
+                        "PeerEventHandlers.",
+                        key,
+                        " must be a function",
+                    ])));
+                }
+                *slot = Some(v.unchecked_into());
+            }
         }
         let [on_signal, on_connect, on_stream, on_ice_state_change, on_close, on_error, on_network_quality_change] =
             picked;
@@ -89,10 +95,8 @@ impl PeerSetup {
         };
         let stream = match get(options, "stream") {
             v if v.is_null_or_undefined() => None,
-            v => Some(
-                v.dyn_into::<MediaStream>()
-                    .map_err(|_| type_error("PeerOptions.stream must be a MediaStream"))?,
-            ),
+            v if v.has_type::<MediaStream>() => Some(v.unchecked_into()),
+            _ => return Err(type_error("PeerOptions.stream must be a MediaStream")),
         };
         let explicit_servers = match get(options, "iceServers") {
             v if v.is_null_or_undefined() => None,
@@ -103,9 +107,9 @@ impl PeerSetup {
         };
         let policy = get(options, "iceTransportPolicy");
         let relay = match policy.as_string().as_deref() {
-            None if policy.is_undefined() => false,
-            Some("all") => false,
             Some("relay") => true,
+            Some("all") => false,
+            None if policy.is_undefined() => false,
             _ => {
                 return Err(type_error(
                     "PeerOptions.iceTransportPolicy must be \"all\" or \"relay\"",

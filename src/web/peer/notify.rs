@@ -4,7 +4,6 @@
 use super::connection::Notify;
 use super::PeerInner;
 use crate::core::engine::Input;
-use crate::core::json::Json;
 use crate::core::negotiation::{Description, SdpKind};
 use crate::core::quality::IceState;
 use crate::core::stats::{summarise, PeerStats};
@@ -29,7 +28,7 @@ const APP_STATS: u32 = 10;
 pub(super) fn notify(peer: Weak<PeerInner>) -> Notify {
     Closure::new(move |what: u32, a: JsValue, b: JsValue| {
         if what == APP_STATS {
-            return stats_of(&a).map_or(JsValue::NULL, |s| stats_to_js(&s));
+            return stats_to_js(&stats_of(&a));
         }
         if let Some(peer) = peer.upgrade() {
             report(&peer, what, a, b);
@@ -52,7 +51,12 @@ fn report(peer: &Rc<PeerInner>, what: u32, a: JsValue, b: JsValue) {
             code: a.as_f64().unwrap_or(0.0) as u16,
             turn: b
                 .as_string()
-                .and_then(|url| url.get(..4).map(|s| s.eq_ignore_ascii_case("turn")))
+                // Bytes: a str range checks char boundaries.
+                .and_then(|url| {
+                    url.as_bytes()
+                        .get(..4)
+                        .map(|s| s.eq_ignore_ascii_case(b"turn"))
+                })
                 .unwrap_or(false),
         },
         OP_SETTLED => {
@@ -60,17 +64,15 @@ fn report(peer: &Rc<PeerInner>, what: u32, a: JsValue, b: JsValue) {
             let kind = get(&local, "type").as_string();
             let kind = kind.as_deref().and_then(SdpKind::parse);
             let sdp = get(&local, "sdp").as_string();
-            Input::OpSettled(Ok(kind
-                .zip(sdp)
-                .map(|(kind, sdp)| Description { kind, sdp })))
+            Input::OpSettled(Ok(match (kind, sdp) {
+                (Some(kind), Some(sdp)) => Some(Description { kind, sdp }),
+                _ => None,
+            }))
         }
         OP_FAILED => Input::OpSettled(Err(a)),
         ORPHAN_FAILED => return peer.emit_error(&a),
         TIMER => Input::Timer,
-        SAMPLE => match stats_of(&a) {
-            Some(stats) => Input::Stats(stats),
-            None => return,
-        },
+        SAMPLE => Input::Stats(stats_of(&a)),
         _ => return,
     };
     peer.input(input);
@@ -84,10 +86,9 @@ fn remote_stream(peer: &PeerInner, stream: &JsValue) {
     }
 }
 
-/// The engine's summary of a report's stats objects (an array).
-fn stats_of(reports: &JsValue) -> Option<PeerStats> {
-    match json_from_js(reports) {
-        Json::Array(reports) => Some(summarise(&reports)),
-        _ => None,
-    }
+/// The engine's summary of a report's stats objects: peer.js always passes
+/// an array (anything else would read as no objects at all, with no Option
+/// to move the summary through).
+fn stats_of(reports: &JsValue) -> PeerStats {
+    summarise(json_from_js(reports).as_array().unwrap_or_default())
 }
