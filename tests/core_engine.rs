@@ -11,7 +11,7 @@ use ice_peer::core::network_quality::NetworkQuality;
 use ice_peer::core::quality::IceState;
 use ice_peer::core::recovery::RecoveryConfig;
 use ice_peer::core::servers::IceServer;
-use ice_peer::core::stats::PeerStats;
+use ice_peer::core::stats::{stats_id, PeerStats};
 use proptest::prelude::*;
 use std::collections::VecDeque;
 
@@ -311,7 +311,7 @@ fn a_muted_other_side_is_not_a_lost_path() {
     for n in 1..20 {
         t += 2000.0;
         let mut muted = media(600.0);
-        muted.received_by_pair = vec![("pair".into(), 1000.0 * f64::from(n))];
+        muted.received_by_pair = vec![(stats_id("pair"), 1000.0 * f64::from(n))];
         e.handle(Input::Stats(muted), t);
     }
     assert_eq!(restarts(&drain(&mut e)), 0);
@@ -325,7 +325,7 @@ fn after_a_remote_restart_only_arrivals_prove_an_idle_call_alive() {
         sdp: format!("a=ice-ufrag:{ufrag}\r\n"),
     };
     let idle = |n: f64| PeerStats {
-        received_by_pair: vec![("pair".into(), n)],
+        received_by_pair: vec![(stats_id("pair"), n)],
         ..media(0.0)
     };
     for consent_checks_arrive in [true, false] {

@@ -176,7 +176,7 @@ pub struct PeerEngine<P> {
     /// How often the current offer went out again by itself.
     resends: u32,
     /// What had arrived when the current restart attempt began.
-    attempt_mark: (Vec<(String, f64)>, f64),
+    attempt_mark: (Vec<(u64, f64)>, f64),
     /// The attempt's timer fired; the next stats sample decides.
     alive_check: bool,
     sink: bool,

@@ -10,7 +10,7 @@ use super::stats::{received_since, PeerStats};
 #[derive(Debug, Default)]
 pub(crate) struct Liveness {
     pub(crate) packets: f64,
-    pub(crate) received: Vec<(String, f64)>,
+    pub(crate) received: Vec<(u64, f64)>,
     pub(crate) media_seen: bool,
     /// When something was last seen to arrive (ms).
     pub(crate) progress_at: f64,

@@ -23,7 +23,7 @@ pub struct PeerStats {
     /// What each candidate pair and transport has received so far (see
     /// [`received_by_id`]): RTCP and consent checks count, so a call whose
     /// other side stopped sending media still shows a live path.
-    pub received_by_pair: Vec<(String, f64)>,
+    pub received_by_pair: Vec<(u64, f64)>,
 }
 
 fn field_str<'a>(report: &'a Json, key: &str) -> Option<&'a str> {
@@ -142,12 +142,23 @@ pub fn summarise(reports: &[Json]) -> PeerStats {
     }
 }
 
+/// A stats id as a 64-bit FNV-1a hash: the ids are only compared, and a
+/// number is copied and compared without allocating (two ids of one report
+/// colliding is a 2^-64 chance).
+pub fn stats_id(id: &str) -> u64 {
+    let mut hash = 0xcbf2_9ce4_8422_2325_u64;
+    for b in id.bytes() {
+        hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
 /// What each candidate pair and transport has received so far, by stats id:
 /// bytes plus STUN requests and responses, so that an idle call's consent
 /// checks count too. Only compared with an earlier value of itself (see
 /// [`received_since`]), to tell a live connection from one the browser still
 /// calls `connected`.
-pub fn received_by_id(reports: &[Json]) -> Vec<(String, f64)> {
+pub fn received_by_id(reports: &[Json]) -> Vec<(u64, f64)> {
     // Plain loops: the iterator chain (filter, filter_map, a collected Vec
     // of counts) cost the wasm several times as much.
     let mut out = Vec::new();
@@ -163,7 +174,7 @@ pub fn received_by_id(reports: &[Json]) -> Vec<(String, f64)> {
             add(&mut total, r, key);
         }
         if let Some(total) = total {
-            out.push((id.to_owned(), total));
+            out.push((stats_id(id), total));
         }
     }
     out
@@ -172,7 +183,7 @@ pub fn received_by_id(reports: &[Json]) -> Vec<(String, f64)> {
 /// True when something in `now` received more than it had in `before`; an id
 /// new since then counts from zero, and ids that vanished (old candidate pairs
 /// after an ICE restart) do not matter.
-pub fn received_since(before: &[(String, f64)], now: &[(String, f64)]) -> bool {
+pub fn received_since(before: &[(u64, f64)], now: &[(u64, f64)]) -> bool {
     // Plain loops: the iterator version cost the wasm more.
     for (id, total) in now {
         let mut earlier = 0.0;
@@ -191,7 +202,7 @@ pub fn received_since(before: &[(String, f64)], now: &[(String, f64)]) -> bool {
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
-    use super::{received_by_id, received_since, summarise, PeerStats};
+    use super::{received_by_id, received_since, stats_id, summarise, PeerStats};
     use crate::core::json::Json;
 
     fn list(s: &str) -> Vec<Json> {
@@ -358,7 +369,8 @@ mod tests {
                 {"type":"inbound-rtp","id":"rtp","bytesReceived":5}]"#,
         ));
         // (A report with none of the counts says nothing, and is left out.)
-        assert_eq!(before, vec![("old".to_owned(), 900_040.0)]);
+        assert_eq!(before, vec![(stats_id("old"), 900_040.0)]);
+        assert_ne!(stats_id("old"), stats_id("new"));
         // Idle call: only a consent response came in.
         let idle = received_by_id(&list(
             r#"[{"type":"candidate-pair","id":"old","bytesReceived":900000,"responsesReceived":41}]"#,
