@@ -6,7 +6,7 @@ use super::browser::{js, json};
 use wasm_bindgen_test::console_log;
 
 /// Runs `cycles` after `warmup` cycles and returns
-/// `{ memory0, memory1, externrefs0, externrefs1, ms }`. Explicit servers: no fetch.
+/// `{ memory0, memory1, externrefs0, externrefs1, ms, capWaits }`. Explicit servers: no fetch.
 /// Each cycle makes a caller and a callee, lets them exchange the offer, and
 /// closes both. `free` also frees the JS wrappers (otherwise the
 /// FinalizationRegistry does, whenever the GC runs).
