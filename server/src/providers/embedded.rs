@@ -75,17 +75,27 @@ impl EmbeddedTurn {
                 config.listen
             ))
         };
-        // Bind with std first so a busy port fails with a clear message.
-        let std_socket = StdUdpSocket::bind(config.listen).map_err(|e| bind_err("UDP", e))?;
-        std_socket
-            .set_nonblocking(true)
-            .map_err(|e| bind_err("UDP", e))?;
-        let socket = UdpSocket::from_std(std_socket).map_err(|e| bind_err("UDP", e))?;
-        let local_addr = socket.local_addr().map_err(|e| bind_err("UDP", e))?;
-        // TCP on the port UDP got (port 0 picks one for both).
-        let tcp = TcpListener::bind(local_addr)
-            .await
-            .map_err(|e| bind_err("TCP", e))?;
+        // Port 0 picks one for both: the port UDP got may be taken for TCP
+        // (another process's listener or connection), so a few more ports
+        // are tried before that counts as a failure. A port given is tried once.
+        let tries = if config.listen.port() == 0 { 10 } else { 1 };
+        let mut attempt = 1;
+        let (socket, local_addr, tcp) = loop {
+            // Bind with std first so a busy port fails with a clear message.
+            let std_socket = StdUdpSocket::bind(config.listen).map_err(|e| bind_err("UDP", e))?;
+            std_socket
+                .set_nonblocking(true)
+                .map_err(|e| bind_err("UDP", e))?;
+            let socket = UdpSocket::from_std(std_socket).map_err(|e| bind_err("UDP", e))?;
+            let local_addr = socket.local_addr().map_err(|e| bind_err("UDP", e))?;
+            match TcpListener::bind(local_addr).await {
+                Ok(tcp) => break (socket, local_addr, tcp),
+                Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && attempt < tries => {
+                    attempt += 1;
+                }
+                Err(e) => return Err(bind_err("TCP", e)),
+            }
+        };
         let tcp = TcpMux::new(tcp).map_err(|e| bind_err("TCP", e))?;
         let public_ip = advertised_ip(local_addr, config.public_ip);
 
