@@ -102,18 +102,19 @@ impl IceServersError {
     /// The token source gave nothing after `attempts` requests (0: before
     /// the first, so none was sent; more: when asked again before a retry).
     pub fn no_token(attempts: u32) -> Self {
-        IceServersError {
-            kind: ErrorKind::NoToken,
-            status: None,
-            attempts,
-            reason: None,
-        }
+        Self::without_response(ErrorKind::NoToken, attempts)
     }
 
     /// `destroy()` ended it after `attempts` requests; nothing more is sent.
     pub fn aborted(attempts: u32) -> Self {
+        Self::without_response(ErrorKind::Aborted, attempts)
+    }
+
+    /// An error of `kind` with no response behind it (no status, no
+    /// reason): "no-token" or "aborted" after `attempts` requests.
+    pub fn without_response(kind: ErrorKind, attempts: u32) -> Self {
         IceServersError {
-            kind: ErrorKind::Aborted,
+            kind,
             status: None,
             attempts,
             reason: None,

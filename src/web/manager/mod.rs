@@ -60,12 +60,7 @@ impl Waiter {
     /// attempts); one copy for the four places that do.
     #[inline(never)]
     fn fail(self, manager: &Rc<ManagerInner>, kind: ErrorKind) {
-        let error = IceServersError {
-            kind,
-            status: None,
-            attempts: 0,
-            reason: None,
-        };
+        let error = IceServersError::without_response(kind, 0);
         self.deliver(manager, &Err(error));
     }
 }
