@@ -18,16 +18,10 @@ pub fn classify_quality(
 
 /// "Good" | "Connecting..." | "Poor" | "Failed"; throws a `TypeError` for an unknown quality.
 #[wasm_bindgen(js_name = qualityLabel, unchecked_return_type = "string")]
-pub fn quality_label_js(
+pub fn quality_label(
     #[wasm_bindgen(unchecked_param_type = "Quality")] quality: JsValue,
 ) -> Result<JsValue, JsValue> {
     mapped(&quality, LABEL)
-}
-
-/// `qualityLabel` for Rust callers (the browser tests): the label as a
-/// `String`. Not exported, so not in the wasm.
-pub fn quality_label(quality: JsValue) -> Result<String, JsValue> {
-    quality_label_js(quality).map(|label| label.as_string().unwrap_or_default())
 }
 
 /// Addition: the indicator colour as CSS (green, orange, orange-red, red).
