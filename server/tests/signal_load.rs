@@ -172,10 +172,9 @@ fn main() -> ExitCode {
     };
     let mut failed = false;
     for &replicas in modes {
-        let run = runtime.block_on(tokio::time::timeout(
-            options.timeout,
-            run(options, replicas),
-        ));
+        let run = runtime.block_on(async {
+            tokio::time::timeout(options.timeout, run(options, replicas)).await
+        });
         match run {
             Ok(Ok(report)) => {
                 report.print();
@@ -217,9 +216,8 @@ impl Servers {
             };
         }
         let redis = RedisServer::start();
-        let url = redis.url();
         let replicas = (0..count)
-            .map(|_| Replica::start(bin, secret, &["--redis-url", &url]))
+            .map(|_| Replica::start(bin, secret, &redis.args()))
             .collect();
         Self {
             replicas,

@@ -13,6 +13,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(10);
 /// A running redis-server; killed when dropped.
 pub struct RedisServer {
     port: u16,
+    url: String,
     child: Option<Child>,
 }
 
@@ -28,6 +29,7 @@ impl RedisServer {
                 Ok(child) => {
                     return Self {
                         port,
+                        url: format!("redis://127.0.0.1:{port}/"),
                         child: Some(child),
                     }
                 }
@@ -38,8 +40,13 @@ impl RedisServer {
     }
 
     /// `redis://127.0.0.1:<port>/`.
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The server flags that use it: `--redis-url <url>`.
+    pub fn args(&self) -> Vec<&str> {
+        vec!["--redis-url", &self.url]
     }
 
     /// The loopback port it listens on.
