@@ -290,3 +290,28 @@ pub async fn bad_room_names_are_refused_before_the_upgrade(args: &[&str]) {
         assert!(error.to_string().contains("400"), "{query}: {error}");
     }
 }
+
+pub async fn a_silent_client_frees_its_seat_and_a_reading_one_stays(args: &[&str]) {
+    let server = start_with(args, &["--signal-silence-secs", "3"]).await;
+    let (room, alice, mut bob, _, _) = pair(&server).await;
+    // Alice's network dies: her socket stays open but nothing answers.
+    // Bob only reads, so his client answers the server's pings.
+    let started = Instant::now();
+    assert_eq!(
+        next_within(&mut bob, Duration::from_secs(10)).await,
+        Frame::Json(json!({ "type": "peer-left", "peer": "alice" }))
+    );
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    // Her seat is free for a fresh auth (a reload that lost the key).
+    let (_again, hello) = join(&server, &room, "alice").await;
+    assert_eq!(hello["resumed"], false);
+    assert_eq!(
+        next(&mut bob).await,
+        Frame::Json(json!({ "type": "peer-joined", "peer": "alice" }))
+    );
+    drop(alice);
+}

@@ -209,6 +209,7 @@ macro_rules! signaling_suite {
             abuse::foreign_origins_are_refused,
             abuse::auth_is_first_small_and_valid,
             abuse::bad_room_names_are_refused_before_the_upgrade,
+            abuse::a_silent_client_frees_its_seat_and_a_reading_one_stays,
         );
     };
     (@tests $args:expr; $($module:ident :: $name:ident),* $(,)?) => {
