@@ -91,22 +91,12 @@ pub async fn an_oversized_message_closes_only_its_sender(args: &[&str]) {
     let sdp = "a".repeat(64 * 1024);
     send(&mut a, signal(1, json!({ "type": "offer", "sdp": sdp }))).await;
     expect_close(&mut a, "too-large", 1009).await;
-    assert_eq!(
-        next(&mut b).await,
-        Frame::Json(json!({ "type": "peer-left", "peer": "alice" }))
-    );
+    expect_event(&mut b, "peer-left", "alice").await;
     // Just under the cap is relayed.
     let (_, mut c, mut d, _, _) = pair(&server).await;
     let data = json!({ "type": "offer", "sdp": "a".repeat(60 * 1024) });
-    send(&mut c, signal(1, data.clone())).await;
-    assert_eq!(
-        next(&mut c).await,
-        Frame::Json(json!({ "type": "ack", "seq": 1 }))
-    );
-    assert_eq!(
-        next(&mut d).await,
-        Frame::Json(json!({ "type": "signal", "seq": 1, "data": data }))
-    );
+    send_acked(&mut c, 1, data.clone()).await;
+    expect_signal(&mut d, 1, data).await;
 }
 
 /// Upgrades a raw TCP connection by hand; returns it after the 101.
@@ -309,9 +299,6 @@ pub async fn a_silent_client_frees_its_seat_and_a_reading_one_stays(args: &[&str
     // Her seat is free for a fresh auth (a reload that lost the key).
     let (_again, hello) = join(&server, &room, "alice").await;
     assert_eq!(hello["resumed"], false);
-    assert_eq!(
-        next(&mut bob).await,
-        Frame::Json(json!({ "type": "peer-joined", "peer": "alice" }))
-    );
+    expect_event(&mut bob, "peer-joined", "alice").await;
     drop(alice);
 }
