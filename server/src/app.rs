@@ -12,6 +12,8 @@ use crate::providers::{Provider, StartError};
 use crate::routes;
 use crate::signal::limits::SocketLimits;
 use crate::signal::memory::MemoryRegistry;
+use crate::signal::redis::RedisRegistry;
+use crate::signal::registry::Registry;
 use crate::signal::Signaling;
 use crate::state::AppState;
 
@@ -33,12 +35,20 @@ impl Server {
         let addr = listener
             .local_addr()
             .map_err(|e| StartError(format!("cannot read the listen address: {e}")))?;
+        let registry: Arc<dyn Registry> = match &config.redis_url {
+            Some(url) => Arc::new(
+                RedisRegistry::connect(url, config.signal.registry)
+                    .await
+                    .map_err(|e| StartError(format!("signaling: {e}")))?,
+            ),
+            None => Arc::new(MemoryRegistry::new(config.signal.registry)),
+        };
         let state = Arc::new(AppState::new(
             Jwt::new(&config.jwt_secret),
             provider,
             config.dev,
             Signaling::new(
-                Arc::new(MemoryRegistry::new(config.signal.registry)),
+                registry,
                 SocketLimits::new(config.signal.sockets),
                 config.cors_origins.clone(),
             ),
