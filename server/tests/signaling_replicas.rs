@@ -3,6 +3,7 @@
 //! Redis restarted under live replicas.
 
 mod common;
+mod signal_support;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -10,16 +11,12 @@ use std::time::{Duration, Instant};
 use common::redis_server::RedisServer;
 use common::replica::Replica;
 use common::{http, valid_token, JWT_SECRET};
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+use signal_support::{
+    expect_close, expect_event, expect_signal, next, send, send_acked, Frame, Socket,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ice-peer-server");
-const FRAME_TIMEOUT: Duration = Duration::from_secs(5);
 
 fn replicas(redis: &RedisServer) -> (Replica, Replica) {
     let start = || Replica::start(Path::new(BIN), JWT_SECRET, &redis.args());
@@ -47,32 +44,6 @@ async fn create_room(replica: &Replica, creator: &str, peer: &str) -> String {
     }
 }
 
-/// The next message, skipping nothing: JSON, or `{"closed": code}`.
-async fn next(socket: &mut Socket) -> Value {
-    loop {
-        let frame = tokio::time::timeout(FRAME_TIMEOUT, socket.next())
-            .await
-            .expect("a frame in time");
-        match frame {
-            Some(Ok(Message::Text(text))) => {
-                return serde_json::from_str(&text).expect("JSON text")
-            }
-            Some(Ok(Message::Close(frame))) => {
-                return json!({ "closed": frame.map(|f| u16::from(f.code)) })
-            }
-            Some(Ok(_)) => continue,
-            Some(Err(_)) | None => return json!({ "closed": null }),
-        }
-    }
-}
-
-async fn send(socket: &mut Socket, message: Value) {
-    socket
-        .send(Message::text(message.to_string()))
-        .await
-        .expect("sent");
-}
-
 /// Authenticates `sub` in `room` on `replica` (resuming with `resume`);
 /// returns the socket and its first message.
 async fn join(
@@ -90,30 +61,19 @@ async fn join(
         auth["ack"] = json!(ack);
     }
     send(&mut socket, auth).await;
-    let hello = next(&mut socket).await;
-    (socket, hello)
+    match next(&mut socket).await {
+        Frame::Json(hello) => (socket, hello),
+        closed => panic!("{sub}: no answer to auth but {closed:?}"),
+    }
 }
 
 fn offer(n: u64) -> Value {
     json!({ "type": "offer", "sdp": format!("sdp-{n}") })
 }
 
-/// Sends client seq `seq` and waits for its ack (stored for the other party).
-async fn signal_acked(socket: &mut Socket, seq: u64, data: Value) {
-    send(
-        socket,
-        json!({ "type": "signal", "seq": seq, "data": data }),
-    )
-    .await;
-    assert_eq!(next(socket).await, json!({ "type": "ack", "seq": seq }));
-}
-
 /// Receives server seq `seq` carrying `data`, and acks it.
 async fn receive(socket: &mut Socket, seq: u64, data: Value) {
-    assert_eq!(
-        next(socket).await,
-        json!({ "type": "signal", "seq": seq, "data": data })
-    );
+    expect_signal(socket, seq, data).await;
     send(socket, json!({ "type": "ack", "seq": seq })).await;
 }
 
@@ -129,10 +89,7 @@ async fn call(a: &Replica, b: &Replica) -> (String, Socket, Socket, String) {
         (&hello["initiator"], &hello["peer"]),
         (&json!(true), &json!("alice"))
     );
-    assert_eq!(
-        next(&mut alice).await,
-        json!({ "type": "peer-joined", "peer": "bob" })
-    );
+    expect_event(&mut alice, "peer-joined", "bob").await;
     (room, alice, bob, key)
 }
 
@@ -142,17 +99,14 @@ async fn parties_on_two_replicas_signal_both_ways() {
     let (one, two) = replicas(&redis);
     let (_, mut alice, mut bob, _) = call(&one, &two).await;
     for n in 1..=3 {
-        signal_acked(&mut alice, n, offer(n)).await;
+        send_acked(&mut alice, n, offer(n)).await;
         receive(&mut bob, n, offer(n)).await;
         let answer = json!({ "type": "answer", "sdp": format!("answer-{n}") });
-        signal_acked(&mut bob, n, answer.clone()).await;
+        send_acked(&mut bob, n, answer.clone()).await;
         receive(&mut alice, n, answer).await;
     }
     bob.close(None).await.expect("bob closes");
-    assert_eq!(
-        next(&mut alice).await,
-        json!({ "type": "peer-left", "peer": "bob" })
-    );
+    expect_event(&mut alice, "peer-left", "bob").await;
 }
 
 #[tokio::test]
@@ -160,16 +114,16 @@ async fn a_killed_replica_costs_the_call_nothing() {
     let redis = RedisServer::start();
     let (mut one, two) = replicas(&redis);
     let (room, mut alice, mut bob, key) = call(&one, &two).await;
-    signal_acked(&mut alice, 1, offer(1)).await;
+    send_acked(&mut alice, 1, offer(1)).await;
     receive(&mut bob, 1, offer(1)).await;
-    signal_acked(&mut bob, 1, offer(101)).await;
+    send_acked(&mut bob, 1, offer(101)).await;
     receive(&mut alice, 1, offer(101)).await;
 
     one.kill();
     drop(alice);
     // Bob keeps talking while Alice is away: each signal is stored (acked).
     for n in 2..=6 {
-        signal_acked(&mut bob, n, offer(100 + n)).await;
+        send_acked(&mut bob, n, offer(100 + n)).await;
     }
     let (mut alice, hello) = join(&two, &room, "alice", Some((&key, 1))).await;
     assert_eq!(hello["type"], "joined", "{hello}");
@@ -181,12 +135,9 @@ async fn a_killed_replica_costs_the_call_nothing() {
     for n in 2..=6 {
         receive(&mut alice, n, offer(100 + n)).await;
     }
-    assert_eq!(
-        next(&mut bob).await,
-        json!({ "type": "peer-resumed", "peer": "alice" })
-    );
+    expect_event(&mut bob, "peer-resumed", "alice").await;
     // The call goes on through the surviving replica.
-    signal_acked(&mut alice, 2, offer(2)).await;
+    send_acked(&mut alice, 2, offer(2)).await;
     receive(&mut bob, 2, offer(2)).await;
 }
 
@@ -195,15 +146,13 @@ async fn replicas_reconnect_after_redis_restarts() {
     let mut redis = RedisServer::start();
     let (one, two) = replicas(&redis);
     let (room, mut alice, mut bob, key) = call(&one, &two).await;
-    signal_acked(&mut alice, 1, offer(1)).await;
+    send_acked(&mut alice, 1, offer(1)).await;
     receive(&mut bob, 1, offer(1)).await;
 
     redis.restart();
     // Both sockets may have missed a delivery: closed with "unavailable".
     for socket in [&mut alice, &mut bob] {
-        let error = next(socket).await;
-        assert_eq!(error["code"], "unavailable", "{error}");
-        assert_eq!(next(socket).await, json!({ "closed": 1011 }));
+        expect_close(socket, "unavailable", 1011).await;
     }
     // New rooms work again once the replicas are back (bounded backoff).
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -218,13 +167,10 @@ async fn replicas_reconnect_after_redis_restarts() {
     };
     let mut alice = join_when_up(&one, &new_room, "alice", deadline).await;
     let mut bob = join_when_up(&two, &new_room, "bob", deadline).await;
-    assert_eq!(
-        next(&mut alice).await,
-        json!({ "type": "peer-joined", "peer": "bob" })
-    );
-    signal_acked(&mut alice, 1, offer(1)).await;
+    expect_event(&mut alice, "peer-joined", "bob").await;
+    send_acked(&mut alice, 1, offer(1)).await;
     receive(&mut bob, 1, offer(1)).await;
-    signal_acked(&mut bob, 1, offer(2)).await;
+    send_acked(&mut bob, 1, offer(2)).await;
     receive(&mut alice, 1, offer(2)).await;
     // What the old room held went with Redis: it is gone.
     let (_, hello) = join(&one, &room, "alice", Some((&key, 0))).await;
