@@ -561,3 +561,34 @@ impl Registry for RedisRegistry {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_statuses_are_the_protocol_error_codes() {
+        for (status, code) in [
+            (&b"not-found"[..], ErrorCode::NotFound),
+            (b"forbidden", ErrorCode::Forbidden),
+            (b"seat-taken", ErrorCode::SeatTaken),
+            (b"resume-expired", ErrorCode::ResumeExpired),
+            (b"replaced", ErrorCode::Replaced),
+            (b"bad-seq", ErrorCode::BadSeq),
+            (b"room-expired", ErrorCode::RoomExpired),
+        ] {
+            assert_eq!(error_code(status), code);
+        }
+        // Anything else means the store misbehaved.
+        assert_eq!(error_code(b"\"quoted\""), ErrorCode::Unavailable);
+        assert_eq!(error_code(b""), ErrorCode::Unavailable);
+    }
+
+    #[test]
+    fn socket_tokens_are_fixed_width_hex_that_dispatch_reads_back() {
+        let socket = SocketId(0xabc);
+        let token = socket_token(socket);
+        assert_eq!(token.len(), 32);
+        assert_eq!(u128::from_str_radix(&token, 16).ok(), Some(0xabc));
+    }
+}
