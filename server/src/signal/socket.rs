@@ -9,7 +9,7 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 
-use super::limits::{Refused, Unauthenticated};
+use super::limits::Unauthenticated;
 use super::protocol::{ClientMessage, ErrorCode, ServerMessage};
 use super::registry::{
     outbox, Delivery, Inbox, JoinRequest, Outbox, Registry, SeatRef, SocketId, OUTBOX_CAPACITY,
@@ -38,11 +38,8 @@ pub(super) async fn connection(
         Ok(auth) => auth,
         Err(error) => return close_unsplit(socket, error).await,
     };
-    let _permit = match signaling.limits.authenticated(permit, &sub) {
-        Ok(permit) => permit,
-        Err(Refused::PerSubject | Refused::Total | Refused::UnauthenticatedPerIp) => {
-            return close_unsplit(socket, ErrorCode::TooManyConnections.to_message()).await
-        }
+    let Ok(_permit) = signaling.limits.authenticated(permit, &sub) else {
+        return close_unsplit(socket, ErrorCode::TooManyConnections.to_message()).await;
     };
     let registry = signaling.registry.as_ref();
     let (outbox, inbox) = outbox(OUTBOX_CAPACITY);

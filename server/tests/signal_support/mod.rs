@@ -1,7 +1,17 @@
 //! A signaling client for tests (tokio-tungstenite on real sockets) and the
 //! suite every registry must pass. `signaling_suite!(args)` expands to one
 //! `#[tokio::test]` per scenario, each starting servers with `args` added
-//! (e.g. `--redis-url ...`), so the same suite runs against any registry.
+//! (e.g. `--redis-url ...`), so the same suite runs against any registry:
+//!
+//! ```ignore
+//! mod common;
+//! mod signal_support;
+//! fn redis_args() -> Vec<&'static str> { vec!["--redis-url", shared_redis_url()] }
+//! signaling_suite!(&redis_args());
+//! ```
+//!
+//! Scenarios read `server.state().signal` only through the `Registry` trait
+//! (`room_count`) and the socket caps, so they hold for any registry.
 #![allow(dead_code)]
 
 pub mod abuse;
