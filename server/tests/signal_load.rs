@@ -56,7 +56,7 @@ impl Options {
             rooms: 10,
             signals: 20,
             size: 2048,
-            interval: Duration::from_millis(100),
+            interval: Duration::from_millis(250),
             timeout: Duration::from_secs(300),
             replicas: 0,
         };
@@ -100,7 +100,8 @@ struct Report {
     unacked: usize,
     rss_before_kib: u64,
     rss_after_kib: u64,
-    redis_kib: Option<u64>,
+    /// redis-server's RSS (KiB) and CPU time (s) at the end of the run.
+    redis: Option<(u64, f64)>,
     elapsed: Duration,
     interval: Duration,
     size: usize,
@@ -123,8 +124,13 @@ impl Report {
         let per_room = (self.rss_after_kib.saturating_sub(self.rss_before_kib)) as f64
             / self.rooms.max(1) as f64;
         let redis = self
-            .redis_kib
-            .map(|k| format!(", redis-server RSS {:.1} MiB", k as f64 / 1024.0))
+            .redis
+            .map(|(kib, cpu)| {
+                format!(
+                    "\nFIGURE   redis-server: RSS {:.1} MiB, {cpu:.2} s of CPU",
+                    kib as f64 / 1024.0
+                )
+            })
             .unwrap_or_default();
         eprintln!(
             "FIGURE signal-load replicas={} rooms={} sockets={} build={}\n\
@@ -294,7 +300,7 @@ async fn run(options: Options, replicas: usize) -> Result<Report, String> {
         unacked: 0,
         rss_before_kib,
         rss_after_kib,
-        redis_kib: None,
+        redis: None,
         elapsed: Duration::ZERO,
         interval: options.interval,
         size: options.size,
@@ -309,22 +315,22 @@ async fn run(options: Options, replicas: usize) -> Result<Report, String> {
     }
     report.latencies_us.sort_unstable();
     report.elapsed = started.elapsed();
-    report.redis_kib = servers
-        .redis
-        .as_ref()
-        .and_then(|r| redis_rss_kib(&r.command("INFO memory")));
+    report.redis = servers.redis.as_ref().and_then(|r| {
+        let info = r.command("INFO");
+        let rss = info_field(&info, "used_memory_rss")? / 1024.0;
+        let cpu = info_field(&info, "used_cpu_user")? + info_field(&info, "used_cpu_sys")?;
+        Some((rss as u64, cpu))
+    });
     Ok(report)
 }
 
-fn redis_rss_kib(info: &str) -> Option<u64> {
-    let line = info.lines().find(|l| l.starts_with("used_memory_rss:"))?;
-    Some(
-        line.trim_start_matches("used_memory_rss:")
-            .trim()
-            .parse::<u64>()
-            .ok()?
-            / 1024,
-    )
+/// A numeric field of Redis's INFO text.
+fn info_field(info: &str, name: &str) -> Option<f64> {
+    info.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// Creates room `index` for `load-a-<index>` and `load-b-<index>` and seats

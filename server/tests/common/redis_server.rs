@@ -133,12 +133,35 @@ fn spawn(port: u16) -> Result<Child, String> {
     }
 }
 
+/// One inline command; the reply read whole (a bulk string by its length,
+/// anything else to its first line end), at most 1 MiB.
 fn command(port: u16, line: &str) -> std::io::Result<String> {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(1))?;
     stream.set_read_timeout(Some(Duration::from_secs(2)))?;
     stream.write_all(format!("{line}\r\n").as_bytes())?;
-    let mut reply = [0u8; 4096];
-    let n = stream.read(&mut reply)?;
-    Ok(String::from_utf8_lossy(&reply[..n]).into_owned())
+    let mut reply = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !complete(&reply) && reply.len() < 1024 * 1024 {
+        let n = stream.read(&mut chunk)?;
+        if n == 0 {
+            break;
+        }
+        reply.extend_from_slice(&chunk[..n]);
+    }
+    Ok(String::from_utf8_lossy(&reply).into_owned())
+}
+
+fn complete(reply: &[u8]) -> bool {
+    let Some(end) = reply.windows(2).position(|w| w == b"\r\n") else {
+        return false;
+    };
+    if reply.first() != Some(&b'$') {
+        return true;
+    }
+    let length = std::str::from_utf8(&reply[1..end])
+        .ok()
+        .and_then(|l| l.parse::<i64>().ok())
+        .unwrap_or(-1);
+    length < 0 || reply.len() >= end + 2 + length as usize + 2
 }
