@@ -53,12 +53,19 @@ local function send(i, kind, payload)
   end
 end
 
+-- Activity: the room lives `idle_ms` more. Renewing the TTLs costs four
+-- writes, so it is done at most once per `slack` (a quarter of the idle
+-- time, at most a second), and the TTL is `idle_ms + slack`: a room never
+-- expires sooner than `idle_ms` after its last activity.
 local function active(idle_ms)
-  redis.call('HSET', room, 'used', '1')
-  redis.call('PEXPIRE', room, idle_ms)
-  redis.call('ZADD', rooms, now_ms() + idle_ms, room)
+  local now, slack = now_ms(), math.min(1000, math.floor(idle_ms / 4))
+  if now - num('seen') < slack then return end
+  local ttl = idle_ms + slack
+  redis.call('HSET', room, 'seen', now)
+  redis.call('PEXPIRE', room, ttl)
+  redis.call('ZADD', rooms, now + ttl, room)
   -- The creator's room list lives at least as long as its rooms.
-  redis.call('PEXPIRE', prefix .. 'creator:' .. get('creator'), idle_ms, 'GT')
+  redis.call('PEXPIRE', prefix .. 'creator:' .. get('creator'), ttl, 'GT')
 end
 
 local function drop_through(i, through)
