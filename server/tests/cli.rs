@@ -41,6 +41,7 @@ fn help_lists_flags_and_hides_secret_env_values() {
         &[
             ("JWT_SECRET", "env-jwt-secret-value"),
             ("TURN_SECRET", "env-turn-secret"),
+            ("REDIS_URL", "redis://:env-redis-password@127.0.0.1:1/"),
         ],
     );
     assert_eq!(code, Some(0), "{out}");
@@ -58,11 +59,14 @@ fn help_lists_flags_and_hides_secret_env_values() {
         "--www-dir",
         "--pkg-dir",
         "--cors-origin",
+        "--redis-url",
     ] {
         assert!(out.contains(flag), "--help lacks {flag}");
     }
     assert!(
-        !out.contains("env-jwt-secret-value") && !out.contains("env-turn-secret"),
+        !out.contains("env-jwt-secret-value")
+            && !out.contains("env-turn-secret")
+            && !out.contains("env-redis-password"),
         "{out}"
     );
 }
@@ -170,4 +174,32 @@ fn prints_the_startup_line_and_stops_on_sigterm_without_leaking_secrets() {
         !all.contains("never-printed"),
         "a secret was printed:\n{all}"
     );
+}
+
+#[test]
+fn an_unreachable_redis_fails_the_start_without_printing_its_url() {
+    // Port 1 on loopback: nothing listens, the connection is refused at once.
+    let url = "redis://:redis-password-never-printed@127.0.0.1:1/";
+    let args = [
+        "--jwt-secret",
+        "x",
+        "--listen",
+        "127.0.0.1:0",
+        "--turn-listen",
+        "127.0.0.1:0",
+        "--provider",
+        "embedded",
+    ];
+    for (args, env) in [
+        ([&args[..], &["--redis-url", url]].concat(), vec![]),
+        (args.to_vec(), vec![("REDIS_URL", url)]),
+    ] {
+        let (code, out) = run(&args, &env);
+        assert_eq!(code, Some(1), "{out}");
+        assert!(out.contains("cannot reach Redis"), "{out}");
+        assert!(
+            !out.contains("never-printed"),
+            "the Redis URL was printed:\n{out}"
+        );
+    }
 }
