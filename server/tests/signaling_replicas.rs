@@ -191,3 +191,30 @@ async fn join_when_up(replica: &Replica, room: &str, sub: &str, deadline: Instan
         }
     }
 }
+
+#[tokio::test]
+async fn a_seat_held_by_a_killed_replica_is_free_once_its_heartbeat_lapses() {
+    let redis = RedisServer::start();
+    let (mut one, two) = replicas(&redis);
+    let (room, _alice, mut bob, _) = call(&one, &two).await;
+    one.kill();
+    // Alice lost her key with the page: a fresh auth. At first her seat
+    // still looks held (the dead replica's heartbeat has not lapsed).
+    let (_, hello) = join(&two, &room, "alice", None).await;
+    assert_eq!(hello["code"], "seat-taken", "{hello}");
+    // Then it is free: the heartbeat key lives 6 s.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut alice = loop {
+        let (socket, hello) = join(&two, &room, "alice", None).await;
+        match hello["type"].as_str() {
+            Some("joined") => break socket,
+            _ if hello["code"] == "seat-taken" && Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(250)).await
+            }
+            _ => panic!("alice's seat not freed: {hello}"),
+        }
+    };
+    expect_event(&mut bob, "peer-joined", "alice").await;
+    send_acked(&mut alice, 1, offer(1)).await;
+    receive(&mut bob, 1, offer(1)).await;
+}
