@@ -5,6 +5,15 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ice-peer-server");
+/// A valid start on ephemeral loopback ports.
+const EPHEMERAL: [&str; 6] = [
+    "--jwt-secret",
+    "x",
+    "--listen",
+    "127.0.0.1:0",
+    "--turn-listen",
+    "127.0.0.1:0",
+];
 
 /// Runs the binary to completion (killed after 10 s, so a bug cannot hang the suite).
 fn run(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
@@ -102,15 +111,7 @@ fn bad_values_exit_non_zero_with_a_clear_error() {
         assert!(out.contains(needle), "{args:?}: {out}");
     }
     // Only one of the Twilio variables set: an error naming both, not a silent fallback.
-    let ephemeral = [
-        "--jwt-secret",
-        "x",
-        "--listen",
-        "127.0.0.1:0",
-        "--turn-listen",
-        "127.0.0.1:0",
-    ];
-    let (code, out) = run(&ephemeral, &[("TWILIO_ACCOUNT_SID", "AC1")]);
+    let (code, out) = run(&EPHEMERAL, &[("TWILIO_ACCOUNT_SID", "AC1")]);
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("TWILIO_AUTH_TOKEN"), "{out}");
 }
@@ -180,19 +181,10 @@ fn prints_the_startup_line_and_stops_on_sigterm_without_leaking_secrets() {
 fn an_unreachable_redis_fails_the_start_without_printing_its_url() {
     // Port 1 on loopback: nothing listens, the connection is refused at once.
     let url = "redis://:redis-password-never-printed@127.0.0.1:1/";
-    let args = [
-        "--jwt-secret",
-        "x",
-        "--listen",
-        "127.0.0.1:0",
-        "--turn-listen",
-        "127.0.0.1:0",
-        "--provider",
-        "embedded",
-    ];
+    let args = [&EPHEMERAL[..], &["--provider", "embedded"]].concat();
     for (args, env) in [
         ([&args[..], &["--redis-url", url]].concat(), vec![]),
-        (args.to_vec(), vec![("REDIS_URL", url)]),
+        (args.clone(), vec![("REDIS_URL", url)]),
     ] {
         let (code, out) = run(&args, &env);
         assert_eq!(code, Some(1), "{out}");
