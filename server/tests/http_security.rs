@@ -14,6 +14,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 const ENDPOINT: &str = "/api/calls/ice-servers";
+const AUDIENCE: &str = "ice-peer-calls";
+const ISSUER: &str = "https://auth.example";
+/// The flags that make `aud` and `iss` required.
+const AUD_ISS: [&str; 4] = ["--jwt-audience", AUDIENCE, "--jwt-issuer", ISSUER];
 
 /// Reads until the server closes the connection (EOF or reset), for at most
 /// `limit`; returns what it sent and whether it closed.
@@ -67,29 +71,56 @@ async fn trickle(
     closed.ok().map(|()| started.elapsed())
 }
 
-/// A header block that takes `n` bytes: a request line, a Host, and filler.
-fn slow_headers(n: usize) -> Vec<u8> {
+/// Sends a header block of `n` bytes (request line, Host, filler) one byte
+/// every `gap`; returns when the server closed the connection, after
+/// printing the figure `what`, and fails if it was still open after `limit`.
+async fn slow_headers(
+    server: &TestServer,
+    n: usize,
+    gap: Duration,
+    limit: Duration,
+    what: &str,
+) -> Duration {
     let mut head = b"GET /api/calls/ice-servers HTTP/1.1\r\nHost: x\r\nX-Slow: ".to_vec();
     head.resize(n, b'a');
-    head
+    let took = trickle(server.addr, &head, gap, limit)
+        .await
+        .unwrap_or_else(|| panic!("{what}: still open after {limit:?}"));
+    println!(
+        "FIGURE http header trickle ({what}): closed after {} ms",
+        took.as_millis()
+    );
+    took
+}
+
+/// Waits (5 s at most) until a new request is served: a freed slot is
+/// counted once the server has seen the close.
+async fn served_again(server: &TestServer, why: &str) {
+    let client = http();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !client
+        .get(server.url(ENDPOINT))
+        .send()
+        .await
+        .is_ok_and(|r| r.status().as_u16() == 401)
+    {
+        assert!(Instant::now() < deadline, "{why}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test]
 async fn headers_trickling_in_one_byte_a_second_are_cut_off_at_the_default_10_s() {
     let server = start(&["--provider", "embedded"]).await;
     // 40 bytes at one a second: a server that resets its timer on every byte never closes.
-    let closed = trickle(
-        server.addr,
-        &slow_headers(40),
+    let took = slow_headers(
+        &server,
+        40,
         Duration::from_secs(1),
         Duration::from_secs(20),
+        "1 byte/s, default limit",
     )
     .await;
-    let took = closed.expect("the server closes a connection whose headers take over 10 s");
-    println!(
-        "FIGURE http header trickle (1 byte/s, default limit): closed after {} ms",
-        took.as_millis()
-    );
     assert!(
         took >= Duration::from_secs(9),
         "closed before the 10 s default: {took:?}"
@@ -100,18 +131,14 @@ async fn headers_trickling_in_one_byte_a_second_are_cut_off_at_the_default_10_s(
 async fn the_header_timeout_is_configurable_and_spans_the_whole_head() {
     let server = start(&["--provider", "embedded", "--http-header-timeout-ms", "1000"]).await;
     // One byte every 100 ms, 60 bytes: each gap is short, the whole head is not.
-    let closed = trickle(
-        server.addr,
-        &slow_headers(60),
+    slow_headers(
+        &server,
+        60,
         Duration::from_millis(100),
         Duration::from_secs(5),
+        "10 bytes/s, 1 s limit",
     )
     .await;
-    let took = closed.expect("closed once the head took longer than 1 s");
-    println!(
-        "FIGURE http header trickle (10 bytes/s, 1 s limit): closed after {} ms",
-        took.as_millis()
-    );
     // An idle keep-alive connection goes too: the next head has the same limit.
     let mut stream = TcpStream::connect(server.addr).await.expect("connects");
     let request = format!("GET {ENDPOINT} HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -179,17 +206,7 @@ async fn connections_past_the_cap_are_closed_at_once_and_a_freed_slot_serves_aga
     );
 
     drop(held.pop());
-    let client = http();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        // The slot frees once the server sees the close: retry for a moment.
-        let res = client.get(server.url(ENDPOINT)).send().await;
-        if res.is_ok_and(|r| r.status().as_u16() == 401) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "a freed slot serves again");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    served_again(&server, "a freed slot serves again").await;
 }
 
 #[tokio::test]
@@ -205,20 +222,7 @@ async fn a_websocket_keeps_its_connection_slot_until_it_closes() {
     let (_, closed) = read_until_closed(&mut extra, Duration::from_secs(3)).await;
     assert!(closed, "the upgraded socket still holds the only slot");
     drop(socket);
-    let client = http();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !client
-        .get(server.url(ENDPOINT))
-        .send()
-        .await
-        .is_ok_and(|r| r.status().as_u16() == 401)
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the slot frees when the WebSocket closes"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    served_again(&server, "the slot frees when the WebSocket closes").await;
 }
 
 #[tokio::test]
@@ -243,15 +247,7 @@ async fn a_token_not_yet_valid_is_refused() {
 
 #[tokio::test]
 async fn audience_and_issuer_are_enforced_when_set() {
-    let server = start(&[
-        "--provider",
-        "embedded",
-        "--jwt-audience",
-        "ice-peer-calls",
-        "--jwt-issuer",
-        "https://auth.example",
-    ])
-    .await;
+    let server = start(&[&["--provider", "embedded"], &AUD_ISS[..]].concat()).await;
     let client = http();
     let url = server.url(ENDPOINT);
     let exp = now() + 600;
@@ -263,17 +259,17 @@ async fn audience_and_issuer_are_enforced_when_set() {
         ),
         (
             "no iss",
-            json!({ "sub": "a", "exp": exp, "aud": "ice-peer-calls" }),
+            json!({ "sub": "a", "exp": exp, "aud": AUDIENCE }),
             "required claim",
         ),
         (
             "another audience",
-            json!({ "sub": "a", "exp": exp, "aud": "billing", "iss": "https://auth.example" }),
+            json!({ "sub": "a", "exp": exp, "aud": "billing", "iss": ISSUER }),
             "audience",
         ),
         (
             "another issuer",
-            json!({ "sub": "a", "exp": exp, "aud": "ice-peer-calls", "iss": "https://evil.example" }),
+            json!({ "sub": "a", "exp": exp, "aud": AUDIENCE, "iss": "https://evil.example" }),
             "issuer",
         ),
     ];
@@ -283,8 +279,8 @@ async fn audience_and_issuer_are_enforced_when_set() {
         let message = error_message(&body);
         assert!(message.contains(needle), "{name}: {message}");
     }
-    for aud in [json!("ice-peer-calls"), json!(["other", "ice-peer-calls"])] {
-        let claims = json!({ "sub": "a", "exp": exp, "aud": aud, "iss": "https://auth.example" });
+    for aud in [json!(AUDIENCE), json!(["other", AUDIENCE])] {
+        let claims = json!({ "sub": "a", "exp": exp, "aud": aud, "iss": ISSUER });
         let (status, _, body) = get(&client, &url, Some(&sign(&claims, JWT_SECRET))).await;
         assert_eq!(status, 200, "aud {aud}: {body}");
     }
@@ -292,34 +288,19 @@ async fn audience_and_issuer_are_enforced_when_set() {
 
 #[tokio::test]
 async fn dev_tokens_carry_the_configured_audience_and_issuer() {
-    let server = start(&[
-        "--provider",
-        "embedded",
-        "--dev",
-        "--jwt-audience",
-        "ice-peer-calls",
-        "--jwt-issuer",
-        "https://auth.example",
-    ])
-    .await;
+    let server = start(&[&["--provider", "embedded", "--dev"], &AUD_ISS[..]].concat()).await;
     let client = http();
-    let body: serde_json::Value = client
-        .post(server.url("/api/dev/token?sub=alice"))
-        .send()
-        .await
-        .expect("answered")
-        .json()
-        .await
-        .expect("json");
-    let token = body["token"].as_str().expect("token");
+    let token = &dev_token(&client, &server).await;
     let payload = token.split('.').nth(1).expect("a compact JWT");
     let claims: serde_json::Value = serde_json::from_slice(
         &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
             .expect("base64url"),
     )
     .expect("JSON claims");
-    assert_eq!(claims["aud"], "ice-peer-calls");
-    assert_eq!(claims["iss"], "https://auth.example");
+    assert_eq!(
+        (&claims["aud"], &claims["iss"]),
+        (&json!(AUDIENCE), &json!(ISSUER))
+    );
     let (status, _, body) = get(&client, &server.url(ENDPOINT), Some(token)).await;
     assert_eq!(status, 200, "{body}");
 }
@@ -347,15 +328,7 @@ async fn the_outage_switch_needs_a_dev_token() {
     assert_eq!(res.status().as_u16(), 401, "a token of another secret");
     assert!(!server.state().outage(), "the switch did not move");
 
-    let minted: serde_json::Value = client
-        .post(server.url("/api/dev/token"))
-        .send()
-        .await
-        .expect("answered")
-        .json()
-        .await
-        .expect("json");
-    let token = minted["token"].as_str().expect("token");
+    let token = dev_token(&client, &server).await;
     let res = client
         .post(server.url("/api/dev/outage?down=true"))
         .header("authorization", format!("Bearer {token}"))

@@ -147,3 +147,16 @@ pub fn data(body: &Value) -> &Value {
     assert!(data["ttl"].is_u64(), "ttl is numeric: {body}");
     data
 }
+
+/// A token from a `--dev` server's `POST /api/dev/token` (for `demo-user`).
+pub async fn dev_token(client: &reqwest::Client, server: &TestServer) -> String {
+    let body: Value = client
+        .post(server.url("/api/dev/token"))
+        .send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("JSON");
+    body["token"].as_str().expect("a token").to_owned()
+}
