@@ -93,11 +93,11 @@ async fn slow_headers(
     took
 }
 
-/// Waits (5 s at most) until a new request is served: a freed slot is
+/// Waits (15 s at most) until a new request is served: a freed slot is
 /// counted once the server has seen the close.
 async fn served_again(server: &TestServer, why: &str) {
     let client = http();
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + Duration::from_secs(15);
     while !client
         .get(server.url(ENDPOINT))
         .send()
