@@ -1,9 +1,10 @@
 // Runs inside each client's page (page.evaluate), which the backend serves
 // with the demo: the library used as an app would use it, through the demo's
 // own room client (/room.js: the backend's signaling WebSocket, resumed when
-// the socket dies). Servers come from the backend with a demo JWT. Every ICE
-// state is recorded; the Node side reads `window.lab` and calls `window.labStats()`.
-async ({ room, sub, explicitServers, relay, expireFirstServers, appRestarts = true }) => {
+// the socket dies). Servers come from the backend with a demo JWT. Without a
+// `room`, the page creates one for itself and `peer` and returns its id. Every
+// ICE state is recorded; the Node side reads `window.lab` and calls `window.labStats()`.
+async ({ room, sub, peer, explicitServers, relay, expireFirstServers }) => {
   const lab = (window.lab = {
     states: [], candidateErrors: [], log: [], serverFetches: 0, t0: null, goodAt: null, closed: false,
   });
@@ -27,6 +28,15 @@ async ({ room, sub, explicitServers, relay, expireFirstServers, appRestarts = tr
 
   const tokenResponse = await realFetch("/api/dev/token", { method: "POST", body: JSON.stringify({ sub }) });
   const { token } = await tokenResponse.json();
+  if (!room) {
+    const created = await realFetch("/api/calls/rooms", {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ peer }),
+    });
+    if (created.status !== 201) throw new Error(`POST /api/calls/rooms answered ${created.status}`);
+    room = (await created.json()).data.room;
+  }
   const manager = new mod.PeerManager({ token: () => token });
   const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
   const since = () => Math.round(performance.now() - lab.t0);
@@ -38,14 +48,14 @@ async ({ room, sub, explicitServers, relay, expireFirstServers, appRestarts = tr
     stream: () => {},
     close: (who) => who === "me" && (lab.closed = true),
     error: (_who, e) => lab.log.push(`error: ${e.message}`),
+    ended: (e) => lab.log.push(`ended: ${e.message}`),
     note: (text) => {
       // The peer is created right after "joined": createPeer → good is timed from here.
       if (text.startsWith("joined") && lab.t0 === null) lab.t0 = performance.now();
       lab.log.push(text);
     },
   };
-  joinRoom(manager, { room, token, stream, policy: relay ? "relay" : "all", iceServers: explicitServers, events,
-    restartAfterOutage: appRestarts })
+  joinRoom(manager, { room, token, stream, policy: relay ? "relay" : "all", iceServers: explicitServers, events })
     .then(({ peer }) => {
       lab.peer = peer;
       peer.connection.addEventListener("icecandidateerror", (e) =>
@@ -78,4 +88,5 @@ async ({ room, sub, explicitServers, relay, expireFirstServers, appRestarts = tr
       gathered: [...new Set(gathered)],
     };
   };
+  return room;
 };
