@@ -50,6 +50,7 @@ const ERROR_TEXT = {
   "too-many-connections": "too many connections for this user (too-many-connections)",
   replaced: "the call was taken over by another tab (replaced)",
   "too-large": "a message was too large (too-large)",
+  unavailable: "the signaling service is unavailable (unavailable)",
 };
 /** Close codes for when the error message itself was lost. */
 const CLOSE_CODES = {
@@ -190,7 +191,8 @@ export function joinRoom(manager, { room, token, stream, policy = "all", iceServ
         // Its seat stays: a hang-up comes as a bye, this is a dropped socket.
         return events.note(`${message.peer ?? "the other side"} lost its connection; waiting for it to resume`);
       case "error":
-        lastError = message.code;
+        // bad-message and bad-seq close nothing; every other error precedes the close.
+        if (message.code !== "bad-message" && message.code !== "bad-seq") lastError = message.code;
         return events.note(`signaling: ${message.code}`);
     }
   };

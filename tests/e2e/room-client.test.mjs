@@ -190,9 +190,14 @@ describe("room client", () => {
     navigator.connection.dispatchEvent(new Event("change"));
     window.dispatchEvent(new Event("online"));
     assert.equal(sockets.length, 2, "one reconnect for the burst");
+    for (const target of [window, window]) {
+      mock.timers.tick(1000);
+      target.dispatchEvent(new Event(sockets.length === 2 ? "offline" : "online"));
+    }
+    assert.equal(sockets.length, 4, "offline and online each");
     mock.timers.tick(1000);
     peer.options.handlers.onIceStateChange("disconnected", "poor");
-    assert.equal(sockets.length, 3);
+    assert.equal(sockets.length, 5);
   });
 
   test("resume-expired: the client starts over without a key, from seq 1, and negotiates again", async () => {
