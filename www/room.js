@@ -150,9 +150,10 @@ export function joinRoom(manager, { room, token, stream, policy = "all", iceServ
     const joining = !peer;
     cleanUp();
     socket?.close(1000);
-    peer?.close();
+    // The reason first: closing the peer fires its onClose, which would read as a failed path.
     if (joining) rejectJoin(err);
     else events.ended(err);
+    peer?.close();
   };
 
   /** Every message of the current socket. */

@@ -64,10 +64,11 @@ function fakeManager() {
         options,
         applied: [],
         restarts: 0,
-        closed: false,
+        closed: null,
         signal: async (data) => manager.peer.applied.push(data),
         restartIce: () => manager.peer.restarts++,
-        close: () => (manager.peer.closed = true),
+        // The app learns why before the peer's own onClose (a failed path) could say otherwise.
+        close: () => (manager.peer.closed ??= { endedBefore: events.ended.length > 0 }),
       };
       return manager.peer;
     },
@@ -238,7 +239,7 @@ describe("room client", () => {
     await joined();
     last().drop(4410, "room-expired");
     assert.equal(events.ended[0]?.code, "room-expired");
-    assert.equal(manager.peer.closed, true);
+    assert.deepEqual(manager.peer.closed, { endedBefore: true });
   });
 
   test("reconnects back off and are bounded", async () => {
@@ -256,6 +257,7 @@ describe("room client", () => {
     const { leave } = await joining;
     last().deliver({ type: "signal", seq: 1, data: { type: "bye" } });
     assert.equal(events.ended[0]?.code, "bye");
+    assert.deepEqual(peer.closed, { endedBefore: true });
     assert.deepEqual(peer.applied, []);
     leave(); // idempotent after the end
     assert.equal(last().of("signal").length, 0);
@@ -266,6 +268,6 @@ describe("room client", () => {
     const { leave } = await joining;
     leave();
     assert.deepEqual(last().of("signal").map((m) => m.data), [{ type: "bye" }]);
-    assert.equal(manager.peer.closed, true);
+    assert.ok(manager.peer.closed);
   });
 });
