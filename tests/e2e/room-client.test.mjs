@@ -55,8 +55,8 @@ const flush = async () => {
   for (let i = 0; i < 5; i++) await Promise.resolve();
 };
 
-/** A manager whose one peer records what it is given. */
-function fakeManager() {
+/** A manager whose one peer records what it is given; `endedCount()` is how often the app heard the call end. */
+function fakeManager(endedCount) {
   const manager = {
     peer: null,
     async createPeer(options) {
@@ -68,7 +68,7 @@ function fakeManager() {
         signal: async (data) => manager.peer.applied.push(data),
         restartIce: () => manager.peer.restarts++,
         // The app learns why before the peer's own onClose (a failed path) could say otherwise.
-        close: () => (manager.peer.closed ??= { endedBefore: events.ended.length > 0 }),
+        close: () => (manager.peer.closed ??= { endedBefore: endedCount() > 0 }),
       };
       return manager.peer;
     },
@@ -100,8 +100,8 @@ describe("room client", () => {
   beforeEach(() => {
     mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"], now: 1_000_000 });
     sockets.length = 0;
-    manager = fakeManager();
     events = { notes: [], ended: [] };
+    manager = fakeManager(() => events.ended.length);
     const handler = {
       note: (text) => events.notes.push(text),
       ended: (err) => events.ended.push(err),
@@ -112,9 +112,12 @@ describe("room client", () => {
     joining.then((s) => (session = s), () => {});
   });
   afterEach(async () => {
-    await flush();
-    session?.leave(); // each test's client stops listening to the window
-    mock.timers.reset();
+    try {
+      await flush();
+      session?.leave(); // each test's client stops listening to the window
+    } finally {
+      mock.timers.reset();
+    }
   });
 
   test("the first message authenticates; the token is never in the URL", async () => {
