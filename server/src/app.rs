@@ -10,7 +10,9 @@ use crate::auth::Jwt;
 use crate::config::Config;
 use crate::providers::{Provider, StartError};
 use crate::routes;
-use crate::signal::Rooms;
+use crate::signal::limits::SocketLimits;
+use crate::signal::memory::MemoryRegistry;
+use crate::signal::Signaling;
 use crate::state::AppState;
 
 /// A bound, not yet serving, server.
@@ -35,7 +37,11 @@ impl Server {
             Jwt::new(&config.jwt_secret),
             provider,
             config.dev,
-            Rooms::new(config.signal_idle),
+            Signaling::new(
+                Arc::new(MemoryRegistry::new(config.signal.registry)),
+                SocketLimits::new(config.signal.sockets),
+                config.cors_origins.clone(),
+            ),
         ));
         let router = routes::router(Arc::clone(&state), &config.cors_origins);
         Ok(Self {
@@ -82,7 +88,11 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let result = axum::serve(self.listener, self.router)
+        // The signaling socket caps count unauthenticated sockets per client IP.
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let result = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await;
         self.state.provider.shutdown().await;

@@ -8,6 +8,8 @@ use axum::http::HeaderValue;
 
 use crate::cli::{Cli, ProviderKind};
 use crate::secret::Secret;
+use crate::signal::limits::SocketCaps;
+use crate::signal::registry::RegistryLimits;
 
 /// Twilio's maximum (and default) token lifetime, in seconds.
 pub const TWILIO_MAX_TTL: u64 = 86_400;
@@ -41,12 +43,21 @@ pub struct Config {
     pub provider: ProviderConfig,
     /// Lifetime of issued TURN credentials.
     pub credential_ttl: Duration,
-    /// How long a signaling room may stay silent before it expires.
-    pub signal_idle: Duration,
+    /// Signaling rooms and socket caps.
+    pub signal: SignalConfig,
     /// Dev routes, when `--dev`.
     pub dev: Option<DevConfig>,
     /// Origins allowed by CORS.
     pub cors_origins: Vec<HeaderValue>,
+}
+
+/// Signaling limits: rooms (kept by the registry) and sockets (per process).
+#[derive(Debug, Clone, Copy)]
+pub struct SignalConfig {
+    /// Room lifetimes and counts.
+    pub registry: RegistryLimits,
+    /// Socket caps.
+    pub sockets: SocketCaps,
 }
 
 /// Settings of the dev routes.
@@ -133,7 +144,19 @@ impl Config {
             jwt_secret_generated,
             provider,
             credential_ttl: Duration::from_secs(cli.credential_ttl),
-            signal_idle: Duration::from_secs(cli.signal_idle_secs),
+            signal: SignalConfig {
+                registry: RegistryLimits {
+                    room_ttl: Duration::from_secs(cli.room_ttl_secs),
+                    idle: Duration::from_secs(cli.signal_idle_secs),
+                    rooms_per_creator: cli.max_rooms_per_user as usize,
+                    rooms_total: cli.max_rooms as usize,
+                },
+                sockets: SocketCaps {
+                    total: cli.max_signal_sockets as usize,
+                    unauthenticated_per_ip: cli.max_unauthenticated_per_ip as usize,
+                    per_subject: cli.max_signal_sockets_per_user as usize,
+                },
+            },
             dev,
             cors_origins,
         })
