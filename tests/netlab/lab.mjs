@@ -228,6 +228,11 @@ const addressChange = () =>
       const resumes = moved.log.filter((l) => l.startsWith("signaling reconnects")).length;
       figures.push(`${role} (${side}) moved to ${address}: media and good again after ${took} ms ` +
         `(its signaling socket resumed ${resumes}x; ICE states ${JSON.stringify(moved.states.map(([, st]) => st))})`);
+      // What each side saw after the move, in ms from it: what bounds the figure.
+      for (const s of c.sides) {
+        const seen = (await lab(s)).wall.filter(([at]) => at >= movedAt).map(([at, what]) => `+${at - movedAt} ${what}`);
+        console.log(`  after ${side} moved, ${s.side} saw: ${seen.join("; ")}`);
+      }
     }
     return `address change mid-call (the library's restart, the room client's resume): ${figures.join("; ")}`;
   });

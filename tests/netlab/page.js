@@ -7,7 +7,31 @@
 async ({ room, sub, peer, explicitServers, relay, expireFirstServers }) => {
   const lab = (window.lab = {
     states: [], candidateErrors: [], log: [], serverFetches: 0, t0: null, goodAt: null, closed: false,
+    // [ms since epoch, what]: the lab lines these up with the moment it moved an address.
+    wall: [],
   });
+  const mark = (what) => lab.wall.push([Date.now(), what]);
+  for (const name of ["online", "offline"]) window.addEventListener(name, () => mark(`browser: ${name}`));
+  navigator.connection?.addEventListener("change", () => mark("browser: connection change"));
+  // Offers and answers as they cross the signaling socket (seq numbers, not contents).
+  const describeSignal = (text) => {
+    const m = JSON.parse(text);
+    return m.type === "signal" && m.data?.type !== "candidate" ? `#${m.seq} ${m.data.type}` : null;
+  };
+  window.WebSocket = class extends window.WebSocket {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("message", (e) => {
+        const what = describeSignal(e.data);
+        if (what) mark(`got ${what}`);
+      });
+    }
+    send(text) {
+      const what = describeSignal(text);
+      if (what) mark(`sent ${what}${this.readyState === 1 ? "" : " (socket not open)"}`);
+      super.send(text);
+    }
+  };
   const mod = await import("/pkg/ice_peer.js");
   await mod.default();
   const { joinRoom } = await import("/room.js");
@@ -43,6 +67,7 @@ async ({ room, sub, peer, explicitServers, relay, expireFirstServers }) => {
   const events = {
     state: (_who, state, quality) => {
       lab.states.push([since(), state]);
+      mark(`ice: ${state}`);
       if (quality === "good" && lab.goodAt === null) lab.goodAt = since();
     },
     stream: () => {},
@@ -53,6 +78,7 @@ async ({ room, sub, peer, explicitServers, relay, expireFirstServers }) => {
       // The peer is created right after "joined": createPeer → good is timed from here.
       if (text.startsWith("joined") && lab.t0 === null) lab.t0 = performance.now();
       lab.log.push(text);
+      mark(`room: ${text}`);
     },
   };
   joinRoom(manager, { room, token, stream, policy: relay ? "relay" : "all", iceServers: explicitServers, events })
