@@ -26,8 +26,8 @@ const SILENT_MS = 2000;
 const ACK_MS = 1000;
 /** A socket that has not been let in (`joined`) by then is given up. */
 const ADMIT_MS = 4000;
-/** Backoff between failed attempts: 0, 250, 500, 1000, ... up to 4 s. */
-const BACKOFF_MS = [0, 250, 500, 1000, 2000, 4000];
+/** Backoff between failed attempts: 0, 100, 250, 500, ... up to 4 s (a new network may need a moment for its route). */
+const BACKOFF_MS = [0, 100, 250, 500, 1000, 2000, 4000];
 /** Consecutive attempts without being let in before signaling gives up. */
 const MAX_ATTEMPTS = 15;
 /** Two triggers closer than this (a burst of network events) make one reconnect. */
@@ -260,12 +260,13 @@ export function joinRoom(manager, { room, token, stream, policy = "all", iceServ
 
   /**
    * A (new) socket; once a seat is held, it resumes that seat. A `hint`
-   * (network change, call dropped) right after a connect is the same event.
+   * (network change, call dropped) right after a connect is the same event,
+   * unless that socket has failed already (offline, then online again).
    */
   function connect(why, hint = false) {
     if (left) return;
     const now = performance.now();
-    if (hint && now - openedAt < DEBOUNCE_MS) return;
+    if (hint && now - openedAt < DEBOUNCE_MS && socket?.readyState !== WebSocket.CLOSED) return;
     if (attempts >= MAX_ATTEMPTS) return end(new RoomError(lastError ?? "unreachable", "the signaling server cannot be reached"));
     clearTimeout(retryTimer);
     retryTimer = 0;
@@ -317,7 +318,8 @@ export function joinRoom(manager, { room, token, stream, policy = "all", iceServ
   };
 
   // The browser saw the network change: the socket probably belongs to the old one.
-  const onNetworkChange = () => seated && connect("the network changed", true);
+  // Offline, a new socket could only fail: `online` follows.
+  const onNetworkChange = () => seated && navigator.onLine !== false && connect("the network changed", true);
   const connection = navigator.connection;
   window.addEventListener("online", onNetworkChange);
   window.addEventListener("offline", onNetworkChange);

@@ -80,7 +80,7 @@ const { joinRoom, RoomError } = await (async () => {
   globalThis.location = { protocol: "http:", host: "example.test" };
   globalThis.WebSocket = FakeSocket;
   globalThis.window = new EventTarget();
-  Object.defineProperty(globalThis, "navigator", { value: { connection: new EventTarget() }, configurable: true });
+  Object.defineProperty(globalThis, "navigator", { value: { connection: new EventTarget(), onLine: true }, configurable: true });
   // Timers and the clock move only when the test says so.
   Object.defineProperty(globalThis, "performance", { value: { now: () => Date.now() }, configurable: true });
   return import("../../www/room.js");
@@ -194,14 +194,27 @@ describe("room client", () => {
     navigator.connection.dispatchEvent(new Event("change"));
     window.dispatchEvent(new Event("online"));
     assert.equal(sockets.length, 2, "one reconnect for the burst");
-    for (const target of [window, window]) {
-      mock.timers.tick(1000);
-      target.dispatchEvent(new Event(sockets.length === 2 ? "offline" : "online"));
-    }
-    assert.equal(sockets.length, 4, "offline and online each");
+    mock.timers.tick(1000);
+    window.dispatchEvent(new Event("online"));
+    assert.equal(sockets.length, 3, "online on its own");
     mock.timers.tick(1000);
     peer.options.handlers.onIceStateChange("disconnected", "poor");
-    assert.equal(sockets.length, 5);
+    assert.equal(sockets.length, 4, "the path dropped");
+  });
+
+  test("offline waits for online, which does not wait for the backoff of a failed attempt", async () => {
+    await joined();
+    mock.timers.tick(1000);
+    navigator.onLine = false;
+    window.dispatchEvent(new Event("offline"));
+    assert.equal(sockets.length, 1, "a socket opened offline could only fail");
+    navigator.onLine = true;
+    window.dispatchEvent(new Event("online"));
+    assert.equal(sockets.length, 2);
+    last().drop(1006); // the new network's route was not there yet
+    mock.timers.tick(50);
+    window.dispatchEvent(new Event("online"));
+    assert.equal(sockets.length, 3, "the failed socket's backoff is not waited out");
   });
 
   test("resume-expired: the client starts over without a key, from seq 1, and negotiates again", async () => {

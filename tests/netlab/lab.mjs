@@ -198,9 +198,11 @@ const relayedCall = (what, servers, origin) =>
  * Moves each client in turn to a new address mid-call and prints the time
  * to media and `good` again. The restart is the library's alone: the room
  * client only resumes its socket (at once on a network change or a dropped
- * path) and delivers what was sent meanwhile.
+ * path) and delivers what was sent meanwhile. `flap`: the link goes down
+ * during the move, as when a device switches networks, so the browser sees
+ * it (offline, online); without it, the address just changes under it.
  */
-const addressChange = () =>
+const addressChange = (flap) =>
   inLab({ nat: ["cone", "cone"], servers: [embeddedBackend], origin: E }, async (c) => {
     await bothGood(c, 20000);
     // Bytes received by both sides over `ms`.
@@ -213,8 +215,8 @@ const addressChange = () =>
     const figures = [];
     // a answers (it joined first), b offers: move each in turn.
     for (const [side, role] of [["a", "answering side"], ["b", "offering side"]]) {
-      const address = topology("readdress", side);
       const movedAt = Date.now();
+      const address = topology("readdress", side, ...(flap ? ["flap"] : []));
       // The move breaks the path: a window in which the moved side receives nothing...
       await waitUntil(async () => (await flow(500))[side === "a" ? 0 : 1] === 0, 10000, `the outage after ${side} moved`);
       // ...then both receive again and say good.
@@ -234,7 +236,7 @@ const addressChange = () =>
         console.log(`  after ${side} moved, ${s.side} saw: ${seen.join("; ")}`);
       }
     }
-    return `address change mid-call (the library's restart, the room client's resume): ${figures.join("; ")}`;
+    return `address change mid-call${flap ? " with a link flap" : ""} (the library's restart, the room client's resume): ${figures.join("; ")}`;
   });
 
 const scenarios = {
@@ -323,7 +325,8 @@ const scenarios = {
           `(ICE quality still ${sa.quality}); back to ${up.join("/")} ${Date.now() - clearAt} ms after the loss stopped`;
       }),
 
-  "address-change": addressChange,
+  "address-change": () => addressChange(false),
+  "address-change-link-flap": () => addressChange(true),
 
   "expired-credential-embedded": () =>
     inLab({ nat: ["symmetric", "symmetric"], servers: [embeddedBackend], origin: E, options: { expireFirstServers: true } },

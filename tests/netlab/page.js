@@ -41,8 +41,11 @@ async ({ room, sub, peer, explicitServers, relay, expireFirstServers }) => {
   // same as credentials that outlived their ttl: TURN answers 401).
   const realFetch = window.fetch.bind(window);
   window.fetch = async (input, init) => {
+    const servers = String(input).includes("/api/calls/ice-servers");
+    if (servers) mark("ice-servers fetched");
     const response = await realFetch(input, init);
-    if (!String(input).includes("/api/calls/ice-servers")) return response;
+    if (!servers) return response;
+    mark(`ice-servers answered ${response.status}`);
     lab.serverFetches += 1;
     if (!expireFirstServers || lab.serverFetches > 1) return response;
     const body = await response.json();
