@@ -71,6 +71,11 @@ pub struct Cli {
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub signal_idle_secs: u64,
 
+    /// Seconds a signaling client may send nothing (the server pings every third of it) before its socket is dropped (3..=3600).
+    #[arg(long, env = "SIGNAL_SILENCE_SECS", default_value_t = 45,
+          value_parser = clap::value_parser!(u64).range(3..=3_600))]
+    pub signal_silence_secs: u64,
+
     /// Seconds a signaling room lives if nobody joins it (1..=604800).
     #[arg(long, env = "SIGNAL_ROOM_TTL_SECS", default_value_t = 3_600,
           value_parser = clap::value_parser!(u64).range(1..=604_800))]

@@ -155,6 +155,7 @@ impl Config {
                     total: cli.max_signal_sockets as usize,
                     unauthenticated_per_ip: cli.max_unauthenticated_per_ip as usize,
                     per_subject: cli.max_signal_sockets_per_user as usize,
+                    silence: Duration::from_secs(cli.signal_silence_secs),
                 },
             },
             dev,

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// The caps (from the command line).
 #[derive(Debug, Clone, Copy)]
@@ -16,6 +17,9 @@ pub struct SocketCaps {
     pub unauthenticated_per_ip: usize,
     /// Authenticated sockets per subject.
     pub per_subject: usize,
+    /// A client that sends nothing (not even the pong to the server's ping)
+    /// for this long is gone; the server pings at a third of it.
+    pub silence: Duration,
 }
 
 /// Counts of open sockets.
@@ -135,6 +139,11 @@ impl SocketLimits {
         })
     }
 
+    /// How long a client may stay silent.
+    pub fn silence(&self) -> Duration {
+        self.caps.silence
+    }
+
     /// Open sockets (for tests and metrics).
     pub fn total(&self) -> usize {
         self.total.count(&())
@@ -151,6 +160,7 @@ mod tests {
             total: 3,
             unauthenticated_per_ip: 2,
             per_subject: 1,
+            silence: Duration::from_secs(1),
         });
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
         let other: IpAddr = "127.0.0.2".parse().unwrap();

@@ -226,13 +226,24 @@ impl Registry for MemoryRegistry {
     async fn create_room(&self, creator: &str, peer: &str) -> Result<RoomTicket, CreateError> {
         let limits = self.inner.limits;
         let mut state = self.inner.lock();
-        state.remove_expired(Instant::now(), limits.idle);
-        if state.rooms.len() >= limits.rooms_total {
-            return Err(CreateError::TooManyInTotal);
+        let full = |state: &State| {
+            if state.rooms.len() >= limits.rooms_total {
+                Some(CreateError::TooManyInTotal)
+            } else if state.rooms_by_creator.get(creator).copied().unwrap_or(0)
+                >= limits.rooms_per_creator
+            {
+                Some(CreateError::TooManyForCreator)
+            } else {
+                None
+            }
+        };
+        // Rooms past their time count until the sweeper's next round, unless
+        // they are what stands in the way.
+        if full(&state).is_some() {
+            state.remove_expired(Instant::now(), limits.idle);
         }
-        let mine = state.rooms_by_creator.get(creator).copied().unwrap_or(0);
-        if mine >= limits.rooms_per_creator {
-            return Err(CreateError::TooManyForCreator);
+        if let Some(error) = full(&state) {
+            return Err(error);
         }
         let id = room_id();
         state.rooms.insert(
@@ -367,5 +378,35 @@ impl Registry for MemoryRegistry {
 
     async fn room_count(&self) -> usize {
         self.inner.lock().rooms.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn data(len: usize) -> SignalData {
+        serde_json::from_value(json!({ "type": "offer", "sdp": "x".repeat(len) })).unwrap()
+    }
+
+    #[test]
+    fn the_replay_buffer_keeps_256_messages_and_1_mib() {
+        let mut buffer = ReplayBuffer::default();
+        for seq in 1..=256 {
+            buffer.push(seq, data(10));
+        }
+        assert_eq!((buffer.messages.len(), buffer.lost_through), (256, 0));
+        buffer.push(257, data(10));
+        assert_eq!((buffer.messages.len(), buffer.lost_through), (256, 1));
+        buffer.ack(257);
+        assert_eq!((buffer.messages.len(), buffer.bytes), (0, 0));
+        // 17 signals of 64 KB exceed 1 MiB: the oldest goes.
+        for seq in 258..=274 {
+            buffer.push(seq, data(64_000));
+        }
+        assert_eq!(buffer.lost_through, 258);
+        assert!(buffer.bytes <= REPLAY_MAX_BYTES);
+        assert_eq!(buffer.replay().len(), 16);
     }
 }

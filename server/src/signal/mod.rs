@@ -207,6 +207,7 @@ mod tests {
             total: 1,
             unauthenticated_per_ip: 1,
             per_subject: 1,
+            silence: std::time::Duration::from_secs(1),
         };
         let signaling = Signaling::new(
             Arc::new(memory::MemoryRegistry::new(registry::RegistryLimits {

@@ -9,7 +9,7 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 
-use super::limits::{Refused, Unauthenticated};
+use super::limits::Unauthenticated;
 use super::protocol::{ClientMessage, ErrorCode, ServerMessage};
 use super::registry::{
     outbox, Delivery, Inbox, JoinRequest, Outbox, Registry, SeatRef, SocketId, OUTBOX_CAPACITY,
@@ -38,11 +38,8 @@ pub(super) async fn connection(
         Ok(auth) => auth,
         Err(error) => return close_unsplit(socket, error).await,
     };
-    let _permit = match signaling.limits.authenticated(permit, &sub) {
-        Ok(permit) => permit,
-        Err(Refused::PerSubject | Refused::Total | Refused::UnauthenticatedPerIp) => {
-            return close_unsplit(socket, ErrorCode::TooManyConnections.to_message()).await
-        }
+    let Ok(_permit) = signaling.limits.authenticated(permit, &sub) else {
+        return close_unsplit(socket, ErrorCode::TooManyConnections.to_message()).await;
     };
     let registry = signaling.registry.as_ref();
     let (outbox, inbox) = outbox(OUTBOX_CAPACITY);
@@ -62,10 +59,14 @@ pub(super) async fn connection(
     tracing::debug!(room = %seat.room, sub = %seat.sub, "signaling: joined");
     let (sink, stream) = socket.split();
     let first = std::iter::once(joined.hello).chain(joined.replay).collect();
-    let mut writer = std::pin::pin!(write(sink, inbox, first));
+    // A client silent for `silence` (three pings unanswered; browsers answer
+    // pings by themselves) is gone: its seat is freed for a fresh auth
+    // instead of held by a dead TCP connection.
+    let silence = signaling.limits.silence();
+    let mut writer = std::pin::pin!(write(sink, inbox, first, silence / 3));
     let ended = tokio::select! {
         ended = &mut writer => ended,
-        closing = read(stream, registry, &seat, &outbox) => match closing {
+        closing = read(stream, registry, &seat, &outbox, silence) => match closing {
             // The reader asked for a close: the writer returns it next.
             true => tokio::time::timeout(CLOSE_GRACE, writer).await.ok().flatten(),
             // The client went.
@@ -160,13 +161,26 @@ async fn write(
     mut sink: Sink,
     mut inbox: Inbox,
     first: Vec<ServerMessage>,
+    ping_every: Duration,
 ) -> Option<(Sink, ErrorCode)> {
     let mut first = first.into_iter();
     let mut last_seq = 0;
+    let mut keepalive =
+        tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
     loop {
         let next = match first.next() {
             Some(message) => Delivery::Message(message),
-            None => inbox.recv().await,
+            None => tokio::select! {
+                next = inbox.recv() => next,
+                _ = keepalive.tick() => {
+                    tokio::select! {
+                        biased;
+                        code = inbox.closed() => return Some((sink, code)),
+                        sent = sink.send(Message::Ping(Default::default())) => sent.ok()?,
+                    }
+                    continue;
+                }
+            },
         };
         let message = match next {
             Delivery::Message(message) => message,
@@ -195,8 +209,10 @@ async fn read(
     registry: &dyn Registry,
     seat: &SeatRef,
     outbox: &Outbox,
+    silence: Duration,
 ) -> bool {
-    while let Some(frame) = stream.next().await {
+    // Any frame, a pong to the writer's ping included, shows the client is there.
+    while let Ok(Some(frame)) = tokio::time::timeout(silence, stream.next()).await {
         let text = match frame {
             Ok(Message::Text(text)) => text,
             Ok(Message::Binary(_)) => {

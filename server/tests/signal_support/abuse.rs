@@ -91,22 +91,12 @@ pub async fn an_oversized_message_closes_only_its_sender(args: &[&str]) {
     let sdp = "a".repeat(64 * 1024);
     send(&mut a, signal(1, json!({ "type": "offer", "sdp": sdp }))).await;
     expect_close(&mut a, "too-large", 1009).await;
-    assert_eq!(
-        next(&mut b).await,
-        Frame::Json(json!({ "type": "peer-left", "peer": "alice" }))
-    );
+    expect_event(&mut b, "peer-left", "alice").await;
     // Just under the cap is relayed.
     let (_, mut c, mut d, _, _) = pair(&server).await;
     let data = json!({ "type": "offer", "sdp": "a".repeat(60 * 1024) });
-    send(&mut c, signal(1, data.clone())).await;
-    assert_eq!(
-        next(&mut c).await,
-        Frame::Json(json!({ "type": "ack", "seq": 1 }))
-    );
-    assert_eq!(
-        next(&mut d).await,
-        Frame::Json(json!({ "type": "signal", "seq": 1, "data": data }))
-    );
+    send_acked(&mut c, 1, data.clone()).await;
+    expect_signal(&mut d, 1, data).await;
 }
 
 /// Upgrades a raw TCP connection by hand; returns it after the 101.
@@ -289,4 +279,26 @@ pub async fn bad_room_names_are_refused_before_the_upgrade(args: &[&str]) {
             .expect_err("no upgrade");
         assert!(error.to_string().contains("400"), "{query}: {error}");
     }
+}
+
+pub async fn a_silent_client_frees_its_seat_and_a_reading_one_stays(args: &[&str]) {
+    let server = start_with(args, &["--signal-silence-secs", "3"]).await;
+    let (room, alice, mut bob, _, _) = pair(&server).await;
+    // Alice's network dies: her socket stays open but nothing answers.
+    // Bob only reads, so his client answers the server's pings.
+    let started = Instant::now();
+    assert_eq!(
+        next_within(&mut bob, Duration::from_secs(10)).await,
+        Frame::Json(json!({ "type": "peer-left", "peer": "alice" }))
+    );
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    // Her seat is free for a fresh auth (a reload that lost the key).
+    let (_again, hello) = join(&server, &room, "alice").await;
+    assert_eq!(hello["resumed"], false);
+    expect_event(&mut bob, "peer-joined", "alice").await;
+    drop(alice);
 }

@@ -1,7 +1,17 @@
 //! A signaling client for tests (tokio-tungstenite on real sockets) and the
 //! suite every registry must pass. `signaling_suite!(args)` expands to one
 //! `#[tokio::test]` per scenario, each starting servers with `args` added
-//! (e.g. `--redis-url ...`), so the same suite runs against any registry.
+//! (e.g. `--redis-url ...`), so the same suite runs against any registry:
+//!
+//! ```ignore
+//! mod common;
+//! mod signal_support;
+//! fn redis_args() -> Vec<&'static str> { vec!["--redis-url", shared_redis_url()] }
+//! signaling_suite!(&redis_args());
+//! ```
+//!
+//! Scenarios read `server.state().signal` only through the `Registry` trait
+//! (`room_count`) and the socket caps, so they hold for any registry.
 #![allow(dead_code)]
 
 pub mod abuse;
@@ -123,6 +133,11 @@ pub async fn auth(server: &TestServer, room: &str, sub: &str, extra: Value) -> S
     socket
 }
 
+/// Asks to resume `sub`'s seat with `key`, having received up to `ack`.
+pub async fn resume(server: &TestServer, room: &str, sub: &str, key: &str, ack: u64) -> Socket {
+    auth(server, room, sub, json!({ "resume": key, "ack": ack })).await
+}
+
 /// `sub` joins `room` afresh; returns the socket and `joined`.
 pub async fn join(server: &TestServer, room: &str, sub: &str) -> (Socket, Value) {
     let mut socket = auth(server, room, sub, json!({})).await;
@@ -160,16 +175,38 @@ pub async fn pair(server: &TestServer) -> (String, Socket, Socket, String, Strin
     let (b, hello) = join(server, &room, "bob").await;
     let key_b = check_joined(&hello, &room, 2, true, false);
     assert_eq!(hello["peer"], "alice", "{hello}");
-    assert_eq!(
-        next(&mut a).await,
-        Frame::Json(json!({ "type": "peer-joined", "peer": "bob" }))
-    );
+    expect_event(&mut a, "peer-joined", "bob").await;
     (room, a, b, key_a, key_b)
 }
 
 /// A signal message with client seq `seq`.
 pub fn signal(seq: u64, data: Value) -> Value {
     json!({ "type": "signal", "seq": seq, "data": data })
+}
+
+/// Sends signal `seq` and asserts the server's ack.
+pub async fn send_acked(socket: &mut Socket, seq: u64, data: Value) {
+    send(socket, signal(seq, data)).await;
+    assert_eq!(
+        next(socket).await,
+        Frame::Json(json!({ "type": "ack", "seq": seq }))
+    );
+}
+
+/// Asserts the next message is signal `seq` carrying `data`.
+pub async fn expect_signal(socket: &mut Socket, seq: u64, data: Value) {
+    assert_eq!(
+        next(socket).await,
+        Frame::Json(json!({ "type": "signal", "seq": seq, "data": data }))
+    );
+}
+
+/// Asserts the next message is room event `kind` (`peer-joined`, ...) about `peer`.
+pub async fn expect_event(socket: &mut Socket, kind: &str, peer: &str) {
+    assert_eq!(
+        next(socket).await,
+        Frame::Json(json!({ "type": kind, "peer": peer }))
+    );
 }
 
 /// Waits (at most 2 s) until `check` holds.
@@ -209,6 +246,7 @@ macro_rules! signaling_suite {
             abuse::foreign_origins_are_refused,
             abuse::auth_is_first_small_and_valid,
             abuse::bad_room_names_are_refused_before_the_upgrade,
+            abuse::a_silent_client_frees_its_seat_and_a_reading_one_stays,
         );
     };
     (@tests $args:expr; $($module:ident :: $name:ident),* $(,)?) => {

@@ -16,35 +16,14 @@ pub async fn relays_signals_with_seq_and_acks(args: &[&str]) {
     let server = start_with(args, &[]).await;
     let (_, mut a, mut b, _, _) = pair(&server).await;
     let data = json!({ "type": "offer", "sdp": "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n" });
-    send(&mut b, signal(1, data.clone())).await;
-    assert_eq!(
-        next(&mut b).await,
-        Frame::Json(json!({ "type": "ack", "seq": 1 }))
-    );
-    assert_eq!(
-        next(&mut a).await,
-        Frame::Json(json!({ "type": "signal", "seq": 1, "data": data }))
-    );
+    send_acked(&mut b, 1, data.clone()).await;
+    expect_signal(&mut a, 1, data).await;
     send(&mut a, json!({ "type": "ack", "seq": 1 })).await;
     let candidate = json!({ "type": "candidate", "candidate": { "candidate": "candidate:1 1 udp 1 198.51.100.7 5000 typ host", "sdpMid": "0", "sdpMLineIndex": 0 } });
-    send(&mut a, signal(1, candidate.clone())).await;
-    assert_eq!(
-        next(&mut a).await,
-        Frame::Json(json!({ "type": "ack", "seq": 1 }))
-    );
-    assert_eq!(
-        next(&mut b).await,
-        Frame::Json(json!({ "type": "signal", "seq": 1, "data": candidate }))
-    );
-    send(&mut b, signal(2, offer(2))).await;
-    assert_eq!(
-        next(&mut b).await,
-        Frame::Json(json!({ "type": "ack", "seq": 2 }))
-    );
-    assert_eq!(
-        next(&mut a).await,
-        Frame::Json(json!({ "type": "signal", "seq": 2, "data": offer(2) }))
-    );
+    send_acked(&mut a, 1, candidate.clone()).await;
+    expect_signal(&mut b, 1, candidate).await;
+    send_acked(&mut b, 2, offer(2)).await;
+    expect_signal(&mut a, 2, offer(2)).await;
     send(&mut a, json!({ "type": "ping" })).await;
     assert_eq!(next(&mut a).await, Frame::Json(json!({ "type": "pong" })));
 }
@@ -103,22 +82,13 @@ pub async fn mallory_is_forbidden_and_unknown_rooms_not_found(args: &[&str]) {
     expect_close(&mut mallory, "forbidden", 4403).await;
     // Nor can she take a seat with a resume key that is not hers.
     let key = hello["resume"].as_str().expect("key");
-    let mut mallory = auth(
-        &server,
-        &room,
-        "mallory",
-        json!({ "resume": key, "ack": 0 }),
-    )
-    .await;
+    let mut mallory = resume(&server, &room, "mallory", key, 0).await;
     expect_close(&mut mallory, "forbidden", 4403).await;
     // Bob still gets the seat and the offering role; Alice learns it is Bob.
     let (_b, hello) = join(&server, &room, "bob").await;
     check_joined(&hello, &room, 2, true, false);
     assert_eq!(hello["peer"], "alice");
-    assert_eq!(
-        next(&mut a).await,
-        Frame::Json(json!({ "type": "peer-joined", "peer": "bob" }))
-    );
+    expect_event(&mut a, "peer-joined", "bob").await;
     // A room that does not exist.
     let mut lost = auth(&server, "AAAAAAAAAAAAAAAAAAAAAA", "alice", json!({})).await;
     expect_close(&mut lost, "not-found", 4404).await;
@@ -129,16 +99,10 @@ pub async fn a_live_seat_is_not_taken_twice(args: &[&str]) {
     let (room, _a, mut b, key_a, _) = pair(&server).await;
     let mut again = auth(&server, &room, "alice", json!({})).await;
     expect_close(&mut again, "seat-taken", 4409).await;
-    let mut wrong = auth(
-        &server,
-        &room,
-        "alice",
-        json!({ "resume": "0".repeat(32), "ack": 0 }),
-    )
-    .await;
+    let mut wrong = resume(&server, &room, "alice", &"0".repeat(32), 0).await;
     expect_close(&mut wrong, "resume-expired", 4412).await;
     // Bob cannot use Alice's key.
-    let mut bob = auth(&server, &room, "bob", json!({ "resume": key_a, "ack": 0 })).await;
+    let mut bob = resume(&server, &room, "bob", &key_a, 0).await;
     expect_close(&mut bob, "resume-expired", 4412).await;
     // None of that disturbed the call.
     send(&mut b, json!({ "type": "ping" })).await;
@@ -148,29 +112,14 @@ pub async fn a_live_seat_is_not_taken_twice(args: &[&str]) {
 pub async fn duplicates_are_acked_once_and_gaps_refused(args: &[&str]) {
     let server = start_with(args, &[]).await;
     let (_, mut a, mut b, _, _) = pair(&server).await;
-    send(&mut a, signal(1, offer(1))).await;
-    assert_eq!(
-        next(&mut a).await,
-        Frame::Json(json!({ "type": "ack", "seq": 1 }))
-    );
-    send(&mut a, signal(1, offer(1))).await;
-    assert_eq!(
-        next(&mut a).await,
-        Frame::Json(json!({ "type": "ack", "seq": 1 }))
-    );
+    send_acked(&mut a, 1, offer(1)).await;
+    send_acked(&mut a, 1, offer(1)).await;
     send(&mut a, signal(3, offer(3))).await;
     expect_error(&mut a, "bad-seq").await;
-    send(&mut a, signal(2, offer(2))).await;
-    assert_eq!(
-        next(&mut a).await,
-        Frame::Json(json!({ "type": "ack", "seq": 2 }))
-    );
+    send_acked(&mut a, 2, offer(2)).await;
     // Bob got 1 and 2, once each, numbered by his seat.
     for seq in 1..=2 {
-        assert_eq!(
-            next(&mut b).await,
-            Frame::Json(json!({ "type": "signal", "seq": seq, "data": offer(seq) }))
-        );
+        expect_signal(&mut b, seq, offer(seq)).await;
     }
     send(&mut b, json!({ "type": "ping" })).await;
     assert_eq!(next(&mut b).await, Frame::Json(json!({ "type": "pong" })));
@@ -197,15 +146,8 @@ pub async fn bad_messages_close_nothing(args: &[&str]) {
     }
     a.send(Message::binary(vec![1, 2, 3])).await.expect("send");
     expect_error(&mut a, "bad-message").await;
-    send(&mut a, signal(1, offer(1))).await;
-    assert_eq!(
-        next(&mut a).await,
-        Frame::Json(json!({ "type": "ack", "seq": 1 }))
-    );
-    assert_eq!(
-        next(&mut b).await,
-        Frame::Json(json!({ "type": "signal", "seq": 1, "data": offer(1) }))
-    );
+    send_acked(&mut a, 1, offer(1)).await;
+    expect_signal(&mut b, 1, offer(1)).await;
 }
 
 pub async fn signals_before_the_peer_joins_are_replayed(args: &[&str]) {
@@ -213,58 +155,30 @@ pub async fn signals_before_the_peer_joins_are_replayed(args: &[&str]) {
     let room = create_room(&server, "alice", "bob").await;
     let (mut a, _) = join(&server, &room, "alice").await;
     for seq in 1..=2 {
-        send(&mut a, signal(seq, offer(seq))).await;
-        assert_eq!(
-            next(&mut a).await,
-            Frame::Json(json!({ "type": "ack", "seq": seq }))
-        );
+        send_acked(&mut a, seq, offer(seq)).await;
     }
     let (mut b, hello) = join(&server, &room, "bob").await;
     check_joined(&hello, &room, 2, true, false);
     for seq in 1..=2 {
-        assert_eq!(
-            next(&mut b).await,
-            Frame::Json(json!({ "type": "signal", "seq": seq, "data": offer(seq) }))
-        );
+        expect_signal(&mut b, seq, offer(seq)).await;
     }
 }
 
 pub async fn resume_replays_what_was_missed(args: &[&str]) {
     let server = start_with(args, &[]).await;
     let (room, mut a, mut b, key_a, _) = pair(&server).await;
-    send(&mut b, signal(1, offer(1))).await;
-    assert_eq!(
-        next(&mut b).await,
-        Frame::Json(json!({ "type": "ack", "seq": 1 }))
-    );
+    send_acked(&mut b, 1, offer(1)).await;
     assert!(matches!(next(&mut a).await, Frame::Json(v) if v["seq"] == 1));
-    send(&mut a, signal(1, offer(10))).await;
-    assert_eq!(
-        next(&mut a).await,
-        Frame::Json(json!({ "type": "ack", "seq": 1 }))
-    );
+    send_acked(&mut a, 1, offer(10)).await;
     assert!(matches!(next(&mut b).await, Frame::Json(v) if v["seq"] == 1));
     // Alice's socket goes; Bob hears it, and sends two more meanwhile.
     drop(a);
-    assert_eq!(
-        next(&mut b).await,
-        Frame::Json(json!({ "type": "peer-left", "peer": "alice" }))
-    );
+    expect_event(&mut b, "peer-left", "alice").await;
     for seq in 2..=3 {
-        send(&mut b, signal(seq, offer(seq))).await;
-        assert_eq!(
-            next(&mut b).await,
-            Frame::Json(json!({ "type": "ack", "seq": seq }))
-        );
+        send_acked(&mut b, seq, offer(seq)).await;
     }
     // Alice received seq 1 only: the replay starts at 2, same key, same role.
-    let mut again = auth(
-        &server,
-        &room,
-        "alice",
-        json!({ "resume": key_a, "ack": 1 }),
-    )
-    .await;
+    let mut again = resume(&server, &room, "alice", &key_a, 1).await;
     let hello = match next(&mut again).await {
         Frame::Json(v) => v,
         other => panic!("expected joined, got {other:?}"),
@@ -273,38 +187,16 @@ pub async fn resume_replays_what_was_missed(args: &[&str]) {
     assert_eq!(hello["acked"], 1, "{hello}");
     assert_eq!(hello["peer"], "bob", "{hello}");
     for seq in 2..=3 {
-        assert_eq!(
-            next(&mut again).await,
-            Frame::Json(json!({ "type": "signal", "seq": seq, "data": offer(seq) }))
-        );
+        expect_signal(&mut again, seq, offer(seq)).await;
     }
-    assert_eq!(
-        next(&mut b).await,
-        Frame::Json(json!({ "type": "peer-resumed", "peer": "alice" }))
-    );
+    expect_event(&mut b, "peer-resumed", "alice").await;
     // A resume that finds the old socket still open replaces it.
-    let mut third = auth(
-        &server,
-        &room,
-        "alice",
-        json!({ "resume": key_a, "ack": 3 }),
-    )
-    .await;
+    let mut third = resume(&server, &room, "alice", &key_a, 3).await;
     assert!(matches!(next(&mut third).await, Frame::Json(v) if v["resumed"] == true));
     expect_close(&mut again, "replaced", 4000).await;
-    assert_eq!(
-        next(&mut b).await,
-        Frame::Json(json!({ "type": "peer-resumed", "peer": "alice" }))
-    );
-    send(&mut b, signal(4, offer(4))).await;
-    assert_eq!(
-        next(&mut b).await,
-        Frame::Json(json!({ "type": "ack", "seq": 4 }))
-    );
-    assert_eq!(
-        next(&mut third).await,
-        Frame::Json(json!({ "type": "signal", "seq": 4, "data": offer(4) }))
-    );
+    expect_event(&mut b, "peer-resumed", "alice").await;
+    send_acked(&mut b, 4, offer(4)).await;
+    expect_signal(&mut third, 4, offer(4)).await;
 }
 
 pub async fn resume_expires_past_the_replay_bound(args: &[&str]) {
@@ -314,38 +206,18 @@ pub async fn resume_expires_past_the_replay_bound(args: &[&str]) {
     assert!(matches!(next(&mut b).await, Frame::Json(v) if v["type"] == "peer-left"));
     // 257 signals for an absent Alice: one more than her buffer keeps.
     for seq in 1..=257 {
-        send(&mut b, signal(seq, offer(seq))).await;
-        assert_eq!(
-            next(&mut b).await,
-            Frame::Json(json!({ "type": "ack", "seq": seq }))
-        );
+        send_acked(&mut b, seq, offer(seq)).await;
     }
-    let mut again = auth(
-        &server,
-        &room,
-        "alice",
-        json!({ "resume": key_a, "ack": 0 }),
-    )
-    .await;
+    let mut again = resume(&server, &room, "alice", &key_a, 0).await;
     expect_close(&mut again, "resume-expired", 4412).await;
     // Starting over works at once: a new key, counters from 0, Bob told to renegotiate.
     let (mut fresh, hello) = join(&server, &room, "alice").await;
     let key = check_joined(&hello, &room, 2, true, false);
     assert_ne!(key, key_a);
     assert_eq!(hello["acked"], 0);
-    assert_eq!(
-        next(&mut b).await,
-        Frame::Json(json!({ "type": "peer-joined", "peer": "alice" }))
-    );
-    send(&mut b, signal(258, offer(258))).await;
-    assert_eq!(
-        next(&mut b).await,
-        Frame::Json(json!({ "type": "ack", "seq": 258 }))
-    );
-    assert_eq!(
-        next(&mut fresh).await,
-        Frame::Json(json!({ "type": "signal", "seq": 1, "data": offer(258) }))
-    );
+    expect_event(&mut b, "peer-joined", "alice").await;
+    send_acked(&mut b, 258, offer(258)).await;
+    expect_signal(&mut fresh, 1, offer(258)).await;
 }
 
 pub async fn idle_rooms_expire_and_activity_keeps_them(args: &[&str]) {
