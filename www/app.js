@@ -269,6 +269,8 @@ onClick("restart-ice", async () => {
 onClick("hang-up", hangUp);
 onClick("outage", toggleOutage);
 setInterval(tick, 1000);
+// Closing the tab hangs up: the other side gets the bye instead of waiting for a resume that never comes.
+window.addEventListener("pagehide", () => call && hangUp());
 
 try {
   await init();
