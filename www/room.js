@@ -16,13 +16,14 @@
 // Real networks: a laptop that changes its address loses its socket without
 // any close event. So the socket is resumed at once when the browser reports
 // a network change, when our peer reports its path lost (ICE disconnected or
-// failed), or when the server does not ack a signal within ACK_MS; pings every
-// PING_MS catch the rest (SILENT_MS without a word).
+// failed, or a restart offer once connected), or when the server does not ack
+// a signal within ACK_MS; pings every PING_MS catch the rest (SILENT_MS
+// without a word).
 
-const PING_MS = 1000;
+const PING_MS = 500;
 /** How often the timeouts below are checked. */
 const CHECK_MS = 250;
-const SILENT_MS = 2000;
+const SILENT_MS = 1500;
 const ACK_MS = 1000;
 /** A socket that has not been let in (`joined`) by then is given up. */
 const ADMIT_MS = 4000;
@@ -94,6 +95,7 @@ export function joinRoom(manager, { room, token, stream, policy = "all", iceServ
   let seated = false; // `joined` at least once: we have a call to keep
   let peer = null;
   let peerSeen = false; // the other party has held its seat at some point
+  let connectedOnce = false; // our peer's ICE has been connected
   let left = false;
 
   // Ours: numbered from 1, kept until acked. Theirs: `received` applied in order.
@@ -235,8 +237,15 @@ export function joinRoom(manager, { room, token, stream, policy = "all", iceServ
         iceServers,
         iceTransportPolicy: policy,
         handlers: {
-          onSignal: sendSignal,
+          onSignal: (data) => {
+            sendSignal(data);
+            // An offer once connected is a restart: the library found the path
+            // lost, and the socket most likely went with it. The offer waits in
+            // the outbox for the resumed socket.
+            if (data?.type === "offer" && connectedOnce) connect("the call is restarting", true);
+          },
           onIceStateChange: (state, quality) => {
+            connectedOnce ||= state === "connected" || state === "completed";
             events.state("me", state, quality);
             // The path died; the socket most likely with it: do not wait for the pings to tell.
             if (state === "disconnected" || state === "failed") connect("the call dropped", true);

@@ -176,14 +176,14 @@ describe("room client", () => {
     assert.match(events.notes.at(-1), /not acknowledged/);
   });
 
-  test("a socket silent for 2 s is resumed; pings keep a live one", async () => {
+  test("a socket silent for 1.5 s is resumed; pings keep a live one", async () => {
     await joined();
-    mock.timers.tick(1000);
-    assert.ok(last().of("ping").length >= 1);
+    for (let i = 0; i < 4; i++) mock.timers.tick(250);
+    assert.ok(last().of("ping").length >= 2, "a ping every 500 ms");
     last().deliver({ type: "pong" });
-    mock.timers.tick(1500);
-    assert.equal(sockets.length, 1, "heard 1.5 s ago");
-    mock.timers.tick(750);
+    mock.timers.tick(1250);
+    assert.equal(sockets.length, 1, "heard 1.25 s ago");
+    mock.timers.tick(500);
     assert.equal(sockets.length, 2);
     assert.match(events.notes.at(-1), /silent/);
   });
@@ -200,6 +200,20 @@ describe("room client", () => {
     mock.timers.tick(1000);
     peer.options.handlers.onIceStateChange("disconnected", "poor");
     assert.equal(sockets.length, 4, "the path dropped");
+  });
+
+  test("a restart offer from our peer once connected resumes the socket, and the offer goes on the new one", async () => {
+    const peer = await joined();
+    peer.options.handlers.onSignal({ type: "offer", sdp: "first" });
+    assert.equal(sockets.length, 1, "the first offer is no restart");
+    last().deliver({ type: "ack", seq: 1 });
+    peer.options.handlers.onIceStateChange("connected", "good");
+    mock.timers.tick(1000);
+    peer.options.handlers.onSignal({ type: "offer", sdp: "restart" });
+    assert.equal(sockets.length, 2);
+    last().accept();
+    last().deliver({ type: "joined", room: "r", peers: 2, initiator: true, resume: "key-2", resumed: true, acked: 1 });
+    assert.deepEqual(last().of("signal").map((m) => m.data.sdp), ["restart"]);
   });
 
   test("offline waits for online, which does not wait for the backoff of a failed attempt", async () => {
