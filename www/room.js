@@ -118,7 +118,7 @@ export function joinRoom(manager, { room, token, stream, policy = "all", iceServ
     ackDue ||= performance.now() + ACK_MS;
   };
   const sendSignal = (data) => {
-    if (outbox.length >= MAX_OUTBOX) return end(new RoomError("too-large", "too many signals unacknowledged"));
+    if (outbox.length >= MAX_OUTBOX) return end(new RoomError("outbox-full", "too many signals the server has not acknowledged"));
     const entry = { seq: ++sentSeq, data };
     outbox.push(entry);
     transmit(entry);
