@@ -8,6 +8,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::Jwt;
 use crate::config::Config;
+use crate::http::{self, HttpLimits};
 use crate::providers::{Provider, StartError};
 use crate::routes;
 use crate::signal::limits::SocketLimits;
@@ -23,6 +24,7 @@ pub struct Server {
     addr: SocketAddr,
     state: Arc<AppState>,
     router: axum::Router,
+    limits: HttpLimits,
 }
 
 impl Server {
@@ -44,7 +46,11 @@ impl Server {
             None => Arc::new(MemoryRegistry::new(config.signal.registry)),
         };
         let state = Arc::new(AppState::new(
-            Jwt::new(&config.jwt_secret),
+            Jwt::new(
+                &config.jwt_secret,
+                config.jwt_audience.as_deref(),
+                config.jwt_issuer.as_deref(),
+            ),
             provider,
             config.dev,
             Signaling::new(
@@ -59,6 +65,7 @@ impl Server {
             addr,
             state,
             router,
+            limits: config.http,
         })
     }
 
@@ -98,13 +105,7 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        // The signaling socket caps count unauthenticated sockets per client IP.
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let result = axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let result = http::serve(self.listener, self.router, self.limits, shutdown).await;
         self.state.provider.shutdown().await;
         result
     }
