@@ -225,15 +225,19 @@ struct Servers {
 impl Servers {
     fn start(count: usize, secret: &str) -> Self {
         let bin = std::path::Path::new(BIN);
+        // Every socket of the run may sit on one process: above the default
+        // cap of 1024 connections.
+        let capacity = ["--http-max-connections", "16384"];
         if count == 1 {
             return Self {
-                replicas: vec![Replica::start(bin, secret, &[])],
+                replicas: vec![Replica::start(bin, secret, &capacity)],
                 redis: None,
             };
         }
         let redis = RedisServer::start();
+        let args = [&capacity[..], &redis.args()].concat();
         let replicas = (0..count)
-            .map(|_| Replica::start(bin, secret, &redis.args()))
+            .map(|_| Replica::start(bin, secret, &args))
             .collect();
         Self {
             replicas,
