@@ -13,6 +13,8 @@ use crate::providers::{Provider, StartError};
 use crate::routes;
 use crate::signal::limits::SocketLimits;
 use crate::signal::memory::MemoryRegistry;
+use crate::signal::redis::RedisRegistry;
+use crate::signal::registry::Registry;
 use crate::signal::Signaling;
 use crate::state::AppState;
 
@@ -35,6 +37,14 @@ impl Server {
         let addr = listener
             .local_addr()
             .map_err(|e| StartError(format!("cannot read the listen address: {e}")))?;
+        let registry: Arc<dyn Registry> = match &config.redis_url {
+            Some(url) => Arc::new(
+                RedisRegistry::connect(url, config.signal.registry)
+                    .await
+                    .map_err(|e| StartError(format!("signaling: {e}")))?,
+            ),
+            None => Arc::new(MemoryRegistry::new(config.signal.registry)),
+        };
         let state = Arc::new(AppState::new(
             Jwt::new(
                 &config.jwt_secret,
@@ -44,7 +54,7 @@ impl Server {
             provider,
             config.dev,
             Signaling::new(
-                Arc::new(MemoryRegistry::new(config.signal.registry)),
+                registry,
                 SocketLimits::new(config.signal.sockets),
                 config.cors_origins.clone(),
             ),
@@ -101,27 +111,39 @@ impl Server {
     }
 }
 
-/// Resolves on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
+/// Resolves on SIGINT or SIGTERM. The handlers are installed when this is
+/// called, not when the future is first polled: call it before printing the
+/// startup line, so a signal sent right after that line stops the server
+/// gracefully instead of killing it.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    let signals = {
+        use tokio::signal::unix::{signal, SignalKind};
+        [SignalKind::terminate(), SignalKind::interrupt()].map(|kind| signal(kind).ok())
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            let [term, interrupt] = signals;
+            tokio::select! {
+                () = received(term) => {},
+                () = received(interrupt) => {},
+            }
+        }
+        #[cfg(not(unix))]
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+        tracing::info!("shutting down");
     }
-    tracing::info!("shutting down");
+}
+
+#[cfg(unix)]
+async fn received(signal: Option<tokio::signal::unix::Signal>) {
+    match signal {
+        Some(mut signal) => {
+            signal.recv().await;
+        }
+        None => std::future::pending().await,
+    }
 }

@@ -129,6 +129,10 @@ pub struct Cli {
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_unauthenticated_per_ip: u32,
 
+    /// Redis that keeps the signaling rooms, so that several replicas share them, e.g. redis://127.0.0.1:6379/ [default: rooms in this process's memory].
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<Secret>,
+
     /// Twilio Account SID.
     #[arg(long, env = "TWILIO_ACCOUNT_SID")]
     pub twilio_account_sid: Option<String>,

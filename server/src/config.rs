@@ -53,6 +53,8 @@ pub struct Config {
     pub credential_ttl: Duration,
     /// Signaling rooms and socket caps.
     pub signal: SignalConfig,
+    /// Redis that keeps the signaling rooms (`--redis-url`); `None`: in memory.
+    pub redis_url: Option<Secret>,
     /// Dev routes, when `--dev`.
     pub dev: Option<DevConfig>,
     /// Origins allowed by CORS.
@@ -168,6 +170,7 @@ impl Config {
                     silence: Duration::from_secs(cli.signal_silence_secs),
                 },
             },
+            redis_url: cli.redis_url.filter(|url| !url.is_empty()),
             dev,
             cors_origins,
         })

@@ -7,6 +7,15 @@ use std::time::{Duration, Instant};
 const BIN: &str = env!("CARGO_BIN_EXE_ice-peer-server");
 /// A JWT secret of the minimum length (32 bytes).
 const JWT: &str = "cli-test-jwt-secret-0123456789ab";
+/// A valid start on ephemeral loopback ports.
+const EPHEMERAL: [&str; 6] = [
+    "--jwt-secret",
+    JWT,
+    "--listen",
+    "127.0.0.1:0",
+    "--turn-listen",
+    "127.0.0.1:0",
+];
 
 /// Runs the binary to completion (killed after 10 s, so a bug cannot hang the suite).
 fn run(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
@@ -43,6 +52,7 @@ fn help_lists_flags_and_hides_secret_env_values() {
         &[
             ("JWT_SECRET", "env-jwt-secret-value"),
             ("TURN_SECRET", "env-turn-secret"),
+            ("REDIS_URL", "redis://:env-redis-password@127.0.0.1:1/"),
         ],
     );
     assert_eq!(code, Some(0), "{out}");
@@ -65,11 +75,14 @@ fn help_lists_flags_and_hides_secret_env_values() {
         "--http-header-timeout-ms",
         "--http-request-timeout-ms",
         "--http-max-connections",
+        "--redis-url",
     ] {
         assert!(out.contains(flag), "--help lacks {flag}");
     }
     assert!(
-        !out.contains("env-jwt-secret-value") && !out.contains("env-turn-secret"),
+        !out.contains("env-jwt-secret-value")
+            && !out.contains("env-turn-secret")
+            && !out.contains("env-redis-password"),
         "{out}"
     );
 }
@@ -105,15 +118,7 @@ fn bad_values_exit_non_zero_with_a_clear_error() {
         assert!(out.contains(needle), "{args:?}: {out}");
     }
     // Only one of the Twilio variables set: an error naming both, not a silent fallback.
-    let ephemeral = [
-        "--jwt-secret",
-        JWT,
-        "--listen",
-        "127.0.0.1:0",
-        "--turn-listen",
-        "127.0.0.1:0",
-    ];
-    let (code, out) = run(&ephemeral, &[("TWILIO_ACCOUNT_SID", "AC1")]);
+    let (code, out) = run(&EPHEMERAL, &[("TWILIO_ACCOUNT_SID", "AC1")]);
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("TWILIO_AUTH_TOKEN"), "{out}");
 }
@@ -200,4 +205,23 @@ fn prints_the_startup_line_and_stops_on_sigterm_without_leaking_secrets() {
         !all.contains("never-printed"),
         "a secret was printed:\n{all}"
     );
+}
+
+#[test]
+fn an_unreachable_redis_fails_the_start_without_printing_its_url() {
+    // Port 1 on loopback: nothing listens, the connection is refused at once.
+    let url = "redis://:redis-password-never-printed@127.0.0.1:1/";
+    let args = [&EPHEMERAL[..], &["--provider", "embedded"]].concat();
+    for (args, env) in [
+        ([&args[..], &["--redis-url", url]].concat(), vec![]),
+        (args.clone(), vec![("REDIS_URL", url)]),
+    ] {
+        let (code, out) = run(&args, &env);
+        assert_eq!(code, Some(1), "{out}");
+        assert!(out.contains("cannot reach Redis"), "{out}");
+        assert!(
+            !out.contains("never-printed"),
+            "the Redis URL was printed:\n{out}"
+        );
+    }
 }

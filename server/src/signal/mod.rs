@@ -8,6 +8,7 @@
 pub mod limits;
 pub mod memory;
 pub mod protocol;
+pub mod redis;
 pub mod registry;
 mod socket;
 

@@ -1,6 +1,9 @@
 //! Shared helpers: an in-process server on ephemeral loopback ports, tokens, HTTP.
 #![allow(dead_code)]
 
+pub mod redis_server;
+pub mod replica;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
