@@ -916,7 +916,8 @@ fn an_attempt_that_worked_while_connected_does_not_swallow_the_next_drop() {
     };
     for remote in [true, false] {
         let mut e = connected_with_media(false, 10_000.0);
-        let mut packets = 600.0; // what connected_with_media ended at
+        // What connected_with_media ended at.
+        let mut packets = 600.0;
         // The first drop: media stops, then a restart (the other side's or ours).
         let mut t = 10_500.0;
         while t < 10_000.0 + SILENCE_MS + 500.0 {
@@ -935,7 +936,10 @@ fn an_attempt_that_worked_while_connected_does_not_swallow_the_next_drop() {
         } else {
             e.handle(Input::Stats(media(packets)), t);
         }
-        assert!(e.is_recovering(), "remote {remote}: the first drop's restart");
+        assert!(
+            e.is_recovering(),
+            "remote {remote}: the first drop's restart"
+        );
         drain(&mut e);
         // The restart worked: media arrives again, ICE never left `connected`.
         for _ in 0..4 {
@@ -943,7 +947,10 @@ fn an_attempt_that_worked_while_connected_does_not_swallow_the_next_drop() {
             packets += 25.0;
             e.handle(Input::Stats(media(packets)), t);
         }
-        assert!(!e.is_recovering(), "remote {remote}: media again ends the drop");
+        assert!(
+            !e.is_recovering(),
+            "remote {remote}: media again ends the drop"
+        );
         drain(&mut e);
         // The second drop, well inside the first attempt's 10 s.
         t += 1000.0;
