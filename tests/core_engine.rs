@@ -960,3 +960,31 @@ fn an_attempt_that_worked_while_connected_does_not_swallow_the_next_drop() {
         assert_eq!(restarts(&out), 1, "remote {remote}: {out:?}");
     }
 }
+
+/// The liveness probes come every 500 ms; network quality still grades
+/// windows of about 2 s, so a loss burst shows once a window has passed.
+#[test]
+fn network_quality_takes_one_probe_per_window() {
+    let lossy = |packets: f64, lost: f64| PeerStats {
+        packets_lost: Some(lost),
+        ..media(packets)
+    };
+    let quality_events = |out: &[Output<Value>]| {
+        out.iter()
+            .filter(|o| matches!(o, Output::Event(Event::NetworkQuality(..))))
+            .count()
+    };
+    let mut e = engine(true, false);
+    e.handle(Input::IceState(IceState::Connected), 0.0);
+    e.handle(Input::Stats(media(100.0)), 500.0);
+    assert_eq!(quality_events(&drain(&mut e)), 1, "the first sample grades");
+    // Half the packets lost from here on: not graded until the window is over.
+    for (t, packets, lost) in [(1000.0, 125.0, 25.0), (1500.0, 150.0, 50.0)] {
+        e.handle(Input::Stats(lossy(packets, lost)), t);
+        assert_eq!(quality_events(&drain(&mut e)), 0, "at {t}");
+    }
+    assert_eq!(e.network_quality(), NetworkQuality::Excellent);
+    e.handle(Input::Stats(lossy(200.0, 100.0)), 2500.0);
+    assert_eq!(quality_events(&drain(&mut e)), 1);
+    assert_ne!(e.network_quality(), NetworkQuality::Excellent);
+}
