@@ -979,7 +979,11 @@ fn network_quality_takes_one_probe_per_window() {
     e.handle(Input::Stats(media(100.0)), 500.0);
     assert_eq!(quality_events(&drain(&mut e)), 1, "the first sample grades");
     // Half the packets lost from here on: not graded until the window is over.
-    for (t, packets, lost) in [(1000.0, 125.0, 25.0), (1500.0, 150.0, 50.0)] {
+    for (t, packets, lost) in [
+        (1000.0, 125.0, 25.0),
+        (1500.0, 150.0, 50.0),
+        (2000.0, 175.0, 75.0),
+    ] {
         e.handle(Input::Stats(lossy(packets, lost)), t);
         assert_eq!(quality_events(&drain(&mut e)), 0, "at {t}");
     }

@@ -507,13 +507,11 @@ impl<P: Clone> PeerEngine<P> {
     }
 
     /// Network quality grades windows of [`SAMPLE_INTERVAL_MS`]; the
-    /// liveness probes come more often, so it takes one now and then (a
-    /// quarter of an interval early is close enough: timers drift).
+    /// liveness probes come more often, so it takes the first probe of each
+    /// window (half a probe early counts: timers drift).
     fn sample_quality(&mut self, stats: &PeerStats, now: f64) {
-        if self
-            .quality_sampled_at
-            .is_some_and(|at| now - at < SAMPLE_INTERVAL_MS * 0.75)
-        {
+        let window = SAMPLE_INTERVAL_MS - PROBE_INTERVAL_MS / 2.0;
+        if self.quality_sampled_at.is_some_and(|at| now - at < window) {
             return;
         }
         self.quality_sampled_at = Some(now);
