@@ -205,11 +205,11 @@ const relayedCall = (what, servers, origin) =>
 const addressChange = (flap) =>
   inLab({ nat: ["cone", "cone"], servers: [embeddedBackend], origin: E }, async (c) => {
     await bothGood(c, 20000);
-    // Bytes received by both sides over `ms`.
+    // Media bytes received by both sides over `ms`.
     const flow = async (ms) => {
-      const before = [(await stats(c.a)).bytesReceived, (await stats(c.b)).bytesReceived];
+      const before = [(await stats(c.a)).mediaBytesReceived, (await stats(c.b)).mediaBytesReceived];
       await sleep(ms);
-      const after = [(await stats(c.a)).bytesReceived, (await stats(c.b)).bytesReceived];
+      const after = [(await stats(c.a)).mediaBytesReceived, (await stats(c.b)).mediaBytesReceived];
       return after.map((n, i) => n - before[i]);
     };
     const figures = [];

@@ -105,6 +105,10 @@ async ({ room, sub, peer, explicitServers, relay, expireFirstServers }) => {
     const remote = pair && report.get(pair.remoteCandidateId);
     const gathered = [];
     report.forEach((r) => r.type === "local-candidate" && gathered.push(r.candidateType));
+    // Media bytes whatever pair carried them (the selected pair's count
+    // starts again from zero when an ICE restart selects a new pair).
+    let mediaBytesReceived = 0;
+    report.forEach((r) => r.type === "inbound-rtp" && (mediaBytesReceived += r.bytesReceived ?? 0));
     return {
       quality: lab.peer.quality,
       networkQuality: lab.peer.networkQuality,
@@ -114,6 +118,7 @@ async ({ room, sub, peer, explicitServers, relay, expireFirstServers }) => {
       relayProtocol: local ? local.relayProtocol ?? null : null,
       localAddress: local ? local.address : null,
       bytesReceived: summary.bytesReceived,
+      mediaBytesReceived,
       gathered: [...new Set(gathered)],
     };
   };
