@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 
+use crate::providers::turn_policy::Cidr;
 use crate::secret::Secret;
 
 /// Which ICE servers provider answers `/api/calls/ice-servers`.
@@ -52,6 +53,22 @@ pub struct Cli {
     /// TURN realm of the embedded server.
     #[arg(long, env = "TURN_REALM", default_value = "ice-peer")]
     pub turn_realm: String,
+
+    /// Peer range the embedded TURN server may relay to although it is denied by default, e.g. 10.0.0.0/8 for a LAN demo (repeatable; env comma-separated).
+    #[arg(
+        long = "turn-allow-peer",
+        env = "TURN_ALLOW_PEERS",
+        value_delimiter = ','
+    )]
+    pub turn_allow_peers: Vec<Cidr>,
+
+    /// Peer range the embedded TURN server never relays to, beside the default list; wins over --turn-allow-peer (repeatable; env comma-separated).
+    #[arg(
+        long = "turn-deny-peer",
+        env = "TURN_DENY_PEERS",
+        value_delimiter = ','
+    )]
+    pub turn_deny_peers: Vec<Cidr>,
 
     /// TURN-REST shared secret (coturn's --static-auth-secret). Random if absent for embedded; required for turn-rest.
     #[arg(long, env = "TURN_SECRET", hide_env_values = true)]

@@ -7,6 +7,7 @@ use std::time::Duration;
 use axum::http::HeaderValue;
 
 use crate::cli::{Cli, ProviderKind};
+use crate::providers::turn_policy::Cidr;
 use crate::secret::Secret;
 
 /// Twilio's maximum (and default) token lifetime, in seconds.
@@ -80,7 +81,18 @@ pub struct EmbeddedConfig {
     pub realm: String,
     /// TURN-REST shared secret.
     pub secret: Secret,
+    /// Peer ranges opened beside the default deny list (`--turn-allow-peer`,
+    /// and 127.0.0.0/8 with `--dev`).
+    pub allowed_peers: Vec<Cidr>,
+    /// Peer ranges closed beside the default deny list (`--turn-deny-peer`).
+    pub denied_peers: Vec<Cidr>,
+    /// The HTTP listen address: relays never reach it.
+    pub http_listen: SocketAddr,
 }
+
+/// What `--dev` opens to the relay: the one-machine demo's two sides relay
+/// to each other on loopback.
+pub const DEV_ALLOWED_PEERS: &str = "127.0.0.0/8";
 
 /// External TURN-REST server settings.
 #[derive(Debug, Clone)]
@@ -172,11 +184,18 @@ fn embedded_config(cli: &Cli) -> Result<EmbeddedConfig, ConfigError> {
         Some(s) => s.clone(),
         None => Secret::random(),
     };
+    let mut allowed_peers = cli.turn_allow_peers.clone();
+    if cli.dev {
+        allowed_peers.extend(DEV_ALLOWED_PEERS.parse::<Cidr>().ok());
+    }
     Ok(EmbeddedConfig {
         listen: cli.turn_listen,
         public_ip: cli.turn_public_ip,
         realm: cli.turn_realm.clone(),
         secret,
+        allowed_peers,
+        denied_peers: cli.turn_deny_peers.clone(),
+        http_listen: cli.listen,
     })
 }
 

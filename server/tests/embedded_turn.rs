@@ -17,8 +17,18 @@ use webrtc_util::Conn;
 
 const TURN_SECRET: &str = "north-star";
 
+/// A server whose relays may reach loopback peers: the tests' peers (and
+/// coturn's client-to-client mode) are on 127.0.0.1.
 async fn turn_server() -> (TestServer, SocketAddr) {
-    let server = start(&["--provider", "embedded", "--turn-secret", TURN_SECRET]).await;
+    let server = start(&[
+        "--provider",
+        "embedded",
+        "--turn-secret",
+        TURN_SECRET,
+        "--turn-allow-peer",
+        "127.0.0.0/8",
+    ])
+    .await;
     let addr = server.turn_addr.expect("embedded TURN address");
     (server, addr)
 }
@@ -243,107 +253,10 @@ async fn coturn_client_expired_username_refused() {
 
 // ---- raw STUN: the exact error codes, over UDP and TCP ----
 
-use stun::attributes::{ATTR_NONCE, ATTR_REALM, ATTR_USERNAME};
-use stun::error_code::{ErrorCodeAttribute, CODE_UNAUTHORIZED};
-use stun::integrity::MessageIntegrity;
-use stun::message::{
-    Getter, Message, MessageType, Setter, CLASS_ERROR_RESPONSE, CLASS_REQUEST,
-    CLASS_SUCCESS_RESPONSE,
-};
-use stun::textattrs::TextAttribute;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use turn::proto::reqtrans::RequestedTransport;
-use turn::proto::PROTO_UDP;
-
-/// One Allocate; with `auth` = (username, password, nonce) it carries
-/// USERNAME, REALM, NONCE and MESSAGE-INTEGRITY.
-fn allocate(auth: Option<(&str, &str, &str)>) -> Vec<u8> {
-    let mut setters: Vec<Box<dyn Setter>> = vec![
-        Box::new(MessageType::new(
-            stun::message::METHOD_ALLOCATE,
-            CLASS_REQUEST,
-        )),
-        Box::new(stun::agent::TransactionId::new()),
-        Box::new(RequestedTransport {
-            protocol: PROTO_UDP,
-        }),
-    ];
-    if let Some((user, pass, nonce)) = auth {
-        setters.push(Box::new(TextAttribute::new(ATTR_USERNAME, user.into())));
-        setters.push(Box::new(TextAttribute::new(ATTR_REALM, "ice-peer".into())));
-        setters.push(Box::new(TextAttribute::new(ATTR_NONCE, nonce.into())));
-        setters.push(Box::new(MessageIntegrity::new_long_term_integrity(
-            user.into(),
-            "ice-peer".into(),
-            pass.into(),
-        )));
-    }
-    let mut m = Message::new();
-    m.build(&setters).expect("request builds");
-    m.raw
-}
-
-/// A datagram or a TCP stream to the TURN port.
-enum Wire {
-    Udp(UdpSocket),
-    Tcp(tokio::net::TcpStream),
-}
-
-impl Wire {
-    async fn open(addr: SocketAddr, tcp: bool) -> Wire {
-        if tcp {
-            Wire::Tcp(
-                tokio::net::TcpStream::connect(addr)
-                    .await
-                    .expect("tcp connects"),
-            )
-        } else {
-            let s = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
-            s.connect(addr).await.expect("connect");
-            Wire::Udp(s)
-        }
-    }
-
-    /// Sends `request` and returns the decoded answer.
-    async fn ask(&mut self, request: &[u8]) -> Message {
-        let raw = tokio::time::timeout(Duration::from_secs(5), async {
-            match self {
-                Wire::Udp(s) => {
-                    s.send(request).await.expect("send");
-                    let mut buf = vec![0u8; 1500];
-                    let n = s.recv(&mut buf).await.expect("recv");
-                    buf.truncate(n);
-                    buf
-                }
-                Wire::Tcp(s) => {
-                    s.write_all(request).await.expect("write");
-                    let mut head = [0u8; 20];
-                    s.read_exact(&mut head).await.expect("read header");
-                    let len = usize::from(u16::from_be_bytes([head[2], head[3]]));
-                    let mut buf = head.to_vec();
-                    buf.resize(20 + len, 0);
-                    s.read_exact(&mut buf[20..]).await.expect("read body");
-                    buf
-                }
-            }
-        })
-        .await
-        .expect("an answer within 5 s");
-        let mut m = Message::new();
-        m.unmarshal_binary(&raw).expect("a STUN answer");
-        m
-    }
-}
-
-fn error_code(m: &Message) -> Option<u16> {
-    let mut code = ErrorCodeAttribute::default();
-    code.get_from(m).ok()?;
-    Some(code.code.0)
-}
-
-fn text(m: &Message, attr: stun::attributes::AttrType) -> Option<String> {
-    TextAttribute::get_from_as(m, attr).ok().map(|a| a.text)
-}
+use common::turn_wire::{allocate, error_code, text, Auth, Wire};
+use stun::attributes::{ATTR_NONCE, ATTR_REALM};
+use stun::error_code::CODE_UNAUTHORIZED;
+use stun::message::{CLASS_ERROR_RESPONSE, CLASS_SUCCESS_RESPONSE};
 
 /// Wrong password, expired username, unknown secret: each a 401 with REALM and
 /// a NONCE other than the one sent; good credentials then allocate.
@@ -365,7 +278,12 @@ async fn raw_allocate(tcp: bool) {
         ("expired username", old_user.as_str(), old_pass.as_str()),
         ("other secret", alien_user.as_str(), alien_pass.as_str()),
     ] {
-        let answer = wire.ask(&allocate(Some((u, p, &nonce)))).await;
+        let auth = Auth {
+            user: u.to_owned(),
+            pass: p.to_owned(),
+            nonce: nonce.clone(),
+        };
+        let answer = wire.ask(&allocate(Some(&auth))).await;
         assert_eq!(answer.typ.class, CLASS_ERROR_RESPONSE, "{what}");
         assert_eq!(
             error_code(&answer),
@@ -380,7 +298,8 @@ async fn raw_allocate(tcp: bool) {
         let fresh = text(&answer, ATTR_NONCE).expect("a NONCE");
         assert!(!fresh.is_empty() && fresh != nonce, "{what}: a fresh NONCE");
     }
-    let granted = wire.ask(&allocate(Some((&user, &pass, &nonce)))).await;
+    let auth = Auth { user, pass, nonce };
+    let granted = wire.ask(&allocate(Some(&auth))).await;
     assert_eq!(
         granted.typ.class,
         CLASS_SUCCESS_RESPONSE,

@@ -181,3 +181,32 @@ fn advertised_ip_defaults() {
         "10.0.0.1"
     );
 }
+
+#[test]
+fn peer_ranges_parse_and_dev_opens_loopback_only() {
+    let base = ["--jwt-secret", "x", "--provider", "embedded"];
+    let embedded = |args: &[&str]| match parse(args).unwrap().provider {
+        ProviderConfig::Embedded(e) => e,
+        other => panic!("expected embedded, got {other:?}"),
+    };
+    let plain = embedded(&base);
+    assert!(plain.allowed_peers.is_empty() && plain.denied_peers.is_empty());
+    let mut dev = base.to_vec();
+    dev.push("--dev");
+    let dev = embedded(&dev);
+    let ranges: Vec<String> = dev.allowed_peers.iter().map(|c| c.to_string()).collect();
+    assert_eq!(ranges, ["127.0.0.0/8"]);
+    let mut lab = base.to_vec();
+    lab.extend([
+        "--turn-allow-peer",
+        "10.0.0.0/8",
+        "--turn-deny-peer",
+        "198.51.100.0/24",
+    ]);
+    let lab = embedded(&lab);
+    assert_eq!(lab.allowed_peers.len(), 1);
+    assert_eq!(lab.denied_peers.len(), 1);
+    let mut bad = base.to_vec();
+    bad.extend(["--turn-allow-peer", "10.0.0.0/40"]);
+    assert!(parse(&bad).unwrap_err().0.contains("invalid CIDR"));
+}

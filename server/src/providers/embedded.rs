@@ -11,12 +11,12 @@ use std::time::Duration;
 
 use tokio::net::{TcpListener, UdpSocket};
 use turn::auth::{generate_auth_key, AuthHandler};
-use turn::relay::relay_static::RelayAddressGeneratorStatic;
 use turn::server::config::{ConnConfig, ServerConfig};
 use turn::server::Server;
-use webrtc_util::vnet::net::Net;
 
 use super::turn_auth::AuthFront;
+use super::turn_policy::{Cidr, PeerPolicy};
+use super::turn_relay::FilteredRelays;
 use super::turn_tcp::TcpMux;
 use super::{turn_rest, IceServers, StartError};
 use crate::auth::unix_now;
@@ -64,6 +64,7 @@ pub struct EmbeddedTurn {
     urls: Vec<String>,
     secret: Secret,
     ttl: Duration,
+    allowed_peers: Vec<Cidr>,
 }
 
 impl EmbeddedTurn {
@@ -98,17 +99,24 @@ impl EmbeddedTurn {
         };
         let tcp = TcpMux::new(tcp).map_err(|e| bind_err("TCP", e))?;
         let public_ip = advertised_ip(local_addr, config.public_ip);
+        let mut policy = PeerPolicy::new(config.allowed_peers.clone(), config.denied_peers.clone());
+        for own in [local_addr, config.http_listen] {
+            policy.deny_own(own);
+            policy.deny_own(SocketAddr::new(public_ip, own.port()));
+        }
+        let policy = Arc::new(policy);
 
         let guarded = |conn: Arc<dyn webrtc_util::Conn + Send + Sync>| ConnConfig {
             conn: Arc::new(AuthFront::new(
                 conn,
                 config.secret.clone(),
                 config.realm.clone(),
+                Arc::clone(&policy),
             )),
-            relay_addr_generator: Box::new(RelayAddressGeneratorStatic {
-                relay_address: public_ip,
-                address: local_addr.ip().to_string(),
-                net: Arc::new(Net::new(None)),
+            relay_addr_generator: Box::new(FilteredRelays {
+                relay_ip: public_ip,
+                address: local_addr.ip(),
+                policy: Arc::clone(&policy),
             }),
         };
         let server = Server::new(ServerConfig {
@@ -136,7 +144,22 @@ impl EmbeddedTurn {
             ],
             secret: config.secret.clone(),
             ttl,
+            allowed_peers: config.allowed_peers.clone(),
         })
+    }
+
+    /// For the startup line: where it listens and which peer ranges it
+    /// opens beside the defaults.
+    pub fn describe(&self) -> String {
+        let mut line = format!("embedded, TURN on {}", self.local_addr);
+        if !self.allowed_peers.is_empty() {
+            let ranges: Vec<String> = self.allowed_peers.iter().map(Cidr::to_string).collect();
+            line.push_str(&format!(
+                "; relays to peers in {} allowed",
+                ranges.join(", ")
+            ));
+        }
+        line
     }
 
     /// Where the TURN server listens.

@@ -10,20 +10,30 @@
 //! MESSAGE-INTEGRITY before the server sees it, answers the bad ones itself
 //! and passes everything else through untouched. Requests without
 //! MESSAGE-INTEGRITY still get the server's own 401 with its nonce.
+//!
+//! It also applies the [`PeerPolicy`] before anything is relayed: a
+//! CreatePermission or ChannelBind naming a refused peer gets **403
+//! Forbidden**, a Send indication toward one is dropped.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use stun::attributes::{ATTR_MESSAGE_INTEGRITY, ATTR_NONCE, ATTR_REALM, ATTR_USERNAME};
-use stun::error_code::{ErrorCodeAttribute, CODE_UNAUTHORIZED};
+use stun::attributes::{
+    Attributes, ATTR_MESSAGE_INTEGRITY, ATTR_NONCE, ATTR_REALM, ATTR_USERNAME,
+    ATTR_XOR_PEER_ADDRESS,
+};
+use stun::error_code::{ErrorCode, ErrorCodeAttribute, CODE_FORBIDDEN, CODE_UNAUTHORIZED};
 use stun::integrity::MessageIntegrity;
 use stun::message::{
-    is_message, Message, MessageType, Setter, CLASS_ERROR_RESPONSE, CLASS_REQUEST,
+    is_message, Message, MessageType, Setter, CLASS_ERROR_RESPONSE, CLASS_INDICATION,
+    CLASS_REQUEST, METHOD_CHANNEL_BIND, METHOD_CREATE_PERMISSION, METHOD_SEND,
 };
 use stun::textattrs::TextAttribute;
+use stun::xoraddr::XorMappedAddress;
 use webrtc_util::Conn;
 
+use super::turn_policy::PeerPolicy;
 use super::turn_rest;
 use crate::auth::unix_now;
 use crate::secret::Secret;
@@ -34,37 +44,88 @@ pub struct AuthFront {
     inner: Arc<dyn Conn + Send + Sync>,
     secret: Secret,
     realm: String,
+    policy: Arc<PeerPolicy>,
+}
+
+/// What becomes of one packet from a client.
+#[derive(Debug, PartialEq, Eq)]
+enum Verdict {
+    /// The TURN server handles it.
+    Pass,
+    /// We answer it with these bytes; the server never sees it.
+    Answer(Vec<u8>),
+    /// Nobody answers it.
+    Drop,
 }
 
 impl AuthFront {
-    /// Guards `inner` for credentials signed with `secret` in `realm`.
-    pub fn new(inner: Arc<dyn Conn + Send + Sync>, secret: Secret, realm: String) -> Self {
+    /// Guards `inner` for credentials signed with `secret` in `realm`, with
+    /// peers filtered by `policy`.
+    pub fn new(
+        inner: Arc<dyn Conn + Send + Sync>,
+        secret: Secret,
+        realm: String,
+        policy: Arc<PeerPolicy>,
+    ) -> Self {
         Self {
             inner,
             secret,
             realm,
+            policy,
         }
     }
 
-    /// The 401 to send back for `packet`, or None to let the server have it.
-    fn refusal(&self, packet: &[u8]) -> Option<Vec<u8>> {
+    /// What to do with `packet`.
+    fn verdict(&self, packet: &[u8]) -> Verdict {
         if !is_message(packet) {
-            return None;
+            // ChannelData goes to a bound channel, and ChannelBind is
+            // checked here: the relay socket checks it again.
+            return Verdict::Pass;
         }
         let mut request = Message::new();
-        request.unmarshal_binary(packet).ok()?;
+        if request.unmarshal_binary(packet).is_err() {
+            return Verdict::Pass;
+        }
+        if request.typ == MessageType::new(METHOD_SEND, CLASS_INDICATION)
+            && !self.peers_permitted(&request)
+        {
+            tracing::info!("TURN Send indication to a denied peer dropped");
+            return Verdict::Drop;
+        }
         if request.typ.class != CLASS_REQUEST || !request.contains(ATTR_MESSAGE_INTEGRITY) {
-            return None;
+            return Verdict::Pass;
         }
-        let username = TextAttribute::get_from_as(&request, ATTR_USERNAME)
-            .ok()?
-            .text;
-        let realm = TextAttribute::get_from_as(&request, ATTR_REALM).ok()?.text;
-        if self.accepts(&mut request, &username, &realm) {
-            return None;
+        let text = |attr| TextAttribute::get_from_as(&request, attr).map(|a| a.text);
+        let (Ok(username), Ok(realm)) = (text(ATTR_USERNAME), text(ATTR_REALM)) else {
+            return Verdict::Pass;
+        };
+        if !self.accepts(&mut request, &username, &realm) {
+            tracing::info!("TURN request refused with 401: wrong or expired credentials");
+            return answer(unauthorized(&request, &self.realm));
         }
-        tracing::info!("TURN request refused with 401: wrong or expired credentials");
-        unauthorized(&request, &self.realm).ok()
+        let names_peers = [METHOD_CREATE_PERMISSION, METHOD_CHANNEL_BIND];
+        if names_peers.contains(&request.typ.method) && !self.peers_permitted(&request) {
+            tracing::info!("TURN permission for a denied peer refused with 403");
+            let password = turn_rest::password(&self.secret, &username);
+            let integrity = MessageIntegrity::new_long_term_integrity(username, realm, password);
+            return answer(error_response(
+                &request,
+                CODE_FORBIDDEN,
+                b"Forbidden",
+                vec![Box::new(integrity)],
+            ));
+        }
+        Verdict::Pass
+    }
+
+    /// True when every XOR-PEER-ADDRESS of `message` decodes to a peer the
+    /// policy permits (and there is at least one).
+    fn peers_permitted(&self, message: &Message) -> bool {
+        let peers = peer_addresses(message);
+        !peers.is_empty()
+            && peers
+                .iter()
+                .all(|peer| peer.is_some_and(|p| self.policy.permits(p)))
     }
 
     /// True when `username` is an unexpired TURN-REST name of ours and the
@@ -81,22 +142,64 @@ impl AuthFront {
     }
 }
 
+/// Every XOR-PEER-ADDRESS of `message` in order, None for one that does not decode.
+fn peer_addresses(message: &Message) -> Vec<Option<SocketAddr>> {
+    let attributes = message.attributes.0.iter();
+    attributes
+        .filter(|a| a.typ == ATTR_XOR_PEER_ADDRESS)
+        .map(|attribute| {
+            // The decoder reads the first such attribute of a message: give
+            // it a message holding just this one.
+            let alone = Message {
+                transaction_id: message.transaction_id,
+                attributes: Attributes(vec![attribute.clone()]),
+                ..Default::default()
+            };
+            let mut peer = XorMappedAddress::default();
+            peer.get_from_as(&alone, ATTR_XOR_PEER_ADDRESS).ok()?;
+            Some(SocketAddr::new(peer.ip, peer.port))
+        })
+        .collect()
+}
+
+fn answer(response: Result<Vec<u8>, stun::Error>) -> Verdict {
+    response.map_or(Verdict::Drop, Verdict::Answer)
+}
+
 /// 401 for `request`'s method and transaction, with our REALM and a fresh NONCE.
 fn unauthorized(request: &Message, realm: &str) -> Result<Vec<u8>, stun::Error> {
     let nonce = Secret::random_hex();
-    let setters: Vec<Box<dyn Setter>> = vec![
+    error_response(
+        request,
+        CODE_UNAUTHORIZED,
+        b"Unauthenticated",
+        vec![
+            Box::new(TextAttribute::new(ATTR_REALM, realm.to_owned())),
+            Box::new(TextAttribute::new(ATTR_NONCE, nonce)),
+        ],
+    )
+}
+
+/// The error response `code` to `request`, followed by `attributes`
+/// (MESSAGE-INTEGRITY, when present, last).
+fn error_response(
+    request: &Message,
+    code: ErrorCode,
+    reason: &[u8],
+    attributes: Vec<Box<dyn Setter>>,
+) -> Result<Vec<u8>, stun::Error> {
+    let mut setters: Vec<Box<dyn Setter>> = vec![
         Box::new(Message {
             transaction_id: request.transaction_id,
             ..Default::default()
         }),
         Box::new(MessageType::new(request.typ.method, CLASS_ERROR_RESPONSE)),
         Box::new(ErrorCodeAttribute {
-            code: CODE_UNAUTHORIZED,
-            reason: b"Unauthenticated".to_vec(),
+            code,
+            reason: reason.to_vec(),
         }),
-        Box::new(TextAttribute::new(ATTR_REALM, realm.to_owned())),
-        Box::new(TextAttribute::new(ATTR_NONCE, nonce)),
     ];
+    setters.extend(attributes);
     let mut response = Message::new();
     response.build(&setters)?;
     Ok(response.raw)
@@ -115,11 +218,12 @@ impl Conn for AuthFront {
     async fn recv_from(&self, buf: &mut [u8]) -> webrtc_util::Result<(usize, SocketAddr)> {
         loop {
             let (n, from) = self.inner.recv_from(buf).await?;
-            match self.refusal(&buf[..n]) {
-                Some(reply) => {
+            match self.verdict(&buf[..n]) {
+                Verdict::Answer(reply) => {
                     let _ = self.inner.send_to(&reply, from).await;
                 }
-                None => return Ok((n, from)),
+                Verdict::Drop => {}
+                Verdict::Pass => return Ok((n, from)),
             }
         }
     }
@@ -205,7 +309,12 @@ mod tests {
                 self
             }
         }
-        AuthFront::new(Arc::new(Nothing), Secret::new("s"), "ice-peer".into())
+        AuthFront::new(
+            Arc::new(Nothing),
+            Secret::new("s"),
+            "ice-peer".into(),
+            Arc::new(PeerPolicy::new(vec![], vec![])),
+        )
     }
 
     fn decoded(raw: &[u8]) -> Message {
@@ -218,7 +327,10 @@ mod tests {
     fn good_credentials_pass_and_bad_ones_get_401_with_realm_and_a_fresh_nonce() {
         let f = front();
         let (user, pass) = turn_rest::credentials(&Secret::new("s"), "alice", unix_now() + 60);
-        assert_eq!(f.refusal(&allocate(&user, "ice-peer", &pass)), None);
+        assert_eq!(
+            f.verdict(&allocate(&user, "ice-peer", &pass)),
+            Verdict::Pass
+        );
 
         let (old_user, old_pass) =
             turn_rest::credentials(&Secret::new("s"), "alice", unix_now() - 1);
@@ -232,7 +344,10 @@ mod tests {
             allocate(&user, "other-realm", &pass),
         ] {
             let request = decoded(&bad);
-            let reply = decoded(&f.refusal(&bad).expect("refused"));
+            let Verdict::Answer(reply) = f.verdict(&bad) else {
+                panic!("refused expected");
+            };
+            let reply = decoded(&reply);
             assert_eq!(reply.transaction_id, request.transaction_id);
             assert_eq!(
                 reply.typ,
@@ -248,6 +363,75 @@ mod tests {
         }
     }
 
+    fn signed(method: stun::message::Method, peers: &[&str]) -> Vec<u8> {
+        let (user, pass) = turn_rest::credentials(&Secret::new("s"), "alice", unix_now() + 60);
+        let mut setters: Vec<Box<dyn Setter>> = vec![
+            Box::new(MessageType::new(method, CLASS_REQUEST)),
+            Box::new(TransactionId::new()),
+        ];
+        for p in peers {
+            let addr: SocketAddr = p.parse().unwrap_or_else(|e| panic!("{p}: {e}"));
+            setters.push(Box::new(turn::proto::peeraddr::PeerAddress {
+                ip: addr.ip(),
+                port: addr.port(),
+            }));
+        }
+        setters.push(Box::new(TextAttribute::new(ATTR_USERNAME, user.clone())));
+        setters.push(Box::new(TextAttribute::new(ATTR_REALM, "ice-peer".into())));
+        setters.push(Box::new(TextAttribute::new(ATTR_NONCE, "n1".into())));
+        setters.push(Box::new(MessageIntegrity::new_long_term_integrity(
+            user,
+            "ice-peer".into(),
+            pass,
+        )));
+        let mut m = Message::new();
+        m.build(&setters).unwrap_or_else(|e| panic!("{e}"));
+        m.raw
+    }
+
+    #[test]
+    fn a_denied_peer_anywhere_in_a_request_gets_403_with_integrity() {
+        let f = front();
+        for method in [METHOD_CREATE_PERMISSION, METHOD_CHANNEL_BIND] {
+            assert_eq!(
+                f.verdict(&signed(method, &["198.51.100.1:9"])),
+                Verdict::Pass
+            );
+            for peers in [&["127.0.0.1:9"][..], &["198.51.100.1:9", "10.0.0.1:9"], &[]] {
+                let Verdict::Answer(reply) = f.verdict(&signed(method, peers)) else {
+                    panic!("{peers:?} must be answered");
+                };
+                let reply = decoded(&reply);
+                let mut code = ErrorCodeAttribute::default();
+                code.get_from(&reply).unwrap_or_else(|e| panic!("{e}"));
+                assert!(code.code == CODE_FORBIDDEN, "403 for {peers:?}");
+                assert!(reply.contains(ATTR_MESSAGE_INTEGRITY));
+            }
+        }
+    }
+
+    #[test]
+    fn a_send_indication_to_a_denied_peer_is_dropped() {
+        let f = front();
+        let send = |to: &str| {
+            let addr: SocketAddr = to.parse().unwrap_or_else(|e| panic!("{e}"));
+            let mut m = Message::new();
+            m.build(&[
+                Box::new(MessageType::new(METHOD_SEND, CLASS_INDICATION)) as Box<dyn Setter>,
+                Box::new(TransactionId::new()),
+                Box::new(turn::proto::peeraddr::PeerAddress {
+                    ip: addr.ip(),
+                    port: addr.port(),
+                }),
+            ])
+            .unwrap_or_else(|e| panic!("{e}"));
+            m.raw
+        };
+        assert_eq!(f.verdict(&send("169.254.169.254:80")), Verdict::Drop);
+        assert_eq!(f.verdict(&send("[::ffff:127.0.0.1]:80")), Verdict::Drop);
+        assert_eq!(f.verdict(&send("198.51.100.1:80")), Verdict::Pass);
+    }
+
     #[test]
     fn what_the_server_handles_itself_passes() {
         let f = front();
@@ -258,16 +442,16 @@ mod tests {
             Box::new(TransactionId::new()),
         ])
         .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(f.refusal(&m.raw), None);
+        assert_eq!(f.verdict(&m.raw), Verdict::Pass);
         let mut b = Message::new();
         b.build(&[
             Box::new(BINDING_REQUEST) as Box<dyn Setter>,
             Box::new(TransactionId::new()),
         ])
         .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(f.refusal(&b.raw), None);
+        assert_eq!(f.verdict(&b.raw), Verdict::Pass);
         // ChannelData and garbage.
-        assert_eq!(f.refusal(&[0x40, 0x00, 0x00, 0x02, 1, 2]), None);
-        assert_eq!(f.refusal(b"hello"), None);
+        assert_eq!(f.verdict(&[0x40, 0x00, 0x00, 0x02, 1, 2]), Verdict::Pass);
+        assert_eq!(f.verdict(b"hello"), Verdict::Pass);
     }
 }

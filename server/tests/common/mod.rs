@@ -1,6 +1,8 @@
 //! Shared helpers: an in-process server on ephemeral loopback ports, tokens, HTTP.
 #![allow(dead_code)]
 
+pub mod turn_wire;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 

@@ -1,0 +1,160 @@
+//! The embedded TURN server under attack, over real sockets: relaying into
+//! the server's own networks, state for strangers, stalling TURN over TCP,
+//! quotas. Each test failed on the server before issue 17.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use common::turn_wire::{channel_data, error_code, peer, request, send_indication, Wire};
+use common::*;
+use ice_peer_server::providers::turn_rest;
+use ice_peer_server::secret::Secret;
+use stun::error_code::CODE_FORBIDDEN;
+use stun::message::{CLASS_SUCCESS_RESPONSE, METHOD_CHANNEL_BIND, METHOD_CREATE_PERMISSION};
+use tokio::net::UdpSocket;
+use turn::proto::channum::ChannelNumber;
+
+const TURN_SECRET: &str = "north-star";
+
+async fn turn_server(extra: &[&str]) -> (TestServer, SocketAddr) {
+    let mut args = vec!["--provider", "embedded", "--turn-secret", TURN_SECRET];
+    args.extend_from_slice(extra);
+    let server = start(&args).await;
+    let addr = server.turn_addr.expect("embedded TURN address");
+    (server, addr)
+}
+
+fn credentials(sub: &str, valid_for: u64) -> (String, String) {
+    turn_rest::credentials(&Secret::new(TURN_SECRET), sub, now() + valid_for)
+}
+
+/// A UDP socket on loopback that must hear nothing from the relay.
+async fn listener() -> (UdpSocket, SocketAddr) {
+    let socket = UdpSocket::bind("127.0.0.1:0").await.expect("bind victim");
+    let addr = socket.local_addr().expect("victim address");
+    (socket, addr)
+}
+
+async fn heard(socket: &UdpSocket, wait: Duration) -> Option<Vec<u8>> {
+    let mut buf = vec![0u8; 1500];
+    let n = tokio::time::timeout(wait, socket.recv(&mut buf))
+        .await
+        .ok()?
+        .ok()?;
+    buf.truncate(n);
+    Some(buf)
+}
+
+/// With the default policy, every private, loopback, link-local, unspecified
+/// peer and the TURN port itself is refused with 403, and neither a Send
+/// indication nor ChannelData reaches a UDP listener on 127.0.0.1.
+async fn private_peers_refused(tcp: bool) {
+    let (_server, turn) = turn_server(&[]).await;
+    let (victim, victim_addr) = listener().await;
+    let (user, pass) = credentials("mallory", 600);
+    let mut wire = Wire::open(turn, tcp).await;
+    let auth = wire.allocate(&user, &pass).await;
+
+    let mapped = format!("[::ffff:127.0.0.1]:{}", victim_addr.port());
+    let denied = [
+        victim_addr.to_string(),
+        mapped,
+        "10.0.0.1:5000".into(),
+        "192.168.1.1:5000".into(),
+        "169.254.169.254:80".into(),
+        format!("0.0.0.0:{}", victim_addr.port()),
+        turn.to_string(),
+    ];
+    for target in &denied {
+        let target: SocketAddr = target.parse().expect("address");
+        let permission = request(METHOD_CREATE_PERMISSION, Some(&auth), vec![peer(target)]);
+        let answer = wire.ask(&permission).await;
+        assert_eq!(
+            error_code(&answer),
+            Some(CODE_FORBIDDEN.0),
+            "CreatePermission to {target} (tcp: {tcp})"
+        );
+        let bind = request(
+            METHOD_CHANNEL_BIND,
+            Some(&auth),
+            vec![Box::new(ChannelNumber(0x4000)), peer(target)],
+        );
+        let answer = wire.ask(&bind).await;
+        assert_eq!(
+            error_code(&answer),
+            Some(CODE_FORBIDDEN.0),
+            "ChannelBind to {target} (tcp: {tcp})"
+        );
+    }
+    wire.send(&send_indication(victim_addr, b"ssrf")).await;
+    wire.send(&channel_data(0x4000, b"ssrf")).await;
+    assert_eq!(
+        heard(&victim, Duration::from_secs(1)).await,
+        None,
+        "nothing may reach 127.0.0.1 through the relay (tcp: {tcp})"
+    );
+
+    // A public peer is still fine (no datagram is sent to it).
+    let public: SocketAddr = "198.51.100.7:5000".parse().expect("address");
+    let answer = wire
+        .ask(&request(
+            METHOD_CREATE_PERMISSION,
+            Some(&auth),
+            vec![peer(public)],
+        ))
+        .await;
+    assert_eq!(
+        answer.typ.class, CLASS_SUCCESS_RESPONSE,
+        "{public} permitted"
+    );
+}
+
+#[tokio::test]
+async fn relay_refuses_private_peers_over_udp() {
+    private_peers_refused(false).await;
+}
+
+#[tokio::test]
+async fn relay_refuses_private_peers_over_tcp() {
+    private_peers_refused(true).await;
+}
+
+/// `--turn-allow-peer 127.0.0.0/8` lets a loopback peer hear the relay,
+/// but the TURN port itself stays refused.
+#[tokio::test]
+async fn allowed_range_relays_but_never_to_the_turn_port() {
+    let (_server, turn) = turn_server(&["--turn-allow-peer", "127.0.0.0/8"]).await;
+    let (victim, victim_addr) = listener().await;
+    let (user, pass) = credentials("alice", 600);
+    let mut wire = Wire::open(turn, false).await;
+    let auth = wire.allocate(&user, &pass).await;
+
+    let own = wire
+        .ask(&request(
+            METHOD_CREATE_PERMISSION,
+            Some(&auth),
+            vec![peer(turn)],
+        ))
+        .await;
+    assert_eq!(error_code(&own), Some(CODE_FORBIDDEN.0), "the TURN port");
+
+    let ok = wire
+        .ask(&request(
+            METHOD_CREATE_PERMISSION,
+            Some(&auth),
+            vec![peer(victim_addr)],
+        ))
+        .await;
+    assert_eq!(
+        ok.typ.class, CLASS_SUCCESS_RESPONSE,
+        "allowed loopback peer"
+    );
+    wire.send(&send_indication(victim_addr, b"hello")).await;
+    assert_eq!(
+        heard(&victim, Duration::from_secs(5)).await.as_deref(),
+        Some(&b"hello"[..]),
+        "the allowed peer hears the relay"
+    );
+}
