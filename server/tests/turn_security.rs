@@ -7,11 +7,14 @@ mod common;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::turn_wire::{channel_data, error_code, peer, request, send_indication, Wire};
+use common::turn_wire::{
+    allocate, channel_data, error_code, peer, request, send_indication, text, Auth, Wire,
+};
 use common::*;
 use ice_peer_server::providers::turn_rest;
 use ice_peer_server::secret::Secret;
-use stun::error_code::CODE_FORBIDDEN;
+use stun::attributes::ATTR_NONCE;
+use stun::error_code::{CODE_FORBIDDEN, CODE_UNAUTHORIZED};
 use stun::message::{CLASS_SUCCESS_RESPONSE, METHOD_CHANNEL_BIND, METHOD_CREATE_PERMISSION};
 use tokio::net::UdpSocket;
 use turn::proto::channum::ChannelNumber;
@@ -157,4 +160,43 @@ async fn allowed_range_relays_but_never_to_the_turn_port() {
         Some(&b"hello"[..]),
         "the allowed peer hears the relay"
     );
+}
+
+/// A client whose first signed Allocate was refused (a stale credential)
+/// retries with new credentials and the NONCE of that 401: it must be
+/// granted at once, not sent round again with 438 Stale Nonce.
+async fn retry_after_401_allocates_at_once(tcp: bool) {
+    let (_server, turn) = turn_server(&[]).await;
+    let mut wire = Wire::open(turn, tcp).await;
+    let challenge = wire.ask(&allocate(None)).await;
+    let first = Auth {
+        user: credentials("alice", 600).0,
+        pass: "an-old-password".into(),
+        nonce: text(&challenge, ATTR_NONCE).expect("a NONCE"),
+    };
+    let refused = wire.ask(&allocate(Some(&first))).await;
+    assert_eq!(error_code(&refused), Some(CODE_UNAUTHORIZED.0));
+    let (user, pass) = credentials("alice", 600);
+    let retry = Auth {
+        user,
+        pass,
+        nonce: text(&refused, ATTR_NONCE).expect("a NONCE in the 401"),
+    };
+    let granted = wire.ask(&allocate(Some(&retry))).await;
+    assert_eq!(
+        granted.typ.class,
+        CLASS_SUCCESS_RESPONSE,
+        "the first good retry allocates (tcp: {tcp}), got error {:?}",
+        error_code(&granted)
+    );
+}
+
+#[tokio::test]
+async fn first_signed_retry_allocates_without_438_over_udp() {
+    retry_after_401_allocates_at_once(false).await;
+}
+
+#[tokio::test]
+async fn first_signed_retry_allocates_without_438_over_tcp() {
+    retry_after_401_allocates_at_once(true).await;
 }

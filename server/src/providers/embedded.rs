@@ -1,9 +1,10 @@
 //! A TURN server inside the process (webrtc-rs `turn`), with TURN-REST credentials.
 //!
 //! It listens on UDP and TCP on the same port ([`TcpMux`]: for networks that
-//! drop UDP), refuses wrong or expired credentials with 401 and a fresh
-//! NONCE ([`AuthFront`], RFC 8489), and relays on the listen IP while
-//! advertising `--turn-public-ip`, so clients behind NAT reach it.
+//! drop UDP), refuses wrong or expired credentials with 401 and a stateless
+//! NONCE ([`AuthFront`], RFC 8489), refuses peers in its own networks
+//! ([`PeerPolicy`]), and relays on the listen IP while advertising
+//! `--turn-public-ip`, so clients behind NAT reach it.
 
 use std::net::{SocketAddr, UdpSocket as StdUdpSocket};
 use std::sync::Arc;
@@ -11,12 +12,12 @@ use std::time::Duration;
 
 use tokio::net::{TcpListener, UdpSocket};
 use turn::auth::{generate_auth_key, AuthHandler};
-use turn::server::config::{ConnConfig, ServerConfig};
-use turn::server::Server;
 
 use super::turn_auth::AuthFront;
+use super::turn_nonce::NonceKey;
 use super::turn_policy::{Cidr, PeerPolicy};
 use super::turn_relay::FilteredRelays;
+use super::turn_server::{Listener, Shared, TurnServer};
 use super::turn_tcp::TcpMux;
 use super::{turn_rest, IceServers, StartError};
 use crate::auth::unix_now;
@@ -59,7 +60,7 @@ impl AuthHandler for RestAuthHandler {
 
 /// The running embedded TURN server and its credential settings.
 pub struct EmbeddedTurn {
-    server: Server,
+    server: TurnServer,
     local_addr: SocketAddr,
     urls: Vec<String>,
     secret: Secret,
@@ -106,28 +107,27 @@ impl EmbeddedTurn {
         }
         let policy = Arc::new(policy);
 
-        let guarded = |conn: Arc<dyn webrtc_util::Conn + Send + Sync>| ConnConfig {
-            conn: Arc::new(AuthFront::new(
-                conn,
-                config.secret.clone(),
-                config.realm.clone(),
-                Arc::clone(&policy),
-            )),
-            relay_addr_generator: Box::new(FilteredRelays {
+        let listener = |conn: Arc<dyn webrtc_util::Conn + Send + Sync>| Listener {
+            conn,
+            relays: Box::new(FilteredRelays {
                 relay_ip: public_ip,
                 address: local_addr.ip(),
                 policy: Arc::clone(&policy),
             }),
         };
-        let server = Server::new(ServerConfig {
-            conn_configs: vec![guarded(Arc::new(socket)), guarded(Arc::new(tcp))],
-            realm: config.realm.clone(),
-            auth_handler: Arc::new(RestAuthHandler::new(config.secret.clone())),
-            channel_bind_timeout: Duration::ZERO,
-            alloc_close_notify: None,
-        })
-        .await
-        .map_err(|e| StartError(format!("cannot start TURN server: {e}")))?;
+        let server = TurnServer::start(
+            vec![listener(Arc::new(socket)), listener(Arc::new(tcp))],
+            Shared {
+                front: AuthFront::new(
+                    config.secret.clone(),
+                    config.realm.clone(),
+                    Arc::clone(&policy),
+                    NonceKey::random(),
+                ),
+                auth_handler: Arc::new(RestAuthHandler::new(config.secret.clone())),
+                realm: config.realm.clone(),
+            },
+        );
 
         let host = match public_ip {
             std::net::IpAddr::V6(ip) => format!("[{ip}]"),
@@ -174,9 +174,7 @@ impl EmbeddedTurn {
 
     /// Stops the server and its allocations.
     pub async fn close(&self) {
-        if let Err(e) = self.server.close().await {
-            tracing::warn!("closing TURN server: {e}");
-        }
+        self.server.close().await;
     }
 }
 

@@ -3,9 +3,11 @@
 pub mod embedded;
 pub mod single_flight;
 pub mod turn_auth;
+pub mod turn_nonce;
 pub mod turn_policy;
 pub mod turn_relay;
 pub mod turn_rest;
+pub mod turn_server;
 pub mod turn_tcp;
 pub mod twilio;
 

@@ -1,57 +1,57 @@
-//! RFC 8489 §9.2.4 in front of webrtc-rs `turn`: a request whose credentials
-//! are wrong or expired gets **401 Unauthenticated** with REALM and a fresh
-//! NONCE. webrtc-rs answers those with 400 Bad Request, and a browser only
-//! reports a 401 (`icecandidateerror` with code 401) as a credential problem,
-//! so the client's repair (refetch the servers, restart ICE) would never run
-//! against our own default server.
+//! What the embedded TURN server answers before webrtc-rs `turn` sees a
+//! packet ([`AuthFront`], called by [`super::turn_server`] for each one):
 //!
-//! [`AuthFront`] wraps the socket the TURN server reads from (the extension
-//! point webrtc-rs offers): it checks every request that carries
-//! MESSAGE-INTEGRITY before the server sees it, answers the bad ones itself
-//! and passes everything else through untouched. Requests without
-//! MESSAGE-INTEGRITY still get the server's own 401 with its nonce.
+//! - **401 Unauthenticated** with REALM and a NONCE (RFC 8489 §9.2.4) for a
+//!   request without credentials, or with wrong or expired ones. webrtc-rs
+//!   answers bad ones with 400 Bad Request, and a browser only reports a 401
+//!   (`icecandidateerror` with code 401) as a credential problem, so the
+//!   client's repair (refetch the servers, restart ICE) would never run.
+//! - **438 Stale Nonce** with a fresh NONCE for a nonce we did not issue to
+//!   that address within the last hour. Nonces are computed
+//!   ([`NonceKey`]), never stored: a stranger costs no memory.
+//! - **403 Forbidden** for a CreatePermission or ChannelBind naming a peer
+//!   the [`PeerPolicy`] refuses; a Send indication toward one is dropped.
 //!
-//! It also applies the [`PeerPolicy`] before anything is relayed: a
-//! CreatePermission or ChannelBind naming a refused peer gets **403
-//! Forbidden**, a Send indication toward one is dropped.
+//! Everything else passes, with the nonce that was checked: the server
+//! looks it up in a map that holds just that one.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use stun::attributes::{
     Attributes, ATTR_MESSAGE_INTEGRITY, ATTR_NONCE, ATTR_REALM, ATTR_USERNAME,
     ATTR_XOR_PEER_ADDRESS,
 };
-use stun::error_code::{ErrorCode, ErrorCodeAttribute, CODE_FORBIDDEN, CODE_UNAUTHORIZED};
+use stun::error_code::{
+    ErrorCode, ErrorCodeAttribute, CODE_FORBIDDEN, CODE_STALE_NONCE, CODE_UNAUTHORIZED,
+};
 use stun::integrity::MessageIntegrity;
 use stun::message::{
     is_message, Message, MessageType, Setter, CLASS_ERROR_RESPONSE, CLASS_INDICATION,
-    CLASS_REQUEST, METHOD_CHANNEL_BIND, METHOD_CREATE_PERMISSION, METHOD_SEND,
+    CLASS_REQUEST, METHOD_BINDING, METHOD_CHANNEL_BIND, METHOD_CREATE_PERMISSION, METHOD_SEND,
 };
 use stun::textattrs::TextAttribute;
 use stun::xoraddr::XorMappedAddress;
-use webrtc_util::Conn;
 
+use super::turn_nonce::NonceKey;
 use super::turn_policy::PeerPolicy;
 use super::turn_rest;
 use crate::auth::unix_now;
 use crate::secret::Secret;
 
-/// A `Conn` that refuses bad TURN-REST credentials with 401 before the TURN
-/// server reads the request.
+/// Checks credentials, nonces and peers of the packets for the TURN server.
 pub struct AuthFront {
-    inner: Arc<dyn Conn + Send + Sync>,
     secret: Secret,
     realm: String,
     policy: Arc<PeerPolicy>,
+    nonces: NonceKey,
 }
 
 /// What becomes of one packet from a client.
 #[derive(Debug, PartialEq, Eq)]
-enum Verdict {
-    /// The TURN server handles it.
-    Pass,
+pub enum Verdict {
+    /// The TURN server handles it; a signed request's checked NONCE comes along.
+    Pass(Option<String>),
     /// We answer it with these bytes; the server never sees it.
     Answer(Vec<u8>),
     /// Nobody answers it.
@@ -59,32 +59,27 @@ enum Verdict {
 }
 
 impl AuthFront {
-    /// Guards `inner` for credentials signed with `secret` in `realm`, with
-    /// peers filtered by `policy`.
-    pub fn new(
-        inner: Arc<dyn Conn + Send + Sync>,
-        secret: Secret,
-        realm: String,
-        policy: Arc<PeerPolicy>,
-    ) -> Self {
+    /// Checks credentials signed with `secret` in `realm`, nonces under
+    /// `nonces`, and peers against `policy`.
+    pub fn new(secret: Secret, realm: String, policy: Arc<PeerPolicy>, nonces: NonceKey) -> Self {
         Self {
-            inner,
             secret,
             realm,
             policy,
+            nonces,
         }
     }
 
-    /// What to do with `packet`.
-    fn verdict(&self, packet: &[u8]) -> Verdict {
+    /// What to do with `packet` from `client`.
+    pub fn verdict(&self, packet: &[u8], client: SocketAddr) -> Verdict {
         if !is_message(packet) {
             // ChannelData goes to a bound channel, and ChannelBind is
             // checked here: the relay socket checks it again.
-            return Verdict::Pass;
+            return Verdict::Pass(None);
         }
         let mut request = Message::new();
         if request.unmarshal_binary(packet).is_err() {
-            return Verdict::Pass;
+            return Verdict::Pass(None);
         }
         if request.typ == MessageType::new(METHOD_SEND, CLASS_INDICATION)
             && !self.peers_permitted(&request)
@@ -92,16 +87,27 @@ impl AuthFront {
             tracing::info!("TURN Send indication to a denied peer dropped");
             return Verdict::Drop;
         }
-        if request.typ.class != CLASS_REQUEST || !request.contains(ATTR_MESSAGE_INTEGRITY) {
-            return Verdict::Pass;
+        if request.typ.class != CLASS_REQUEST || request.typ.method == METHOD_BINDING {
+            return Verdict::Pass(None);
+        }
+        let now = unix_now();
+        let nonce = self.nonces.issue(client, now);
+        if !request.contains(ATTR_MESSAGE_INTEGRITY) {
+            return answer(challenge(&request, CODE_UNAUTHORIZED, &self.realm, nonce));
         }
         let text = |attr| TextAttribute::get_from_as(&request, attr).map(|a| a.text);
-        let (Ok(username), Ok(realm)) = (text(ATTR_USERNAME), text(ATTR_REALM)) else {
-            return Verdict::Pass;
+        let (Ok(username), Ok(realm), Ok(sent_nonce)) =
+            (text(ATTR_USERNAME), text(ATTR_REALM), text(ATTR_NONCE))
+        else {
+            // The server answers a request without them with 400.
+            return Verdict::Pass(None);
         };
+        if !self.nonces.accepts(&sent_nonce, client, now) {
+            return answer(challenge(&request, CODE_STALE_NONCE, &self.realm, nonce));
+        }
         if !self.accepts(&mut request, &username, &realm) {
             tracing::info!("TURN request refused with 401: wrong or expired credentials");
-            return answer(unauthorized(&request, &self.realm));
+            return answer(challenge(&request, CODE_UNAUTHORIZED, &self.realm, nonce));
         }
         let names_peers = [METHOD_CREATE_PERMISSION, METHOD_CHANNEL_BIND];
         if names_peers.contains(&request.typ.method) && !self.peers_permitted(&request) {
@@ -115,7 +121,7 @@ impl AuthFront {
                 vec![Box::new(integrity)],
             ));
         }
-        Verdict::Pass
+        Verdict::Pass(Some(sent_nonce))
     }
 
     /// True when every XOR-PEER-ADDRESS of `message` decodes to a peer the
@@ -166,13 +172,22 @@ fn answer(response: Result<Vec<u8>, stun::Error>) -> Verdict {
     response.map_or(Verdict::Drop, Verdict::Answer)
 }
 
-/// 401 for `request`'s method and transaction, with our REALM and a fresh NONCE.
-fn unauthorized(request: &Message, realm: &str) -> Result<Vec<u8>, stun::Error> {
-    let nonce = Secret::random_hex();
+/// 401 or 438 for `request`'s method and transaction, with our REALM and `nonce`.
+fn challenge(
+    request: &Message,
+    code: ErrorCode,
+    realm: &str,
+    nonce: String,
+) -> Result<Vec<u8>, stun::Error> {
+    let reason: &[u8] = if code == CODE_STALE_NONCE {
+        b"Stale Nonce"
+    } else {
+        b"Unauthenticated"
+    };
     error_response(
         request,
-        CODE_UNAUTHORIZED,
-        b"Unauthenticated",
+        code,
+        reason,
         vec![
             Box::new(TextAttribute::new(ATTR_REALM, realm.to_owned())),
             Box::new(TextAttribute::new(ATTR_NONCE, nonce)),
@@ -205,166 +220,31 @@ fn error_response(
     Ok(response.raw)
 }
 
-#[async_trait]
-impl Conn for AuthFront {
-    async fn connect(&self, addr: SocketAddr) -> webrtc_util::Result<()> {
-        self.inner.connect(addr).await
-    }
-
-    async fn recv(&self, buf: &mut [u8]) -> webrtc_util::Result<usize> {
-        self.inner.recv(buf).await
-    }
-
-    async fn recv_from(&self, buf: &mut [u8]) -> webrtc_util::Result<(usize, SocketAddr)> {
-        loop {
-            let (n, from) = self.inner.recv_from(buf).await?;
-            match self.verdict(&buf[..n]) {
-                Verdict::Answer(reply) => {
-                    let _ = self.inner.send_to(&reply, from).await;
-                }
-                Verdict::Drop => {}
-                Verdict::Pass => return Ok((n, from)),
-            }
-        }
-    }
-
-    async fn send(&self, buf: &[u8]) -> webrtc_util::Result<usize> {
-        self.inner.send(buf).await
-    }
-
-    async fn send_to(&self, buf: &[u8], target: SocketAddr) -> webrtc_util::Result<usize> {
-        self.inner.send_to(buf, target).await
-    }
-
-    fn local_addr(&self) -> webrtc_util::Result<SocketAddr> {
-        self.inner.local_addr()
-    }
-
-    fn remote_addr(&self) -> Option<SocketAddr> {
-        self.inner.remote_addr()
-    }
-
-    async fn close(&self) -> webrtc_util::Result<()> {
-        self.inner.close().await
-    }
-
-    fn as_any(&self) -> &(dyn std::any::Any + Send + Sync) {
-        self
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use stun::agent::TransactionId;
-    use stun::message::{Getter, BINDING_REQUEST, METHOD_ALLOCATE};
+    use stun::message::{Getter, Method, BINDING_REQUEST, METHOD_ALLOCATE};
 
-    fn allocate(username: &str, realm: &str, password: &str) -> Vec<u8> {
-        let setters: Vec<Box<dyn Setter>> = vec![
-            Box::new(MessageType::new(METHOD_ALLOCATE, CLASS_REQUEST)),
-            Box::new(TransactionId::new()),
-            Box::new(TextAttribute::new(ATTR_USERNAME, username.to_owned())),
-            Box::new(TextAttribute::new(ATTR_REALM, realm.to_owned())),
-            Box::new(TextAttribute::new(ATTR_NONCE, "n1".to_owned())),
-            Box::new(MessageIntegrity::new_long_term_integrity(
-                username.to_owned(),
-                realm.to_owned(),
-                password.to_owned(),
-            )),
-        ];
-        let mut m = Message::new();
-        m.build(&setters).unwrap_or_else(|e| panic!("{e}"));
-        m.raw
+    const KEY: &[u8] = b"nonce key";
+
+    fn client() -> SocketAddr {
+        "198.51.100.9:4000"
+            .parse()
+            .unwrap_or_else(|_| unreachable!())
     }
 
-    fn front() -> AuthFront {
-        struct Nothing;
-        #[async_trait]
-        impl Conn for Nothing {
-            async fn connect(&self, _: SocketAddr) -> webrtc_util::Result<()> {
-                Ok(())
-            }
-            async fn recv(&self, _: &mut [u8]) -> webrtc_util::Result<usize> {
-                Ok(0)
-            }
-            async fn recv_from(&self, _: &mut [u8]) -> webrtc_util::Result<(usize, SocketAddr)> {
-                Err(webrtc_util::Error::ErrBufferClosed)
-            }
-            async fn send(&self, b: &[u8]) -> webrtc_util::Result<usize> {
-                Ok(b.len())
-            }
-            async fn send_to(&self, b: &[u8], _: SocketAddr) -> webrtc_util::Result<usize> {
-                Ok(b.len())
-            }
-            fn local_addr(&self) -> webrtc_util::Result<SocketAddr> {
-                Err(webrtc_util::Error::ErrBufferClosed)
-            }
-            fn remote_addr(&self) -> Option<SocketAddr> {
-                None
-            }
-            async fn close(&self) -> webrtc_util::Result<()> {
-                Ok(())
-            }
-            fn as_any(&self) -> &(dyn std::any::Any + Send + Sync) {
-                self
-            }
-        }
-        AuthFront::new(
-            Arc::new(Nothing),
-            Secret::new("s"),
-            "ice-peer".into(),
-            Arc::new(PeerPolicy::new(vec![], vec![])),
-        )
+    fn fresh_nonce() -> String {
+        NonceKey::new(KEY).issue(client(), unix_now())
     }
 
-    fn decoded(raw: &[u8]) -> Message {
-        let mut m = Message::new();
-        m.unmarshal_binary(raw).unwrap_or_else(|e| panic!("{e}"));
-        m
-    }
-
-    #[test]
-    fn good_credentials_pass_and_bad_ones_get_401_with_realm_and_a_fresh_nonce() {
-        let f = front();
-        let (user, pass) = turn_rest::credentials(&Secret::new("s"), "alice", unix_now() + 60);
-        assert_eq!(
-            f.verdict(&allocate(&user, "ice-peer", &pass)),
-            Verdict::Pass
-        );
-
-        let (old_user, old_pass) =
-            turn_rest::credentials(&Secret::new("s"), "alice", unix_now() - 1);
-        let (other_user, other_pass) =
-            turn_rest::credentials(&Secret::new("other"), "alice", unix_now() + 60);
-        for bad in [
-            allocate(&user, "ice-peer", "wrong"),
-            allocate(&old_user, "ice-peer", &old_pass),
-            allocate(&other_user, "ice-peer", &other_pass),
-            allocate("alice", "ice-peer", "x"),
-            allocate(&user, "other-realm", &pass),
-        ] {
-            let request = decoded(&bad);
-            let Verdict::Answer(reply) = f.verdict(&bad) else {
-                panic!("refused expected");
-            };
-            let reply = decoded(&reply);
-            assert_eq!(reply.transaction_id, request.transaction_id);
-            assert_eq!(
-                reply.typ,
-                MessageType::new(METHOD_ALLOCATE, CLASS_ERROR_RESPONSE)
-            );
-            let mut code = ErrorCodeAttribute::default();
-            code.get_from(&reply).unwrap_or_else(|e| panic!("{e}"));
-            assert!(code.code == CODE_UNAUTHORIZED, "401 expected");
-            let realm = TextAttribute::get_from_as(&reply, ATTR_REALM).map(|a| a.text);
-            assert_eq!(realm.ok().as_deref(), Some("ice-peer"));
-            let nonce = TextAttribute::get_from_as(&reply, ATTR_NONCE).map(|a| a.text);
-            assert!(nonce.is_ok_and(|n| n.len() == 32 && n != "n1"));
-        }
-    }
-
-    fn signed(method: stun::message::Method, peers: &[&str]) -> Vec<u8> {
-        let (user, pass) = turn_rest::credentials(&Secret::new("s"), "alice", unix_now() + 60);
+    /// A request of `method` naming `peers`, signed with `username`/`password`.
+    fn signed(
+        method: Method,
+        peers: &[&str],
+        (username, realm, password): (&str, &str, &str),
+        nonce: &str,
+    ) -> Vec<u8> {
         let mut setters: Vec<Box<dyn Setter>> = vec![
             Box::new(MessageType::new(method, CLASS_REQUEST)),
             Box::new(TransactionId::new()),
@@ -376,35 +256,143 @@ mod tests {
                 port: addr.port(),
             }));
         }
-        setters.push(Box::new(TextAttribute::new(ATTR_USERNAME, user.clone())));
-        setters.push(Box::new(TextAttribute::new(ATTR_REALM, "ice-peer".into())));
-        setters.push(Box::new(TextAttribute::new(ATTR_NONCE, "n1".into())));
-        setters.push(Box::new(MessageIntegrity::new_long_term_integrity(
-            user,
-            "ice-peer".into(),
-            pass,
-        )));
+        setters.extend([
+            Box::new(TextAttribute::new(ATTR_USERNAME, username.to_owned())) as Box<dyn Setter>,
+            Box::new(TextAttribute::new(ATTR_REALM, realm.to_owned())),
+            Box::new(TextAttribute::new(ATTR_NONCE, nonce.to_owned())),
+            Box::new(MessageIntegrity::new_long_term_integrity(
+                username.to_owned(),
+                realm.to_owned(),
+                password.to_owned(),
+            )),
+        ]);
         let mut m = Message::new();
         m.build(&setters).unwrap_or_else(|e| panic!("{e}"));
         m.raw
     }
 
+    fn front() -> AuthFront {
+        AuthFront::new(
+            Secret::new("s"),
+            "ice-peer".into(),
+            Arc::new(PeerPolicy::new(vec![], vec![])),
+            NonceKey::new(KEY),
+        )
+    }
+
+    fn decoded(raw: &[u8]) -> Message {
+        let mut m = Message::new();
+        m.unmarshal_binary(raw).unwrap_or_else(|e| panic!("{e}"));
+        m
+    }
+
+    /// The error code of the answer `f` gives `packet`.
+    fn answered(f: &AuthFront, packet: &[u8]) -> (u16, Message) {
+        let Verdict::Answer(reply) = f.verdict(packet, client()) else {
+            panic!("an answer expected");
+        };
+        let reply = decoded(&reply);
+        assert_eq!(reply.transaction_id, decoded(packet).transaction_id);
+        assert_eq!(reply.typ.class, CLASS_ERROR_RESPONSE);
+        let mut code = ErrorCodeAttribute::default();
+        code.get_from(&reply).unwrap_or_else(|e| panic!("{e}"));
+        (code.code.0, reply)
+    }
+
+    fn alice(valid_for: i64) -> (String, String) {
+        let expiry = unix_now().saturating_add_signed(valid_for);
+        turn_rest::credentials(&Secret::new("s"), "alice", expiry)
+    }
+
+    #[test]
+    fn good_credentials_with_our_nonce_pass_with_it() {
+        let (user, pass) = alice(60);
+        let nonce = fresh_nonce();
+        let request = signed(METHOD_ALLOCATE, &[], (&user, "ice-peer", &pass), &nonce);
+        assert_eq!(
+            front().verdict(&request, client()),
+            Verdict::Pass(Some(nonce))
+        );
+    }
+
+    #[test]
+    fn no_or_bad_credentials_get_401_with_realm_and_a_nonce_for_that_client() {
+        let f = front();
+        let (user, pass) = alice(60);
+        let (old_user, old_pass) = alice(-1);
+        let (other_user, other_pass) =
+            turn_rest::credentials(&Secret::new("other"), "alice", unix_now() + 60);
+        let nonce = fresh_nonce();
+        let mut unsigned = Message::new();
+        unsigned
+            .build(&[
+                Box::new(MessageType::new(METHOD_ALLOCATE, CLASS_REQUEST)) as Box<dyn Setter>,
+                Box::new(TransactionId::new()),
+            ])
+            .unwrap_or_else(|e| panic!("{e}"));
+        for bad in [
+            unsigned.raw,
+            signed(METHOD_ALLOCATE, &[], (&user, "ice-peer", "wrong"), &nonce),
+            signed(
+                METHOD_ALLOCATE,
+                &[],
+                (&old_user, "ice-peer", &old_pass),
+                &nonce,
+            ),
+            signed(
+                METHOD_ALLOCATE,
+                &[],
+                (&other_user, "ice-peer", &other_pass),
+                &nonce,
+            ),
+            signed(METHOD_ALLOCATE, &[], ("alice", "ice-peer", "x"), &nonce),
+            signed(METHOD_ALLOCATE, &[], (&user, "other-realm", &pass), &nonce),
+        ] {
+            let (code, reply) = answered(&f, &bad);
+            assert_eq!(code, CODE_UNAUTHORIZED.0, "RFC 8489 says 401");
+            let realm = TextAttribute::get_from_as(&reply, ATTR_REALM).map(|a| a.text);
+            assert_eq!(realm.ok().as_deref(), Some("ice-peer"));
+            let given = TextAttribute::get_from_as(&reply, ATTR_NONCE).map(|a| a.text);
+            let key = NonceKey::new(KEY);
+            assert!(given.is_ok_and(|n| key.accepts(&n, client(), unix_now())));
+        }
+    }
+
+    #[test]
+    fn a_nonce_we_did_not_issue_to_that_client_gets_438_with_a_fresh_one() {
+        let f = front();
+        let (user, pass) = alice(60);
+        let elsewhere = NonceKey::new(KEY).issue(
+            "198.51.100.10:4000"
+                .parse()
+                .unwrap_or_else(|_| unreachable!()),
+            unix_now(),
+        );
+        let old = NonceKey::new(KEY).issue(client(), unix_now() - 3600);
+        for nonce in ["n1", &elsewhere, &old] {
+            let request = signed(METHOD_ALLOCATE, &[], (&user, "ice-peer", &pass), nonce);
+            let (code, reply) = answered(&f, &request);
+            assert_eq!(code, CODE_STALE_NONCE.0, "{nonce}");
+            let given = TextAttribute::get_from_as(&reply, ATTR_NONCE).map(|a| a.text);
+            assert!(given.is_ok_and(|n| NonceKey::new(KEY).accepts(&n, client(), unix_now())));
+        }
+    }
+
     #[test]
     fn a_denied_peer_anywhere_in_a_request_gets_403_with_integrity() {
         let f = front();
+        let (user, pass) = alice(60);
+        let nonce = fresh_nonce();
+        let auth = (user.as_str(), "ice-peer", pass.as_str());
         for method in [METHOD_CREATE_PERMISSION, METHOD_CHANNEL_BIND] {
+            let public = signed(method, &["198.51.100.1:9"], auth, &nonce);
             assert_eq!(
-                f.verdict(&signed(method, &["198.51.100.1:9"])),
-                Verdict::Pass
+                f.verdict(&public, client()),
+                Verdict::Pass(Some(nonce.clone()))
             );
             for peers in [&["127.0.0.1:9"][..], &["198.51.100.1:9", "10.0.0.1:9"], &[]] {
-                let Verdict::Answer(reply) = f.verdict(&signed(method, peers)) else {
-                    panic!("{peers:?} must be answered");
-                };
-                let reply = decoded(&reply);
-                let mut code = ErrorCodeAttribute::default();
-                code.get_from(&reply).unwrap_or_else(|e| panic!("{e}"));
-                assert!(code.code == CODE_FORBIDDEN, "403 for {peers:?}");
+                let (code, reply) = answered(&f, &signed(method, peers, auth, &nonce));
+                assert_eq!(code, CODE_FORBIDDEN.0, "403 for {peers:?}");
                 assert!(reply.contains(ATTR_MESSAGE_INTEGRITY));
             }
         }
@@ -427,31 +415,34 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
             m.raw
         };
-        assert_eq!(f.verdict(&send("169.254.169.254:80")), Verdict::Drop);
-        assert_eq!(f.verdict(&send("[::ffff:127.0.0.1]:80")), Verdict::Drop);
-        assert_eq!(f.verdict(&send("198.51.100.1:80")), Verdict::Pass);
+        assert_eq!(
+            f.verdict(&send("169.254.169.254:80"), client()),
+            Verdict::Drop
+        );
+        assert_eq!(
+            f.verdict(&send("[::ffff:127.0.0.1]:80"), client()),
+            Verdict::Drop
+        );
+        assert_eq!(
+            f.verdict(&send("198.51.100.1:80"), client()),
+            Verdict::Pass(None)
+        );
     }
 
     #[test]
-    fn what_the_server_handles_itself_passes() {
+    fn bindings_channel_data_and_garbage_pass() {
         let f = front();
-        // No MESSAGE-INTEGRITY: the server's own 401 with its nonce.
-        let mut m = Message::new();
-        m.build(&[
-            Box::new(MessageType::new(METHOD_ALLOCATE, CLASS_REQUEST)) as Box<dyn Setter>,
-            Box::new(TransactionId::new()),
-        ])
-        .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(f.verdict(&m.raw), Verdict::Pass);
         let mut b = Message::new();
         b.build(&[
             Box::new(BINDING_REQUEST) as Box<dyn Setter>,
             Box::new(TransactionId::new()),
         ])
         .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(f.verdict(&b.raw), Verdict::Pass);
-        // ChannelData and garbage.
-        assert_eq!(f.verdict(&[0x40, 0x00, 0x00, 0x02, 1, 2]), Verdict::Pass);
-        assert_eq!(f.verdict(b"hello"), Verdict::Pass);
+        assert_eq!(f.verdict(&b.raw, client()), Verdict::Pass(None));
+        assert_eq!(
+            f.verdict(&[0x40, 0x00, 0x00, 0x02, 1, 2], client()),
+            Verdict::Pass(None)
+        );
+        assert_eq!(f.verdict(b"hello", client()), Verdict::Pass(None));
     }
 }
