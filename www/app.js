@@ -46,8 +46,10 @@ function updateButtons() {
   $("hang-up").disabled = !call;
 }
 
-async function postJson(url) {
-  const res = await fetch(url, { method: "POST" });
+/** POSTs to a dev route; `jwt`, when given, goes in the Authorization header (the outage switch needs it). */
+async function postJson(url, jwt) {
+  const headers = jwt ? { authorization: `Bearer ${jwt}` } : {};
+  const res = await fetch(url, { method: "POST", headers });
   if (!res.ok) throw new Error(`${url.split("?")[0]} answered HTTP ${res.status}`);
   return res.json();
 }
@@ -179,7 +181,7 @@ function endCall(message) {
 
 async function toggleOutage() {
   const down = !outageDown;
-  await postJson(`/api/dev/outage?down=${down}`);
+  await postJson(`/api/dev/outage?down=${down}`, token);
   outageDown = down;
   manager?.invalidate(); // drop the cache so the next call really asks the endpoint
   $("outage").setAttribute("aria-pressed", String(down));

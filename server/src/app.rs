@@ -8,6 +8,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::Jwt;
 use crate::config::Config;
+use crate::http::{self, HttpLimits};
 use crate::providers::{Provider, StartError};
 use crate::routes;
 use crate::signal::Rooms;
@@ -19,6 +20,7 @@ pub struct Server {
     addr: SocketAddr,
     state: Arc<AppState>,
     router: axum::Router,
+    limits: HttpLimits,
 }
 
 impl Server {
@@ -32,7 +34,11 @@ impl Server {
             .local_addr()
             .map_err(|e| StartError(format!("cannot read the listen address: {e}")))?;
         let state = Arc::new(AppState::new(
-            Jwt::new(&config.jwt_secret),
+            Jwt::new(
+                &config.jwt_secret,
+                config.jwt_audience.as_deref(),
+                config.jwt_issuer.as_deref(),
+            ),
             provider,
             config.dev,
             Rooms::new(config.signal_idle),
@@ -43,6 +49,7 @@ impl Server {
             addr,
             state,
             router,
+            limits: config.http,
         })
     }
 
@@ -82,9 +89,7 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let result = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let result = http::serve(self.listener, self.router, self.limits, shutdown).await;
         self.state.provider.shutdown().await;
         result
     }

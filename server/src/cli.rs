@@ -34,9 +34,32 @@ pub struct Cli {
     #[arg(long, env = "ICE_PEER_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 
-    /// HS256 secret that verifies bearer JWTs. Required unless --dev (then random per process).
+    /// HS256 secret that verifies bearer JWTs, at least 32 bytes. Required unless --dev, which refuses it and makes a random one per process.
     #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<Secret>,
+
+    /// When set, a token's `aud` must contain this value (and dev tokens carry it).
+    #[arg(long, env = "JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+
+    /// When set, a token's `iss` must be this value (and dev tokens carry it).
+    #[arg(long, env = "JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+
+    /// Milliseconds for all of a request's headers to arrive, however slowly they trickle in (100..=300000).
+    #[arg(long, env = "ICE_PEER_HEADER_TIMEOUT_MS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(100..=300_000))]
+    pub http_header_timeout_ms: u64,
+
+    /// Milliseconds to read a request's body and answer it; past that, 408 and the connection closes (100..=600000).
+    #[arg(long, env = "ICE_PEER_REQUEST_TIMEOUT_MS", default_value_t = 30_000,
+          value_parser = clap::value_parser!(u64).range(100..=600_000))]
+    pub http_request_timeout_ms: u64,
+
+    /// Open HTTP connections at most, WebSockets included; one more is closed at once (1..=65536).
+    #[arg(long, env = "ICE_PEER_MAX_CONNECTIONS", default_value_t = 1024,
+          value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    pub http_max_connections: u64,
 
     /// ICE servers provider.
     #[arg(long, env = "ICE_PROVIDER", value_enum, default_value_t = ProviderKind::Auto)]

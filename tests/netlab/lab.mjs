@@ -18,8 +18,8 @@ const serverBin = process.env.ICE_PEER_SERVER_BIN ?? path.join(root, "target/deb
 // page.js is one arrow-function expression (its trailing ";" dropped to call it).
 const pageScript = readFileSync(path.join(here, "page.js"), "utf8").trim().replace(/;$/, "");
 const PUB = "ipl-pub";
-// Test-only secrets: never real ones.
-const JWT_SECRET = "netlab-jwt-secret-0123456789abcdef";
+// Test-only secret: never a real one. The backends run --dev, which makes its
+// own JWT secret (it refuses one given) and mints each page's token.
 const TURN_SECRET = "netlab-turn-secret";
 
 const topology = (...args) => execFileSync("bash", [path.join(here, "topology.sh"), ...args], { encoding: "utf8" }).trim();
@@ -74,9 +74,9 @@ function coturn(ip, dir) {
   ], "Total General servers");
 }
 
-const embedded = (ip) => backend(ip, ["--jwt-secret", JWT_SECRET, "--provider", "embedded", "--turn-secret", TURN_SECRET]);
+const embedded = (ip) => backend(ip, ["--provider", "embedded", "--turn-secret", TURN_SECRET]);
 const turnRest = (ip, turnIps) => backend(ip, [
-  "--jwt-secret", JWT_SECRET, "--provider", "turn-rest", "--turn-secret", TURN_SECRET,
+  "--provider", "turn-rest", "--turn-secret", TURN_SECRET,
   ...turnIps.flatMap((t) => ["--turn-url", `turn:${t}:3478?transport=udp`]),
 ]);
 
