@@ -222,16 +222,15 @@ fn advertised_ip_defaults() {
 
 #[test]
 fn peer_ranges_parse_and_dev_opens_loopback_only() {
-    let base = ["--jwt-secret", "x", "--provider", "embedded"];
+    let base = ["--jwt-secret", JWT, "--provider", "embedded"];
     let embedded = |args: &[&str]| match parse(args).unwrap().provider {
         ProviderConfig::Embedded(e) => e,
         other => panic!("expected embedded, got {other:?}"),
     };
     let plain = embedded(&base);
     assert!(plain.allowed_peers.is_empty() && plain.denied_peers.is_empty());
-    let mut dev = base.to_vec();
-    dev.push("--dev");
-    let dev = embedded(&dev);
+    // --dev refuses a JWT secret: it makes its own.
+    let dev = embedded(&["--provider", "embedded", "--dev"]);
     let ranges: Vec<String> = dev.allowed_peers.iter().map(|c| c.to_string()).collect();
     assert_eq!(ranges, ["127.0.0.0/8"]);
     let mut lab = base.to_vec();
