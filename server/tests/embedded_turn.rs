@@ -235,6 +235,20 @@ async fn coturn_client_relays_over_tcp() {
 }
 
 #[tokio::test]
+async fn tcp_listener_serves_one_client_after_another() {
+    // The end of one TCP client's allocation must not close the listener.
+    let (server, addr) = turn_server().await;
+    for run in 1..=3 {
+        let (user, pass) = endpoint_credentials(&server, "alice").await;
+        let (ok, received, out) = uclient_over(addr, true, &["-u", &user, "-w", &pass]).await;
+        assert!(
+            ok && received > 0,
+            "TCP client {run} of 3 must relay:\n{out}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn coturn_client_wrong_password_refused() {
     let (user, _) = turn_rest::credentials(&Secret::new(TURN_SECRET), "alice", now() + 600);
     uclient_refused(&["-u", &user, "-w", "not-the-password"]).await;

@@ -12,11 +12,13 @@ use common::turn_wire::{
 };
 use common::*;
 use ice_peer_server::providers::turn_rest;
+use ice_peer_server::providers::turn_tcp::MAX_PER_IP;
 use ice_peer_server::secret::Secret;
 use stun::attributes::ATTR_NONCE;
 use stun::error_code::{CODE_FORBIDDEN, CODE_UNAUTHORIZED};
 use stun::message::{CLASS_SUCCESS_RESPONSE, METHOD_CHANNEL_BIND, METHOD_CREATE_PERMISSION};
-use tokio::net::UdpSocket;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
 use turn::proto::channum::ChannelNumber;
 
 const TURN_SECRET: &str = "north-star";
@@ -199,4 +201,85 @@ async fn first_signed_retry_allocates_without_438_over_udp() {
 #[tokio::test]
 async fn first_signed_retry_allocates_without_438_over_tcp() {
     retry_after_401_allocates_at_once(true).await;
+}
+
+// ---- TURN over TCP: one client cannot stall or exhaust it ----
+
+/// A Binding request: answered by the server without credentials.
+fn binding() -> Vec<u8> {
+    request(stun::message::METHOD_BINDING, None, vec![])
+}
+
+/// True when the server closes `stream` within `wait` (EOF or reset).
+async fn closed_within(stream: &mut TcpStream, wait: Duration) -> bool {
+    let mut buf = [0u8; 64];
+    let read = async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    };
+    tokio::time::timeout(wait, read).await.is_ok()
+}
+
+#[tokio::test]
+async fn a_tcp_client_that_never_reads_does_not_stall_the_others() {
+    let (_server, turn) = turn_server(&[]).await;
+    // The attacker: a tiny receive window, Bindings sent and answers never read.
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("rcvbuf");
+    let mut attacker = socket.connect(turn).await.expect("attacker connects");
+    let flood: Vec<u8> = binding().repeat(200_000);
+    let attack = tokio::spawn(async move {
+        let _ = tokio::time::timeout(Duration::from_secs(20), attacker.write_all(&flood)).await;
+        attacker // kept open, never read
+    });
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    let mut victim = Wire::open(turn, true).await;
+    let answer = victim.ask(&binding()).await;
+    assert_eq!(
+        answer.typ.class, CLASS_SUCCESS_RESPONSE,
+        "the other client is served"
+    );
+    let (user, pass) = credentials("alice", 600);
+    victim.allocate(&user, &pass).await;
+    attack.abort();
+}
+
+#[tokio::test]
+async fn one_ip_cannot_hold_every_tcp_slot() {
+    let (_server, turn) = turn_server(&[]).await;
+    let mut held = Vec::new();
+    for _ in 0..MAX_PER_IP {
+        let mut wire = Wire::open(turn, true).await;
+        let answer = wire.ask(&binding()).await;
+        assert_eq!(answer.typ.class, CLASS_SUCCESS_RESPONSE);
+        held.push(wire);
+    }
+    let mut one_more = TcpStream::connect(turn).await.expect("connects");
+    let _ = one_more.write_all(&binding()).await;
+    assert!(
+        closed_within(&mut one_more, Duration::from_secs(5)).await,
+        "connection {} from one IP must be refused",
+        MAX_PER_IP + 1
+    );
+    println!(
+        "FIGURE turn tcp: {} connections from one IP granted of {} asked",
+        held.len(),
+        held.len() + 1
+    );
+}
+
+#[tokio::test]
+async fn a_half_sent_frame_is_dropped_after_a_timeout() {
+    let (_server, turn) = turn_server(&[]).await;
+    let mut stream = TcpStream::connect(turn).await.expect("connects");
+    stream.write_all(&binding()[..3]).await.expect("writes");
+    assert!(
+        closed_within(&mut stream, Duration::from_secs(20)).await,
+        "a connection that never finishes its frame must be closed"
+    );
 }

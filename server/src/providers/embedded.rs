@@ -18,7 +18,7 @@ use super::turn_nonce::NonceKey;
 use super::turn_policy::{Cidr, PeerPolicy};
 use super::turn_relay::FilteredRelays;
 use super::turn_server::{Listener, Shared, TurnServer};
-use super::turn_tcp::TcpMux;
+use super::turn_tcp::{TcpMux, Transport};
 use super::{turn_rest, IceServers, StartError};
 use crate::auth::unix_now;
 use crate::config::{advertised_ip, EmbeddedConfig};
@@ -61,6 +61,7 @@ impl AuthHandler for RestAuthHandler {
 /// The running embedded TURN server and its credential settings.
 pub struct EmbeddedTurn {
     server: TurnServer,
+    streams: Vec<Arc<TcpMux>>,
     local_addr: SocketAddr,
     urls: Vec<String>,
     secret: Secret,
@@ -98,7 +99,8 @@ impl EmbeddedTurn {
                 Err(e) => return Err(bind_err("TCP", e)),
             }
         };
-        let tcp = TcpMux::new(tcp).map_err(|e| bind_err("TCP", e))?;
+        let (tcp, tcp_ended) = TcpMux::new(tcp, Transport::Tcp).map_err(|e| bind_err("TCP", e))?;
+        let tcp = Arc::new(tcp);
         let public_ip = advertised_ip(local_addr, config.public_ip);
         let mut policy = PeerPolicy::new(config.allowed_peers.clone(), config.denied_peers.clone());
         for own in [local_addr, config.http_listen] {
@@ -107,8 +109,9 @@ impl EmbeddedTurn {
         }
         let policy = Arc::new(policy);
 
-        let listener = |conn: Arc<dyn webrtc_util::Conn + Send + Sync>| Listener {
+        let listener = |conn: Arc<dyn webrtc_util::Conn + Send + Sync>, ended| Listener {
             conn,
+            ended,
             relays: Box::new(FilteredRelays {
                 relay_ip: public_ip,
                 address: local_addr.ip(),
@@ -116,7 +119,10 @@ impl EmbeddedTurn {
             }),
         };
         let server = TurnServer::start(
-            vec![listener(Arc::new(socket)), listener(Arc::new(tcp))],
+            vec![
+                listener(Arc::new(socket), None),
+                listener(Arc::clone(&tcp) as _, Some(tcp_ended)),
+            ],
             Shared {
                 front: AuthFront::new(
                     config.secret.clone(),
@@ -136,6 +142,7 @@ impl EmbeddedTurn {
         let port = local_addr.port();
         Ok(Self {
             server,
+            streams: vec![tcp],
             local_addr,
             urls: vec![
                 format!("stun:{host}:{port}"),
@@ -175,6 +182,9 @@ impl EmbeddedTurn {
     /// Stops the server and its allocations.
     pub async fn close(&self) {
         self.server.close().await;
+        for stream in &self.streams {
+            stream.shutdown();
+        }
     }
 }
 

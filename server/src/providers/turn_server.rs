@@ -12,12 +12,14 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::sync::{watch, Mutex};
+use tokio::sync::{mpsc, watch, Mutex};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use turn::allocation::allocation_manager::{Manager, ManagerConfig};
+use turn::allocation::five_tuple::FiveTuple;
 use turn::auth::AuthHandler;
 use turn::proto::lifetime::DEFAULT_LIFETIME;
+use turn::proto::PROTO_UDP;
 use turn::relay::RelayAddressGenerator;
 use turn::server::request::Request;
 use webrtc_util::Conn;
@@ -34,6 +36,9 @@ pub struct Listener {
     pub conn: Arc<dyn Conn + Send + Sync>,
     /// Makes the relayed sockets of this listener's allocations.
     pub relays: Box<dyn RelayAddressGenerator + Send + Sync>,
+    /// Clients whose connection ended (streams only): their allocation goes
+    /// with it (RFC 8656 §3.1).
+    pub ended: Option<mpsc::Receiver<SocketAddr>>,
 }
 
 /// What every read loop shares.
@@ -66,6 +71,7 @@ impl TurnServer {
                 }));
                 tokio::spawn(read_loop(
                     listener.conn,
+                    listener.ended,
                     manager,
                     Arc::clone(&shared),
                     stopped.clone(),
@@ -89,13 +95,22 @@ impl TurnServer {
 
 async fn read_loop(
     conn: Arc<dyn Conn + Send + Sync>,
+    mut ended: Option<mpsc::Receiver<SocketAddr>>,
     manager: Arc<Manager>,
     shared: Arc<Shared>,
     mut stopped: watch::Receiver<bool>,
 ) {
     let mut buf = vec![0u8; INBOUND_MTU];
+    let local = conn.local_addr();
     loop {
         let (n, client) = tokio::select! {
+            Some(client) = next_ended(&mut ended) => {
+                if let Ok(local) = local {
+                    let five_tuple = FiveTuple { src_addr: client, dst_addr: local, protocol: PROTO_UDP };
+                    manager.delete_allocation(&five_tuple).await;
+                }
+                continue;
+            }
             received = conn.recv_from(&mut buf) => match received {
                 Ok(received) => received,
                 Err(e) => {
@@ -117,6 +132,13 @@ async fn read_loop(
         handle(&conn, &manager, &shared, packet, client, nonce).await;
     }
     let _ = manager.close().await;
+}
+
+async fn next_ended(ended: &mut Option<mpsc::Receiver<SocketAddr>>) -> Option<SocketAddr> {
+    match ended {
+        Some(ended) => ended.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Lets the crate handle `packet`, trusting `nonce` (checked by the front).
