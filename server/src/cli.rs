@@ -93,6 +93,25 @@ pub struct Cli {
     )]
     pub turn_deny_peers: Vec<Cidr>,
 
+    /// Allocations one TURN credential (username) may hold on the embedded server.
+    #[arg(long, env = "TURN_USER_QUOTA", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub turn_user_quota: u64,
+
+    /// Allocations the embedded TURN server holds in all (each is a UDP socket).
+    #[arg(long, env = "TURN_TOTAL_QUOTA", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub turn_total_quota: u64,
+
+    /// Peer IPs one allocation may have permissions for.
+    #[arg(long, env = "TURN_PERMISSION_QUOTA", default_value_t = 32,
+          value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub turn_permission_quota: u64,
+
+    /// Bandwidth cap of one allocation in kbit/s, both directions together; 0: none.
+    #[arg(long, env = "TURN_ALLOCATION_KBPS", default_value_t = 0)]
+    pub turn_allocation_kbps: u64,
+
     /// TURN-REST shared secret (coturn's --static-auth-secret). Random if absent for embedded; required for turn-rest.
     #[arg(long, env = "TURN_SECRET", hide_env_values = true)]
     pub turn_secret: Option<Secret>,

@@ -10,6 +10,7 @@ use crate::auth::MIN_JWT_SECRET_LEN;
 use crate::cli::{Cli, ProviderKind};
 use crate::http::HttpLimits;
 use crate::providers::turn_policy::Cidr;
+use crate::providers::turn_server::Quotas;
 use crate::secret::Secret;
 
 /// Twilio's maximum (and default) token lifetime, in seconds.
@@ -96,6 +97,10 @@ pub struct EmbeddedConfig {
     pub denied_peers: Vec<Cidr>,
     /// The HTTP listen address: relays never reach it.
     pub http_listen: SocketAddr,
+    /// Allocations and permissions allowed.
+    pub quotas: Quotas,
+    /// Bytes per second one allocation may relay; `None`: no cap.
+    pub allocation_bytes_per_sec: Option<u64>,
 }
 
 /// What `--dev` opens to the relay: the one-machine demo's two sides relay
@@ -233,6 +238,13 @@ fn embedded_config(cli: &Cli) -> Result<EmbeddedConfig, ConfigError> {
         allowed_peers,
         denied_peers: cli.turn_deny_peers.clone(),
         http_listen: cli.listen,
+        quotas: Quotas {
+            per_user: cli.turn_user_quota as usize,
+            total: cli.turn_total_quota as usize,
+            permissions: cli.turn_permission_quota as usize,
+        },
+        allocation_bytes_per_sec: (cli.turn_allocation_kbps > 0)
+            .then(|| cli.turn_allocation_kbps.saturating_mul(1000) / 8),
     })
 }
 

@@ -8,7 +8,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::turn_wire::{
-    allocate, channel_data, error_code, peer, request, send_indication, text, Auth, Wire,
+    allocate, channel_data, error_code, peer, relayed_address, request, send_indication, text,
+    Auth, Wire,
 };
 use common::*;
 use ice_peer_server::providers::turn_rest;
@@ -281,5 +282,166 @@ async fn a_half_sent_frame_is_dropped_after_a_timeout() {
     assert!(
         closed_within(&mut stream, Duration::from_secs(20)).await,
         "a connection that never finishes its frame must be closed"
+    );
+}
+
+// ---- quotas and lifetimes ----
+
+/// Asks for `asked` allocations, each from its own socket, with `sub`'s
+/// credential (or one per allocation when `sub` is None); returns the
+/// error code of each refusal, and keeps the granted ones open.
+async fn allocations(turn: SocketAddr, sub: Option<&str>, asked: usize) -> (Vec<Wire>, Vec<u16>) {
+    let (mut granted, mut refused) = (Vec::new(), Vec::new());
+    for i in 0..asked {
+        let (user, pass) = credentials(sub.unwrap_or(&format!("user{i}")), 600);
+        let mut wire = Wire::open(turn, false).await;
+        let (_, answer) = wire.try_allocate(&user, &pass).await;
+        if answer.typ.class == CLASS_SUCCESS_RESPONSE {
+            granted.push(wire);
+        } else {
+            refused.push(error_code(&answer).unwrap_or(0));
+        }
+    }
+    (granted, refused)
+}
+
+#[tokio::test]
+async fn one_credential_gets_ten_allocations_and_no_more() {
+    let (_server, turn) = turn_server(&[]).await;
+    let (granted, refused) = allocations(turn, Some("mallory"), 12).await;
+    println!(
+        "FIGURE turn quota: {} allocations granted of 12 asked with one credential",
+        granted.len()
+    );
+    assert_eq!(granted.len(), 10, "the default per-credential quota");
+    assert_eq!(refused, [486, 486], "486 Allocation Quota Reached");
+    // Another credential still gets one.
+    let (others, _) = allocations(turn, Some("alice"), 1).await;
+    assert_eq!(others.len(), 1);
+}
+
+#[tokio::test]
+async fn the_total_quota_caps_every_credential_together() {
+    let (_server, turn) = turn_server(&["--turn-total-quota", "3"]).await;
+    let (granted, refused) = allocations(turn, None, 5).await;
+    println!(
+        "FIGURE turn quota: {} allocations granted of 5 asked by 5 credentials (total quota 3)",
+        granted.len()
+    );
+    assert_eq!(granted.len(), 3);
+    assert_eq!(refused, [508, 508], "508 Insufficient Capacity");
+}
+
+#[tokio::test]
+async fn permissions_per_allocation_are_capped() {
+    let (_server, turn) = turn_server(&["--turn-permission-quota", "4"]).await;
+    let (user, pass) = credentials("mallory", 600);
+    let mut wire = Wire::open(turn, false).await;
+    let auth = wire.allocate(&user, &pass).await;
+    let mut codes = Vec::new();
+    for host in 1..=6 {
+        let target: SocketAddr = format!("198.51.100.{host}:5000").parse().expect("address");
+        let answer = wire
+            .ask(&request(
+                METHOD_CREATE_PERMISSION,
+                Some(&auth),
+                vec![peer(target)],
+            ))
+            .await;
+        codes.push(error_code(&answer));
+    }
+    assert_eq!(codes, [None, None, None, None, Some(508), Some(508)]);
+    // Refreshing one already held is fine.
+    let again: SocketAddr = "198.51.100.1:6000".parse().expect("address");
+    let answer = wire
+        .ask(&request(
+            METHOD_CREATE_PERMISSION,
+            Some(&auth),
+            vec![peer(again)],
+        ))
+        .await;
+    assert_eq!(answer.typ.class, CLASS_SUCCESS_RESPONSE);
+}
+
+/// An allocation made with a credential valid for 2 more seconds stops
+/// relaying when it expires, and a Refresh is refused with 401.
+#[tokio::test]
+async fn an_allocation_does_not_outlive_its_credential() {
+    let (_server, turn) = turn_server(&["--turn-allow-peer", "127.0.0.0/8"]).await;
+    let (peer_socket, peer_addr) = listener().await;
+    let (user, pass) = credentials("alice", 2);
+    let mut wire = Wire::open(turn, false).await;
+    let (auth, granted) = wire.try_allocate(&user, &pass).await;
+    assert_eq!(granted.typ.class, CLASS_SUCCESS_RESPONSE);
+    let relay = relayed_address(&granted);
+    let answer = wire
+        .ask(&request(
+            METHOD_CREATE_PERMISSION,
+            Some(&auth),
+            vec![peer(peer_addr)],
+        ))
+        .await;
+    assert_eq!(answer.typ.class, CLASS_SUCCESS_RESPONSE);
+    // Relays while the credential is valid.
+    peer_socket
+        .send_to(b"before", relay)
+        .await
+        .expect("peer sends");
+    assert!(
+        wire.recv(Duration::from_secs(2)).await.is_some(),
+        "relayed before expiry"
+    );
+
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    peer_socket
+        .send_to(b"after", relay)
+        .await
+        .expect("peer sends");
+    assert_eq!(
+        wire.recv(Duration::from_secs(1)).await,
+        None,
+        "nothing relayed after the credential expired"
+    );
+    let refresh = wire
+        .ask(&request(stun::message::METHOD_REFRESH, Some(&auth), vec![]))
+        .await;
+    assert_eq!(error_code(&refresh), Some(CODE_UNAUTHORIZED.0));
+}
+
+#[tokio::test]
+async fn a_bandwidth_cap_limits_what_one_allocation_relays() {
+    let (_server, turn) = turn_server(&[
+        "--turn-allow-peer",
+        "127.0.0.0/8",
+        "--turn-allocation-kbps",
+        "80",
+    ])
+    .await;
+    let (peer_socket, peer_addr) = listener().await;
+    let (user, pass) = credentials("alice", 600);
+    let mut wire = Wire::open(turn, false).await;
+    let auth = wire.allocate(&user, &pass).await;
+    let answer = wire
+        .ask(&request(
+            METHOD_CREATE_PERMISSION,
+            Some(&auth),
+            vec![peer(peer_addr)],
+        ))
+        .await;
+    assert_eq!(answer.typ.class, CLASS_SUCCESS_RESPONSE);
+    // 200 datagrams of 1,000 bytes at once: 200 kB against 10 kB/s.
+    let sent = 200 * 1000;
+    for _ in 0..200 {
+        wire.send(&send_indication(peer_addr, &[7u8; 1000])).await;
+    }
+    let mut received = 0;
+    while let Some(datagram) = heard(&peer_socket, Duration::from_millis(500)).await {
+        received += datagram.len();
+    }
+    println!("FIGURE turn bandwidth cap 80 kbit/s: {received} B relayed of {sent} B sent at once");
+    assert!(received > 0, "some traffic passes");
+    assert!(
+        received <= 20_000,
+        "at most about a second's worth passes: {received} B"
     );
 }

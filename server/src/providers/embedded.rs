@@ -116,6 +116,7 @@ impl EmbeddedTurn {
                 relay_ip: public_ip,
                 address: local_addr.ip(),
                 policy: Arc::clone(&policy),
+                bytes_per_sec: config.allocation_bytes_per_sec,
             }),
         };
         let server = TurnServer::start(
@@ -132,6 +133,7 @@ impl EmbeddedTurn {
                 ),
                 auth_handler: Arc::new(RestAuthHandler::new(config.secret.clone())),
                 realm: config.realm.clone(),
+                quotas: config.quotas,
             },
         );
 

@@ -47,11 +47,32 @@ pub struct AuthFront {
     nonces: NonceKey,
 }
 
+/// A request whose credentials and nonce were checked.
+#[derive(Debug, PartialEq)]
+pub struct Signed {
+    /// The request, decoded.
+    pub request: Message,
+    /// Its TURN-REST username.
+    pub username: String,
+    /// Its NONCE, one we issued to that client.
+    pub nonce: String,
+}
+
+impl Signed {
+    /// The peers the request names (each one permitted by the policy).
+    pub fn peers(&self) -> Vec<SocketAddr> {
+        peer_addresses(&self.request)
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+}
+
 /// What becomes of one packet from a client.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq)]
 pub enum Verdict {
-    /// The TURN server handles it; a signed request's checked NONCE comes along.
-    Pass(Option<String>),
+    /// The TURN server handles it; a signed request comes along, checked.
+    Pass(Option<Signed>),
     /// We answer it with these bytes; the server never sees it.
     Answer(Vec<u8>),
     /// Nobody answers it.
@@ -109,19 +130,36 @@ impl AuthFront {
             tracing::info!("TURN request refused with 401: wrong or expired credentials");
             return answer(challenge(&request, CODE_UNAUTHORIZED, &self.realm, nonce));
         }
+        let signed = Signed {
+            request,
+            username,
+            nonce: sent_nonce,
+        };
         let names_peers = [METHOD_CREATE_PERMISSION, METHOD_CHANNEL_BIND];
-        if names_peers.contains(&request.typ.method) && !self.peers_permitted(&request) {
+        if names_peers.contains(&signed.request.typ.method)
+            && !self.peers_permitted(&signed.request)
+        {
             tracing::info!("TURN permission for a denied peer refused with 403");
-            let password = turn_rest::password(&self.secret, &username);
-            let integrity = MessageIntegrity::new_long_term_integrity(username, realm, password);
-            return answer(error_response(
-                &request,
-                CODE_FORBIDDEN,
-                b"Forbidden",
-                vec![Box::new(integrity)],
-            ));
+            return answer(self.refuse(&signed, CODE_FORBIDDEN, b"Forbidden"));
         }
-        Verdict::Pass(Some(sent_nonce))
+        Verdict::Pass(Some(signed))
+    }
+
+    /// The error `code` in answer to `signed`, with MESSAGE-INTEGRITY under
+    /// its username's key, as RFC 8489 has it for an authenticated request.
+    pub fn refuse(
+        &self,
+        signed: &Signed,
+        code: ErrorCode,
+        reason: &[u8],
+    ) -> Result<Vec<u8>, stun::Error> {
+        let password = turn_rest::password(&self.secret, &signed.username);
+        let integrity = MessageIntegrity::new_long_term_integrity(
+            signed.username.clone(),
+            self.realm.clone(),
+            password,
+        );
+        error_response(&signed.request, code, reason, vec![Box::new(integrity)])
     }
 
     /// True when every XOR-PEER-ADDRESS of `message` decodes to a peer the
@@ -234,6 +272,10 @@ mod tests {
             .unwrap_or_else(|_| unreachable!())
     }
 
+    fn client_peer() -> SocketAddr {
+        "198.51.100.1:9".parse().unwrap_or_else(|_| unreachable!())
+    }
+
     fn fresh_nonce() -> String {
         NonceKey::new(KEY).issue(client(), unix_now())
     }
@@ -309,10 +351,10 @@ mod tests {
         let (user, pass) = alice(60);
         let nonce = fresh_nonce();
         let request = signed(METHOD_ALLOCATE, &[], (&user, "ice-peer", &pass), &nonce);
-        assert_eq!(
-            front().verdict(&request, client()),
-            Verdict::Pass(Some(nonce))
-        );
+        let Verdict::Pass(Some(passed)) = front().verdict(&request, client()) else {
+            panic!("a signed pass expected");
+        };
+        assert_eq!((passed.username, passed.nonce), (user, nonce));
     }
 
     #[test]
@@ -386,10 +428,10 @@ mod tests {
         let auth = (user.as_str(), "ice-peer", pass.as_str());
         for method in [METHOD_CREATE_PERMISSION, METHOD_CHANNEL_BIND] {
             let public = signed(method, &["198.51.100.1:9"], auth, &nonce);
-            assert_eq!(
-                f.verdict(&public, client()),
-                Verdict::Pass(Some(nonce.clone()))
-            );
+            let Verdict::Pass(Some(passed)) = f.verdict(&public, client()) else {
+                panic!("a signed pass expected");
+            };
+            assert_eq!(passed.peers(), [client_peer()]);
             for peers in [&["127.0.0.1:9"][..], &["198.51.100.1:9", "10.0.0.1:9"], &[]] {
                 let (code, reply) = answered(&f, &signed(method, peers, auth, &nonce));
                 assert_eq!(code, CODE_FORBIDDEN.0, "403 for {peers:?}");

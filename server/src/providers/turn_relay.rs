@@ -1,10 +1,12 @@
 //! The relayed sockets of the embedded TURN server, each behind the
 //! [`PeerPolicy`]: the last check before a datagram leaves a relay (whatever
 //! path inside webrtc-rs `turn` sent it: a Send indication, ChannelData) and
-//! the first when one arrives.
+//! the first when one arrives. An optional byte rate caps each relay, both
+//! directions together; what exceeds it is dropped, as a congested link would.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use async_trait::async_trait;
 use turn::relay::RelayAddressGenerator;
@@ -23,6 +25,8 @@ pub struct FilteredRelays {
     pub address: IpAddr,
     /// Who the relays may talk to.
     pub policy: Arc<PeerPolicy>,
+    /// Bytes per second one relay may carry, both directions together.
+    pub bytes_per_sec: Option<u64>,
 }
 
 #[async_trait]
@@ -49,6 +53,7 @@ impl RelayAddressGenerator for FilteredRelays {
         let filtered = FilteredRelay {
             inner: conn,
             policy: Arc::clone(&self.policy),
+            budget: self.bytes_per_sec.map(|rate| Mutex::new(Budget::new(rate))),
         };
         Ok((Arc::new(filtered), relay_addr))
     }
@@ -58,6 +63,48 @@ impl RelayAddressGenerator for FilteredRelays {
 struct FilteredRelay {
     inner: Arc<dyn Conn + Send + Sync>,
     policy: Arc<PeerPolicy>,
+    budget: Option<Mutex<Budget>>,
+}
+
+impl FilteredRelay {
+    /// True when `bytes` more fit in this relay's rate.
+    fn within_budget(&self, bytes: usize) -> bool {
+        self.budget.as_ref().is_none_or(|budget| {
+            let mut budget = budget.lock().unwrap_or_else(|e| e.into_inner());
+            budget.take(bytes as u64, Instant::now())
+        })
+    }
+}
+
+/// A token bucket: `rate` bytes a second, up to one second's worth saved.
+struct Budget {
+    rate: u64,
+    tokens: u64,
+    last: Instant,
+}
+
+impl Budget {
+    fn new(rate: u64) -> Self {
+        Self {
+            rate,
+            tokens: rate,
+            last: Instant::now(),
+        }
+    }
+
+    /// Takes `bytes` if there are enough tokens at `now`.
+    fn take(&mut self, bytes: u64, now: Instant) -> bool {
+        let earned = now.duration_since(self.last).as_micros() as u64 * self.rate / 1_000_000;
+        if earned > 0 {
+            self.tokens = (self.tokens + earned).min(self.rate);
+            self.last = now;
+        }
+        if bytes > self.tokens {
+            return false;
+        }
+        self.tokens -= bytes;
+        true
+    }
 }
 
 #[async_trait]
@@ -76,7 +123,7 @@ impl Conn for FilteredRelay {
     async fn recv_from(&self, buf: &mut [u8]) -> webrtc_util::Result<(usize, SocketAddr)> {
         loop {
             let (n, from) = self.inner.recv_from(buf).await?;
-            if self.policy.permits(from) {
+            if self.policy.permits(from) && self.within_budget(n) {
                 return Ok((n, from));
             }
         }
@@ -92,6 +139,9 @@ impl Conn for FilteredRelay {
         if !self.policy.permits(target) {
             tracing::info!(%target, "TURN relay refused a datagram to a denied peer");
             return Err(refused(target));
+        }
+        if !self.within_budget(buf.len()) {
+            return Ok(buf.len()); // dropped, as on a congested link
         }
         self.inner.send_to(buf, target).await
     }
@@ -115,4 +165,25 @@ impl Conn for FilteredRelay {
 
 fn refused(peer: SocketAddr) -> webrtc_util::Error {
     webrtc_util::Error::Other(format!("peer {peer} is denied by the relay policy"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Budget;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn the_budget_allows_its_rate_and_refills_with_time() {
+        let start = Instant::now();
+        let mut budget = Budget::new(1000);
+        budget.last = start;
+        assert!(budget.take(600, start));
+        assert!(!budget.take(600, start));
+        assert!(budget.take(400, start));
+        assert!(!budget.take(1, start));
+        assert!(budget.take(500, start + Duration::from_millis(500)));
+        // Never more than one second's worth saved up.
+        assert!(!budget.take(1001, start + Duration::from_secs(60)));
+        assert!(budget.take(1000, start + Duration::from_secs(60)));
+    }
 }

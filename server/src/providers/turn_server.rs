@@ -7,11 +7,19 @@
 //! never in that map. Here [`AuthFront`] decides first (stateless nonces,
 //! credentials, peers), and each request the crate handles gets a nonce map
 //! holding just the nonce that was checked, dropped with the request.
+//!
+//! The loop also keeps the [`Quotas`]: allocations per username and in
+//! total, permissions per allocation, and it deletes an allocation whose
+//! credential has expired (the TURN-REST username's timestamp), so no
+//! allocation outlives its credential.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
+use stun::error_code::{CODE_ALLOC_QUOTA_REACHED, CODE_INSUFFICIENT_CAPACITY};
+use stun::message::{METHOD_ALLOCATE, METHOD_CHANNEL_BIND, METHOD_CREATE_PERMISSION};
 use tokio::sync::{mpsc, watch, Mutex};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -24,10 +32,58 @@ use turn::relay::RelayAddressGenerator;
 use turn::server::request::Request;
 use webrtc_util::Conn;
 
-use super::turn_auth::{AuthFront, Verdict};
+use super::turn_auth::{AuthFront, Signed, Verdict};
+use super::turn_rest;
+use crate::auth::unix_now;
 
 /// The largest datagram read: what webrtc-rs `turn` reads in one go.
 const INBOUND_MTU: usize = 1500;
+/// How long a permission lasts without a refresh (RFC 8656 §9).
+const PERMISSION_LIFETIME: Duration = Duration::from_secs(300);
+/// How often allocations are checked against their credential's expiry.
+const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
+
+/// What one credential, and everyone together, may hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quotas {
+    /// Allocations one TURN-REST username may hold (486 beyond).
+    pub per_user: usize,
+    /// Allocations in all (508 beyond).
+    pub total: usize,
+    /// Peer IPs one allocation may have permissions for (508 beyond).
+    pub permissions: usize,
+}
+
+/// Every listener's allocations, for the quotas that span them.
+struct Registry {
+    managers: Vec<Arc<Manager>>,
+    /// Held from the quota check of an Allocate to its creation, so two
+    /// listeners never both take the last place.
+    allocating: Mutex<()>,
+}
+
+impl Registry {
+    /// The refusal code for one more allocation by `username`, if any.
+    async fn refusal(
+        &self,
+        username: &str,
+        quotas: Quotas,
+    ) -> Option<(stun::error_code::ErrorCode, &'static [u8])> {
+        let (mut total, mut theirs) = (0, 0);
+        for manager in &self.managers {
+            let infos = manager.get_allocations_info(None).await;
+            total += infos.len();
+            theirs += infos.values().filter(|a| a.username == username).count();
+        }
+        if theirs >= quotas.per_user {
+            Some((CODE_ALLOC_QUOTA_REACHED, b"Allocation Quota Reached"))
+        } else if total >= quotas.total {
+            Some((CODE_INSUFFICIENT_CAPACITY, b"Insufficient Capacity"))
+        } else {
+            None
+        }
+    }
+}
 
 /// One socket the server reads (UDP, or a stream multiplexer) and where its
 /// relays are made.
@@ -49,6 +105,8 @@ pub struct Shared {
     pub auth_handler: Arc<dyn AuthHandler + Send + Sync>,
     /// TURN realm.
     pub realm: String,
+    /// Limits on allocations and permissions.
+    pub quotas: Quotas,
 }
 
 /// The running loops; [`TurnServer::close`] stops them and their allocations.
@@ -62,20 +120,29 @@ impl TurnServer {
     pub fn start(listeners: Vec<Listener>, shared: Shared) -> Self {
         let shared = Arc::new(shared);
         let (stop, stopped) = watch::channel(false);
-        let loops = listeners
+        let mut sources = Vec::new();
+        let mut managers = Vec::new();
+        for listener in listeners {
+            let manager = Arc::new(Manager::new(ManagerConfig {
+                relay_addr_generator: listener.relays,
+                alloc_close_notify: None,
+            }));
+            managers.push(Arc::clone(&manager));
+            sources.push((listener.conn, listener.ended, manager));
+        }
+        let registry = Arc::new(Registry {
+            managers,
+            allocating: Mutex::new(()),
+        });
+        let loops = sources
             .into_iter()
-            .map(|listener| {
-                let manager = Arc::new(Manager::new(ManagerConfig {
-                    relay_addr_generator: listener.relays,
-                    alloc_close_notify: None,
-                }));
-                tokio::spawn(read_loop(
-                    listener.conn,
-                    listener.ended,
+            .map(|(conn, ended, manager)| {
+                let context = Context {
                     manager,
-                    Arc::clone(&shared),
-                    stopped.clone(),
-                ))
+                    shared: Arc::clone(&shared),
+                    registry: Arc::clone(&registry),
+                };
+                tokio::spawn(read_loop(conn, ended, context, stopped.clone()))
             })
             .collect();
         Self {
@@ -93,22 +160,38 @@ impl TurnServer {
     }
 }
 
+/// What one read loop works with.
+struct Context {
+    manager: Arc<Manager>,
+    shared: Arc<Shared>,
+    registry: Arc<Registry>,
+}
+
 async fn read_loop(
     conn: Arc<dyn Conn + Send + Sync>,
     mut ended: Option<mpsc::Receiver<SocketAddr>>,
-    manager: Arc<Manager>,
-    shared: Arc<Shared>,
+    context: Context,
     mut stopped: watch::Receiver<bool>,
 ) {
     let mut buf = vec![0u8; INBOUND_MTU];
-    let local = conn.local_addr();
+    let Ok(local) = conn.local_addr() else {
+        return;
+    };
+    let five_tuple = |client| FiveTuple {
+        src_addr: client,
+        dst_addr: local,
+        protocol: PROTO_UDP,
+    };
+    let mut permissions = Permissions::default();
+    let mut sweep = tokio::time::interval(SWEEP_INTERVAL);
     loop {
         let (n, client) = tokio::select! {
             Some(client) = next_ended(&mut ended) => {
-                if let Ok(local) = local {
-                    let five_tuple = FiveTuple { src_addr: client, dst_addr: local, protocol: PROTO_UDP };
-                    manager.delete_allocation(&five_tuple).await;
-                }
+                context.manager.delete_allocation(&five_tuple(client)).await;
+                continue;
+            }
+            _ = sweep.tick() => {
+                sweep_expired(&context.manager, &mut permissions).await;
                 continue;
             }
             received = conn.recv_from(&mut buf) => match received {
@@ -121,17 +204,94 @@ async fn read_loop(
             _ = stopped.changed() => break,
         };
         let packet = &buf[..n];
-        let nonce = match shared.front.verdict(packet, client) {
-            Verdict::Pass(nonce) => nonce,
+        let signed = match context.shared.front.verdict(packet, client) {
+            Verdict::Pass(signed) => signed,
             Verdict::Answer(reply) => {
                 let _ = conn.send_to(&reply, client).await;
                 continue;
             }
             Verdict::Drop => continue,
         };
-        handle(&conn, &manager, &shared, packet, client, nonce).await;
+        let Some(signed) = signed else {
+            handle(&conn, &context, packet, client, None).await;
+            continue;
+        };
+        let has_allocation = context
+            .manager
+            .get_allocation(&five_tuple(client))
+            .await
+            .is_some();
+        let method = signed.request.typ.method;
+        let refusal = if method == METHOD_ALLOCATE && !has_allocation {
+            // Checked and created under one lock: see Registry::allocating.
+            let _allocating = context.registry.allocating.lock().await;
+            let refusal = context
+                .registry
+                .refusal(&signed.username, context.shared.quotas)
+                .await;
+            if refusal.is_none() {
+                handle(&conn, &context, packet, client, Some(signed.nonce)).await;
+                continue;
+            }
+            refusal
+        } else if [METHOD_CREATE_PERMISSION, METHOD_CHANNEL_BIND].contains(&method)
+            && has_allocation
+            && !permissions.admit(client, &signed, context.shared.quotas.permissions)
+        {
+            Some((CODE_INSUFFICIENT_CAPACITY, &b"Insufficient Capacity"[..]))
+        } else {
+            None
+        };
+        match refusal {
+            Some((code, reason)) => {
+                tracing::info!(%client, code = code.0, "TURN request over quota refused");
+                if let Ok(reply) = context.shared.front.refuse(&signed, code, reason) {
+                    let _ = conn.send_to(&reply, client).await;
+                }
+            }
+            None => handle(&conn, &context, packet, client, Some(signed.nonce)).await,
+        }
     }
-    let _ = manager.close().await;
+    let _ = context.manager.close().await;
+}
+
+/// The peer IPs each client's allocation has permissions for, and when
+/// each was last granted or refreshed.
+#[derive(Default)]
+struct Permissions(HashMap<SocketAddr, HashMap<IpAddr, Instant>>);
+
+impl Permissions {
+    /// Records the peers of `signed` for `client` unless that would take
+    /// its allocation past `cap` live permissions.
+    fn admit(&mut self, client: SocketAddr, signed: &Signed, cap: usize) -> bool {
+        let now = Instant::now();
+        let held = self.0.entry(client).or_default();
+        held.retain(|_, granted| now.duration_since(*granted) < PERMISSION_LIFETIME);
+        let peers: Vec<IpAddr> = signed.peers().iter().map(SocketAddr::ip).collect();
+        let new = peers.iter().filter(|ip| !held.contains_key(ip)).count();
+        if held.len() + new > cap {
+            return false;
+        }
+        held.extend(peers.into_iter().map(|ip| (ip, now)));
+        true
+    }
+}
+
+/// Deletes the allocations whose credential has expired, and forgets the
+/// permissions of allocations that are gone.
+async fn sweep_expired(manager: &Manager, permissions: &mut Permissions) {
+    let now = unix_now();
+    let allocations = manager.get_allocations_info(None).await;
+    for (five_tuple, info) in &allocations {
+        let expired = turn_rest::username_expiry(&info.username).is_none_or(|expiry| expiry <= now);
+        if expired {
+            tracing::info!(client = %five_tuple.src_addr, "TURN allocation ends with its credential");
+            manager.delete_allocation(five_tuple).await;
+        }
+    }
+    permissions
+        .0
+        .retain(|client, _| allocations.keys().any(|t| t.src_addr == *client));
 }
 
 async fn next_ended(ended: &mut Option<mpsc::Receiver<SocketAddr>>) -> Option<SocketAddr> {
@@ -144,8 +304,7 @@ async fn next_ended(ended: &mut Option<mpsc::Receiver<SocketAddr>>) -> Option<So
 /// Lets the crate handle `packet`, trusting `nonce` (checked by the front).
 async fn handle(
     conn: &Arc<dyn Conn + Send + Sync>,
-    manager: &Arc<Manager>,
-    shared: &Shared,
+    context: &Context,
     packet: &[u8],
     client: SocketAddr,
     nonce: Option<String>,
@@ -155,10 +314,10 @@ async fn handle(
         conn: Arc::clone(conn),
         src_addr: client,
         buff: packet.to_vec(),
-        allocation_manager: Arc::clone(manager),
+        allocation_manager: Arc::clone(&context.manager),
         nonces: Arc::new(Mutex::new(nonces)),
-        auth_handler: Arc::clone(&shared.auth_handler),
-        realm: shared.realm.clone(),
+        auth_handler: Arc::clone(&context.shared.auth_handler),
+        realm: context.shared.realm.clone(),
         channel_bind_timeout: DEFAULT_LIFETIME,
     };
     if let Err(e) = request.handle_request().await {

@@ -177,14 +177,7 @@ impl Wire {
     /// Allocates a relay with `user`/`pass`: the unauthenticated Allocate
     /// brings the NONCE, the signed one must succeed at once.
     pub async fn allocate(&mut self, user: &str, pass: &str) -> Auth {
-        let challenge = self.ask(&allocate(None)).await;
-        let nonce = text(&challenge, ATTR_NONCE).expect("a NONCE in the 401");
-        let auth = Auth {
-            user: user.to_owned(),
-            pass: pass.to_owned(),
-            nonce,
-        };
-        let granted = self.ask(&allocate(Some(&auth))).await;
+        let (auth, granted) = self.try_allocate(user, pass).await;
         assert_eq!(
             granted.typ.class,
             CLASS_SUCCESS_RESPONSE,
@@ -192,5 +185,36 @@ impl Wire {
             error_code(&granted)
         );
         auth
+    }
+
+    /// Asks for a relay with `user`/`pass`; returns the signing state and
+    /// the answer to the signed Allocate.
+    pub async fn try_allocate(&mut self, user: &str, pass: &str) -> (Auth, Message) {
+        let challenge = self.ask(&allocate(None)).await;
+        let nonce = text(&challenge, ATTR_NONCE).expect("a NONCE in the 401");
+        let auth = Auth {
+            user: user.to_owned(),
+            pass: pass.to_owned(),
+            nonce,
+        };
+        let answer = self.ask(&allocate(Some(&auth))).await;
+        (auth, answer)
+    }
+}
+
+/// The XOR-RELAYED-ADDRESS of an Allocate success.
+pub fn relayed_address(granted: &Message) -> SocketAddr {
+    let mut relayed = turn::proto::relayaddr::RelayedAddress::default();
+    relayed.get_from(granted).expect("a relayed address");
+    SocketAddr::new(relayed.ip, relayed.port)
+}
+
+impl Wire {
+    /// The local address of this client's socket.
+    pub fn local_addr(&self) -> SocketAddr {
+        match self {
+            Wire::Udp(s) => s.local_addr().expect("address"),
+            Wire::Tcp(s) => s.local_addr().expect("address"),
+        }
     }
 }
