@@ -14,6 +14,8 @@ need_apt=()
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
 command -v turnserver >/dev/null || need_apt+=(coturn)
+# The TURN over TLS test makes its certificate with the openssl CLI.
+command -v openssl >/dev/null || need_apt+=(openssl)
 command -v firefox-esr >/dev/null || need_apt+=(firefox-esr)
 # The network lab (tests/netlab): namespaces, NAT rules, conntrack flushes.
 command -v ip >/dev/null || need_apt+=(iproute2)

@@ -93,6 +93,22 @@ pub struct Cli {
     )]
     pub turn_deny_peers: Vec<Cidr>,
 
+    /// TCP address of the embedded server's TURN over TLS (turns:), e.g. 0.0.0.0:443; needs --turn-tls-cert and --turn-tls-key.
+    #[arg(long, env = "TURN_TLS_LISTEN", requires_all = ["turn_tls_cert", "turn_tls_key"])]
+    pub turn_tls_listen: Option<SocketAddr>,
+
+    /// PEM certificate chain for --turn-tls-listen.
+    #[arg(long, env = "TURN_TLS_CERT", requires = "turn_tls_listen")]
+    pub turn_tls_cert: Option<PathBuf>,
+
+    /// PEM private key for --turn-tls-listen.
+    #[arg(long, env = "TURN_TLS_KEY", requires = "turn_tls_listen")]
+    pub turn_tls_key: Option<PathBuf>,
+
+    /// Host name in the turns: URL, the one the certificate names [default: the advertised IP].
+    #[arg(long, env = "TURN_TLS_HOST", requires = "turn_tls_listen")]
+    pub turn_tls_host: Option<String>,
+
     /// Allocations one TURN credential (username) may hold on the embedded server.
     #[arg(long, env = "TURN_USER_QUOTA", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=10_000))]

@@ -144,6 +144,12 @@ async fn uclient(addr: SocketAddr, auth: &[&str]) -> (bool, u64, String) {
 
 /// [`uclient`], over TCP (`-t`) when `tcp`.
 async fn uclient_over(addr: SocketAddr, tcp: bool, auth: &[&str]) -> (bool, u64, String) {
+    let transport: &[&str] = if tcp { &["-t"] } else { &[] };
+    uclient_run(addr.port(), transport, auth).await
+}
+
+/// Runs coturn's client against 127.0.0.1:`port` with `transport` flags.
+async fn uclient_run(port: u16, transport: &[&str], auth: &[&str]) -> (bool, u64, String) {
     let bin = [
         "/usr/bin/turnutils_uclient",
         "/usr/local/bin/turnutils_uclient",
@@ -151,11 +157,9 @@ async fn uclient_over(addr: SocketAddr, tcp: bool, auth: &[&str]) -> (bool, u64,
     .into_iter()
     .find(|p| std::path::Path::new(p).exists())
     .expect("turnutils_uclient is missing: apt-get install coturn (CI installs it)");
-    let port = addr.port().to_string();
+    let port = port.to_string();
     let mut args = vec!["-y", "-n", "2", "-m", "1", "-z", "5", "-p", &port];
-    if tcp {
-        args.push("-t");
-    }
+    args.extend_from_slice(transport);
     args.extend_from_slice(auth);
     args.push("127.0.0.1");
     let child = tokio::process::Command::new(bin)
@@ -331,4 +335,101 @@ async fn raw_allocate_over_udp_gets_401_with_a_fresh_nonce() {
 #[tokio::test]
 async fn raw_allocate_over_tcp_gets_401_with_a_fresh_nonce() {
     raw_allocate(true).await;
+}
+
+/// A self-signed certificate for 127.0.0.1 made with the openssl CLI;
+/// removed when dropped.
+struct TestCert {
+    dir: std::path::PathBuf,
+}
+
+impl TestCert {
+    fn new() -> Self {
+        static COUNT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("ice-peer-tls-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let status = std::process::Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+            ])
+            .args(["-nodes", "-days", "1", "-subj", "/CN=ice-peer test"])
+            .args(["-addext", "subjectAltName=IP:127.0.0.1"])
+            .arg("-keyout")
+            .arg(dir.join("key.pem"))
+            .arg("-out")
+            .arg(dir.join("cert.pem"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("openssl runs (apt-get install openssl)");
+        assert!(status.success(), "openssl made a certificate");
+        Self { dir }
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.join(name).to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for TestCert {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[tokio::test]
+async fn coturn_client_relays_over_tls() {
+    let cert = TestCert::new();
+    let (cert_file, key_file) = (cert.path("cert.pem"), cert.path("key.pem"));
+    let server = start(&[
+        "--provider",
+        "embedded",
+        "--turn-secret",
+        TURN_SECRET,
+        "--turn-allow-peer",
+        "127.0.0.0/8",
+        "--turn-tls-listen",
+        "127.0.0.1:0",
+        "--turn-tls-cert",
+        &cert_file,
+        "--turn-tls-key",
+        &key_file,
+    ])
+    .await;
+    // The endpoint hands out the turns: URL, with the port TLS got.
+    let (status, _, body) = get(
+        &http(),
+        &server.url("/api/calls/ice-servers"),
+        Some(&valid_token("alice")),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let turn = &data(&body)["iceServers"][1];
+    let turns = turn["urls"]
+        .as_array()
+        .expect("urls")
+        .iter()
+        .filter_map(|u| u.as_str())
+        .find(|u| u.starts_with("turns:127.0.0.1:") && u.ends_with("?transport=tcp"))
+        .unwrap_or_else(|| panic!("a turns: URL in {body}"))
+        .to_owned();
+    let port: u16 = turns["turns:127.0.0.1:".len()..turns.len() - "?transport=tcp".len()]
+        .parse()
+        .expect("a port");
+    let field = |k: &str| turn[k].as_str().expect("credential field").to_owned();
+    let (user, pass) = (field("username"), field("credential"));
+    for run in 1..=2 {
+        let (ok, received, out) =
+            uclient_run(port, &["-t", "-S"], &["-u", &user, "-w", &pass]).await;
+        assert!(
+            ok && received > 0,
+            "TLS client {run} of 2 must relay through {turns}:\n{out}"
+        );
+    }
 }

@@ -19,6 +19,7 @@ use super::turn_policy::{Cidr, PeerPolicy};
 use super::turn_relay::FilteredRelays;
 use super::turn_server::{Listener, Shared, TurnServer};
 use super::turn_tcp::{TcpMux, Transport};
+use super::turn_tls;
 use super::{turn_rest, IceServers, StartError};
 use crate::auth::unix_now;
 use crate::config::{advertised_ip, EmbeddedConfig};
@@ -63,6 +64,7 @@ pub struct EmbeddedTurn {
     server: TurnServer,
     streams: Vec<Arc<TcpMux>>,
     local_addr: SocketAddr,
+    tls_addr: Option<SocketAddr>,
     urls: Vec<String>,
     secret: Secret,
     ttl: Duration,
@@ -100,10 +102,24 @@ impl EmbeddedTurn {
             }
         };
         let (tcp, tcp_ended) = TcpMux::new(tcp, Transport::Tcp).map_err(|e| bind_err("TCP", e))?;
-        let tcp = Arc::new(tcp);
+        let mut streams = vec![(Arc::new(tcp), tcp_ended)];
+        let mut own = vec![local_addr, config.http_listen];
+        let mut tls_addr = None;
+        if let Some(tls) = &config.tls {
+            let acceptor = turn_tls::acceptor(&tls.cert, &tls.key).map_err(StartError)?;
+            let tls_err = |e: std::io::Error| {
+                StartError(format!("cannot bind TURN TLS socket {}: {e}", tls.listen))
+            };
+            let listener = TcpListener::bind(tls.listen).await.map_err(tls_err)?;
+            let addr = listener.local_addr().map_err(tls_err)?;
+            let (mux, ended) = TcpMux::new(listener, Transport::Tls(acceptor)).map_err(tls_err)?;
+            streams.push((Arc::new(mux), ended));
+            own.push(addr);
+            tls_addr = Some(addr);
+        }
         let public_ip = advertised_ip(local_addr, config.public_ip);
         let mut policy = PeerPolicy::new(config.allowed_peers.clone(), config.denied_peers.clone());
-        for own in [local_addr, config.http_listen] {
+        for own in own {
             policy.deny_own(own);
             policy.deny_own(SocketAddr::new(public_ip, own.port()));
         }
@@ -119,11 +135,14 @@ impl EmbeddedTurn {
                 bytes_per_sec: config.allocation_bytes_per_sec,
             }),
         };
+        let mut listeners = vec![listener(Arc::new(socket), None)];
+        let mut muxes = Vec::new();
+        for (mux, ended) in streams {
+            listeners.push(listener(Arc::clone(&mux) as _, Some(ended)));
+            muxes.push(mux);
+        }
         let server = TurnServer::start(
-            vec![
-                listener(Arc::new(socket), None),
-                listener(Arc::clone(&tcp) as _, Some(tcp_ended)),
-            ],
+            listeners,
             Shared {
                 front: AuthFront::new(
                     config.secret.clone(),
@@ -142,15 +161,21 @@ impl EmbeddedTurn {
             std::net::IpAddr::V4(ip) => ip.to_string(),
         };
         let port = local_addr.port();
+        let mut urls = vec![
+            format!("stun:{host}:{port}"),
+            format!("turn:{host}:{port}?transport=udp"),
+            format!("turn:{host}:{port}?transport=tcp"),
+        ];
+        if let (Some(addr), Some(tls)) = (tls_addr, &config.tls) {
+            let tls_host = tls.host.as_deref().unwrap_or(&host);
+            urls.push(format!("turns:{tls_host}:{}?transport=tcp", addr.port()));
+        }
         Ok(Self {
             server,
-            streams: vec![tcp],
+            streams: muxes,
             local_addr,
-            urls: vec![
-                format!("stun:{host}:{port}"),
-                format!("turn:{host}:{port}?transport=udp"),
-                format!("turn:{host}:{port}?transport=tcp"),
-            ],
+            tls_addr,
+            urls,
             secret: config.secret.clone(),
             ttl,
             allowed_peers: config.allowed_peers.clone(),
@@ -161,6 +186,9 @@ impl EmbeddedTurn {
     /// opens beside the defaults.
     pub fn describe(&self) -> String {
         let mut line = format!("embedded, TURN on {}", self.local_addr);
+        if let Some(tls) = self.tls_addr {
+            line.push_str(&format!(", TURN over TLS on {tls}"));
+        }
         if !self.allowed_peers.is_empty() {
             let ranges: Vec<String> = self.allowed_peers.iter().map(Cidr::to_string).collect();
             line.push_str(&format!(
@@ -174,6 +202,11 @@ impl EmbeddedTurn {
     /// Where the TURN server listens.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// Where TURN over TLS listens, when enabled.
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls_addr
     }
 
     /// Its `stun:` and `turn:` URLs with fresh credentials for `sub`.

@@ -9,6 +9,7 @@ pub mod turn_relay;
 pub mod turn_rest;
 pub mod turn_server;
 pub mod turn_tcp;
+pub mod turn_tls;
 pub mod twilio;
 
 use std::fmt;
