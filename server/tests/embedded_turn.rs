@@ -20,21 +20,27 @@ const TURN_SECRET: &str = "north-star";
 /// A server whose relays may reach loopback peers: the tests' peers (and
 /// coturn's client-to-client mode) are on 127.0.0.1.
 async fn turn_server() -> (TestServer, SocketAddr) {
-    let server = start(&[
+    turn_server_with(&[]).await
+}
+
+/// [`turn_server`] with `extra` flags.
+async fn turn_server_with(extra: &[&str]) -> (TestServer, SocketAddr) {
+    let mut args = vec![
         "--provider",
         "embedded",
         "--turn-secret",
         TURN_SECRET,
         "--turn-allow-peer",
         "127.0.0.0/8",
-    ])
-    .await;
+    ];
+    args.extend_from_slice(extra);
+    let server = start(&args).await;
     let addr = server.turn_addr.expect("embedded TURN address");
     (server, addr)
 }
 
-/// Credentials as the endpoint hands them out.
-async fn endpoint_credentials(server: &TestServer, sub: &str) -> (String, String) {
+/// The TURN entry the endpoint hands out to `sub`.
+async fn endpoint_turn_entry(server: &TestServer, sub: &str) -> serde_json::Value {
     let (status, _, body) = get(
         &http(),
         &server.url("/api/calls/ice-servers"),
@@ -42,7 +48,12 @@ async fn endpoint_credentials(server: &TestServer, sub: &str) -> (String, String
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    let turn = &data(&body)["iceServers"][1];
+    data(&body)["iceServers"][1].clone()
+}
+
+/// Credentials as the endpoint hands them out.
+async fn endpoint_credentials(server: &TestServer, sub: &str) -> (String, String) {
+    let turn = endpoint_turn_entry(server, sub).await;
     let field = |k: &str| turn[k].as_str().expect("credential field").to_owned();
     (field("username"), field("credential"))
 }
@@ -387,13 +398,7 @@ impl Drop for TestCert {
 async fn coturn_client_relays_over_tls() {
     let cert = TestCert::new();
     let (cert_file, key_file) = (cert.path("cert.pem"), cert.path("key.pem"));
-    let server = start(&[
-        "--provider",
-        "embedded",
-        "--turn-secret",
-        TURN_SECRET,
-        "--turn-allow-peer",
-        "127.0.0.0/8",
+    let (server, _) = turn_server_with(&[
         "--turn-tls-listen",
         "127.0.0.1:0",
         "--turn-tls-cert",
@@ -403,27 +408,19 @@ async fn coturn_client_relays_over_tls() {
     ])
     .await;
     // The endpoint hands out the turns: URL, with the port TLS got.
-    let (status, _, body) = get(
-        &http(),
-        &server.url("/api/calls/ice-servers"),
-        Some(&valid_token("alice")),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    let turn = &data(&body)["iceServers"][1];
+    let turn = endpoint_turn_entry(&server, "alice").await;
     let turns = turn["urls"]
         .as_array()
         .expect("urls")
         .iter()
         .filter_map(|u| u.as_str())
         .find(|u| u.starts_with("turns:127.0.0.1:") && u.ends_with("?transport=tcp"))
-        .unwrap_or_else(|| panic!("a turns: URL in {body}"))
+        .unwrap_or_else(|| panic!("a turns: URL in {turn}"))
         .to_owned();
     let port: u16 = turns["turns:127.0.0.1:".len()..turns.len() - "?transport=tcp".len()]
         .parse()
         .expect("a port");
-    let field = |k: &str| turn[k].as_str().expect("credential field").to_owned();
-    let (user, pass) = (field("username"), field("credential"));
+    let (user, pass) = endpoint_credentials(&server, "alice").await;
     for run in 1..=2 {
         let (ok, received, out) =
             uclient_run(port, &["-t", "-S"], &["-u", &user, "-w", &pass]).await;

@@ -104,13 +104,7 @@ async fn private_peers_refused(tcp: bool) {
 
     // A public peer is still fine (no datagram is sent to it).
     let public: SocketAddr = "198.51.100.7:5000".parse().expect("address");
-    let answer = wire
-        .ask(&request(
-            METHOD_CREATE_PERMISSION,
-            Some(&auth),
-            vec![peer(public)],
-        ))
-        .await;
+    let answer = wire.permit(&auth, public).await;
     assert_eq!(
         answer.typ.class, CLASS_SUCCESS_RESPONSE,
         "{public} permitted"
@@ -137,22 +131,10 @@ async fn allowed_range_relays_but_never_to_the_turn_port() {
     let mut wire = Wire::open(turn, false).await;
     let auth = wire.allocate(&user, &pass).await;
 
-    let own = wire
-        .ask(&request(
-            METHOD_CREATE_PERMISSION,
-            Some(&auth),
-            vec![peer(turn)],
-        ))
-        .await;
+    let own = wire.permit(&auth, turn).await;
     assert_eq!(error_code(&own), Some(CODE_FORBIDDEN.0), "the TURN port");
 
-    let ok = wire
-        .ask(&request(
-            METHOD_CREATE_PERMISSION,
-            Some(&auth),
-            vec![peer(victim_addr)],
-        ))
-        .await;
+    let ok = wire.permit(&auth, victim_addr).await;
     assert_eq!(
         ok.typ.class, CLASS_SUCCESS_RESPONSE,
         "allowed loopback peer"
@@ -341,25 +323,13 @@ async fn permissions_per_allocation_are_capped() {
     let mut codes = Vec::new();
     for host in 1..=6 {
         let target: SocketAddr = format!("198.51.100.{host}:5000").parse().expect("address");
-        let answer = wire
-            .ask(&request(
-                METHOD_CREATE_PERMISSION,
-                Some(&auth),
-                vec![peer(target)],
-            ))
-            .await;
+        let answer = wire.permit(&auth, target).await;
         codes.push(error_code(&answer));
     }
     assert_eq!(codes, [None, None, None, None, Some(508), Some(508)]);
     // Refreshing one already held is fine.
     let again: SocketAddr = "198.51.100.1:6000".parse().expect("address");
-    let answer = wire
-        .ask(&request(
-            METHOD_CREATE_PERMISSION,
-            Some(&auth),
-            vec![peer(again)],
-        ))
-        .await;
+    let answer = wire.permit(&auth, again).await;
     assert_eq!(answer.typ.class, CLASS_SUCCESS_RESPONSE);
 }
 
@@ -374,13 +344,7 @@ async fn an_allocation_does_not_outlive_its_credential() {
     let (auth, granted) = wire.try_allocate(&user, &pass).await;
     assert_eq!(granted.typ.class, CLASS_SUCCESS_RESPONSE);
     let relay = relayed_address(&granted);
-    let answer = wire
-        .ask(&request(
-            METHOD_CREATE_PERMISSION,
-            Some(&auth),
-            vec![peer(peer_addr)],
-        ))
-        .await;
+    let answer = wire.permit(&auth, peer_addr).await;
     assert_eq!(answer.typ.class, CLASS_SUCCESS_RESPONSE);
     // Relays while the credential is valid.
     peer_socket
@@ -421,13 +385,7 @@ async fn a_bandwidth_cap_limits_what_one_allocation_relays() {
     let (user, pass) = credentials("alice", 600);
     let mut wire = Wire::open(turn, false).await;
     let auth = wire.allocate(&user, &pass).await;
-    let answer = wire
-        .ask(&request(
-            METHOD_CREATE_PERMISSION,
-            Some(&auth),
-            vec![peer(peer_addr)],
-        ))
-        .await;
+    let answer = wire.permit(&auth, peer_addr).await;
     assert_eq!(answer.typ.class, CLASS_SUCCESS_RESPONSE);
     // 200 datagrams of 1,000 bytes at once: 200 kB against 10 kB/s.
     let sent = 200 * 1000;

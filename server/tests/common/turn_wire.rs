@@ -174,6 +174,16 @@ impl Wire {
         m
     }
 
+    /// Asks for a permission toward `target`; returns the answer.
+    pub async fn permit(&mut self, auth: &Auth, target: SocketAddr) -> Message {
+        let create = request(
+            stun::message::METHOD_CREATE_PERMISSION,
+            Some(auth),
+            vec![peer(target)],
+        );
+        self.ask(&create).await
+    }
+
     /// Allocates a relay with `user`/`pass`: the unauthenticated Allocate
     /// brings the NONCE, the signed one must succeed at once.
     pub async fn allocate(&mut self, user: &str, pass: &str) -> Auth {
