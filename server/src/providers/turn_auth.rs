@@ -28,7 +28,8 @@ use stun::error_code::{
 use stun::integrity::MessageIntegrity;
 use stun::message::{
     is_message, Message, MessageType, Setter, CLASS_ERROR_RESPONSE, CLASS_INDICATION,
-    CLASS_REQUEST, METHOD_BINDING, METHOD_CHANNEL_BIND, METHOD_CREATE_PERMISSION, METHOD_SEND,
+    CLASS_REQUEST, METHOD_ALLOCATE, METHOD_CHANNEL_BIND, METHOD_CREATE_PERMISSION, METHOD_REFRESH,
+    METHOD_SEND,
 };
 use stun::textattrs::TextAttribute;
 use stun::xoraddr::XorMappedAddress;
@@ -108,7 +109,14 @@ impl AuthFront {
             tracing::info!("TURN Send indication to a denied peer dropped");
             return Verdict::Drop;
         }
-        if request.typ.class != CLASS_REQUEST || request.typ.method == METHOD_BINDING {
+        // Binding needs no credentials, and the server ignores other methods.
+        let signed_methods = [
+            METHOD_ALLOCATE,
+            METHOD_REFRESH,
+            METHOD_CREATE_PERMISSION,
+            METHOD_CHANNEL_BIND,
+        ];
+        if request.typ.class != CLASS_REQUEST || !signed_methods.contains(&request.typ.method) {
             return Verdict::Pass(None);
         }
         let now = unix_now();
@@ -262,7 +270,7 @@ fn error_response(
 mod tests {
     use super::*;
     use stun::agent::TransactionId;
-    use stun::message::{Getter, Method, BINDING_REQUEST, METHOD_ALLOCATE};
+    use stun::message::{Getter, Method, BINDING_REQUEST};
 
     const KEY: &[u8] = b"nonce key";
 

@@ -49,6 +49,9 @@ const FRAME_TIMEOUT: Duration = Duration::from_secs(10);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connections that ended, waiting for the server to delete their allocation.
 const ENDED_QUEUE: usize = 1024;
+/// TLS handshakes under way at most: a connection only counts against the
+/// caps once registered, after its handshake.
+const MAX_HANDSHAKES: usize = 256;
 
 /// How a stream becomes a TURN connection: as it is, or after a TLS handshake.
 #[derive(Clone)]
@@ -74,6 +77,7 @@ struct Hub {
     inbox: mpsc::Sender<(Vec<u8>, SocketAddr)>,
     ended: mpsc::Sender<SocketAddr>,
     next_id: AtomicU64,
+    handshakes: Arc<tokio::sync::Semaphore>,
 }
 
 impl Hub {
@@ -123,6 +127,7 @@ impl TcpMux {
             inbox: inbox_tx,
             ended,
             next_id: AtomicU64::new(0),
+            handshakes: Arc::new(tokio::sync::Semaphore::new(MAX_HANDSHAKES)),
         });
         let accept = tokio::spawn(accept_loop(listener, transport, Arc::clone(&hub)));
         let mux = Self {
@@ -160,6 +165,9 @@ async fn accept_loop(listener: TcpListener, transport: Transport, hub: Arc<Hub>)
             match transport {
                 Transport::Tcp => serve(stream, peer, hub),
                 Transport::Tls(acceptor) => {
+                    let Ok(_handshaking) = Arc::clone(&hub.handshakes).try_acquire_owned() else {
+                        return; // too many under way: dropped
+                    };
                     if let Ok(Ok(tls)) = timeout(FRAME_TIMEOUT, acceptor.accept(stream)).await {
                         serve(tls, peer, hub);
                     }
