@@ -21,6 +21,8 @@ command -v firefox-esr >/dev/null || need_apt+=(firefox-esr)
 command -v ip >/dev/null || need_apt+=(iproute2)
 command -v nft >/dev/null || need_apt+=(nftables)
 command -v conntrack >/dev/null || need_apt+=(conntrack)
+# The lab's TURN over TLS scenario: its Chromium trusts the lab CA through an NSS database.
+command -v certutil >/dev/null || need_apt+=(libnss3-tools)
 if ((${#need_apt[@]})); then
   log "apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
