@@ -11,7 +11,9 @@ use crate::config::Config;
 use crate::http::{self, HttpLimits};
 use crate::providers::{Provider, StartError};
 use crate::routes;
-use crate::signal::Rooms;
+use crate::signal::limits::SocketLimits;
+use crate::signal::memory::MemoryRegistry;
+use crate::signal::Signaling;
 use crate::state::AppState;
 
 /// A bound, not yet serving, server.
@@ -41,7 +43,11 @@ impl Server {
             ),
             provider,
             config.dev,
-            Rooms::new(config.signal_idle),
+            Signaling::new(
+                Arc::new(MemoryRegistry::new(config.signal.registry)),
+                SocketLimits::new(config.signal.sockets),
+                config.cors_origins.clone(),
+            ),
         ));
         let router = routes::router(Arc::clone(&state), &config.cors_origins);
         Ok(Self {

@@ -146,6 +146,41 @@ pub struct Cli {
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub signal_idle_secs: u64,
 
+    /// Seconds a signaling client may send nothing (the server pings every third of it) before its socket is dropped (3..=3600).
+    #[arg(long, env = "SIGNAL_SILENCE_SECS", default_value_t = 45,
+          value_parser = clap::value_parser!(u64).range(3..=3_600))]
+    pub signal_silence_secs: u64,
+
+    /// Seconds a signaling room lives if nobody joins it (1..=604800).
+    #[arg(long, env = "SIGNAL_ROOM_TTL_SECS", default_value_t = 3_600,
+          value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    pub room_ttl_secs: u64,
+
+    /// Live signaling rooms one user may have created.
+    #[arg(long, env = "SIGNAL_MAX_ROOMS_PER_USER", default_value_t = 32,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_rooms_per_user: u32,
+
+    /// Live signaling rooms in total.
+    #[arg(long, env = "SIGNAL_MAX_ROOMS", default_value_t = 100_000,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_rooms: u32,
+
+    /// Open signaling sockets in total.
+    #[arg(long, env = "SIGNAL_MAX_SOCKETS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_signal_sockets: u32,
+
+    /// Open signaling sockets per user (JWT subject).
+    #[arg(long, env = "SIGNAL_MAX_SOCKETS_PER_USER", default_value_t = 8,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_signal_sockets_per_user: u32,
+
+    /// Signaling sockets per client IP that have not authenticated yet.
+    #[arg(long, env = "SIGNAL_MAX_UNAUTHENTICATED_PER_IP", default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_unauthenticated_per_ip: u32,
+
     /// Twilio Account SID.
     #[arg(long, env = "TWILIO_ACCOUNT_SID")]
     pub twilio_account_sid: Option<String>,

@@ -12,6 +12,8 @@ use crate::http::HttpLimits;
 use crate::providers::turn_policy::Cidr;
 use crate::providers::turn_server::Quotas;
 use crate::secret::Secret;
+use crate::signal::limits::SocketCaps;
+use crate::signal::registry::RegistryLimits;
 
 /// Twilio's maximum (and default) token lifetime, in seconds.
 pub const TWILIO_MAX_TTL: u64 = 86_400;
@@ -51,12 +53,21 @@ pub struct Config {
     pub provider: ProviderConfig,
     /// Lifetime of issued TURN credentials.
     pub credential_ttl: Duration,
-    /// How long a signaling room may stay silent before it expires.
-    pub signal_idle: Duration,
+    /// Signaling rooms and socket caps.
+    pub signal: SignalConfig,
     /// Dev routes, when `--dev`.
     pub dev: Option<DevConfig>,
     /// Origins allowed by CORS.
     pub cors_origins: Vec<HeaderValue>,
+}
+
+/// Signaling limits: rooms (kept by the registry) and sockets (per process).
+#[derive(Debug, Clone, Copy)]
+pub struct SignalConfig {
+    /// Room lifetimes and counts.
+    pub registry: RegistryLimits,
+    /// Socket caps.
+    pub sockets: SocketCaps,
 }
 
 /// Settings of the dev routes.
@@ -175,7 +186,20 @@ impl Config {
             },
             provider,
             credential_ttl: Duration::from_secs(cli.credential_ttl),
-            signal_idle: Duration::from_secs(cli.signal_idle_secs),
+            signal: SignalConfig {
+                registry: RegistryLimits {
+                    room_ttl: Duration::from_secs(cli.room_ttl_secs),
+                    idle: Duration::from_secs(cli.signal_idle_secs),
+                    rooms_per_creator: cli.max_rooms_per_user as usize,
+                    rooms_total: cli.max_rooms as usize,
+                },
+                sockets: SocketCaps {
+                    total: cli.max_signal_sockets as usize,
+                    unauthenticated_per_ip: cli.max_unauthenticated_per_ip as usize,
+                    per_subject: cli.max_signal_sockets_per_user as usize,
+                    silence: Duration::from_secs(cli.signal_silence_secs),
+                },
+            },
             dev,
             cors_origins,
         })

@@ -16,11 +16,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::Router;
+use axum::{Extension, Router};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -82,10 +82,10 @@ pub async fn serve(
         .header_read_timeout(limits.header_timeout);
     tokio::pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        let (stream, client) = tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors and the like: wait instead of spinning.
                     tracing::warn!("accept failed: {e}");
@@ -103,8 +103,10 @@ pub async fn serve(
             stream,
             _slot: slot,
         });
+        // Handlers that count per client (the signaling socket caps) read its address.
+        let service = router.clone().layer(Extension(ConnectInfo(client)));
         let conn = builder
-            .serve_connection(io, TowerToHyperService::new(router.clone()))
+            .serve_connection(io, TowerToHyperService::new(service))
             .with_upgrades();
         let (mut stop_rx, open_rx) = (stop_rx.clone(), open_rx.clone());
         tokio::spawn(async move {
