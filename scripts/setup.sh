@@ -14,12 +14,16 @@ need_apt=()
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
 command -v turnserver >/dev/null || need_apt+=(coturn)
+# The TURN over TLS test makes its certificate with the openssl CLI.
+command -v openssl >/dev/null || need_apt+=(openssl)
 command -v firefox-esr >/dev/null || need_apt+=(firefox-esr)
 command -v redis-server >/dev/null || need_apt+=(redis-server)
 # The network lab (tests/netlab): namespaces, NAT rules, conntrack flushes.
 command -v ip >/dev/null || need_apt+=(iproute2)
 command -v nft >/dev/null || need_apt+=(nftables)
 command -v conntrack >/dev/null || need_apt+=(conntrack)
+# The lab's TURN over TLS scenario: its Chromium trusts the lab CA through an NSS database.
+command -v certutil >/dev/null || need_apt+=(libnss3-tools)
 if ((${#need_apt[@]})); then
   log "apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

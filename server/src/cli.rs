@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 
+use crate::providers::turn_policy::Cidr;
 use crate::secret::Secret;
 
 /// Which ICE servers provider answers `/api/calls/ice-servers`.
@@ -75,6 +76,57 @@ pub struct Cli {
     /// TURN realm of the embedded server.
     #[arg(long, env = "TURN_REALM", default_value = "ice-peer")]
     pub turn_realm: String,
+
+    /// Peer range the embedded TURN server may relay to although it is denied by default, e.g. 10.0.0.0/8 for a LAN demo (repeatable; env comma-separated).
+    #[arg(
+        long = "turn-allow-peer",
+        env = "TURN_ALLOW_PEERS",
+        value_delimiter = ','
+    )]
+    pub turn_allow_peers: Vec<Cidr>,
+
+    /// Peer range the embedded TURN server never relays to, beside the default list; wins over --turn-allow-peer (repeatable; env comma-separated).
+    #[arg(
+        long = "turn-deny-peer",
+        env = "TURN_DENY_PEERS",
+        value_delimiter = ','
+    )]
+    pub turn_deny_peers: Vec<Cidr>,
+
+    /// TCP address of the embedded server's TURN over TLS (turns:), e.g. 0.0.0.0:443; needs --turn-tls-cert and --turn-tls-key.
+    #[arg(long, env = "TURN_TLS_LISTEN", requires_all = ["turn_tls_cert", "turn_tls_key"])]
+    pub turn_tls_listen: Option<SocketAddr>,
+
+    /// PEM certificate chain for --turn-tls-listen.
+    #[arg(long, env = "TURN_TLS_CERT", requires = "turn_tls_listen")]
+    pub turn_tls_cert: Option<PathBuf>,
+
+    /// PEM private key for --turn-tls-listen.
+    #[arg(long, env = "TURN_TLS_KEY", requires = "turn_tls_listen")]
+    pub turn_tls_key: Option<PathBuf>,
+
+    /// Host name in the turns: URL, the one the certificate names [default: the advertised IP].
+    #[arg(long, env = "TURN_TLS_HOST", requires = "turn_tls_listen")]
+    pub turn_tls_host: Option<String>,
+
+    /// Allocations one TURN credential (username) may hold on the embedded server.
+    #[arg(long, env = "TURN_USER_QUOTA", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub turn_user_quota: u64,
+
+    /// Allocations the embedded TURN server holds in all (each is a UDP socket).
+    #[arg(long, env = "TURN_TOTAL_QUOTA", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub turn_total_quota: u64,
+
+    /// Peer IPs one allocation may have permissions for.
+    #[arg(long, env = "TURN_PERMISSION_QUOTA", default_value_t = 32,
+          value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub turn_permission_quota: u64,
+
+    /// Bandwidth cap of one allocation in kbit/s, both directions together; 0: none.
+    #[arg(long, env = "TURN_ALLOCATION_KBPS", default_value_t = 0)]
+    pub turn_allocation_kbps: u64,
 
     /// TURN-REST shared secret (coturn's --static-auth-secret). Random if absent for embedded; required for turn-rest.
     #[arg(long, env = "TURN_SECRET", hide_env_values = true)]

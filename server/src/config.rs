@@ -9,6 +9,8 @@ use axum::http::HeaderValue;
 use crate::auth::MIN_JWT_SECRET_LEN;
 use crate::cli::{Cli, ProviderKind};
 use crate::http::HttpLimits;
+use crate::providers::turn_policy::Cidr;
+use crate::providers::turn_server::Quotas;
 use crate::secret::Secret;
 use crate::signal::limits::SocketCaps;
 use crate::signal::registry::RegistryLimits;
@@ -83,7 +85,7 @@ pub struct DevConfig {
 #[derive(Debug, Clone)]
 pub enum ProviderConfig {
     /// TURN server inside the process.
-    Embedded(EmbeddedConfig),
+    Embedded(Box<EmbeddedConfig>),
     /// External coturn with a shared secret.
     TurnRest(TurnRestConfig),
     /// Twilio Network Traversal Service.
@@ -101,7 +103,37 @@ pub struct EmbeddedConfig {
     pub realm: String,
     /// TURN-REST shared secret.
     pub secret: Secret,
+    /// Peer ranges opened beside the default deny list (`--turn-allow-peer`,
+    /// and 127.0.0.0/8 with `--dev`).
+    pub allowed_peers: Vec<Cidr>,
+    /// Peer ranges closed beside the default deny list (`--turn-deny-peer`).
+    pub denied_peers: Vec<Cidr>,
+    /// The HTTP listen address: relays never reach it.
+    pub http_listen: SocketAddr,
+    /// Allocations and permissions allowed.
+    pub quotas: Quotas,
+    /// Bytes per second one allocation may relay; `None`: no cap.
+    pub allocation_bytes_per_sec: Option<u64>,
+    /// TURN over TLS, when `--turn-tls-listen` is given.
+    pub tls: Option<TurnTlsConfig>,
 }
+
+/// TURN over TLS (`turns:`) settings of the embedded server.
+#[derive(Debug, Clone)]
+pub struct TurnTlsConfig {
+    /// TCP listen address.
+    pub listen: SocketAddr,
+    /// PEM certificate chain.
+    pub cert: PathBuf,
+    /// PEM private key.
+    pub key: PathBuf,
+    /// Host put in the `turns:` URL; `None`: the advertised IP.
+    pub host: Option<String>,
+}
+
+/// What `--dev` opens to the relay: the one-machine demo's two sides relay
+/// to each other on loopback.
+pub const DEV_ALLOWED_PEERS: &str = "127.0.0.0/8";
 
 /// External TURN-REST server settings.
 #[derive(Debug, Clone)]
@@ -223,7 +255,7 @@ fn resolve_provider(cli: &Cli) -> Result<ProviderConfig, ConfigError> {
     match kind {
         ProviderKind::Twilio => twilio_config(cli).map(ProviderConfig::Twilio),
         ProviderKind::TurnRest => turn_rest_config(cli).map(ProviderConfig::TurnRest),
-        _ => embedded_config(cli).map(ProviderConfig::Embedded),
+        _ => embedded_config(cli).map(|c| ProviderConfig::Embedded(Box::new(c))),
     }
 }
 
@@ -236,11 +268,48 @@ fn embedded_config(cli: &Cli) -> Result<EmbeddedConfig, ConfigError> {
         Some(s) => s.clone(),
         None => Secret::random(),
     };
+    let tls = match (cli.turn_tls_listen, &cli.turn_tls_cert, &cli.turn_tls_key) {
+        (Some(listen), Some(cert), Some(key)) => Some(TurnTlsConfig {
+            listen,
+            cert: cert.clone(),
+            key: key.clone(),
+            host: cli.turn_tls_host.clone(),
+        }),
+        (None, None, None) => None,
+        _ => return err("--turn-tls-listen needs --turn-tls-cert and --turn-tls-key"),
+    };
+    if let Some(host) = cli.turn_tls_host.as_deref() {
+        let valid = !host.is_empty()
+            && host.len() <= 253
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'));
+        if !valid {
+            return err(format!(
+                "invalid --turn-tls-host {host:?}: expected a DNS name"
+            ));
+        }
+    }
+    let mut allowed_peers = cli.turn_allow_peers.clone();
+    if cli.dev {
+        allowed_peers.extend(DEV_ALLOWED_PEERS.parse::<Cidr>().ok());
+    }
     Ok(EmbeddedConfig {
         listen: cli.turn_listen,
         public_ip: cli.turn_public_ip,
         realm: cli.turn_realm.clone(),
         secret,
+        allowed_peers,
+        denied_peers: cli.turn_deny_peers.clone(),
+        http_listen: cli.listen,
+        quotas: Quotas {
+            per_user: cli.turn_user_quota as usize,
+            total: cli.turn_total_quota as usize,
+            permissions: cli.turn_permission_quota as usize,
+        },
+        allocation_bytes_per_sec: (cli.turn_allocation_kbps > 0)
+            .then(|| cli.turn_allocation_kbps.saturating_mul(1000) / 8),
+        tls,
     })
 }
 

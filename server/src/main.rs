@@ -48,6 +48,7 @@ async fn run(config: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Before the start-up line: whoever reads it may send SIGTERM at once.
     let shutdown = shutdown_signal();
     println!("{}", server.banner());
     if generated {

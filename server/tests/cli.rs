@@ -176,6 +176,8 @@ fn prints_the_startup_line_and_stops_on_sigterm_without_leaking_secrets() {
         line.contains("(provider: embedded, TURN on 127.0.0.1:"),
         "{line}"
     );
+    // --dev opens loopback to the relay (the demo's two sides), and says so.
+    assert!(line.contains("peers in 127.0.0.0/8 allowed"), "{line}");
 
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

@@ -5,7 +5,7 @@
 //
 //   node tests/netlab/lab.mjs [scenario ...]
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -91,11 +91,38 @@ const BROWSER_ARGS = [
     ["10", "11", "12"].map((h) => `http://203.0.113.${h}:8080`).join(","),
 ];
 
-/** A headless Chromium living in client namespace `side` ("a" | "b"). */
-async function browserIn(side) {
+/**
+ * The lab's own CA and a certificate it signed for the TURN over TLS server at
+ * `ip`, in `dir`; returns the paths. Made with the openssl CLI, per run.
+ */
+function labCertificates(dir, ip) {
+  const file = (name) => path.join(dir, name);
+  const openssl = (...args) => execFileSync("openssl", args, { stdio: "ignore" });
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  openssl("req", "-x509", ...ec, "-days", "1", "-subj", "/CN=ice-peer network lab CA",
+    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+    "-keyout", file("ca.key"), "-out", file("ca.pem"));
+  openssl("req", ...ec, "-subj", `/CN=${ip}`, "-keyout", file("turn.key"), "-out", file("turn.csr"));
+  writeFileSync(file("turn.ext"), `subjectAltName=IP:${ip}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`);
+  openssl("x509", "-req", "-in", file("turn.csr"), "-CA", file("ca.pem"), "-CAkey", file("ca.key"),
+    "-CAcreateserial", "-days", "1", "-extfile", file("turn.ext"), "-out", file("turn.pem"));
+  return { ca: file("ca.pem"), cert: file("turn.pem"), key: file("turn.key") };
+}
+
+/** A HOME whose NSS database (what Chromium on Linux trusts) holds the CA at `caPem`. */
+function homeTrusting(dir, caPem) {
+  const nssdb = path.join(dir, ".pki", "nssdb");
+  mkdirSync(nssdb, { recursive: true });
+  execFileSync("certutil", ["-d", `sql:${nssdb}`, "-N", "--empty-password"], { stdio: "ignore" });
+  execFileSync("certutil", ["-d", `sql:${nssdb}`, "-A", "-t", "C,,", "-n", "ice-peer-lab-ca", "-i", caPem], { stdio: "ignore" });
+  return dir;
+}
+
+/** A headless Chromium living in client namespace `side` ("a" | "b"); `home` for its NSS trust. */
+async function browserIn(side, home) {
   const browser = await chromium.launch({
     executablePath: path.join(here, "chromium-in-ns.sh"),
-    env: { ...process.env, LAB_NS: `ipl-c${side}` },
+    env: { ...process.env, LAB_NS: `ipl-c${side}`, ...(home ? { HOME: home } : {}) },
     args: BROWSER_ARGS,
     timeout: 30000,
   });
@@ -104,10 +131,13 @@ async function browserIn(side) {
   return { browser, page, side };
 }
 
-/** Client a creates a room for itself and b on the backend at `origin`; both join it and call. */
-async function call(origin, options = {}) {
-  const a = await browserIn("a");
-  const b = await browserIn("b");
+/**
+ * Client a creates a room for itself and b on the backend at `origin`; both
+ * join it and call. `home` as for browserIn.
+ */
+async function call(origin, options = {}, home) {
+  const a = await browserIn("a", home);
+  const b = await browserIn("b", home);
   let room = null; // a's page creates it
   for (const c of [a, b]) {
     await c.page.goto(`${origin}/`, { waitUntil: "domcontentloaded", timeout: 15000 });
@@ -168,7 +198,7 @@ const embeddedBackend = () => embedded("203.0.113.10");
  * whatever happens), a call on `origin`, then `body(c, started)`, which
  * checks and returns the figure.
  */
-async function inLab({ nat, setup, servers, origin, options, cleanup }, body) {
+async function inLab({ nat, setup, servers, origin, options, cleanup, home }, body) {
   topology("nat", "a", nat[0]);
   topology("nat", "b", nat[1]);
   setup?.();
@@ -176,7 +206,7 @@ async function inLab({ nat, setup, servers, origin, options, cleanup }, body) {
   let c;
   try {
     for (const start of servers) started.push(await start());
-    c = await call(origin, options);
+    c = await call(origin, options, home);
     return await body(c, started);
   } finally {
     cleanup?.();
@@ -279,6 +309,33 @@ const scenarios = {
       const la = await lab(c.a);
       return `UDP dropped at router a: connected through TURN over TCP (a: ${sa.localType}/${sa.relayProtocol}, b: ${sb.localType}), createPeer → good ${la.goodAt} ms`;
     }),
+
+  "tls-only-turns": () => {
+    // Side a's firewall lets only TCP to 443 (and the web server) out: no UDP,
+    // no TURN on 3478. The embedded server also serves TURN over TLS on 443,
+    // with a certificate from the lab's CA, which both Chromiums trust.
+    const dir = path.join(scratch, "tls");
+    mkdirSync(dir, { recursive: true });
+    const { ca, cert, key } = labCertificates(dir, "203.0.113.10");
+    const tlsBackend = () => backend("203.0.113.10", ["--provider", "embedded", "--turn-secret", TURN_SECRET,
+      "--turn-tls-listen", "203.0.113.10:443", "--turn-tls-cert", cert, "--turn-tls-key", key]);
+    return inLab({
+      nat: ["cone", "cone"],
+      setup: () => topology("tlsonly", "a", "on"),
+      cleanup: () => topology("tlsonly", "a", "off"),
+      servers: [tlsBackend],
+      origin: E,
+      options: { relay: true },
+      home: homeTrusting(path.join(dir, "home"), ca),
+    }, async (c) => {
+      const [sa, sb] = await bothGood(c, 40000);
+      expect(sa.localType === "relay" && sa.relayProtocol === "tls",
+        `side a (only TCP 443 out) relays over TURN/TLS: ${JSON.stringify(sa)}`);
+      const la = await lab(c.a);
+      return `only TCP 443 (and the web server) open at router a: connected through turns: (a: ${sa.localType}/${sa.relayProtocol}, ` +
+        `b: ${sb.localType}/${sb.relayProtocol}), createPeer → good ${la.goodAt} ms`;
+    });
+  },
 
   "turn-failover": () => {
     const turnIps = ["203.0.113.20", "203.0.113.21"];

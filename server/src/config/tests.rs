@@ -219,3 +219,65 @@ fn advertised_ip_defaults() {
         "10.0.0.1"
     );
 }
+
+#[test]
+fn peer_ranges_parse_and_dev_opens_loopback_only() {
+    let base = ["--jwt-secret", JWT, "--provider", "embedded"];
+    let embedded = |args: &[&str]| match parse(args).unwrap().provider {
+        ProviderConfig::Embedded(e) => e,
+        other => panic!("expected embedded, got {other:?}"),
+    };
+    let plain = embedded(&base);
+    assert!(plain.allowed_peers.is_empty() && plain.denied_peers.is_empty());
+    // --dev refuses a JWT secret: it makes its own.
+    let dev = embedded(&["--provider", "embedded", "--dev"]);
+    let ranges: Vec<String> = dev.allowed_peers.iter().map(|c| c.to_string()).collect();
+    assert_eq!(ranges, ["127.0.0.0/8"]);
+    let mut lab = base.to_vec();
+    lab.extend([
+        "--turn-allow-peer",
+        "10.0.0.0/8",
+        "--turn-deny-peer",
+        "198.51.100.0/24",
+    ]);
+    let lab = embedded(&lab);
+    assert_eq!(lab.allowed_peers.len(), 1);
+    assert_eq!(lab.denied_peers.len(), 1);
+    let mut bad = base.to_vec();
+    bad.extend(["--turn-allow-peer", "10.0.0.0/40"]);
+    assert!(parse(&bad).unwrap_err().0.contains("invalid CIDR"));
+}
+
+#[test]
+fn turn_tls_needs_its_certificate_and_key() {
+    let base = ["--jwt-secret", JWT, "--provider", "embedded"];
+    let with = |extra: &[&str]| {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        parse(&args)
+    };
+    assert!(with(&["--turn-tls-listen", "0.0.0.0:443"]).is_err());
+    assert!(with(&["--turn-tls-cert", "c.pem", "--turn-tls-key", "k.pem"]).is_err());
+    let tls = [
+        "--turn-tls-listen",
+        "0.0.0.0:443",
+        "--turn-tls-cert",
+        "c.pem",
+        "--turn-tls-key",
+        "k.pem",
+    ];
+    match with(&tls).unwrap().provider {
+        ProviderConfig::Embedded(e) => {
+            let tls = e.tls.expect("TLS configured");
+            assert_eq!(tls.listen.to_string(), "0.0.0.0:443");
+            assert_eq!(tls.host, None);
+        }
+        other => panic!("expected embedded, got {other:?}"),
+    }
+    let mut named = tls.to_vec();
+    named.extend(["--turn-tls-host", "turn.example.com"]);
+    assert!(with(&named).is_ok());
+    let mut bad = tls.to_vec();
+    bad.extend(["--turn-tls-host", "turn.example.com/x"]);
+    assert!(with(&bad).unwrap_err().0.contains("--turn-tls-host"));
+}

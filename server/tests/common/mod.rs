@@ -3,6 +3,7 @@
 
 pub mod redis_server;
 pub mod replica;
+pub mod turn_wire;
 
 use std::net::SocketAddr;
 use std::time::Duration;
