@@ -18,6 +18,14 @@ export async function waitForText(page, testId, pattern, timeout = 20_000) {
   return page.textContent(byTestId(testId));
 }
 
+/** `leaver` hangs up; both pages (bounded) show the call over, the other one because the other side left. */
+export async function hangUpAndSeeItEnd(leaver, other) {
+  await leaver.click(byTestId("hang-up"));
+  await waitForData(leaver, "quality", "quality", "failed", 5_000);
+  await waitForText(other, "status", /the other side left/, 10_000);
+  await waitForData(other, "quality", "quality", "failed", 5_000);
+}
+
 /** Waits (bounded) until the element's data-* attribute equals `value`. */
 export async function waitForData(page, testId, attr, value, timeout = 20_000) {
   const sel = `${byTestId(testId)}[data-${attr}="${value}"]`;

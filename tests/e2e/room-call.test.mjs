@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { launchBrowser, recordConsole, startServer } from "./harness.mjs";
-import { byTestId, captureSecrets, recordSignals, waitForData, waitForText } from "./page-helpers.mjs";
+import { byTestId, captureSecrets, hangUpAndSeeItEnd, recordSignals, waitForData, waitForText } from "./page-helpers.mjs";
 
 describe("demo room call between two subjects", () => {
   let server, browser, room, link;
@@ -127,10 +127,7 @@ describe("demo room call between two subjects", () => {
 
   test("hanging up on one side ends the call on the other", async () => {
     const { alice, bob } = people;
-    await bob.page.click(byTestId("hang-up"));
-    await waitForData(bob.page, "quality", "quality", "failed", 5_000);
-    await waitForText(alice.page, "status", /the other side left/, 10_000);
-    await waitForData(alice.page, "quality", "quality", "failed", 5_000);
+    await hangUpAndSeeItEnd(bob.page, alice.page);
     assert.ok(await alice.page.isEnabled(byTestId("join-room")), "alice can join again");
   });
 
