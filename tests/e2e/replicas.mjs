@@ -75,9 +75,10 @@ export async function startReplica(secret, args) {
   // No server setting from the environment but the secret, so it cannot change the test.
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(ICE_|TURN_|TWILIO_|SIGNAL_|JWT_|REDIS_URL$)/.test(name)));
   env.JWT_SECRET = secret;
+  // Both pages relay through a TURN server on loopback, which the peer filter refuses unless opened.
   const child = spawn(
     serverBin,
-    ["--provider", "embedded", "--listen", "127.0.0.1:0", "--turn-listen", "127.0.0.1:0", ...args],
+    ["--provider", "embedded", "--listen", "127.0.0.1:0", "--turn-listen", "127.0.0.1:0", "--turn-allow-peer", "127.0.0.0/8", ...args],
     { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] },
   );
   const output = keepOutput(child);
