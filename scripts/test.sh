@@ -46,7 +46,7 @@ stage "end-to-end: demo page and messenger-app example"
 # The debug build that `cargo test` just made; a release build would double the compile time.
 ICE_PEER_SERVER_BIN="$PWD/target/debug/ice-peer-server" bash tests/e2e/run.sh
 
-stage "network lab: calls across NAT routers, a UDP-blocking firewall and TURN failover (namespaces, root)"
+stage "network lab: calls across NAT routers, firewalls that drop UDP or allow only TCP 443 (TURN over TLS), TURN failover (namespaces, root)"
 bash tests/netlab/run.sh
 
 stage "size of the npm package"

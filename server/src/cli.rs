@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 
+use crate::providers::turn_policy::Cidr;
 use crate::secret::Secret;
 
 /// Which ICE servers provider answers `/api/calls/ice-servers`.
@@ -33,9 +34,32 @@ pub struct Cli {
     #[arg(long, env = "ICE_PEER_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 
-    /// HS256 secret that verifies bearer JWTs. Required unless --dev (then random per process).
+    /// HS256 secret that verifies bearer JWTs, at least 32 bytes. Required unless --dev, which refuses it and makes a random one per process.
     #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<Secret>,
+
+    /// When set, a token's `aud` must contain this value (and dev tokens carry it).
+    #[arg(long, env = "JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+
+    /// When set, a token's `iss` must be this value (and dev tokens carry it).
+    #[arg(long, env = "JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+
+    /// Milliseconds for all of a request's headers to arrive, however slowly they trickle in (100..=300000).
+    #[arg(long, env = "ICE_PEER_HEADER_TIMEOUT_MS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(100..=300_000))]
+    pub http_header_timeout_ms: u64,
+
+    /// Milliseconds to read a request's body and answer it; past that, 408 and the connection closes (100..=600000).
+    #[arg(long, env = "ICE_PEER_REQUEST_TIMEOUT_MS", default_value_t = 30_000,
+          value_parser = clap::value_parser!(u64).range(100..=600_000))]
+    pub http_request_timeout_ms: u64,
+
+    /// Open HTTP connections at most, WebSockets included; one more is closed at once (1..=65536).
+    #[arg(long, env = "ICE_PEER_MAX_CONNECTIONS", default_value_t = 1024,
+          value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    pub http_max_connections: u64,
 
     /// ICE servers provider.
     #[arg(long, env = "ICE_PROVIDER", value_enum, default_value_t = ProviderKind::Auto)]
@@ -52,6 +76,57 @@ pub struct Cli {
     /// TURN realm of the embedded server.
     #[arg(long, env = "TURN_REALM", default_value = "ice-peer")]
     pub turn_realm: String,
+
+    /// Peer range the embedded TURN server may relay to although it is denied by default, e.g. 10.0.0.0/8 for a LAN demo (repeatable; env comma-separated).
+    #[arg(
+        long = "turn-allow-peer",
+        env = "TURN_ALLOW_PEERS",
+        value_delimiter = ','
+    )]
+    pub turn_allow_peers: Vec<Cidr>,
+
+    /// Peer range the embedded TURN server never relays to, beside the default list; wins over --turn-allow-peer (repeatable; env comma-separated).
+    #[arg(
+        long = "turn-deny-peer",
+        env = "TURN_DENY_PEERS",
+        value_delimiter = ','
+    )]
+    pub turn_deny_peers: Vec<Cidr>,
+
+    /// TCP address of the embedded server's TURN over TLS (turns:), e.g. 0.0.0.0:443; needs --turn-tls-cert and --turn-tls-key.
+    #[arg(long, env = "TURN_TLS_LISTEN", requires_all = ["turn_tls_cert", "turn_tls_key"])]
+    pub turn_tls_listen: Option<SocketAddr>,
+
+    /// PEM certificate chain for --turn-tls-listen.
+    #[arg(long, env = "TURN_TLS_CERT", requires = "turn_tls_listen")]
+    pub turn_tls_cert: Option<PathBuf>,
+
+    /// PEM private key for --turn-tls-listen.
+    #[arg(long, env = "TURN_TLS_KEY", requires = "turn_tls_listen")]
+    pub turn_tls_key: Option<PathBuf>,
+
+    /// Host name in the turns: URL, the one the certificate names [default: the advertised IP].
+    #[arg(long, env = "TURN_TLS_HOST", requires = "turn_tls_listen")]
+    pub turn_tls_host: Option<String>,
+
+    /// Allocations one TURN credential (username) may hold on the embedded server.
+    #[arg(long, env = "TURN_USER_QUOTA", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub turn_user_quota: u64,
+
+    /// Allocations the embedded TURN server holds in all (each is a UDP socket).
+    #[arg(long, env = "TURN_TOTAL_QUOTA", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub turn_total_quota: u64,
+
+    /// Peer IPs one allocation may have permissions for.
+    #[arg(long, env = "TURN_PERMISSION_QUOTA", default_value_t = 32,
+          value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub turn_permission_quota: u64,
+
+    /// Bandwidth cap of one allocation in kbit/s, both directions together; 0: none.
+    #[arg(long, env = "TURN_ALLOCATION_KBPS", default_value_t = 0)]
+    pub turn_allocation_kbps: u64,
 
     /// TURN-REST shared secret (coturn's --static-auth-secret). Random if absent for embedded; required for turn-rest.
     #[arg(long, env = "TURN_SECRET", hide_env_values = true)]
@@ -70,6 +145,45 @@ pub struct Cli {
     #[arg(long, env = "SIGNAL_IDLE_SECS", default_value_t = 600,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub signal_idle_secs: u64,
+
+    /// Seconds a signaling client may send nothing (the server pings every third of it) before its socket is dropped (3..=3600).
+    #[arg(long, env = "SIGNAL_SILENCE_SECS", default_value_t = 45,
+          value_parser = clap::value_parser!(u64).range(3..=3_600))]
+    pub signal_silence_secs: u64,
+
+    /// Seconds a signaling room lives if nobody joins it (1..=604800).
+    #[arg(long, env = "SIGNAL_ROOM_TTL_SECS", default_value_t = 3_600,
+          value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    pub room_ttl_secs: u64,
+
+    /// Live signaling rooms one user may have created.
+    #[arg(long, env = "SIGNAL_MAX_ROOMS_PER_USER", default_value_t = 32,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_rooms_per_user: u32,
+
+    /// Live signaling rooms in total.
+    #[arg(long, env = "SIGNAL_MAX_ROOMS", default_value_t = 100_000,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_rooms: u32,
+
+    /// Open signaling sockets in total.
+    #[arg(long, env = "SIGNAL_MAX_SOCKETS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_signal_sockets: u32,
+
+    /// Open signaling sockets per user (JWT subject).
+    #[arg(long, env = "SIGNAL_MAX_SOCKETS_PER_USER", default_value_t = 8,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_signal_sockets_per_user: u32,
+
+    /// Signaling sockets per client IP that have not authenticated yet.
+    #[arg(long, env = "SIGNAL_MAX_UNAUTHENTICATED_PER_IP", default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_unauthenticated_per_ip: u32,
+
+    /// Redis that keeps the signaling rooms, so that several replicas share them, e.g. redis://127.0.0.1:6379/ [default: rooms in this process's memory].
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<Secret>,
 
     /// Twilio Account SID.
     #[arg(long, env = "TWILIO_ACCOUNT_SID")]

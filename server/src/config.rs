@@ -6,8 +6,14 @@ use std::time::Duration;
 
 use axum::http::HeaderValue;
 
+use crate::auth::MIN_JWT_SECRET_LEN;
 use crate::cli::{Cli, ProviderKind};
+use crate::http::HttpLimits;
+use crate::providers::turn_policy::Cidr;
+use crate::providers::turn_server::Quotas;
 use crate::secret::Secret;
+use crate::signal::limits::SocketCaps;
+use crate::signal::registry::RegistryLimits;
 
 /// Twilio's maximum (and default) token lifetime, in seconds.
 pub const TWILIO_MAX_TTL: u64 = 86_400;
@@ -37,16 +43,33 @@ pub struct Config {
     pub jwt_secret: Secret,
     /// True when `jwt_secret` was generated because none was given (dev only).
     pub jwt_secret_generated: bool,
+    /// `aud` every token must carry, when set.
+    pub jwt_audience: Option<String>,
+    /// `iss` every token must carry, when set.
+    pub jwt_issuer: Option<String>,
+    /// The HTTP server's timeouts and connection cap.
+    pub http: HttpLimits,
     /// The provider and its settings.
     pub provider: ProviderConfig,
     /// Lifetime of issued TURN credentials.
     pub credential_ttl: Duration,
-    /// How long a signaling room may stay silent before it expires.
-    pub signal_idle: Duration,
+    /// Signaling rooms and socket caps.
+    pub signal: SignalConfig,
+    /// Redis that keeps the signaling rooms (`--redis-url`); `None`: in memory.
+    pub redis_url: Option<Secret>,
     /// Dev routes, when `--dev`.
     pub dev: Option<DevConfig>,
     /// Origins allowed by CORS.
     pub cors_origins: Vec<HeaderValue>,
+}
+
+/// Signaling limits: rooms (kept by the registry) and sockets (per process).
+#[derive(Debug, Clone, Copy)]
+pub struct SignalConfig {
+    /// Room lifetimes and counts.
+    pub registry: RegistryLimits,
+    /// Socket caps.
+    pub sockets: SocketCaps,
 }
 
 /// Settings of the dev routes.
@@ -62,7 +85,7 @@ pub struct DevConfig {
 #[derive(Debug, Clone)]
 pub enum ProviderConfig {
     /// TURN server inside the process.
-    Embedded(EmbeddedConfig),
+    Embedded(Box<EmbeddedConfig>),
     /// External coturn with a shared secret.
     TurnRest(TurnRestConfig),
     /// Twilio Network Traversal Service.
@@ -80,7 +103,37 @@ pub struct EmbeddedConfig {
     pub realm: String,
     /// TURN-REST shared secret.
     pub secret: Secret,
+    /// Peer ranges opened beside the default deny list (`--turn-allow-peer`,
+    /// and 127.0.0.0/8 with `--dev`).
+    pub allowed_peers: Vec<Cidr>,
+    /// Peer ranges closed beside the default deny list (`--turn-deny-peer`).
+    pub denied_peers: Vec<Cidr>,
+    /// The HTTP listen address: relays never reach it.
+    pub http_listen: SocketAddr,
+    /// Allocations and permissions allowed.
+    pub quotas: Quotas,
+    /// Bytes per second one allocation may relay; `None`: no cap.
+    pub allocation_bytes_per_sec: Option<u64>,
+    /// TURN over TLS, when `--turn-tls-listen` is given.
+    pub tls: Option<TurnTlsConfig>,
 }
+
+/// TURN over TLS (`turns:`) settings of the embedded server.
+#[derive(Debug, Clone)]
+pub struct TurnTlsConfig {
+    /// TCP listen address.
+    pub listen: SocketAddr,
+    /// PEM certificate chain.
+    pub cert: PathBuf,
+    /// PEM private key.
+    pub key: PathBuf,
+    /// Host put in the `turns:` URL; `None`: the advertised IP.
+    pub host: Option<String>,
+}
+
+/// What `--dev` opens to the relay: the one-machine demo's two sides relay
+/// to each other on loopback.
+pub const DEV_ALLOWED_PEERS: &str = "127.0.0.0/8";
 
 /// External TURN-REST server settings.
 #[derive(Debug, Clone)]
@@ -108,15 +161,9 @@ impl Config {
     /// Checks and resolves the flags.
     pub fn from_cli(cli: Cli) -> Result<Self, ConfigError> {
         let jwt_secret_generated = cli.jwt_secret.is_none();
-        let jwt_secret =
-            match cli.jwt_secret.clone() {
-                Some(s) if s.is_empty() => return err("--jwt-secret / JWT_SECRET is empty"),
-                Some(s) => s,
-                None if cli.dev => Secret::random(),
-                None => return err(
-                    "--jwt-secret or JWT_SECRET is required (or run with --dev for a random one)",
-                ),
-            };
+        let jwt_secret = resolve_jwt_secret(&cli)?;
+        let jwt_audience = non_empty_claim(&cli.jwt_audience, "--jwt-audience / JWT_AUDIENCE")?;
+        let jwt_issuer = non_empty_claim(&cli.jwt_issuer, "--jwt-issuer / JWT_ISSUER")?;
         let provider = resolve_provider(&cli)?;
         let cors_origins = cli
             .cors_origins
@@ -131,12 +178,61 @@ impl Config {
             listen: cli.listen,
             jwt_secret,
             jwt_secret_generated,
+            jwt_audience,
+            jwt_issuer,
+            http: HttpLimits {
+                header_timeout: Duration::from_millis(cli.http_header_timeout_ms),
+                request_timeout: Duration::from_millis(cli.http_request_timeout_ms),
+                // The parser caps the flag at 65536.
+                max_connections: usize::try_from(cli.http_max_connections).unwrap_or(65_536),
+            },
             provider,
             credential_ttl: Duration::from_secs(cli.credential_ttl),
-            signal_idle: Duration::from_secs(cli.signal_idle_secs),
+            signal: SignalConfig {
+                registry: RegistryLimits {
+                    room_ttl: Duration::from_secs(cli.room_ttl_secs),
+                    idle: Duration::from_secs(cli.signal_idle_secs),
+                    rooms_per_creator: cli.max_rooms_per_user as usize,
+                    rooms_total: cli.max_rooms as usize,
+                },
+                sockets: SocketCaps {
+                    total: cli.max_signal_sockets as usize,
+                    unauthenticated_per_ip: cli.max_unauthenticated_per_ip as usize,
+                    per_subject: cli.max_signal_sockets_per_user as usize,
+                    silence: Duration::from_secs(cli.signal_silence_secs),
+                },
+            },
+            redis_url: cli.redis_url.filter(|url| !url.is_empty()),
             dev,
             cors_origins,
         })
+    }
+}
+
+/// The JWT secret: given (32 bytes at least) in production; random, and never
+/// given, with `--dev`, whose token route would otherwise let anyone mint
+/// tokens signed with the production secret.
+fn resolve_jwt_secret(cli: &Cli) -> Result<Secret, ConfigError> {
+    match &cli.jwt_secret {
+        Some(_) if cli.dev => err(
+            "--dev refuses --jwt-secret / JWT_SECRET: its token route would let anyone mint \
+             tokens signed with that secret; unset it (dev makes a random one per process)",
+        ),
+        Some(s) if s.expose().len() < MIN_JWT_SECRET_LEN => err(format!(
+            "--jwt-secret / JWT_SECRET is too short: it must be at least {MIN_JWT_SECRET_LEN} bytes \
+             (an HS256 key that short can be brute-forced); e.g. `openssl rand -base64 32`"
+        )),
+        Some(s) => Ok(s.clone()),
+        None if cli.dev => Ok(Secret::random()),
+        None => err("--jwt-secret or JWT_SECRET is required (or run with --dev for a random one)"),
+    }
+}
+
+fn non_empty_claim(value: &Option<String>, name: &str) -> Result<Option<String>, ConfigError> {
+    match value.as_deref().map(str::trim) {
+        Some("") => err(format!("{name} is empty")),
+        Some(v) => Ok(Some(v.to_owned())),
+        None => Ok(None),
     }
 }
 
@@ -159,7 +255,7 @@ fn resolve_provider(cli: &Cli) -> Result<ProviderConfig, ConfigError> {
     match kind {
         ProviderKind::Twilio => twilio_config(cli).map(ProviderConfig::Twilio),
         ProviderKind::TurnRest => turn_rest_config(cli).map(ProviderConfig::TurnRest),
-        _ => embedded_config(cli).map(ProviderConfig::Embedded),
+        _ => embedded_config(cli).map(|c| ProviderConfig::Embedded(Box::new(c))),
     }
 }
 
@@ -172,11 +268,48 @@ fn embedded_config(cli: &Cli) -> Result<EmbeddedConfig, ConfigError> {
         Some(s) => s.clone(),
         None => Secret::random(),
     };
+    let tls = match (cli.turn_tls_listen, &cli.turn_tls_cert, &cli.turn_tls_key) {
+        (Some(listen), Some(cert), Some(key)) => Some(TurnTlsConfig {
+            listen,
+            cert: cert.clone(),
+            key: key.clone(),
+            host: cli.turn_tls_host.clone(),
+        }),
+        (None, None, None) => None,
+        _ => return err("--turn-tls-listen needs --turn-tls-cert and --turn-tls-key"),
+    };
+    if let Some(host) = cli.turn_tls_host.as_deref() {
+        let valid = !host.is_empty()
+            && host.len() <= 253
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'));
+        if !valid {
+            return err(format!(
+                "invalid --turn-tls-host {host:?}: expected a DNS name"
+            ));
+        }
+    }
+    let mut allowed_peers = cli.turn_allow_peers.clone();
+    if cli.dev {
+        allowed_peers.extend(DEV_ALLOWED_PEERS.parse::<Cidr>().ok());
+    }
     Ok(EmbeddedConfig {
         listen: cli.turn_listen,
         public_ip: cli.turn_public_ip,
         realm: cli.turn_realm.clone(),
         secret,
+        allowed_peers,
+        denied_peers: cli.turn_deny_peers.clone(),
+        http_listen: cli.listen,
+        quotas: Quotas {
+            per_user: cli.turn_user_quota as usize,
+            total: cli.turn_total_quota as usize,
+            permissions: cli.turn_permission_quota as usize,
+        },
+        allocation_bytes_per_sec: (cli.turn_allocation_kbps > 0)
+            .then(|| cli.turn_allocation_kbps.saturating_mul(1000) / 8),
+        tls,
     })
 }
 

@@ -17,14 +17,30 @@ use webrtc_util::Conn;
 
 const TURN_SECRET: &str = "north-star";
 
+/// A server whose relays may reach loopback peers: the tests' peers (and
+/// coturn's client-to-client mode) are on 127.0.0.1.
 async fn turn_server() -> (TestServer, SocketAddr) {
-    let server = start(&["--provider", "embedded", "--turn-secret", TURN_SECRET]).await;
+    turn_server_with(&[]).await
+}
+
+/// [`turn_server`] with `extra` flags.
+async fn turn_server_with(extra: &[&str]) -> (TestServer, SocketAddr) {
+    let mut args = vec![
+        "--provider",
+        "embedded",
+        "--turn-secret",
+        TURN_SECRET,
+        "--turn-allow-peer",
+        "127.0.0.0/8",
+    ];
+    args.extend_from_slice(extra);
+    let server = start(&args).await;
     let addr = server.turn_addr.expect("embedded TURN address");
     (server, addr)
 }
 
-/// Credentials as the endpoint hands them out.
-async fn endpoint_credentials(server: &TestServer, sub: &str) -> (String, String) {
+/// The TURN entry the endpoint hands out to `sub`.
+async fn endpoint_turn_entry(server: &TestServer, sub: &str) -> serde_json::Value {
     let (status, _, body) = get(
         &http(),
         &server.url("/api/calls/ice-servers"),
@@ -32,7 +48,12 @@ async fn endpoint_credentials(server: &TestServer, sub: &str) -> (String, String
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    let turn = &data(&body)["iceServers"][1];
+    data(&body)["iceServers"][1].clone()
+}
+
+/// Credentials as the endpoint hands them out.
+async fn endpoint_credentials(server: &TestServer, sub: &str) -> (String, String) {
+    let turn = endpoint_turn_entry(server, sub).await;
     let field = |k: &str| turn[k].as_str().expect("credential field").to_owned();
     (field("username"), field("credential"))
 }
@@ -134,6 +155,12 @@ async fn uclient(addr: SocketAddr, auth: &[&str]) -> (bool, u64, String) {
 
 /// [`uclient`], over TCP (`-t`) when `tcp`.
 async fn uclient_over(addr: SocketAddr, tcp: bool, auth: &[&str]) -> (bool, u64, String) {
+    let transport: &[&str] = if tcp { &["-t"] } else { &[] };
+    uclient_run(addr.port(), transport, auth).await
+}
+
+/// Runs coturn's client against 127.0.0.1:`port` with `transport` flags.
+async fn uclient_run(port: u16, transport: &[&str], auth: &[&str]) -> (bool, u64, String) {
     let bin = [
         "/usr/bin/turnutils_uclient",
         "/usr/local/bin/turnutils_uclient",
@@ -141,11 +168,9 @@ async fn uclient_over(addr: SocketAddr, tcp: bool, auth: &[&str]) -> (bool, u64,
     .into_iter()
     .find(|p| std::path::Path::new(p).exists())
     .expect("turnutils_uclient is missing: apt-get install coturn (CI installs it)");
-    let port = addr.port().to_string();
+    let port = port.to_string();
     let mut args = vec!["-y", "-n", "2", "-m", "1", "-z", "5", "-p", &port];
-    if tcp {
-        args.push("-t");
-    }
+    args.extend_from_slice(transport);
     args.extend_from_slice(auth);
     args.push("127.0.0.1");
     let child = tokio::process::Command::new(bin)
@@ -225,6 +250,20 @@ async fn coturn_client_relays_over_tcp() {
 }
 
 #[tokio::test]
+async fn tcp_listener_serves_one_client_after_another() {
+    // The end of one TCP client's allocation must not close the listener.
+    let (server, addr) = turn_server().await;
+    for run in 1..=3 {
+        let (user, pass) = endpoint_credentials(&server, "alice").await;
+        let (ok, received, out) = uclient_over(addr, true, &["-u", &user, "-w", &pass]).await;
+        assert!(
+            ok && received > 0,
+            "TCP client {run} of 3 must relay:\n{out}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn coturn_client_wrong_password_refused() {
     let (user, _) = turn_rest::credentials(&Secret::new(TURN_SECRET), "alice", now() + 600);
     uclient_refused(&["-u", &user, "-w", "not-the-password"]).await;
@@ -243,110 +282,13 @@ async fn coturn_client_expired_username_refused() {
 
 // ---- raw STUN: the exact error codes, over UDP and TCP ----
 
-use stun::attributes::{ATTR_NONCE, ATTR_REALM, ATTR_USERNAME};
-use stun::error_code::{ErrorCodeAttribute, CODE_UNAUTHORIZED};
-use stun::integrity::MessageIntegrity;
-use stun::message::{
-    Getter, Message, MessageType, Setter, CLASS_ERROR_RESPONSE, CLASS_REQUEST,
-    CLASS_SUCCESS_RESPONSE,
-};
-use stun::textattrs::TextAttribute;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use turn::proto::reqtrans::RequestedTransport;
-use turn::proto::PROTO_UDP;
-
-/// One Allocate; with `auth` = (username, password, nonce) it carries
-/// USERNAME, REALM, NONCE and MESSAGE-INTEGRITY.
-fn allocate(auth: Option<(&str, &str, &str)>) -> Vec<u8> {
-    let mut setters: Vec<Box<dyn Setter>> = vec![
-        Box::new(MessageType::new(
-            stun::message::METHOD_ALLOCATE,
-            CLASS_REQUEST,
-        )),
-        Box::new(stun::agent::TransactionId::new()),
-        Box::new(RequestedTransport {
-            protocol: PROTO_UDP,
-        }),
-    ];
-    if let Some((user, pass, nonce)) = auth {
-        setters.push(Box::new(TextAttribute::new(ATTR_USERNAME, user.into())));
-        setters.push(Box::new(TextAttribute::new(ATTR_REALM, "ice-peer".into())));
-        setters.push(Box::new(TextAttribute::new(ATTR_NONCE, nonce.into())));
-        setters.push(Box::new(MessageIntegrity::new_long_term_integrity(
-            user.into(),
-            "ice-peer".into(),
-            pass.into(),
-        )));
-    }
-    let mut m = Message::new();
-    m.build(&setters).expect("request builds");
-    m.raw
-}
-
-/// A datagram or a TCP stream to the TURN port.
-enum Wire {
-    Udp(UdpSocket),
-    Tcp(tokio::net::TcpStream),
-}
-
-impl Wire {
-    async fn open(addr: SocketAddr, tcp: bool) -> Wire {
-        if tcp {
-            Wire::Tcp(
-                tokio::net::TcpStream::connect(addr)
-                    .await
-                    .expect("tcp connects"),
-            )
-        } else {
-            let s = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
-            s.connect(addr).await.expect("connect");
-            Wire::Udp(s)
-        }
-    }
-
-    /// Sends `request` and returns the decoded answer.
-    async fn ask(&mut self, request: &[u8]) -> Message {
-        let raw = tokio::time::timeout(Duration::from_secs(5), async {
-            match self {
-                Wire::Udp(s) => {
-                    s.send(request).await.expect("send");
-                    let mut buf = vec![0u8; 1500];
-                    let n = s.recv(&mut buf).await.expect("recv");
-                    buf.truncate(n);
-                    buf
-                }
-                Wire::Tcp(s) => {
-                    s.write_all(request).await.expect("write");
-                    let mut head = [0u8; 20];
-                    s.read_exact(&mut head).await.expect("read header");
-                    let len = usize::from(u16::from_be_bytes([head[2], head[3]]));
-                    let mut buf = head.to_vec();
-                    buf.resize(20 + len, 0);
-                    s.read_exact(&mut buf[20..]).await.expect("read body");
-                    buf
-                }
-            }
-        })
-        .await
-        .expect("an answer within 5 s");
-        let mut m = Message::new();
-        m.unmarshal_binary(&raw).expect("a STUN answer");
-        m
-    }
-}
-
-fn error_code(m: &Message) -> Option<u16> {
-    let mut code = ErrorCodeAttribute::default();
-    code.get_from(m).ok()?;
-    Some(code.code.0)
-}
-
-fn text(m: &Message, attr: stun::attributes::AttrType) -> Option<String> {
-    TextAttribute::get_from_as(m, attr).ok().map(|a| a.text)
-}
+use common::turn_wire::{allocate, error_code, text, Auth, Wire};
+use stun::attributes::{ATTR_NONCE, ATTR_REALM};
+use stun::error_code::CODE_UNAUTHORIZED;
+use stun::message::{CLASS_ERROR_RESPONSE, CLASS_SUCCESS_RESPONSE};
 
 /// Wrong password, expired username, unknown secret: each a 401 with REALM and
-/// a NONCE other than the one sent; good credentials then allocate.
+/// a NONCE; good credentials then allocate at once (no 438).
 async fn raw_allocate(tcp: bool) {
     let (_server, addr) = turn_server().await;
     let secret = Secret::new(TURN_SECRET);
@@ -365,7 +307,12 @@ async fn raw_allocate(tcp: bool) {
         ("expired username", old_user.as_str(), old_pass.as_str()),
         ("other secret", alien_user.as_str(), alien_pass.as_str()),
     ] {
-        let answer = wire.ask(&allocate(Some((u, p, &nonce)))).await;
+        let auth = Auth {
+            user: u.to_owned(),
+            pass: p.to_owned(),
+            nonce: nonce.clone(),
+        };
+        let answer = wire.ask(&allocate(Some(&auth))).await;
         assert_eq!(answer.typ.class, CLASS_ERROR_RESPONSE, "{what}");
         assert_eq!(
             error_code(&answer),
@@ -377,10 +324,12 @@ async fn raw_allocate(tcp: bool) {
             Some("ice-peer"),
             "{what}: REALM"
         );
+        // Stateless: the same client gets the same nonce within a second.
         let fresh = text(&answer, ATTR_NONCE).expect("a NONCE");
-        assert!(!fresh.is_empty() && fresh != nonce, "{what}: a fresh NONCE");
+        assert_eq!(fresh.len(), 32, "{what}: a NONCE");
     }
-    let granted = wire.ask(&allocate(Some((&user, &pass, &nonce)))).await;
+    let auth = Auth { user, pass, nonce };
+    let granted = wire.ask(&allocate(Some(&auth))).await;
     assert_eq!(
         granted.typ.class,
         CLASS_SUCCESS_RESPONSE,
@@ -397,4 +346,87 @@ async fn raw_allocate_over_udp_gets_401_with_a_fresh_nonce() {
 #[tokio::test]
 async fn raw_allocate_over_tcp_gets_401_with_a_fresh_nonce() {
     raw_allocate(true).await;
+}
+
+/// A self-signed certificate for 127.0.0.1 made with the openssl CLI;
+/// removed when dropped.
+struct TestCert {
+    dir: std::path::PathBuf,
+}
+
+impl TestCert {
+    fn new() -> Self {
+        static COUNT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("ice-peer-tls-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let status = std::process::Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+            ])
+            .args(["-nodes", "-days", "1", "-subj", "/CN=ice-peer test"])
+            .args(["-addext", "subjectAltName=IP:127.0.0.1"])
+            .arg("-keyout")
+            .arg(dir.join("key.pem"))
+            .arg("-out")
+            .arg(dir.join("cert.pem"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("openssl runs (apt-get install openssl)");
+        assert!(status.success(), "openssl made a certificate");
+        Self { dir }
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.join(name).to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for TestCert {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[tokio::test]
+async fn coturn_client_relays_over_tls() {
+    let cert = TestCert::new();
+    let (cert_file, key_file) = (cert.path("cert.pem"), cert.path("key.pem"));
+    let (server, _) = turn_server_with(&[
+        "--turn-tls-listen",
+        "127.0.0.1:0",
+        "--turn-tls-cert",
+        &cert_file,
+        "--turn-tls-key",
+        &key_file,
+    ])
+    .await;
+    // The endpoint hands out the turns: URL, with the port TLS got.
+    let turn = endpoint_turn_entry(&server, "alice").await;
+    let turns = turn["urls"]
+        .as_array()
+        .expect("urls")
+        .iter()
+        .filter_map(|u| u.as_str())
+        .find(|u| u.starts_with("turns:127.0.0.1:") && u.ends_with("?transport=tcp"))
+        .unwrap_or_else(|| panic!("a turns: URL in {turn}"))
+        .to_owned();
+    let port: u16 = turns["turns:127.0.0.1:".len()..turns.len() - "?transport=tcp".len()]
+        .parse()
+        .expect("a port");
+    let (user, pass) = endpoint_credentials(&server, "alice").await;
+    for run in 1..=2 {
+        let (ok, received, out) =
+            uclient_run(port, &["-t", "-S"], &["-u", &user, "-w", &pass]).await;
+        assert!(
+            ok && received > 0,
+            "TLS client {run} of 2 must relay through {turns}:\n{out}"
+        );
+    }
 }

@@ -11,7 +11,7 @@ import { chromium } from "playwright-core";
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const artifactsDir = path.join(repoRoot, "tests/artifacts");
 
-const serverBin =
+export const serverBin =
   process.env.ICE_PEER_SERVER_BIN ??
   path.resolve(repoRoot, process.env.CARGO_TARGET_DIR ?? "target", "release/ice-peer-server");
 const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -86,27 +86,38 @@ export async function startServer(extraArgs = []) {
     "--pkg-dir", path.join(repoRoot, "pkg"),
     ...extraArgs,
   ];
-  const child = spawn(serverBin, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+  // --dev refuses a JWT secret given to it (it makes its own), so one in the environment must not reach it.
+  const env = { ...process.env };
+  delete env.JWT_SECRET;
+  const child = spawn(serverBin, args, { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
+  const output = keepOutput(child);
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHttp(`${url}/`, 30_000, child);
+  } catch (err) {
+    child.kill("SIGKILL");
+    throw new Error(`${err.message}\n--- server output ---\n${output()}`);
+  }
+  return { url, port, turnPort, log: output, stop: () => stopProcess(child) };
+}
+
+/** Keeps the last 20,000 characters a child process printed; returns a reader, for failure messages. */
+export function keepOutput(child) {
   let output = "";
   const keep = (chunk) => {
     output = (output + chunk).slice(-20_000);
   };
   child.stdout.on("data", keep);
   child.stderr.on("data", keep);
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitForHttp(`${url}/`, 30_000, child);
-  } catch (err) {
-    child.kill("SIGKILL");
-    throw new Error(`${err.message}\n--- server output ---\n${output}`);
-  }
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once("exit", r));
-    child.kill("SIGTERM");
-    await withTimeout(exited, 5000, "server exit").catch(() => child.kill("SIGKILL"));
-  };
-  return { url, port, turnPort, log: () => output, stop };
+  return () => output;
+}
+
+/** SIGTERM, then SIGKILL if the process is still there after 5 s. */
+export async function stopProcess(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  await withTimeout(exited, 5000, "process exit").catch(() => child.kill("SIGKILL"));
 }
 
 /** Chromium with fake media and loopback WebRTC allowed (two peers in one page). */

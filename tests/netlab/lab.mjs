@@ -5,7 +5,7 @@
 //
 //   node tests/netlab/lab.mjs [scenario ...]
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -18,8 +18,8 @@ const serverBin = process.env.ICE_PEER_SERVER_BIN ?? path.join(root, "target/deb
 // page.js is one arrow-function expression (its trailing ";" dropped to call it).
 const pageScript = readFileSync(path.join(here, "page.js"), "utf8").trim().replace(/;$/, "");
 const PUB = "ipl-pub";
-// Test-only secrets: never real ones.
-const JWT_SECRET = "netlab-jwt-secret-0123456789abcdef";
+// Test-only secret: never a real one. The backends run --dev, which makes its
+// own JWT secret (it refuses one given) and mints each page's token.
 const TURN_SECRET = "netlab-turn-secret";
 
 const topology = (...args) => execFileSync("bash", [path.join(here, "topology.sh"), ...args], { encoding: "utf8" }).trim();
@@ -74,9 +74,9 @@ function coturn(ip, dir) {
   ], "Total General servers");
 }
 
-const embedded = (ip) => backend(ip, ["--jwt-secret", JWT_SECRET, "--provider", "embedded", "--turn-secret", TURN_SECRET]);
+const embedded = (ip) => backend(ip, ["--provider", "embedded", "--turn-secret", TURN_SECRET]);
 const turnRest = (ip, turnIps) => backend(ip, [
-  "--jwt-secret", JWT_SECRET, "--provider", "turn-rest", "--turn-secret", TURN_SECRET,
+  "--provider", "turn-rest", "--turn-secret", TURN_SECRET,
   ...turnIps.flatMap((t) => ["--turn-url", `turn:${t}:3478?transport=udp`]),
 ]);
 
@@ -91,11 +91,38 @@ const BROWSER_ARGS = [
     ["10", "11", "12"].map((h) => `http://203.0.113.${h}:8080`).join(","),
 ];
 
-/** A headless Chromium living in client namespace `side` ("a" | "b"). */
-async function browserIn(side) {
+/**
+ * The lab's own CA and a certificate it signed for the TURN over TLS server at
+ * `ip`, in `dir`; returns the paths. Made with the openssl CLI, per run.
+ */
+function labCertificates(dir, ip) {
+  const file = (name) => path.join(dir, name);
+  const openssl = (...args) => execFileSync("openssl", args, { stdio: "ignore" });
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  openssl("req", "-x509", ...ec, "-days", "1", "-subj", "/CN=ice-peer network lab CA",
+    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+    "-keyout", file("ca.key"), "-out", file("ca.pem"));
+  openssl("req", ...ec, "-subj", `/CN=${ip}`, "-keyout", file("turn.key"), "-out", file("turn.csr"));
+  writeFileSync(file("turn.ext"), `subjectAltName=IP:${ip}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`);
+  openssl("x509", "-req", "-in", file("turn.csr"), "-CA", file("ca.pem"), "-CAkey", file("ca.key"),
+    "-CAcreateserial", "-days", "1", "-extfile", file("turn.ext"), "-out", file("turn.pem"));
+  return { ca: file("ca.pem"), cert: file("turn.pem"), key: file("turn.key") };
+}
+
+/** A HOME whose NSS database (what Chromium on Linux trusts) holds the CA at `caPem`. */
+function homeTrusting(dir, caPem) {
+  const nssdb = path.join(dir, ".pki", "nssdb");
+  mkdirSync(nssdb, { recursive: true });
+  execFileSync("certutil", ["-d", `sql:${nssdb}`, "-N", "--empty-password"], { stdio: "ignore" });
+  execFileSync("certutil", ["-d", `sql:${nssdb}`, "-A", "-t", "C,,", "-n", "ice-peer-lab-ca", "-i", caPem], { stdio: "ignore" });
+  return dir;
+}
+
+/** A headless Chromium living in client namespace `side` ("a" | "b"); `home` for its NSS trust. */
+async function browserIn(side, home) {
   const browser = await chromium.launch({
     executablePath: path.join(here, "chromium-in-ns.sh"),
-    env: { ...process.env, LAB_NS: `ipl-c${side}` },
+    env: { ...process.env, LAB_NS: `ipl-c${side}`, ...(home ? { HOME: home } : {}) },
     args: BROWSER_ARGS,
     timeout: 30000,
   });
@@ -104,14 +131,17 @@ async function browserIn(side) {
   return { browser, page, side };
 }
 
-/** Both clients join `room` on the backend at `origin` and call. */
-async function call(origin, options = {}) {
-  const room = `lab-${Date.now().toString(36)}`;
-  const a = await browserIn("a");
-  const b = await browserIn("b");
+/**
+ * Client a creates a room for itself and b on the backend at `origin`; both
+ * join it and call. `home` as for browserIn.
+ */
+async function call(origin, options = {}, home) {
+  const a = await browserIn("a", home);
+  const b = await browserIn("b", home);
+  let room = null; // a's page creates it
   for (const c of [a, b]) {
     await c.page.goto(`${origin}/`, { waitUntil: "domcontentloaded", timeout: 15000 });
-    await c.page.evaluate(`(${pageScript})(${JSON.stringify({ ...options, room, sub: `user-${c.side}` })})`);
+    room = await c.page.evaluate(`(${pageScript})(${JSON.stringify({ ...options, room, sub: `user-${c.side}`, peer: "user-b" })})`);
   }
   return { a, b, sides: [a, b] };
 }
@@ -168,7 +198,7 @@ const embeddedBackend = () => embedded("203.0.113.10");
  * whatever happens), a call on `origin`, then `body(c, started)`, which
  * checks and returns the figure.
  */
-async function inLab({ nat, setup, servers, origin, options, cleanup }, body) {
+async function inLab({ nat, setup, servers, origin, options, cleanup, home }, body) {
   topology("nat", "a", nat[0]);
   topology("nat", "b", nat[1]);
   setup?.();
@@ -176,7 +206,7 @@ async function inLab({ nat, setup, servers, origin, options, cleanup }, body) {
   let c;
   try {
     for (const start of servers) started.push(await start());
-    c = await call(origin, options);
+    c = await call(origin, options, home);
     return await body(c, started);
   } finally {
     cleanup?.();
@@ -196,25 +226,27 @@ const relayedCall = (what, servers, origin) =>
 
 /**
  * Moves each client in turn to a new address mid-call and prints the time
- * to media and `good` again. `appRestarts`: the app's room client also calls
- * restartIce() once its signaling socket has resumed (otherwise it only
- * reconnects the socket, and the restart is the library's alone).
+ * to media and `good` again. The restart is the library's alone: the room
+ * client only resumes its socket (at once on a network change or a dropped
+ * path) and delivers what was sent meanwhile. `flap`: the link goes down
+ * during the move, as when a device switches networks, so the browser sees
+ * it (offline, online); without it, the address just changes under it.
  */
-const addressChange = (appRestarts) =>
-  inLab({ nat: ["cone", "cone"], servers: [embeddedBackend], origin: E, options: { appRestarts } }, async (c) => {
+const addressChange = (flap) =>
+  inLab({ nat: ["cone", "cone"], servers: [embeddedBackend], origin: E }, async (c) => {
     await bothGood(c, 20000);
-    // Bytes received by both sides over `ms`.
+    // Media bytes received by both sides over `ms`.
     const flow = async (ms) => {
-      const before = [(await stats(c.a)).bytesReceived, (await stats(c.b)).bytesReceived];
+      const before = [(await stats(c.a)).mediaBytesReceived, (await stats(c.b)).mediaBytesReceived];
       await sleep(ms);
-      const after = [(await stats(c.a)).bytesReceived, (await stats(c.b)).bytesReceived];
+      const after = [(await stats(c.a)).mediaBytesReceived, (await stats(c.b)).mediaBytesReceived];
       return after.map((n, i) => n - before[i]);
     };
     const figures = [];
     // a answers (it joined first), b offers: move each in turn.
     for (const [side, role] of [["a", "answering side"], ["b", "offering side"]]) {
-      const address = topology("readdress", side);
       const movedAt = Date.now();
+      const address = topology("readdress", side, ...(flap ? ["flap"] : []));
       // The move breaks the path: a window in which the moved side receives nothing...
       await waitUntil(async () => (await flow(500))[side === "a" ? 0 : 1] === 0, 10000, `the outage after ${side} moved`);
       // ...then both receive again and say good.
@@ -228,8 +260,13 @@ const addressChange = (appRestarts) =>
       const resumes = moved.log.filter((l) => l.startsWith("signaling reconnects")).length;
       figures.push(`${role} (${side}) moved to ${address}: media and good again after ${took} ms ` +
         `(its signaling socket resumed ${resumes}x; ICE states ${JSON.stringify(moved.states.map(([, st]) => st))})`);
+      // What each side saw after the move, in ms from it: what bounds the figure.
+      for (const s of c.sides) {
+        const seen = (await lab(s)).wall.filter(([at]) => at >= movedAt).map(([at, what]) => `+${at - movedAt} ${what}`);
+        console.log(`  after ${side} moved, ${s.side} saw: ${seen.join("; ")}`);
+      }
     }
-    return `address change mid-call (${appRestarts ? "the app calls restartIce() after its signaling resumed" : "the library alone"}): ${figures.join("; ")}`;
+    return `address change mid-call${flap ? " with a link flap" : ""} (the library's restart, the room client's resume): ${figures.join("; ")}`;
   });
 
 const scenarios = {
@@ -272,6 +309,33 @@ const scenarios = {
       const la = await lab(c.a);
       return `UDP dropped at router a: connected through TURN over TCP (a: ${sa.localType}/${sa.relayProtocol}, b: ${sb.localType}), createPeer → good ${la.goodAt} ms`;
     }),
+
+  "tls-only-turns": () => {
+    // Side a's firewall lets only TCP to 443 (and the web server) out: no UDP,
+    // no TURN on 3478. The embedded server also serves TURN over TLS on 443,
+    // with a certificate from the lab's CA, which both Chromiums trust.
+    const dir = path.join(scratch, "tls");
+    mkdirSync(dir, { recursive: true });
+    const { ca, cert, key } = labCertificates(dir, "203.0.113.10");
+    const tlsBackend = () => backend("203.0.113.10", ["--provider", "embedded", "--turn-secret", TURN_SECRET,
+      "--turn-tls-listen", "203.0.113.10:443", "--turn-tls-cert", cert, "--turn-tls-key", key]);
+    return inLab({
+      nat: ["cone", "cone"],
+      setup: () => topology("tlsonly", "a", "on"),
+      cleanup: () => topology("tlsonly", "a", "off"),
+      servers: [tlsBackend],
+      origin: E,
+      options: { relay: true },
+      home: homeTrusting(path.join(dir, "home"), ca),
+    }, async (c) => {
+      const [sa, sb] = await bothGood(c, 40000);
+      expect(sa.localType === "relay" && sa.relayProtocol === "tls",
+        `side a (only TCP 443 out) relays over TURN/TLS: ${JSON.stringify(sa)}`);
+      const la = await lab(c.a);
+      return `only TCP 443 (and the web server) open at router a: connected through turns: (a: ${sa.localType}/${sa.relayProtocol}, ` +
+        `b: ${sb.localType}/${sb.relayProtocol}), createPeer → good ${la.goodAt} ms`;
+    });
+  },
 
   "turn-failover": () => {
     const turnIps = ["203.0.113.20", "203.0.113.21"];
@@ -319,7 +383,7 @@ const scenarios = {
       }),
 
   "address-change": () => addressChange(false),
-  "address-change-app-restarts": () => addressChange(true),
+  "address-change-link-flap": () => addressChange(true),
 
   "expired-credential-embedded": () =>
     inLab({ nat: ["symmetric", "symmetric"], servers: [embeddedBackend], origin: E, options: { expireFirstServers: true } },

@@ -2,7 +2,7 @@
 # The network lab: two clients behind NAT routers calling each other through
 # the reference backend, coturn and the embedded TURN server, in network
 # namespaces (see topology.sh). Needs root, iproute2, nftables, conntrack,
-# coturn and Debian's chromium (scripts/setup.sh installs them).
+# coturn, Debian's chromium, openssl and certutil (scripts/setup.sh installs them).
 #
 #   bash tests/netlab/run.sh                 every scenario
 #   bash tests/netlab/run.sh cone-stun-only  only these
@@ -14,7 +14,7 @@ root="$(cd "$here/../.." && pwd)"
 source "$root/scripts/env.sh"
 
 [[ $EUID -eq 0 ]] || { echo "the network lab needs root (network namespaces)" >&2; exit 1; }
-for tool in ip nft conntrack turnserver /usr/bin/chromium node; do
+for tool in ip nft conntrack turnserver /usr/bin/chromium node openssl certutil; do
   command -v "$tool" >/dev/null || { echo "missing $tool: run scripts/setup.sh" >&2; exit 1; }
 done
 [[ -x "${ICE_PEER_SERVER_BIN:-$root/target/debug/ice-peer-server}" ]] || (cd "$root" && cargo build -q -p ice-peer-server)

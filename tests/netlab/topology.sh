@@ -18,7 +18,9 @@
 #   topology.sh down                    remove every namespace and the processes in them
 #   topology.sh nat a|b cone|symmetric  the router's NAT mode (flushes its conntrack)
 #   topology.sh udp a|b block|allow     drop (or not) UDP from the router's LAN
-#   topology.sh readdress a|b           move the client to a new LAN address (old NAT mappings flushed)
+#   topology.sh tlsonly a|b on|off      let only TCP to ports 443 and 8080 out of the router's LAN (or all)
+#   topology.sh readdress a|b [flap]    move the client to a new LAN address (old NAT mappings flushed);
+#                                       flap: its link goes down meanwhile, as when a device switches networks
 #   topology.sh impair a|b <loss %>     drop that share of everything the router forwards (0: none)
 #   topology.sh exists                  exit 0 if any lab namespace exists
 set -euo pipefail
@@ -132,17 +134,31 @@ udp() {
   in_ns "$r" conntrack -F >/dev/null 2>&1 || true
 }
 
+# A corporate firewall that lets only TLS out: no UDP, TCP to port 443 (TURN
+# over TLS) and 8080 (the lab backend's web server, HTTPS in a real one) only.
+tlsonly() {
+  local r="$P-r$1"
+  in_ns "$r" nft flush chain ip lab block
+  if [[ "$2" == on ]]; then
+    in_ns "$r" nft add rule ip lab block meta l4proto udp drop
+    in_ns "$r" nft add rule ip lab block tcp dport != '{ 443, 8080 }' drop
+  fi
+  in_ns "$r" conntrack -F >/dev/null 2>&1 || true
+}
+
 # A new address for the client (the next one up) and no old NAT mapping:
 # what a laptop moving to another network looks like to its peer.
 readdress() {
-  local side="$1" client="$P-c$1" r="$P-r$1" old new gw
+  local side="$1" flap="${2:-}" client="$P-c$1" r="$P-r$1" old new gw
   old="$(in_ns "$client" ip -4 -o addr show dev eth0 | awk '{print $4}' | head -1)"
   local addr="${old%/*}"
   new="${addr%.*}.$((${addr##*.} + 1))/25"
   gw="$(in_ns "$client" ip route show default | awk '{print $3}')"
+  [[ "$flap" == flap ]] && in_ns "$client" ip link set eth0 down
   # Old address gone first (its default route goes with it), then the new one.
   in_ns "$client" ip addr del "$old" dev eth0
   in_ns "$client" ip addr add "$new" dev eth0
+  [[ "$flap" == flap ]] && in_ns "$client" ip link set eth0 up
   in_ns "$client" ip route replace default via "$gw"
   in_ns "$r" conntrack -F >/dev/null 2>&1 || true
   echo "${new%/*}"
@@ -171,6 +187,6 @@ cmd="${1:-}"
 shift || true
 case "$cmd" in
   up | down | exists) "$cmd" ;;
-  nat | udp | readdress | impair) "$cmd" "$@" ;;
-  *) echo "usage: $0 up|down|exists|nat a|b cone|symmetric|udp a|b block|allow|readdress a|b" >&2; exit 2 ;;
+  nat | udp | tlsonly | readdress | impair) "$cmd" "$@" ;;
+  *) echo "usage: $0 up|down|exists|nat a|b cone|symmetric|udp a|b block|allow|tlsonly a|b on|off|readdress a|b [flap]|impair a|b <loss %>" >&2; exit 2 ;;
 esac

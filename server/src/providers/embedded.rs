@@ -1,9 +1,10 @@
 //! A TURN server inside the process (webrtc-rs `turn`), with TURN-REST credentials.
 //!
 //! It listens on UDP and TCP on the same port ([`TcpMux`]: for networks that
-//! drop UDP), refuses wrong or expired credentials with 401 and a fresh
-//! NONCE ([`AuthFront`], RFC 8489), and relays on the listen IP while
-//! advertising `--turn-public-ip`, so clients behind NAT reach it.
+//! drop UDP), refuses wrong or expired credentials with 401 and a stateless
+//! NONCE ([`AuthFront`], RFC 8489), refuses peers in its own networks
+//! ([`PeerPolicy`]), and relays on the listen IP while advertising
+//! `--turn-public-ip`, so clients behind NAT reach it.
 
 use std::net::{SocketAddr, UdpSocket as StdUdpSocket};
 use std::sync::Arc;
@@ -11,13 +12,14 @@ use std::time::Duration;
 
 use tokio::net::{TcpListener, UdpSocket};
 use turn::auth::{generate_auth_key, AuthHandler};
-use turn::relay::relay_static::RelayAddressGeneratorStatic;
-use turn::server::config::{ConnConfig, ServerConfig};
-use turn::server::Server;
-use webrtc_util::vnet::net::Net;
 
 use super::turn_auth::AuthFront;
-use super::turn_tcp::TcpMux;
+use super::turn_nonce::NonceKey;
+use super::turn_policy::{Cidr, PeerPolicy};
+use super::turn_relay::FilteredRelays;
+use super::turn_server::{Listener, Shared, TurnServer};
+use super::turn_tcp::{TcpMux, Transport};
+use super::turn_tls;
 use super::{turn_rest, IceServers, StartError};
 use crate::auth::unix_now;
 use crate::config::{advertised_ip, EmbeddedConfig};
@@ -59,11 +61,14 @@ impl AuthHandler for RestAuthHandler {
 
 /// The running embedded TURN server and its credential settings.
 pub struct EmbeddedTurn {
-    server: Server,
+    server: TurnServer,
+    streams: Vec<Arc<TcpMux>>,
     local_addr: SocketAddr,
+    tls_addr: Option<SocketAddr>,
     urls: Vec<String>,
     secret: Secret,
     ttl: Duration,
+    allowed_peers: Vec<Cidr>,
 }
 
 impl EmbeddedTurn {
@@ -96,52 +101,112 @@ impl EmbeddedTurn {
                 Err(e) => return Err(bind_err("TCP", e)),
             }
         };
-        let tcp = TcpMux::new(tcp).map_err(|e| bind_err("TCP", e))?;
+        let (tcp, tcp_ended) = TcpMux::new(tcp, Transport::Tcp).map_err(|e| bind_err("TCP", e))?;
+        let mut streams = vec![(Arc::new(tcp), tcp_ended)];
+        let mut own = vec![local_addr, config.http_listen];
+        let mut tls_addr = None;
+        if let Some(tls) = &config.tls {
+            let acceptor = turn_tls::acceptor(&tls.cert, &tls.key).map_err(StartError)?;
+            let tls_err = |e: std::io::Error| {
+                StartError(format!("cannot bind TURN TLS socket {}: {e}", tls.listen))
+            };
+            let listener = TcpListener::bind(tls.listen).await.map_err(tls_err)?;
+            let addr = listener.local_addr().map_err(tls_err)?;
+            let (mux, ended) = TcpMux::new(listener, Transport::Tls(acceptor)).map_err(tls_err)?;
+            streams.push((Arc::new(mux), ended));
+            own.push(addr);
+            tls_addr = Some(addr);
+        }
         let public_ip = advertised_ip(local_addr, config.public_ip);
+        let mut policy = PeerPolicy::new(config.allowed_peers.clone(), config.denied_peers.clone());
+        for own in own {
+            policy.deny_own(own);
+            policy.deny_own(SocketAddr::new(public_ip, own.port()));
+        }
+        let policy = Arc::new(policy);
 
-        let guarded = |conn: Arc<dyn webrtc_util::Conn + Send + Sync>| ConnConfig {
-            conn: Arc::new(AuthFront::new(
-                conn,
-                config.secret.clone(),
-                config.realm.clone(),
-            )),
-            relay_addr_generator: Box::new(RelayAddressGeneratorStatic {
-                relay_address: public_ip,
-                address: local_addr.ip().to_string(),
-                net: Arc::new(Net::new(None)),
+        let listener = |conn: Arc<dyn webrtc_util::Conn + Send + Sync>, ended| Listener {
+            conn,
+            ended,
+            relays: Box::new(FilteredRelays {
+                relay_ip: public_ip,
+                address: local_addr.ip(),
+                policy: Arc::clone(&policy),
+                bytes_per_sec: config.allocation_bytes_per_sec,
             }),
         };
-        let server = Server::new(ServerConfig {
-            conn_configs: vec![guarded(Arc::new(socket)), guarded(Arc::new(tcp))],
-            realm: config.realm.clone(),
-            auth_handler: Arc::new(RestAuthHandler::new(config.secret.clone())),
-            channel_bind_timeout: Duration::ZERO,
-            alloc_close_notify: None,
-        })
-        .await
-        .map_err(|e| StartError(format!("cannot start TURN server: {e}")))?;
+        let mut listeners = vec![listener(Arc::new(socket), None)];
+        let mut muxes = Vec::new();
+        for (mux, ended) in streams {
+            listeners.push(listener(Arc::clone(&mux) as _, Some(ended)));
+            muxes.push(mux);
+        }
+        let server = TurnServer::start(
+            listeners,
+            Shared {
+                front: AuthFront::new(
+                    config.secret.clone(),
+                    config.realm.clone(),
+                    Arc::clone(&policy),
+                    NonceKey::random(),
+                ),
+                auth_handler: Arc::new(RestAuthHandler::new(config.secret.clone())),
+                realm: config.realm.clone(),
+                quotas: config.quotas,
+            },
+        );
 
         let host = match public_ip {
             std::net::IpAddr::V6(ip) => format!("[{ip}]"),
             std::net::IpAddr::V4(ip) => ip.to_string(),
         };
         let port = local_addr.port();
+        let mut urls = vec![
+            format!("stun:{host}:{port}"),
+            format!("turn:{host}:{port}?transport=udp"),
+            format!("turn:{host}:{port}?transport=tcp"),
+        ];
+        if let (Some(addr), Some(tls)) = (tls_addr, &config.tls) {
+            let tls_host = tls.host.as_deref().unwrap_or(&host);
+            urls.push(format!("turns:{tls_host}:{}?transport=tcp", addr.port()));
+        }
         Ok(Self {
             server,
+            streams: muxes,
             local_addr,
-            urls: vec![
-                format!("stun:{host}:{port}"),
-                format!("turn:{host}:{port}?transport=udp"),
-                format!("turn:{host}:{port}?transport=tcp"),
-            ],
+            tls_addr,
+            urls,
             secret: config.secret.clone(),
             ttl,
+            allowed_peers: config.allowed_peers.clone(),
         })
+    }
+
+    /// For the startup line: where it listens and which peer ranges it
+    /// opens beside the defaults.
+    pub fn describe(&self) -> String {
+        let mut line = format!("embedded, TURN on {}", self.local_addr);
+        if let Some(tls) = self.tls_addr {
+            line.push_str(&format!(", TURN over TLS on {tls}"));
+        }
+        if !self.allowed_peers.is_empty() {
+            let ranges: Vec<String> = self.allowed_peers.iter().map(Cidr::to_string).collect();
+            line.push_str(&format!(
+                "; relays to peers in {} allowed",
+                ranges.join(", ")
+            ));
+        }
+        line
     }
 
     /// Where the TURN server listens.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// Where TURN over TLS listens, when enabled.
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls_addr
     }
 
     /// Its `stun:` and `turn:` URLs with fresh credentials for `sub`.
@@ -151,8 +216,9 @@ impl EmbeddedTurn {
 
     /// Stops the server and its allocations.
     pub async fn close(&self) {
-        if let Err(e) = self.server.close().await {
-            tracing::warn!("closing TURN server: {e}");
+        self.server.close().await;
+        for stream in &self.streams {
+            stream.shutdown();
         }
     }
 }

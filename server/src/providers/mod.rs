@@ -3,8 +3,13 @@
 pub mod embedded;
 pub mod single_flight;
 pub mod turn_auth;
+pub mod turn_nonce;
+pub mod turn_policy;
+pub mod turn_relay;
 pub mod turn_rest;
+pub mod turn_server;
 pub mod turn_tcp;
+pub mod turn_tls;
 pub mod twilio;
 
 use std::fmt;
@@ -130,7 +135,7 @@ impl Provider {
     /// For the startup line, e.g. `embedded, TURN on 127.0.0.1:3478`.
     pub fn describe(&self) -> String {
         match self {
-            Self::Embedded(p) => format!("embedded, TURN on {}", p.local_addr()),
+            Self::Embedded(p) => p.describe(),
             Self::TurnRest(p) => format!("turn-rest, {} URL(s)", p.url_count()),
             Self::Twilio(_) => "twilio".to_owned(),
         }
