@@ -29,31 +29,59 @@ function fail(message) {
   process.exit(1);
 }
 
-// The public surface: export name -> kind (and name for classes/functions).
-// The copy is imported from beside the glue, so that its relative imports
-// (the snippets) resolve.
+// The module `code` makes, imported from a copy beside the glue, so that
+// its relative imports (the snippets) resolve.
 let checks = 0;
-async function surface(code) {
+async function load(code) {
   const copy = `${gluePath}.check-${process.pid}-${checks++}.mjs`;
   fs.writeFileSync(copy, code);
   try {
-    const mod = await import(pathToFileURL(copy).href);
-    return Object.keys(mod)
-      .sort()
-      .map((key) => {
-        const value = mod[key];
-        const isClass = typeof value === "function" && /^class\b/.test(Function.prototype.toString.call(value));
-        return `${key}: ${isClass ? `class ${value.name}` : typeof value}`;
-      })
-      .join("\n");
+    return await import(pathToFileURL(copy).href);
   } finally {
     fs.rmSync(copy, { force: true });
   }
 }
 
+// The public surface: export name -> kind (and name for classes/functions).
+async function surface(code) {
+  const mod = await load(code);
+  return Object.keys(mod)
+      .sort()
+      .map((key) => {
+        const value = mod[key];
+        const isClass = typeof value === "function" && /^class\b/.test(Function.prototype.toString.call(value));
+      return `${key}: ${isClass ? `class ${value.name}` : typeof value}`;
+    })
+    .join("\n");
+}
+
+// The snippets import the enums shared with Rust from kinds.js, a mirror of
+// the ones the glue exports (src/web/kinds.rs). This fails unless every name
+// has the same value in both; then the bundle writes each use
+// (`Report.IceState`) as its value, as a compiler would a constant. They are
+// internal (src/web/kinds.rs skips them in the .d.ts): the package does not
+// export them, and their objects, which no code uses any more, are left out.
+const KINDS_IMPORT = /^import\s*\{([^}]*)\}\s*from\s*["']\.\/kinds\.js["'];?\n/gm;
+const kindsFiles = new Set();
+const kindValues = new Map(); // "Report.IceState" -> 1
+async function checkKinds(glue) {
+  const generated = await load(glue);
+  for (const file of kindsFiles) {
+    const mirror = await import(pathToFileURL(file).href);
+    for (const [name, values] of Object.entries(mirror)) {
+      const own = generated[name];
+      if (!own) fail(`${file} exports ${name}, which the glue does not`);
+      const named = (object) => JSON.stringify(Object.entries(object).filter(([key]) => !/^\d+$/.test(key)));
+      if (named(values) !== named(own)) fail(`${name} in ${file} is ${named(values)}; the glue's is ${named(own)}`);
+      for (const [key, value] of Object.entries(values)) kindValues.set(`${name}.${key}`, value);
+    }
+  }
+}
+
 // The snippets' code goes in front of the glue's, with `export` dropped; the
 // glue's imports of them become plain bindings. Snippets are plain modules
-// with `export function` or `export class` and no imports of their own, and
+// with `export function` or `export class` and no imports of their own but
+// kinds.js (see checkKinds), and
 // their top-level names must not clash with the glue's: anything else fails
 // here. (Not a function scope per snippet: terser's second compress pass
 // inlines it and then trips over the names.)
@@ -62,7 +90,9 @@ function inline(glue) {
   const modules = new Map(); // path as the glue imports it -> its export names
   const load = (from) => {
     if (!modules.has(from)) {
-      const code = fs.readFileSync(path.join(dir, from), "utf8");
+      let code = fs.readFileSync(path.join(dir, from), "utf8");
+      if (code.match(KINDS_IMPORT)) kindsFiles.add(path.join(dir, path.dirname(from), "kinds.js"));
+      code = code.replace(KINDS_IMPORT, "");
       const exported = [...code.matchAll(/^export\s+(?:function|class)\s+([\w$]+)/gm)].map((m) => m[1]);
       modules.set(from, { code: code.replace(/^export\s+(?=function|class)/gm, ""), exported });
     }
@@ -103,6 +133,14 @@ function inline(glue) {
   return `${[...modules.values()].map((m) => m.code).join("\n")}\n${glueCode}`;
 }
 
+// Each use of a shared enum in the snippets' code, by its value.
+function foldKinds(code) {
+  return code.replace(/\b(Report|Operation|FetchOutcome|ManagerEvent)\.([A-Za-z]+)\b/g, (use) => {
+    if (!kindValues.has(use)) fail(`${use} is not a value of kinds.js`);
+    return String(kindValues.get(use));
+  });
+}
+
 // wasm-bindgen's warnings to developers, said in fewer words (the same
 // cases, the same console.warn): -0.1 KB gzipped. Text that is not found
 // (another wasm-bindgen version) stays as it is.
@@ -117,8 +155,12 @@ const WARNINGS = [
 const shortened = (code) => WARNINGS.reduce((text, [long, short]) => text.replace(long, short), code);
 
 const source = fs.readFileSync(gluePath, "utf8");
+const bundled = inline(shortened(source.replace(SELF_TYPES, "")));
+await checkKinds(source);
+const KINDS = /^export const (Report|Operation|FetchOutcome|ManagerEvent) = Object\.freeze\(\{[\s\S]*?\n\}\);\n/gm;
+const internal = new Set([...source.matchAll(KINDS)].map((m) => m[1]));
 const selfTypes = source.match(SELF_TYPES)?.[0] ?? "";
-const result = await minify(inline(shortened(source.replace(SELF_TYPES, ""))), {
+const result = await minify(foldKinds(bundled.replace(KINDS, "")), {
   module: true,
   // ES2020 (every browser with RTCPeerConnection.restartIce() has it), and
   // function expressions that use neither `this` nor `arguments` written as
@@ -131,7 +173,10 @@ const result = await minify(inline(shortened(source.replace(SELF_TYPES, ""))), {
 if (typeof result.code !== "string") fail("terser returned no code");
 const code = `${selfTypes}${result.code}\n`;
 
-const before = await surface(source);
+const before = (await surface(source))
+  .split("\n")
+  .filter((line) => !internal.has(line.split(":")[0]))
+  .join("\n");
 const after = await surface(code);
 if (before !== after) fail(`the exports changed\n--- before\n${before}\n--- after\n${after}`);
 

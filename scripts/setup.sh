@@ -71,7 +71,7 @@ if ! command -v wasm-pack >/dev/null; then
   cargo install -q wasm-pack
 fi
 
-# Node tooling: wasm-opt (binaryen), TypeScript, Playwright's driver for Debian's chromium.
+# Node tooling: wasm-opt (binaryen), TypeScript, ESLint, Playwright's driver for Debian's chromium.
 if [[ ! -x "$root/scripts/node_modules/.bin/wasm-opt" || "$root/scripts/package-lock.json" -nt "$root/scripts/node_modules/.package-lock.json" ]]; then
   log "npm ci in scripts/"
   (cd "$root/scripts" && npm ci --no-audit --no-fund --loglevel=error)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the project, installing what is missing first:
-#   lint → native tests (core + server) → pkg/ build → TypeScript contract check
+#   lint → the JS modules (tsc --checkJs, node unit tests) → native tests
+#   (core + server) → pkg/ build → TypeScript contract check
 #   → headless-browser suites in Chromium and Firefox (wasm-bindgen-test,
 #     fixture server, coturn)
 #   → end-to-end (demo page and npm example app, Playwright)
@@ -15,10 +16,15 @@ source scripts/env.sh
 stage() { printf '\n\033[1;35m==== %s\033[0m\n' "$*"; }
 started=$SECONDS
 
-stage "lint: rustfmt and clippy (native and wasm32)"
+stage "lint: rustfmt and clippy (native and wasm32), eslint"
 cargo fmt --all --check
 cargo clippy -q --workspace --all-targets -- -D warnings
 cargo clippy -q -p ice-peer --target wasm32-unknown-unknown --all-targets -- -D warnings
+eslint -c scripts/eslint.config.mjs src/web/js tests/support/*.mjs scripts/*.mjs
+
+stage "JS modules: type check (tsc --checkJs --strict) and unit tests (node --test)"
+tsc -p src/web/js/tsconfig.json
+node --test src/web/js/test/
 
 stage "native tests: pure core (unit + property) and the reference backend"
 cargo test --workspace

@@ -86,108 +86,154 @@ impl fmt::Display for OptionError {
     }
 }
 
-/// The numeric options' JavaScript names, in the order they are checked
-/// (the order of [`RawNumbers`]' fields and of [`Limits::from_values`]).
-pub const NUMBER_OPTIONS: [&str; 8] = [
-    "cacheTtlMs",
-    "retries",
-    "retryDelayMs",
-    "timeoutMs",
-    "createPeerWaitMs",
-    "restartAttempts",
-    "disconnectedTimeoutMs",
-    "restartTimeoutMs",
-];
+/// What a numeric option accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Rule {
+    /// A finite number >= 0 (a duration that may be zero).
+    NonNegative,
+    /// A finite number > 0 (a deadline).
+    Positive,
+    /// A whole number from 0 to 10 (a count of attempts).
+    WholeUpToTen,
+}
 
-/// The default of each of [`NUMBER_OPTIONS`]: a table in the data, not
-/// eight stores in the code.
-const DEFAULTS: [f64; 8] = [
-    DEFAULT_CACHE_TTL_MS,
-    DEFAULT_RETRIES as f64,
-    DEFAULT_RETRY_DELAY_MS,
-    DEFAULT_TIMEOUT_MS,
-    DEFAULT_CREATE_PEER_WAIT_MS,
-    RecoveryConfig::DEFAULT.max_attempts as f64,
-    RecoveryConfig::DEFAULT.disconnected_grace_ms,
-    RecoveryConfig::DEFAULT.attempt_timeout_ms,
-];
-
-/// What each rule accepts, by rule number.
-const EXPECTED: [&str; 3] = [
-    "a finite number >= 0",
-    "a finite number > 0",
-    "a whole number from 0 to 10",
-];
-const NON_NEGATIVE: u8 = 0;
-const POSITIVE: u8 = 1;
-const WHOLE_0_TO_10: u8 = 2;
-/// The rule of each of [`NUMBER_OPTIONS`].
-const RULES: [u8; 8] = [
-    NON_NEGATIVE,
-    WHOLE_0_TO_10,
-    NON_NEGATIVE,
-    POSITIVE,
-    NON_NEGATIVE,
-    WHOLE_0_TO_10,
-    NON_NEGATIVE,
-    POSITIVE,
-];
-
-impl Limits {
-    /// Defaults for absent values. Rules: cacheTtlMs finite >= 0; retries whole 0..=10;
-    /// retryDelayMs finite >= 0; timeoutMs finite > 0; createPeerWaitMs finite >= 0;
-    /// restartAttempts whole 0..=10 (default 3); disconnectedTimeoutMs finite >= 0 (default 3000);
-    /// restartTimeoutMs finite > 0 (default 10_000).
-    ///
-    /// Options are checked in that order; the first bad one is reported. The recovery
-    /// backoff base is not an option: it stays at [`RecoveryConfig::default`]'s 1000 ms.
-    pub fn from_raw(raw: &RawNumbers) -> Result<Self, OptionError> {
-        Self::from_values([
-            raw.cache_ttl_ms,
-            raw.retries,
-            raw.retry_delay_ms,
-            raw.timeout_ms,
-            raw.create_peer_wait_ms,
-            raw.restart_attempts,
-            raw.disconnected_timeout_ms,
-            raw.restart_timeout_ms,
-        ])
+impl Rule {
+    fn accepts(self, x: f64) -> bool {
+        match self {
+            Rule::NonNegative => x.is_finite() && x >= 0.0,
+            Rule::Positive => x.is_finite() && x > 0.0,
+            Rule::WholeUpToTen => (0.0..=10.0).contains(&x) && x.fract() == 0.0,
+        }
     }
 
-    /// [`Limits::from_raw`] with the values of [`NUMBER_OPTIONS`] in that
-    /// order. One loop over a table of rules: the eight checks inlined one
-    /// after another cost the wasm far more.
-    pub fn from_values(values: [Option<f64>; 8]) -> Result<Self, OptionError> {
-        let mut v = [0.0; 8];
-        for at in 0..8 {
-            let x = values[at].unwrap_or(DEFAULTS[at]);
-            let rule = RULES[at];
-            let ok = match rule {
-                WHOLE_0_TO_10 => (0.0..=10.0).contains(&x) && x.fract() == 0.0,
-                POSITIVE => x.is_finite() && x > 0.0,
-                _ => x.is_finite() && x >= 0.0,
-            };
-            if !ok {
-                return Err(OptionError {
-                    option: NUMBER_OPTIONS[at],
-                    expected: EXPECTED[rule as usize],
-                });
-            }
-            v[at] = x;
+    /// How an error message says what the rule accepts.
+    fn expected(self) -> &'static str {
+        match self {
+            Rule::NonNegative => "a finite number >= 0",
+            Rule::Positive => "a finite number > 0",
+            Rule::WholeUpToTen => "a whole number from 0 to 10",
         }
+    }
+}
+
+/// One numeric option of `PeerManagerOptions`: its name, default and rule.
+#[derive(Clone, Copy, Debug)]
+pub struct NumberOption {
+    /// The JavaScript name, e.g. "retries".
+    pub name: &'static str,
+    default: f64,
+    rule: Rule,
+}
+
+impl NumberOption {
+    /// The value given, or the default when absent; an [`OptionError`] when
+    /// the rule refuses it.
+    #[inline(never)]
+    pub fn read(&self, value: Option<f64>) -> Result<f64, OptionError> {
+        let x = value.unwrap_or(self.default);
+        if self.rule.accepts(x) {
+            Ok(x)
+        } else {
+            Err(OptionError {
+                option: self.name,
+                expected: self.rule.expected(),
+            })
+        }
+    }
+}
+
+/// `cacheTtlMs`: how long fetched servers are reused.
+pub const CACHE_TTL_MS: NumberOption = NumberOption {
+    name: "cacheTtlMs",
+    default: DEFAULT_CACHE_TTL_MS,
+    rule: Rule::NonNegative,
+};
+/// `retries`: attempts after the first.
+pub const RETRIES: NumberOption = NumberOption {
+    name: "retries",
+    default: DEFAULT_RETRIES as f64,
+    rule: Rule::WholeUpToTen,
+};
+/// `retryDelayMs`: the base of the retry backoff.
+pub const RETRY_DELAY_MS: NumberOption = NumberOption {
+    name: "retryDelayMs",
+    default: DEFAULT_RETRY_DELAY_MS,
+    rule: Rule::NonNegative,
+};
+/// `timeoutMs`: one attempt's deadline.
+pub const TIMEOUT_MS: NumberOption = NumberOption {
+    name: "timeoutMs",
+    default: DEFAULT_TIMEOUT_MS,
+    rule: Rule::Positive,
+};
+/// `createPeerWaitMs`: how long `createPeer` waits for servers.
+pub const CREATE_PEER_WAIT_MS: NumberOption = NumberOption {
+    name: "createPeerWaitMs",
+    default: DEFAULT_CREATE_PEER_WAIT_MS,
+    rule: Rule::NonNegative,
+};
+/// `restartAttempts` (an addition): ICE restarts before giving up.
+pub const RESTART_ATTEMPTS: NumberOption = NumberOption {
+    name: "restartAttempts",
+    default: RecoveryConfig::DEFAULT.max_attempts as f64,
+    rule: Rule::WholeUpToTen,
+};
+/// `disconnectedTimeoutMs` (an addition): the grace before a restart.
+pub const DISCONNECTED_TIMEOUT_MS: NumberOption = NumberOption {
+    name: "disconnectedTimeoutMs",
+    default: RecoveryConfig::DEFAULT.disconnected_grace_ms,
+    rule: Rule::NonNegative,
+};
+/// `restartTimeoutMs` (an addition): one restart's deadline.
+pub const RESTART_TIMEOUT_MS: NumberOption = NumberOption {
+    name: "restartTimeoutMs",
+    default: RecoveryConfig::DEFAULT.attempt_timeout_ms,
+    rule: Rule::Positive,
+};
+
+impl RawNumbers {
+    /// The value given for the option named `name` (a JavaScript name).
+    pub fn get(&self, name: &str) -> Option<f64> {
+        match name {
+            "cacheTtlMs" => self.cache_ttl_ms,
+            "retries" => self.retries,
+            "retryDelayMs" => self.retry_delay_ms,
+            "timeoutMs" => self.timeout_ms,
+            "createPeerWaitMs" => self.create_peer_wait_ms,
+            "restartAttempts" => self.restart_attempts,
+            "disconnectedTimeoutMs" => self.disconnected_timeout_ms,
+            "restartTimeoutMs" => self.restart_timeout_ms,
+            _ => None,
+        }
+    }
+}
+
+impl Limits {
+    /// [`Limits::read`] of the values in `raw`.
+    pub fn from_raw(raw: &RawNumbers) -> Result<Self, OptionError> {
+        Self::read(|name| raw.get(name))
+    }
+
+    /// Each option's value got by its JavaScript name from `value` and
+    /// validated (see its [`NumberOption`]), with its default when absent.
+    /// They are checked in the order written here, and the first bad one is
+    /// reported. The recovery backoff base is not an option: it stays at
+    /// [`RecoveryConfig::DEFAULT`]'s 1000 ms.
+    pub fn read(mut value: impl FnMut(&'static str) -> Option<f64>) -> Result<Self, OptionError> {
+        let mut number = |option: &NumberOption| option.read(value(option.name));
         Ok(Limits {
-            cache_ttl_ms: v[0],
+            cache_ttl_ms: number(&CACHE_TTL_MS)?,
             retry: RetryPolicy {
-                retries: v[1] as u32,
-                base_delay_ms: v[2],
+                retries: number(&RETRIES)? as u32,
+                base_delay_ms: number(&RETRY_DELAY_MS)?,
             },
-            timeout_ms: v[3],
-            create_peer_wait_ms: v[4],
+            timeout_ms: number(&TIMEOUT_MS)?,
+            create_peer_wait_ms: number(&CREATE_PEER_WAIT_MS)?,
             recovery: RecoveryConfig {
-                max_attempts: v[5] as u32,
-                disconnected_grace_ms: v[6],
+                max_attempts: number(&RESTART_ATTEMPTS)? as u32,
+                disconnected_grace_ms: number(&DISCONNECTED_TIMEOUT_MS)?,
                 backoff_base_ms: RecoveryConfig::DEFAULT.backoff_base_ms,
-                attempt_timeout_ms: v[7],
+                attempt_timeout_ms: number(&RESTART_TIMEOUT_MS)?,
             },
         })
     }

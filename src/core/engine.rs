@@ -255,8 +255,7 @@ impl<P: Clone> PeerEngine<P> {
         self.recovery.is_recovering()
     }
 
-    /// Queues one output. Not inlined: the queue's growth check would
-    /// otherwise be copied into each of the many places that emit (smaller wasm).
+    /// Queues one output.
     #[inline(never)]
     fn put(&mut self, output: Output<P>) {
         self.out.push_back(output);

@@ -138,8 +138,7 @@ impl IceServersError {
 impl IceServersError {
     /// e.g. "ICE servers request failed: HTTP 500 after 4 attempts",
     /// "ICE servers request failed: no token (no request sent)", "... timed out after 1 attempt",
-    /// "... invalid response after 1 attempt". Built without `core::fmt`,
-    /// which would add kilobytes to the wasm.
+    /// "... invalid response after 1 attempt".
     pub fn message(&self) -> String {
         const PREFIX: &str = "ICE servers request failed: ";
         let kind = match self.kind {

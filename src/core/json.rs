@@ -24,7 +24,6 @@ impl Json {
     /// The member `key` of an object; `None` for other values or a missing key.
     /// When a hand-built object repeats a key, the last one wins (as when parsing).
     pub fn get(&self, key: &str) -> Option<&Json> {
-        // A plain loop from the end: the iterator chain cost the wasm more.
         let Json::Object(members) = self else {
             return None;
         };

@@ -18,8 +18,8 @@ pub fn exponential_backoff_ms(base_ms: f64, n: u32, cap_ms: f64) -> f64 {
     if base_ms.is_nan() || base_ms <= 0.0 {
         return 0.0;
     }
-    // Doubling is exact, and stops once past the cap (or at +inf, by 1100):
-    // the same as `base * 2^n` without `powi`'s runtime routine in the wasm.
+    // `base * 2^n` by doubling, which is exact, and stops once past the cap
+    // (or at +inf, by 1100).
     let mut delay = base_ms;
     for _ in 0..n.min(1100) {
         if delay >= cap_ms {

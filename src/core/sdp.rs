@@ -2,8 +2,7 @@
 
 use super::text::split_first;
 
-/// The first `a=ice-ufrag:` value in `sdp`. Lines split by byte, not with
-/// `str::lines`, whose char searcher costs the wasm more than this whole module.
+/// The first `a=ice-ufrag:` value in `sdp`.
 fn ice_ufrag(sdp: &str) -> Option<&str> {
     let mut rest = sdp;
     loop {

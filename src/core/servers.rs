@@ -219,9 +219,7 @@ fn is_host_port(s: &str) -> bool {
             None => (s, None),
         },
     };
-    // Byte checks (space and below, DEL, the URL delimiters) and a hand-rolled
-    // port fold on purpose: `char::is_whitespace`, `[u8]::contains` and
-    // `str::parse` bring Unicode tables, memchr and integer parsing into the wasm.
+    // Space and below, DEL and the URL delimiters are not part of a host.
     let host_ok = !host.is_empty()
         && !host
             .bytes()
@@ -229,8 +227,7 @@ fn is_host_port(s: &str) -> bool {
     host_ok && port.is_none_or(is_port)
 }
 
-/// At most five digits (checked first: no overflow), from 1 to 65535. A
-/// plain loop: try_fold over the bytes cost the wasm more.
+/// At most five digits (checked first: no overflow), from 1 to 65535.
 fn is_port(p: &str) -> bool {
     if !(1..=5).contains(&p.len()) {
         return false;
@@ -263,7 +260,7 @@ fn digit(b: u8) -> Option<u8> {
     b.is_ascii_digit().then(|| b - b'0')
 }
 
-/// Digits with an optional `.fraction`; no float parser is pulled into the wasm for this.
+/// Digits with an optional `.fraction`.
 fn parse_decimal(s: &str) -> Option<f64> {
     let (int, frac) = split_first(s, b'.').unwrap_or((s, ""));
     if int.is_empty() && frac.is_empty() {

@@ -1,5 +1,5 @@
-//! Text without `core::fmt`: the formatting machinery costs the wasm
-//! kilobytes, and the messages here only ever need a number or two.
+//! Text helpers for messages that need a number or two, and for splitting
+//! on a byte.
 
 /// `n` in decimal. Digits pushed as `&str`s: `char`s would bring in UTF-8
 /// encoding, and `to_string` the formatting machinery.
@@ -14,8 +14,7 @@ pub fn decimal(n: u32) -> String {
     out
 }
 
-/// `parts` joined. A plain loop rather than `[&str]::concat`, whose
-/// generic join costs the wasm more.
+/// `parts` joined.
 pub fn concat(parts: &[&str]) -> String {
     let mut out = String::new();
     for part in parts {
@@ -25,9 +24,7 @@ pub fn concat(parts: &[&str]) -> String {
 }
 
 /// `s` around the first `byte`, which must be ASCII (so both halves are
-/// whole UTF-8). Byte search rather than `str::split_once(char)`: the char
-/// searcher brings `memchr` and UTF-8 decoding into the wasm. One
-/// `split_at` and a range from 1: two ranges of `s` cost more.
+/// whole UTF-8).
 pub fn split_first(s: &str, byte: u8) -> Option<(&str, &str)> {
     let at = s.bytes().position(|b| b == byte)?;
     let (before, after) = s.split_at(at);

@@ -1,6 +1,6 @@
 //! Values crossing the boundary: JSON trees in, ICE servers and figures out.
 
-use super::error::{get, members, set};
+use super::property::{get, members, set};
 use crate::core::json::Json;
 use crate::core::network_quality::Score;
 use crate::core::servers::{normalise, IceServer};
@@ -12,8 +12,6 @@ use wasm_bindgen::{JsCast, JsValue};
 const MAX_DEPTH: u32 = 16;
 
 /// Any JS value as a JSON tree; functions, symbols and the like become `Null`.
-/// A direct walk rather than serde-wasm-bindgen: serde's error machinery
-/// formats floats and costs more than this whole module.
 pub fn json_from_js(value: &JsValue) -> Json {
     json_at_depth(value, 0)
 }
@@ -58,7 +56,6 @@ pub fn servers_from_js(value: &JsValue) -> Option<Vec<IceServer>> {
 }
 
 /// `[{ urls: [...], username?, credential? }]`, a fresh array each call.
-/// Plain loops: iterator adapters over JS arrays cost the wasm far more.
 pub fn servers_to_js(servers: &[IceServer]) -> Array {
     let out = Array::new();
     for server in servers {

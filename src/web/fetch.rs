@@ -4,25 +4,18 @@
 //! and in the core.
 
 use super::convert::json_from_js;
+use super::kinds::{FetchOutcome, ManagerNotify, Reply};
 use crate::core::error::AttemptFailure;
 use crate::core::retry::timer_delay_ms;
 use crate::core::servers::{parse_response, InvalidResponse, ParsedServers};
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
-/// Receives the reports of `js/fetch.js`: an [`Answer`] from [`attempt`],
-/// `(id, token)` from [`read_token`]; JS ignores what it returns. The
-/// crate's one closure type (see [`super::Callback`]).
-pub type Reply = super::Callback;
-
-/// The outcome of an attempt whose token source gave nothing: no request was sent.
-const NO_TOKEN: u32 = 5;
-
 #[wasm_bindgen(module = "/src/web/js/fetch.js")]
 extern "C" {
     /// See [`read_token`]: the token, or `undefined` (it comes later).
     #[wasm_bindgen(js_name = readToken)]
-    fn read_token_js(source: &JsValue, id: u32, done: &Reply) -> JsValue;
+    fn read_token_js(source: &JsValue, id: u32, done: &ManagerNotify) -> JsValue;
 
     #[wasm_bindgen(js_name = attempt)]
     fn attempt_js(
@@ -36,9 +29,8 @@ extern "C" {
 
 /// The token `source` (a string, or a function returning one or a promise
 /// of one) gives: `Some` at once ("" for none), or `None` and `done` hears
-/// `(id, token)` from a later task (`id` is never 0). Read as a JS value: the glue of an
-/// `Option<String>` return costs more than `as_string`.
-pub fn read_token(source: &JsValue, id: u32, done: &Reply) -> Option<String> {
+/// `(TokenArrived, id, token)` from a later task.
+pub fn read_token(source: &JsValue, id: u32, done: &ManagerNotify) -> Option<String> {
     read_token_js(source, id, done).as_string()
 }
 
@@ -66,38 +58,42 @@ pub fn attempt(
 
 /// How an [`attempt`] ended.
 pub struct Answer {
-    token: Option<String>,
-    outcome: u32,
+    outcome: FetchOutcome,
+    /// The response's status; 0 when there was no response.
     status: u16,
     body: JsValue,
+    token: Option<String>,
 }
 
 impl Answer {
-    /// Reads the report `(outcome << 16 | status, body, token)`.
-    pub fn from_js(what: u32, body: JsValue, token: &JsValue) -> Self {
+    /// Reads the report `(outcome, status, body, token)`.
+    pub fn from_js(outcome: FetchOutcome, status: u16, body: JsValue, token: &JsValue) -> Self {
         Answer {
-            token: token.as_string(),
-            outcome: what >> 16,
-            status: what as u16,
+            outcome,
+            status,
             body,
+            token: token.as_string(),
         }
     }
 
     /// The token it sent; `None` when the source gave none and nothing was sent.
     pub fn sent(&self) -> Option<&str> {
-        self.token.as_deref().filter(|_| self.outcome != NO_TOKEN)
+        match self.outcome {
+            FetchOutcome::NoToken => None,
+            _ => self.token.as_deref(),
+        }
     }
 
-    /// The servers, or why the attempt failed (any outcome but [`NO_TOKEN`]).
+    /// The servers, or why the attempt failed (any outcome but `NoToken`).
     pub fn judge(&self) -> Result<ParsedServers, AttemptFailure> {
         let status = self.status;
         match self.outcome {
-            0 => parse_response(&json_from_js(&self.body))
+            FetchOutcome::Json => parse_response(&json_from_js(&self.body))
                 .map_err(|reason| AttemptFailure::Invalid(status, reason)),
-            1 => Err(AttemptFailure::Status(status)),
-            3 => Err(AttemptFailure::Timeout),
-            4 => Err(AttemptFailure::Invalid(status, InvalidResponse::NotJson)),
-            _ => Err(AttemptFailure::Network),
+            FetchOutcome::HttpStatus => Err(AttemptFailure::Status(status)),
+            FetchOutcome::Timeout => Err(AttemptFailure::Timeout),
+            FetchOutcome::NotJson => Err(AttemptFailure::Invalid(status, InvalidResponse::NotJson)),
+            FetchOutcome::NetworkError | FetchOutcome::NoToken => Err(AttemptFailure::Network),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! What the app passes to `createPeer`: validated once, typed from then on.
 
 use super::convert::servers_from_js;
-use super::error::{get, type_error};
+use super::error::type_error;
+use super::property::get;
 use crate::core::servers::IceServer;
 use crate::core::text::concat;
 use js_sys::Function;

@@ -7,18 +7,13 @@ mod convert;
 mod error;
 mod fetch;
 mod handlers;
+mod kinds;
 mod log;
 mod manager;
 mod peer;
 mod peer_handle;
+mod property;
 mod quality;
-
-/// The one shape of closure handed to the JS modules (`js/*.js`):
-/// `(what, a, b) -> value`. Each closure type costs the wasm an export and
-/// the glue an adapter, so every callback into Rust shares this one.
-pub(crate) type Callback = wasm_bindgen::closure::Closure<
-    dyn Fn(u32, wasm_bindgen::JsValue, wasm_bindgen::JsValue) -> wasm_bindgen::JsValue,
->;
 
 pub use manager::PeerManager;
 pub use peer_handle::Peer;

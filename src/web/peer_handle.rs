@@ -1,9 +1,10 @@
 //! `Peer` as JavaScript sees it: a thin handle over [`PeerInner`].
 
 use super::bindings::{PeerEventHandlers, SignalData};
-use super::error::{bind_methods, get, subscribe, type_error};
+use super::error::type_error;
 use super::handlers::Handlers;
 use super::peer::PeerInner;
+use super::property::get;
 use crate::core::engine::Input;
 use crate::core::negotiation::{Description, SdpKind};
 use crate::core::quality::Quality;
@@ -11,6 +12,16 @@ use js_sys::{Function, Promise};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use web_sys::RtcPeerConnection;
+
+#[wasm_bindgen(module = "/src/web/js/values.js")]
+extern "C" {
+    /// Binds `subscribe`, `signal` and `close` to the new `Peer` object.
+    #[wasm_bindgen(js_name = bindMethods)]
+    fn bind_methods(peer: &JsValue);
+    /// Adds `listener` to `set` (when `add`); returns the function that
+    /// removes it.
+    fn subscribe(set: &js_sys::Set, listener: &JsValue, add: bool) -> Function;
+}
 
 /// A call to one remote peer. Signaling goes through `onSignal` and `signal()`.
 #[wasm_bindgen]

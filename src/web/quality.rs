@@ -1,8 +1,4 @@
 //! `classifyQuality`, `qualityLabel` and `qualityColour`: the core's mapping, exported.
-//!
-//! The three share one body ([`mapped`]), and each returns its
-//! `&'static str` as a JS string (not a `String`): no copy into a fresh
-//! allocation for the glue to read and free.
 
 use super::error::type_error;
 use crate::core::quality::{IceState, Quality};
@@ -13,7 +9,12 @@ use wasm_bindgen::prelude::*;
 pub fn classify_quality(
     #[wasm_bindgen(unchecked_param_type = "IceConnectionState")] state: JsValue,
 ) -> Result<JsValue, JsValue> {
-    mapped(&state, CLASSIFY)
+    let state = state.as_string();
+    let quality = state.as_deref().and_then(IceState::parse).map(Quality::of);
+    answer(
+        quality.map(Quality::as_str),
+        "classifyQuality: unknown ICE connection state",
+    )
 }
 
 /// "Good" | "Connecting..." | "Poor" | "Failed"; throws a `TypeError` for an unknown quality.
@@ -21,7 +22,10 @@ pub fn classify_quality(
 pub fn quality_label(
     #[wasm_bindgen(unchecked_param_type = "Quality")] quality: JsValue,
 ) -> Result<JsValue, JsValue> {
-    mapped(&quality, LABEL)
+    answer(
+        parse_quality(&quality).map(Quality::label),
+        "qualityLabel: unknown quality",
+    )
 }
 
 /// Addition: the indicator colour as CSS (green, orange, orange-red, red).
@@ -29,33 +33,17 @@ pub fn quality_label(
 pub fn quality_colour(
     #[wasm_bindgen(unchecked_param_type = "Quality")] quality: JsValue,
 ) -> Result<JsValue, JsValue> {
-    mapped(&quality, COLOUR)
+    answer(
+        parse_quality(&quality).map(Quality::colour),
+        "qualityColour: unknown quality",
+    )
 }
 
-const CLASSIFY: usize = 0;
-const LABEL: usize = 1;
-const COLOUR: usize = 2;
-/// Each export's TypeError message, whole: no string built at run time.
-static ERRORS: [&str; 3] = [
-    "classifyQuality: unknown ICE connection state",
-    "qualityLabel: unknown quality",
-    "qualityColour: unknown quality",
-];
+fn parse_quality(value: &JsValue) -> Option<Quality> {
+    value.as_string().as_deref().and_then(Quality::parse)
+}
 
-/// What export `which` returns for `value`, or its TypeError. Out of line:
-/// one copy for the three exports.
-#[inline(never)]
-fn mapped(value: &JsValue, which: usize) -> Result<JsValue, JsValue> {
-    let text = value.as_string();
-    let text = text.as_deref();
-    let quality = text.and_then(Quality::parse);
-    let out = match which {
-        CLASSIFY => text
-            .and_then(IceState::parse)
-            .map(|s| Quality::of(s).as_str()),
-        LABEL => quality.map(Quality::label),
-        _ => quality.map(Quality::colour), // COLOUR
-    };
-    out.map(JsValue::from_str)
-        .ok_or_else(|| type_error(ERRORS[which]))
+/// The text as a JS string, or a `TypeError` with `error` when there is none.
+fn answer(text: Option<&'static str>, error: &str) -> Result<JsValue, JsValue> {
+    text.map(JsValue::from_str).ok_or_else(|| type_error(error))
 }

@@ -1,18 +1,32 @@
+// @ts-check
 // The ICE-servers request's browser plumbing: asking the token source, the
 // fetch with its deadline, reading and parsing the body, and the wait before
 // a retry. Whether and when to retry, what each outcome means, the cache and
 // the errors are decided in Rust (src/web/fetch.rs, src/web/manager/,
-// src/core/): the same calls made from wasm cost several kilobytes.
+// src/core/). Decided here: which token counts as none (blank, not a
+// string, a throw or a rejection), and which responses are a success (2xx).
 //
 // The token goes into the Authorization header and nowhere else: not into
 // the URL, an error or a log.
+import { FetchOutcome, ManagerEvent } from "./kinds.js";
 
-// What a token source gave: a non-blank string, else "" (no token).
-const usable = (token) => (typeof token === "string" && token.trim() ? token : "");
+/** @typedef {string | (() => string | null | undefined | Promise<string | null | undefined>)} TokenSource */
 
-// The token of `source`, a string or a function returning one or a promise
-// of one: the token, "" (none; also for a throw or a rejection), or a
-// promise of either.
+/**
+ * What a token source gave: a non-blank string, else "" (no token).
+ * @param {unknown} token
+ * @returns {string}
+ */
+export function usable(token) {
+  return typeof token === "string" && token.trim() ? token : "";
+}
+
+/**
+ * The token of `source`: the token, "" (none; also for a throw or a
+ * rejection), or a promise of either.
+ * @param {TokenSource} source
+ * @returns {string | Promise<string>}
+ */
 function ask(source) {
   try {
     const token = typeof source === "function" ? source() : source;
@@ -22,43 +36,62 @@ function ask(source) {
   }
 }
 
-// For a caller, before the cache is looked at: the token ("" for none) when
-// the source answers at once; otherwise undefined, and `done(id, token)`
-// from a later task (`id` is never 0).
+/**
+ * For a caller, before the cache is looked at: the token ("" for none) when
+ * the source answers at once; otherwise undefined, and
+ * `done(ManagerEvent.TokenArrived, id, token)` from a later task.
+ * @param {TokenSource} source
+ * @param {number} id the lookup's id, handed back with the token
+ * @param {(event: ManagerEvent, id: number, token: string) => void} done
+ * @returns {string | undefined}
+ */
 export function readToken(source, id, done) {
   const token = ask(source);
   if (typeof token === "string") return token;
-  token.then((token) => done(id, token));
+  token.then((token) => done(ManagerEvent.TokenArrived, id, token));
 }
 
-// One attempt, after `delayMs` (a retry's backoff; 0: at once): the token
-// asked of `source` (the first attempt passes the token itself), then a GET
-// that aborts itself after `timeoutMs`. `done(outcome << 16 | status, body, token)`
-// is called once, from a later task, with the token that was sent (flat
-// arguments: Rust reads no object). The outcomes:
-//   0  a 2xx response whose body parsed as JSON (`body`, the parsed value)
-//   1  a response with a non-2xx `status` (its body is not read)
-//   2  fetch or the body's read rejected: offline, refused, CORS
-//   3  the deadline passed first (headers and body alike) and aborted it
-//   4  a 2xx response whose body is not JSON
-//   5  the source gave no token: nothing was sent
-// Returns `cancel()`: nothing more is sent, and `done` is never called after
-// it (Rust frees it then). `cancel()` returns whether a request was in flight.
+/**
+ * @callback Reply
+ * @param {FetchOutcome} outcome
+ * @param {number} status the response's status; 0 when there was none
+ * @param {unknown} body the parsed JSON (`FetchOutcome.Json` only)
+ * @param {string} token the token sent ("" for `FetchOutcome.NoToken`)
+ * @returns {void}
+ */
+
+/**
+ * One attempt, after `delayMs` (a retry's backoff; 0: at once): the token
+ * asked of `source` (the first attempt passes the token itself), then a GET
+ * that aborts itself after `timeoutMs`. `done` is called once, from a later
+ * task. Returns `cancel()`: nothing more is sent, and `done` is never called
+ * after it (Rust frees it then); `cancel()` returns whether a request was in
+ * flight.
+ * @param {string} endpoint
+ * @param {TokenSource} source
+ * @param {number} delayMs
+ * @param {number} timeoutMs
+ * @param {Reply} done
+ * @returns {() => boolean}
+ */
 export function attempt(endpoint, source, delayMs, timeoutMs, done) {
   let live = true;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
   let timer;
+  /** @type {AbortController | undefined} */
   let controller;
-  // (A missing status is 0: `| undefined` is `| 0`.)
-  const report = (outcome, token, status, body) => {
+  /** @type {(outcome: FetchOutcome, token?: string, status?: number, body?: unknown) => void} */
+  const report = (outcome, token = "", status = 0, body = undefined) => {
     clearTimeout(timer);
     if (live) {
       live = false;
-      done((outcome << 16) | status, body, token);
+      done(outcome, status, body, token);
     }
   };
+  /** @param {string} token */
   const send = (token) => {
     if (!live) return;
-    if (!token) return report(5);
+    if (!token) return report(FetchOutcome.NoToken);
     const abort = new AbortController();
     controller = abort;
     // Aborted before a report: by this deadline (cancel() silences `report`).
@@ -69,20 +102,20 @@ export function attempt(endpoint, source, delayMs, timeoutMs, done) {
     new Promise((resolve) =>
       resolve(fetch(endpoint, { headers: { Authorization: "Bearer " + token, Accept: "application/json" }, signal: abort.signal })),
     )
-      .then((response) => {
+      .then((/** @type {Response} */ response) => {
         const status = response.status;
-        if (status < 200 || status > 299) return report(1, token, status);
+        if (status < 200 || status > 299) return report(FetchOutcome.HttpStatus, token, status);
         return response.text().then((text) => {
           // A throw from report itself comes after it has reported: the
           // catch's report then does nothing.
           try {
-            report(0, token, status, JSON.parse(text));
+            report(FetchOutcome.Json, token, status, JSON.parse(text));
           } catch {
-            report(4, token, status);
+            report(FetchOutcome.NotJson, token, status);
           }
         });
       })
-      .catch(() => report(abort.signal.aborted ? 3 : 2, token));
+      .catch(() => report(abort.signal.aborted ? FetchOutcome.Timeout : FetchOutcome.NetworkError, token));
   };
   const start = () => Promise.resolve(ask(source)).then(send);
   if (delayMs > 0) timer = setTimeout(start, delayMs);

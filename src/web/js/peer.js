@@ -1,40 +1,44 @@
+// @ts-check
 // The browser side of one peer: its RTCPeerConnection, the connection's
 // events, the operations the engine asks for, stats and the peer's timers.
-// Every decision is made in Rust (src/core/engine.rs, driven by
-// src/web/peer/mod.rs); this is only the plumbing, a few lines here where
-// from wasm every property read is an import and every callback type a shim.
+// Every decision about them is made in Rust (src/core/engine.rs, driven by
+// src/web/peer/mod.rs); this module decides only which browser events are
+// worth a report (each remote stream once, no end-of-candidates) and when a
+// data channel is opened.
 //
-// Rust hears everything through ONE function, `notify(what, a, b)`, given to
-// attach(), with flat values. `what` (mirrored in src/web/peer/notify.rs):
-//   0 a local candidate; a: its toJSON()
-//   1 iceconnectionstatechange; a: the state
-//   2 a remote stream, once per stream; a: the stream
-//   3 negotiationneeded
-//   4 icecandidateerror; a: the STUN code, b: the server's URL (a URL never
-//     holds the credential)
-//   5 the operation started first settled (Rust then reads localDescription())
-//   6 that operation failed; a: the browser's error
-//   7 an operation whose signal() caller did not get its promise failed
-//     (reported besides 6); a: the error
-//   8 the timer fired
-//   9 a stats sample; a: the report's stats objects, as an array
-//  10 the same for peer.stats(); what notify returns is the promise's value
+// Rust hears everything through one function, `notify(report, a, b)`, given
+// to attach(): `report` is a `Report` (kinds.js), `a` and `b` its values.
+import { Operation, Report } from "./kinds.js";
+
+/**
+ * @callback Notify
+ * @param {Report} report
+ * @param {unknown} [a]
+ * @param {unknown} [b]
+ * @returns {unknown}
+ */
+
 export class PeerConnection {
-  // Throws what the RTCPeerConnection constructor throws (bad servers).
+  /**
+   * Throws what the RTCPeerConnection constructor throws (bad servers).
+   * @param {RTCIceServer[]} iceServers
+   * @param {boolean} relay only relayed candidates
+   */
   constructor(iceServers, relay) {
-    this.pc = new RTCPeerConnection({
-      iceServers,
-      iceTransportPolicy: relay ? "relay" : "all",
-    });
+    this.pc = new RTCPeerConnection(configuration(iceServers, relay));
+    /** Set by attach(); nothing is reported before it. @type {Notify} */
+    this.notify = () => undefined;
   }
 
+  /** @param {Notify} notify */
   attach(notify) {
     const pc = this.pc;
+    /** @type {Set<string>} */
     const seen = new Set();
     this.notify = notify;
-    // null marks the end of gathering: nothing to send.
-    pc.onicecandidate = (e) => e.candidate && notify(0, e.candidate.toJSON());
-    pc.oniceconnectionstatechange = () => notify(1, pc.iceConnectionState);
+    // A null candidate marks the end of gathering: nothing to send.
+    pc.onicecandidate = (e) => e.candidate && notify(Report.LocalCandidate, e.candidate.toJSON());
+    pc.oniceconnectionstatechange = () => notify(Report.IceState, pc.iceConnectionState);
     // A track event comes per track; the app hears of each stream once. A
     // track sent without a stream gets one of its own.
     pc.ontrack = (e) => {
@@ -46,44 +50,54 @@ export class PeerConnection {
       }
       if (!seen.has(stream.id)) {
         seen.add(stream.id);
-        notify(2, stream);
+        notify(Report.RemoteStream, stream);
       }
     };
-    pc.onnegotiationneeded = () => notify(3);
-    pc.onicecandidateerror = (e) => notify(4, e.errorCode, e.url);
+    pc.onnegotiationneeded = () => notify(Report.NegotiationNeeded);
+    pc.onicecandidateerror = (e) => notify(Report.CandidateError, e.errorCode, e.url);
   }
 
-  // Adds the local tracks; the first offer follows from negotiationneeded.
-  // An initiator with nothing to send opens a data channel so that there is
-  // something to negotiate.
+  /**
+   * Adds the local tracks; the first offer follows from negotiationneeded.
+   * An initiator with nothing to send opens a data channel so that there is
+   * something to negotiate.
+   * @param {MediaStream | undefined} stream
+   * @param {boolean} initiator
+   */
   start(stream, initiator) {
     const tracks = stream ? stream.getTracks() : [];
-    for (const track of tracks) this.pc.addTrack(track, stream);
-    if (initiator && !tracks.length) this.channel = this.pc.createDataChannel("ice-peer");
+    for (const track of tracks) this.pc.addTrack(track, /** @type {MediaStream} */ (stream));
+    /** @type {RTCDataChannel | undefined} */
+    this.channel = initiator && !tracks.length ? this.pc.createDataChannel("ice-peer") : undefined;
   }
 
-  // One operation of the chain: 0 setLocalDescription() (the browser makes
-  // the offer or answer the signaling state calls for), 1
-  // setRemoteDescription({ type: a, sdp: b }), 2 addIceCandidate(a).
-  // Returns its promise, for the signal() caller when there is one.
-  op(kind, a, b, orphan) {
+  /**
+   * Starts one operation of the chain; its outcome is reported (also as
+   * `OrphanFailed` when `orphan`: no caller holds the promise). Returns its
+   * promise, for the signal() caller when there is one.
+   * @param {Operation} operation
+   * @param {unknown} a SetRemote: the description's type; AddCandidate: the candidate
+   * @param {string} b SetRemote: the SDP
+   * @param {boolean} orphan
+   * @returns {Promise<void>}
+   */
+  op(operation, a, b, orphan) {
     const pc = this.pc;
     const notify = this.notify;
     const done =
-      kind === 0
+      operation === Operation.SetLocal
         ? pc.setLocalDescription()
-        : kind === 1
-          ? pc.setRemoteDescription({ type: a, sdp: b })
-          : pc.addIceCandidate(a);
+        : operation === Operation.SetRemote
+          ? pc.setRemoteDescription({ type: /** @type {RTCSdpType} */ (a), sdp: b })
+          : pc.addIceCandidate(/** @type {RTCIceCandidateInit} */ (a));
     // These reactions hold no reference to the connection (Rust reads the
     // local description): Chrome keeps the promise of an operation that
-    // close() cut short alive, and with it what its reactions hold. With the
-    // connection captured here, the 1000-cycle suite hit the 500-connection cap.
+    // close() cut short alive, and with it what its reactions hold.
     done.then(
-      () => notify(5),
-      (error) => notify(6, error),
+      () => notify(Report.OpSettled),
+      (error) => notify(Report.OpFailed, error),
     );
-    if (orphan) done.catch((error) => notify(7, error));
+    if (orphan) done.catch((error) => notify(Report.OrphanFailed, error));
     return done;
   }
 
@@ -95,40 +109,54 @@ export class PeerConnection {
     return this.pc.signalingState === "stable";
   }
 
+  /**
+   * @param {RTCIceServer[]} iceServers
+   * @param {boolean} relay
+   */
   configure(iceServers, relay) {
-    this.pc.setConfiguration({ iceServers, iceTransportPolicy: relay ? "relay" : "all" });
+    this.pc.setConfiguration(configuration(iceServers, relay));
   }
 
   restartIce() {
     this.pc.restartIce();
   }
 
-  // A rejected getStats (a closed connection) is no sample. As with op(),
-  // the reactions hold only notify.
+  /** A stats sample, reported; a rejected getStats (a closed connection) is none. */
   sample() {
     const notify = this.notify;
-    this.pc.getStats().then((report) => notify(9, [...report.values()]), () => {});
+    this.pc.getStats().then(
+      (report) => notify(Report.Sample, [...report.values()]),
+      () => {},
+    );
   }
 
+  /** A promise of what Rust makes of a stats report (`PeerStats`). */
   stats() {
     const notify = this.notify;
-    return this.pc.getStats().then((report) => notify(10, [...report.values()]));
+    return this.pc.getStats().then((report) => notify(Report.AppStats, [...report.values()]));
   }
 
-  // Arms the one timer for `ms` (replacing it); a negative `ms` only cancels.
+  /**
+   * Arms the one timer for `ms`, replacing it; a negative `ms` only cancels.
+   * @param {number} ms
+   */
   timer(ms) {
     clearTimeout(this.timeout);
-    if (ms >= 0) this.timeout = setTimeout(() => this.notify(8), ms);
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.timeout = ms >= 0 ? setTimeout(() => this.notify(Report.Timer), ms) : undefined;
   }
 
-  // A sample every `ms`; 0 stops.
+  /**
+   * A sample every `ms`; 0 stops.
+   * @param {number} ms
+   */
   sampling(ms) {
     clearInterval(this.interval);
-    if (ms > 0) this.interval = setInterval(() => this.sample(), ms);
+    /** @type {ReturnType<typeof setInterval> | undefined} */
+    this.interval = ms > 0 ? setInterval(() => this.sample(), ms) : undefined;
   }
 
-  // Detaches every handler and stops the timers, then closes. Nothing
-  // reaches notify from here.
+  /** Detaches every handler and stops the timers, then closes. Nothing reaches notify from here. */
   close() {
     const pc = this.pc;
     pc.onicecandidate = pc.oniceconnectionstatechange = pc.ontrack = null;
@@ -138,4 +166,13 @@ export class PeerConnection {
     if (this.channel) this.channel.close();
     pc.close();
   }
+}
+
+/**
+ * @param {RTCIceServer[]} iceServers
+ * @param {boolean} relay
+ * @returns {RTCConfiguration}
+ */
+function configuration(iceServers, relay) {
+  return { iceServers, iceTransportPolicy: relay ? "relay" : "all" };
 }

@@ -4,9 +4,9 @@
 
 use super::{ManagerInner, Waiter};
 use crate::core::servers::IceServer;
+use crate::web::kinds::{ManagerEvent, ManagerNotify};
 use crate::web::peer::host::PeerHost;
 use crate::web::peer::PeerInner;
-use crate::web::Callback;
 use js_sys::{Array, Function, Promise};
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -24,7 +24,7 @@ impl PeerHost for ManagerInner {
     }
 
     fn forget_peer(&self, peer: &PeerInner) {
-        // Each peer is in the list once: position and remove, smaller than retain.
+        // Each peer is in the list once.
         let mut peers = self.peers.borrow_mut();
         if let Some(at) = peers.iter().position(|p| std::ptr::eq(Rc::as_ptr(p), peer)) {
             peers.remove(at);
@@ -36,9 +36,10 @@ impl PeerHost for ManagerInner {
 extern "C" {
     /// Calls `notify` on network changes until the returned function is called.
     #[wasm_bindgen(js_name = watchNetwork)]
-    pub(super) fn watch_network(notify: &Callback) -> Function;
-    /// Calls `notify` once after `ms`, unless the returned function is called first.
-    pub(super) fn after(ms: f64, notify: &Callback) -> Function;
+    pub(super) fn watch_network(notify: &ManagerNotify) -> Function;
+    /// Calls `notify` once after `ms` (`WaitOver`), unless the returned
+    /// function is called first.
+    pub(super) fn after(ms: f64, notify: &ManagerNotify) -> Function;
     #[wasm_bindgen(js_name = deferred)]
     fn deferred_js() -> Array;
     /// Calls one of the cancel or unwatch functions of the JS modules
@@ -57,7 +58,7 @@ pub(super) fn deferred() -> (Promise, Settle) {
 
 /// Calls the function in `slot` (a cancel or an unwatch), if any, once:
 /// whether it returned a truthy value (a cancelled attempt: whether a
-/// request was in flight). One copy for the four places that do this.
+/// request was in flight).
 pub(super) fn call_taken(slot: &RefCell<Option<Function>>) -> bool {
     let taken = slot.take();
     taken.is_some_and(|f| run(&f))
@@ -77,21 +78,21 @@ impl Settle {
     }
 }
 
-/// `events`: a network change; any other `what` is the id of a token
-/// lookup whose source answered later, `(id, token)` (see `js/fetch.js`).
-pub(super) const NETWORK_CHANGED: u32 = 0;
-
 /// The closure JS reaches the manager through for network changes and token
 /// answers; it holds the manager weakly.
-pub(super) fn manager_events(manager: &Weak<ManagerInner>) -> Callback {
+pub(super) fn manager_events(manager: &Weak<ManagerInner>) -> ManagerNotify {
     let manager = manager.clone();
-    Closure::new(move |what, a: JsValue, _| {
-        if let Some(manager) = manager.upgrade() {
-            match what {
-                NETWORK_CHANGED => manager.network_changed(),
-                id => manager.token_arrived(id, a.as_string().unwrap_or_default()),
+    Closure::new(move |event, id, token: JsValue| {
+        let Some(manager) = manager.upgrade() else {
+            return;
+        };
+        match event {
+            ManagerEvent::NetworkChanged => manager.network_changed(),
+            ManagerEvent::TokenArrived => {
+                manager.token_arrived(id, token.as_string().unwrap_or_default())
             }
+            // Only a createPeer()'s own wait reports this (see `NewPeer`).
+            ManagerEvent::WaitOver => {}
         }
-        JsValue::UNDEFINED
     })
 }

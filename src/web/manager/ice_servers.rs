@@ -18,7 +18,7 @@ use crate::core::servers::IceServer;
 use crate::web::fetch;
 use crate::web::log::debug;
 use js_sys::{Date, Promise};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use wasm_bindgen::JsValue;
 
 /// A caller whose token source returned a promise, by lookup id; the waiter
@@ -40,8 +40,7 @@ impl ManagerInner {
         if self.destroyed.get() {
             return waiter.fail(self, ErrorKind::Aborted);
         }
-        // Never 0, which `events` reads as a network change.
-        let id = self.next_lookup.get().wrapping_add(1).max(1);
+        let id = self.next_lookup.get().wrapping_add(1);
         self.next_lookup.set(id);
         match fetch::read_token(&self.token, id, &self.events) {
             Some(token) => self.servers_with_token(token, waiter),
@@ -81,13 +80,11 @@ impl ManagerInner {
         if let Some(servers) = cached {
             return waiter.deliver(self, &Ok(servers));
         }
-        let in_flight = self.in_flight.get();
-        for request in self.requests.borrow().iter() {
-            if Rc::as_ptr(request) == in_flight && request.joined_by() == token {
-                return request.join(waiter);
-            }
+        let in_flight = self.in_flight.borrow().upgrade();
+        match in_flight.filter(|request| request.joined_by() == token) {
+            Some(request) => request.join(waiter),
+            None => Request::start(self, token, waiter),
         }
-        Request::start(self, token, waiter);
     }
 
     /// `destroy()`: every request and token lookup ends for its waiters.
@@ -143,7 +140,7 @@ impl ManagerInner {
     pub(crate) fn invalidate(&self) {
         self.generation.set(self.generation.get().wrapping_add(1));
         self.cache.borrow_mut().take();
-        self.in_flight.set(std::ptr::null());
+        *self.in_flight.borrow_mut() = Weak::new();
     }
 
     /// TURN refused `rejected`: drop the cache if it still holds them. Unlike

@@ -7,18 +7,19 @@ mod new_peer;
 mod request;
 
 use crate::core::cache::CachedServers;
-use crate::core::config::{default_fallback, Limits, DEFAULT_ENDPOINT, NUMBER_OPTIONS};
+use crate::core::config::{default_fallback, Limits, DEFAULT_ENDPOINT};
 use crate::core::error::{ErrorKind, IceServersError};
 use crate::core::servers::IceServer;
 use crate::web::bindings::{PeerManagerOptions, PeerOptions};
 use crate::web::convert::{number_option, servers_from_js, servers_to_js};
-use crate::web::error::{self, get, ice_servers_error, named_error, type_error};
+use crate::web::error::{ice_servers_error, named_error, type_error};
 use crate::web::handlers::PeerSetup;
+use crate::web::kinds::ManagerNotify;
 use crate::web::log::{debug, debug_servers};
 use crate::web::peer::host::PeerHost;
 use crate::web::peer::PeerInner;
 use crate::web::peer_handle::Peer;
-use crate::web::Callback;
+use crate::web::property::get;
 use host::Settle;
 use ice_servers::Lookup;
 use js_sys::{Array, Function, Promise};
@@ -57,20 +58,36 @@ impl Waiter {
     }
 
     /// Fails before any request was sent ("aborted" or "no-token", 0
-    /// attempts); one copy for the four places that do.
-    #[inline(never)]
+    /// attempts).
     fn fail(self, manager: &Rc<ManagerInner>, kind: ErrorKind) {
         let error = IceServersError::without_response(kind, 0);
         self.deliver(manager, &Err(error));
     }
 }
 
-/// `IceServersInfo.source`; the numbers `js/values.js`'s `info` reads.
+/// `IceServersInfo.source`.
 #[derive(Clone, Copy)]
 enum Source {
-    Network = 0,
-    Cache = 1,
-    Fallback = 2,
+    Network,
+    Cache,
+    Fallback,
+}
+
+impl Source {
+    fn as_str(self) -> &'static str {
+        match self {
+            Source::Network => "network",
+            Source::Cache => "cache",
+            Source::Fallback => "fallback",
+        }
+    }
+}
+
+#[wasm_bindgen(module = "/src/web/js/values.js")]
+extern "C" {
+    /// Contract `IceServersInfo`; a time not known as NaN.
+    #[wasm_bindgen(js_name = info)]
+    fn info_to_js(source: &str, fetched_at: f64, expires_at: f64) -> JsValue;
 }
 
 /// Contract `IceServersInfo`.
@@ -95,10 +112,9 @@ pub(crate) struct ManagerInner {
     cache: RefCell<Option<CachedServers>>,
     /// Bumped by `invalidate()`: a request started before it must not refill the cache.
     generation: Cell<u32>,
-    /// The request a caller with the same token joins: one of `requests`,
-    /// by address (only compared, never dereferenced; cleared before that
-    /// request can be freed), or null.
-    in_flight: Cell<*const Request>,
+    /// The request a caller with the same token joins (one of `requests`),
+    /// if any: not one that `invalidate()` replaced.
+    in_flight: RefCell<Weak<Request>>,
     info: Cell<Option<Info>>,
     /// Every request still waiting on JS (one replaced by `invalidate()`
     /// runs on for those who joined it), and every async token lookup.
@@ -110,7 +126,7 @@ pub(crate) struct ManagerInner {
     /// Hears, for the manager's whole life, `online`, `offline` (window
     /// only) and `navigator.connection`'s `change`, and every async token
     /// source's answer (see `host::manager_events`).
-    events: Callback,
+    events: ManagerNotify,
     /// Stops the network events (`destroy()`, or the manager dropped).
     unwatch: RefCell<Option<Function>>,
     destroyed: Cell<bool>,
@@ -154,11 +170,8 @@ impl PeerManager {
                 ))
             }
         };
-        let mut numbers = [None; 8];
-        for at in 0..8 {
-            numbers[at] = number_option(&options, NUMBER_OPTIONS[at]);
-        }
-        let limits = Limits::from_values(numbers).map_err(|error| type_error(&error.message()))?;
+        let limits = Limits::read(|name| number_option(&options, name))
+            .map_err(|error| type_error(&error.message()))?;
         let fallback = match get(&options, "fallbackIceServers") {
             value if value.is_null_or_undefined() => default_fallback(),
             value => usable_servers(&value).ok_or_else(|| {
@@ -176,7 +189,7 @@ impl PeerManager {
             debug: get(&options, "debug").is_truthy(),
             cache: RefCell::new(None),
             generation: Cell::new(0),
-            in_flight: Cell::new(std::ptr::null()),
+            in_flight: RefCell::new(Weak::new()),
             info: Cell::new(None),
             requests: RefCell::new(Vec::new()),
             lookups: RefCell::new(Vec::new()),
@@ -203,7 +216,7 @@ impl PeerManager {
         let Some(info) = self.inner.info.get() else {
             return JsValue::NULL;
         };
-        error::info(info.source as u32, info.fetched_at, info.expires_at)
+        info_to_js(info.source.as_str(), info.fetched_at, info.expires_at)
     }
 
     /// Drop the cache (logout, token change).
@@ -310,7 +323,7 @@ impl ManagerInner {
             return;
         }
         debug(self.debug, "Network changed", &JsValue::UNDEFINED);
-        // By reference, as in destroy(): no by-value iterator's drop code.
+        // A copy: a peer's handler may close it (and leave the list) meanwhile.
         let peers = self.peers.borrow().clone();
         for peer in &peers {
             peer.network_changed();

@@ -7,10 +7,10 @@ use super::{ManagerInner, Outcome, Source, Waiter};
 use crate::core::retry::timer_delay_ms;
 use crate::core::servers::IceServer;
 use crate::web::handlers::PeerSetup;
+use crate::web::kinds::ManagerNotify;
 use crate::web::log::debug;
 use crate::web::peer::PeerInner;
 use crate::web::peer_handle::Peer;
-use crate::web::Callback;
 use js_sys::Function;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -23,7 +23,7 @@ pub(super) struct NewPeer {
     /// Settles the `createPeer()` promise.
     settle: Settle,
     /// Ends the wait of `createPeerWaitMs` (`js/manager.js`'s `after`).
-    waited: Callback,
+    waited: ManagerNotify,
     /// Cancels that wait.
     cancel_wait: RefCell<Option<Function>>,
     /// The peer made with the fallback, for the servers that come late.
@@ -39,12 +39,11 @@ impl NewPeer {
             NewPeer {
                 setup: RefCell::new(Some(setup)),
                 settle,
-                waited: Closure::new(move |_, _, _| {
+                waited: Closure::new(move |_wait_over, _, _| {
                     if let (Some(pending), Some(manager)) = (me.upgrade(), host.upgrade()) {
                         manager.record(Source::Fallback, None);
                         pending.make(&manager, &manager.fallback);
                     }
-                    JsValue::UNDEFINED
                 }),
                 cancel_wait: RefCell::new(None),
                 made: RefCell::new(Weak::new()),

@@ -8,7 +8,8 @@ use super::{ManagerInner, Outcome, Source, Waiter};
 use crate::core::cache::CachedServers;
 use crate::core::error::{AttemptFailure, IceServersError};
 use crate::core::servers::ParsedServers;
-use crate::web::fetch::{self, Answer, Reply};
+use crate::web::fetch::{self, Answer};
+use crate::web::kinds::Reply;
 use crate::web::log::{debug, debug_servers};
 use js_sys::{Date, Function};
 use std::cell::{Cell, RefCell};
@@ -56,16 +57,15 @@ impl Request {
                 attempts: Cell::new(0),
                 waiters: RefCell::new(vec![waiter]),
                 cancel: RefCell::new(None),
-                reply: Closure::new(move |what, body, token| {
+                reply: Closure::new(move |outcome, status, body, token: JsValue| {
                     if let Some(request) = me.upgrade() {
-                        request.answered(Answer::from_js(what, body, &token));
+                        request.answered(Answer::from_js(outcome, status, body, &token));
                     }
-                    JsValue::UNDEFINED
                 }),
             }
         });
         manager.requests.borrow_mut().push(request.clone());
-        manager.in_flight.set(Rc::as_ptr(&request));
+        *manager.in_flight.borrow_mut() = Rc::downgrade(&request);
         // The first attempt's token source is the token itself.
         request.send(&first, 0.0);
     }
@@ -160,10 +160,11 @@ impl Request {
                 requests.remove(at);
             }
         }
-        if manager.in_flight.get() == Rc::as_ptr(self) {
-            manager.in_flight.set(std::ptr::null());
+        let mut in_flight = manager.in_flight.borrow_mut();
+        if std::ptr::eq(in_flight.as_ptr(), Rc::as_ptr(self)) {
+            *in_flight = Weak::new();
         }
-        // By reference: no by-value iterator and its drop code.
+        drop(in_flight);
         for waiter in &self.waiters.take() {
             waiter.deliver(manager, &outcome);
         }

@@ -1,14 +1,12 @@
 //! The peer's `RTCPeerConnection`, through `js/peer.js`: the connection's
 //! events, the operations of the chain, stats and the peer's timers are
-//! plumbed there, and reach Rust through one [`Notify`] function.
+//! plumbed there, and reach Rust through one [`Notify`] function (see
+//! [`super::notify`]).
 
+use crate::web::kinds::{Notify, Operation};
 use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::*;
 use web_sys::{MediaStream, RtcPeerConnection};
-
-/// `notify(what, a, b)`, the one function `js/peer.js` reports through (see
-/// [`super::notify`]); its result is the value of `stats()`'s promise.
-pub(super) type Notify = crate::web::Callback;
 
 #[wasm_bindgen(module = "/src/web/js/peer.js")]
 extern "C" {
@@ -31,13 +29,13 @@ extern "C" {
     #[wasm_bindgen(method)]
     pub(super) fn start(this: &PeerConnection, stream: Option<MediaStream>, initiator: bool);
 
-    /// Starts one operation: `kind` 0 setLocalDescription(), 1
-    /// setRemoteDescription({ type: a, sdp: b }), 2 addIceCandidate(a). Its
-    /// outcome reaches `notify` (also as "orphan failed" when `orphan`).
+    /// Starts one operation (`SetRemote`: `a` the type, `b` the SDP;
+    /// `AddCandidate`: `a` the candidate). Its outcome reaches `notify`
+    /// (also as `OrphanFailed` when `orphan`).
     #[wasm_bindgen(method)]
     pub(super) fn op(
         this: &PeerConnection,
-        kind: u32,
+        operation: Operation,
         a: &JsValue,
         b: &str,
         orphan: bool,

@@ -18,8 +18,9 @@ use crate::core::retry::timer_delay_ms;
 use crate::core::servers::IceServer;
 use crate::web::convert::servers_to_js;
 use crate::web::handlers::{Handlers, PeerSetup};
+use crate::web::kinds::{Notify, Operation};
 use crate::web::log::{debug, debug_servers};
-use connection::{Notify, PeerConnection};
+use connection::PeerConnection;
 use host::PeerHost;
 use js_sys::{Date, Promise, Set};
 use output::emit;
@@ -203,14 +204,16 @@ impl PeerInner {
     fn run_op(&self, op: Op<JsValue>, orphan: bool) -> Promise {
         let connection = &self.connection;
         match op {
-            Op::SetLocal => connection.op(0, &JsValue::UNDEFINED, "", orphan),
+            Op::SetLocal => connection.op(Operation::SetLocal, &JsValue::UNDEFINED, "", orphan),
             Op::SetRemote(description) => connection.op(
-                1,
+                Operation::SetRemote,
                 &description.kind.as_str().into(),
                 &description.sdp,
                 orphan,
             ),
-            Op::AddCandidate(candidate) => connection.op(2, &candidate, "", orphan),
+            Op::AddCandidate(candidate) => {
+                connection.op(Operation::AddCandidate, &candidate, "", orphan)
+            }
         }
     }
 

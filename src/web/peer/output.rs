@@ -6,9 +6,9 @@ use super::PeerInner;
 use crate::core::engine::{Event, Signal};
 use crate::core::quality::Quality;
 use crate::web::convert::network_score_to_js;
-use crate::web::error::set;
 use crate::web::handlers::Handlers;
 use crate::web::log::debug;
+use crate::web::property::set;
 use js_sys::{Array, Function, Object};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -77,8 +77,7 @@ fn call(peer: &PeerInner, pick: fn(&Handlers) -> &Option<Function>, args: &[JsVa
 
 /// Calls every `subscribe` listener; one that throws is reported through `onError`.
 fn notify_subscribers(peer: &PeerInner) {
-    // A copy: a listener may unsubscribe while they are called. An index
-    // loop: ArrayIter needs an import of its own.
+    // A copy: a listener may unsubscribe while they are called.
     let listeners = Array::from(&peer.subscribers);
     for at in 0..listeners.length() {
         let listener: Function = listeners.get(at).unchecked_into();
