@@ -7,14 +7,17 @@ use crate::core::negotiation::{Description, SdpKind};
 use crate::core::quality::IceState;
 use crate::core::stats::{summarise, PeerStats};
 use crate::web::convert::{json_from_js, stats_to_js};
-use crate::web::kinds::{Notify, Report};
+use crate::web::kinds::{kind, Notify, Report};
 use crate::web::property::get;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 
 /// The peer's `notify`: reports reach the peer while it lives.
 pub(super) fn notify(peer: Weak<PeerInner>) -> Notify {
-    Closure::new(move |report: Report, a: JsValue, b: JsValue| {
+    Closure::new(move |report: JsValue, a: JsValue, b: JsValue, _: JsValue| {
+        let Some(report) = kind::<Report>(&report) else {
+            return JsValue::UNDEFINED;
+        };
         if report == Report::AppStats {
             return stats_to_js(&stats_of(&a));
         }
