@@ -1,6 +1,7 @@
 //! What each [`Report`] of `js/peer.js` becomes: an engine input, a stream
 //! for the app, or the contract's `PeerStats`.
 
+use super::output::call;
 use super::PeerInner;
 use crate::core::engine::Input;
 use crate::core::negotiation::{Description, SdpKind};
@@ -35,7 +36,8 @@ fn deliver(peer: &Rc<PeerInner>, report: Report, a: JsValue, b: JsValue) {
             Some(state) => Input::IceState(state),
             None => return,
         },
-        Report::RemoteStream => return remote_stream(peer, &a),
+        // peer.js reports each stream once.
+        Report::RemoteStream => return call(peer, |h| &h.on_stream, &[a]),
         Report::NegotiationNeeded => Input::NegotiationNeeded,
         // A 401 from a TURN server means expired or wrong credentials (see the engine).
         Report::CandidateError => Input::CandidateError {
@@ -65,14 +67,6 @@ fn local_description(peer: &PeerInner) -> Option<Description> {
     let kind = kind.as_deref().and_then(SdpKind::parse)?;
     let sdp = get(&local, "sdp").as_string()?;
     Some(Description { kind, sdp })
-}
-
-/// Hands a remote stream (peer.js reports each once) to `onStream`.
-fn remote_stream(peer: &PeerInner, stream: &JsValue) {
-    let handler = peer.handlers.borrow().on_stream.clone();
-    if let Some(Err(error)) = handler.map(|f| f.call1(&JsValue::UNDEFINED, stream)) {
-        peer.emit_error(&error);
-    }
 }
 
 /// The engine's summary of a report's stats objects: peer.js always passes
