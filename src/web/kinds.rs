@@ -2,7 +2,8 @@
 //! crosses between them. Each is a C-style enum: a number on the wire, a
 //! named constant in wasm-bindgen's glue and in `js/kinds.js`, which the
 //! modules import (`Report.IceState`), and a value checked on its way into
-//! Rust (a number that names no variant throws). `js/kinds.js` mirrors
+//! Rust (see [`kind`]: a callback called with a number that names none of
+//! its variants does nothing). `js/kinds.js` mirrors
 //! these: the build fails unless the two agree (`scripts/minify-glue.mjs`),
 //! and then writes each use as its number. They are internal, not part of
 //! the package's API: left out of the `.d.ts` and of the package's exports.
