@@ -4,7 +4,7 @@
 //! and in the core.
 
 use super::convert::json_from_js;
-use super::kinds::{FetchOutcome, ManagerNotify, Reply};
+use super::kinds::{kind, FetchOutcome, ManagerNotify, Reply};
 use crate::core::error::AttemptFailure;
 use crate::core::retry::timer_delay_ms;
 use crate::core::servers::{parse_response, InvalidResponse, ParsedServers};
@@ -66,14 +66,20 @@ pub struct Answer {
 }
 
 impl Answer {
-    /// Reads the report `(outcome, status, body, token)`.
-    pub fn from_js(outcome: FetchOutcome, status: u16, body: JsValue, token: &JsValue) -> Self {
-        Answer {
-            outcome,
-            status,
+    /// Reads the report `(outcome, status, body, token)`; `None` if the
+    /// outcome names no [`FetchOutcome`].
+    pub fn from_js(
+        outcome: &JsValue,
+        status: &JsValue,
+        body: JsValue,
+        token: &JsValue,
+    ) -> Option<Self> {
+        Some(Answer {
+            outcome: kind(outcome)?,
+            status: status.as_f64().unwrap_or(0.0) as u16,
             body,
             token: token.as_string(),
-        }
+        })
     }
 
     /// The token it sent; `None` when the source gave none and nothing was sent.

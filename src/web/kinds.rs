@@ -2,11 +2,13 @@
 //! crosses between them. Each is a C-style enum: a number on the wire, a
 //! named constant in wasm-bindgen's glue and in `js/kinds.js`, which the
 //! modules import (`Report.IceState`), and a value checked on its way into
-//! Rust (a number that names no variant throws). `js/kinds.js` mirrors
+//! Rust (see [`kind`]: a callback called with a number that names none of
+//! its variants does nothing). `js/kinds.js` mirrors
 //! these: the build fails unless the two agree (`scripts/minify-glue.mjs`),
 //! and then writes each use as its number. They are internal, not part of
 //! the package's API: left out of the `.d.ts` and of the package's exports.
 
+use wasm_bindgen::convert::TryFromJsValue;
 use wasm_bindgen::prelude::*;
 
 /// Internal: what `js/peer.js` reports to its peer (with up to two values).
@@ -80,18 +82,31 @@ pub enum ManagerEvent {
     WaitOver = 2,
 }
 
+/// How the JS modules call into Rust: a kind (one of the enums above; each
+/// callback reads its own, see [`kind`]) and up to three values. One
+/// signature for every callback, so that wasm-bindgen makes one adapter for
+/// them all.
+pub(crate) type Callback = Closure<dyn Fn(JsValue, JsValue, JsValue, JsValue) -> JsValue>;
+
 /// The callback `js/peer.js` reports through: a [`Report`] and its values;
 /// what it returns is the value of `stats()`'s promise.
-pub(crate) type Notify = Closure<dyn Fn(Report, JsValue, JsValue) -> JsValue>;
+pub(crate) type Notify = Callback;
 
 /// The callback one attempt of `js/fetch.js` reports through, once: the
-/// outcome, the response's status (0 when there was none), the parsed body
-/// and the token sent.
-pub(crate) type Reply = Closure<dyn Fn(FetchOutcome, u16, JsValue, JsValue)>;
+/// [`FetchOutcome`], the response's status (0 when there was none), the
+/// parsed body and the token sent.
+pub(crate) type Reply = Callback;
 
 /// The callback the manager hears `js/manager.js` and `js/fetch.js` through:
-/// the event, a token lookup's id and the token (`TokenArrived` only).
-pub(crate) type ManagerNotify = Closure<dyn Fn(ManagerEvent, u32, JsValue)>;
+/// the [`ManagerEvent`], a token lookup's id and the token (`TokenArrived`
+/// only).
+pub(crate) type ManagerNotify = Callback;
+
+/// The kind a callback was called with; `None` for a value that names none
+/// of `K`'s variants.
+pub(crate) fn kind<K: TryFromJsValue>(value: &JsValue) -> Option<K> {
+    K::try_from_js_value_ref(value)
+}
 
 // `js/kinds.js` is imported by the other modules, not by Rust: this unused
 // import is what makes wasm-bindgen copy it beside them.

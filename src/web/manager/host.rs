@@ -4,7 +4,7 @@
 
 use super::{ManagerInner, Waiter};
 use crate::core::servers::IceServer;
-use crate::web::kinds::{ManagerEvent, ManagerNotify};
+use crate::web::kinds::{kind, ManagerEvent, ManagerNotify};
 use crate::web::peer::host::PeerHost;
 use crate::web::peer::PeerInner;
 use js_sys::{Array, Function, Promise};
@@ -82,17 +82,21 @@ impl Settle {
 /// answers; it holds the manager weakly.
 pub(super) fn manager_events(manager: &Weak<ManagerInner>) -> ManagerNotify {
     let manager = manager.clone();
-    Closure::new(move |event, id, token: JsValue| {
-        let Some(manager) = manager.upgrade() else {
-            return;
-        };
-        match event {
-            ManagerEvent::NetworkChanged => manager.network_changed(),
-            ManagerEvent::TokenArrived => {
-                manager.token_arrived(id, token.as_string().unwrap_or_default())
+    Closure::new(
+        move |event: JsValue, id: JsValue, token: JsValue, _: JsValue| {
+            let (Some(manager), Some(event)) = (manager.upgrade(), kind(&event)) else {
+                return JsValue::UNDEFINED;
+            };
+            match event {
+                ManagerEvent::NetworkChanged => manager.network_changed(),
+                ManagerEvent::TokenArrived => manager.token_arrived(
+                    id.as_f64().unwrap_or(0.0) as u32,
+                    token.as_string().unwrap_or_default(),
+                ),
+                // Only a createPeer()'s own wait reports this (see `NewPeer`).
+                ManagerEvent::WaitOver => {}
             }
-            // Only a createPeer()'s own wait reports this (see `NewPeer`).
-            ManagerEvent::WaitOver => {}
-        }
-    })
+            JsValue::UNDEFINED
+        },
+    )
 }

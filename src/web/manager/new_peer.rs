@@ -39,11 +39,12 @@ impl NewPeer {
             NewPeer {
                 setup: RefCell::new(Some(setup)),
                 settle,
-                waited: Closure::new(move |_wait_over, _, _| {
+                waited: Closure::new(move |_wait_over: JsValue, _, _, _| {
                     if let (Some(pending), Some(manager)) = (me.upgrade(), host.upgrade()) {
                         manager.record(Source::Fallback, None);
                         pending.make(&manager, &manager.fallback);
                     }
+                    JsValue::UNDEFINED
                 }),
                 cancel_wait: RefCell::new(None),
                 made: RefCell::new(Weak::new()),

@@ -57,10 +57,12 @@ impl Request {
                 attempts: Cell::new(0),
                 waiters: RefCell::new(vec![waiter]),
                 cancel: RefCell::new(None),
-                reply: Closure::new(move |outcome, status, body, token: JsValue| {
-                    if let Some(request) = me.upgrade() {
-                        request.answered(Answer::from_js(outcome, status, body, &token));
+                reply: Closure::new(move |outcome: JsValue, status: JsValue, body, token| {
+                    let answer = Answer::from_js(&outcome, &status, body, &token);
+                    if let (Some(request), Some(answer)) = (me.upgrade(), answer) {
+                        request.answered(answer);
                     }
+                    JsValue::UNDEFINED
                 }),
             }
         });

@@ -1,20 +1,24 @@
 //! What each [`Report`] of `js/peer.js` becomes: an engine input, a stream
 //! for the app, or the contract's `PeerStats`.
 
+use super::output::call;
 use super::PeerInner;
 use crate::core::engine::Input;
 use crate::core::negotiation::{Description, SdpKind};
 use crate::core::quality::IceState;
 use crate::core::stats::{summarise, PeerStats};
 use crate::web::convert::{json_from_js, stats_to_js};
-use crate::web::kinds::{Notify, Report};
+use crate::web::kinds::{kind, Notify, Report};
 use crate::web::property::get;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 
 /// The peer's `notify`: reports reach the peer while it lives.
 pub(super) fn notify(peer: Weak<PeerInner>) -> Notify {
-    Closure::new(move |report: Report, a: JsValue, b: JsValue| {
+    Closure::new(move |report: JsValue, a: JsValue, b: JsValue, _: JsValue| {
+        let Some(report) = kind::<Report>(&report) else {
+            return JsValue::UNDEFINED;
+        };
         if report == Report::AppStats {
             return stats_to_js(&stats_of(&a));
         }
@@ -32,7 +36,8 @@ fn deliver(peer: &Rc<PeerInner>, report: Report, a: JsValue, b: JsValue) {
             Some(state) => Input::IceState(state),
             None => return,
         },
-        Report::RemoteStream => return remote_stream(peer, &a),
+        // peer.js reports each stream once.
+        Report::RemoteStream => return call(peer, |h| &h.on_stream, &[a]),
         Report::NegotiationNeeded => Input::NegotiationNeeded,
         // A 401 from a TURN server means expired or wrong credentials (see the engine).
         Report::CandidateError => Input::CandidateError {
@@ -62,14 +67,6 @@ fn local_description(peer: &PeerInner) -> Option<Description> {
     let kind = kind.as_deref().and_then(SdpKind::parse)?;
     let sdp = get(&local, "sdp").as_string()?;
     Some(Description { kind, sdp })
-}
-
-/// Hands a remote stream (peer.js reports each once) to `onStream`.
-fn remote_stream(peer: &PeerInner, stream: &JsValue) {
-    let handler = peer.handlers.borrow().on_stream.clone();
-    if let Some(Err(error)) = handler.map(|f| f.call1(&JsValue::UNDEFINED, stream)) {
-        peer.emit_error(&error);
-    }
 }
 
 /// The engine's summary of a report's stats objects: peer.js always passes

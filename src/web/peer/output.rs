@@ -60,7 +60,7 @@ pub(super) fn emit(peer: &PeerInner, event: Event<JsValue>) {
 
 /// Calls one handler (never `onError`) with no borrow held; one that throws
 /// is reported through `onError`.
-fn call(peer: &PeerInner, pick: fn(&Handlers) -> &Option<Function>, args: &[JsValue]) {
+pub(super) fn call(peer: &PeerInner, pick: fn(&Handlers) -> &Option<Function>, args: &[JsValue]) {
     let Some(handler) = pick(&peer.handlers.borrow()).clone() else {
         return;
     };
