@@ -1,13 +1,29 @@
 //! Values crossing the boundary: JSON trees in, ICE servers and figures out.
 
-use super::error::{network_quality_stats, quality_figures};
 use super::property::{get, members, set};
 use crate::core::json::Json;
 use crate::core::network_quality::{Direction, Score};
 use crate::core::servers::{normalise, IceServer};
 use crate::core::stats::PeerStats;
 use js_sys::{Array, Object};
+use wasm_bindgen::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
+
+#[wasm_bindgen(module = "/src/web/js/values.js")]
+extern "C" {
+    /// `{ mos, packetLossPct, jitterMs }`: one direction's figures, or the worse one's.
+    #[wasm_bindgen(js_name = qualityFigures)]
+    fn quality_figures(mos: f64, loss_pct: f64, jitter_ms: f64) -> JsValue;
+    /// Contract `NetworkQualityStats`: `worse`'s figures and `roundTripTimeMs`,
+    /// `send` and `receive` (each figures or null).
+    #[wasm_bindgen(js_name = networkQualityStats)]
+    fn network_quality_stats(
+        worse: &JsValue,
+        rtt_ms: f64,
+        send: &JsValue,
+        receive: &JsValue,
+    ) -> JsValue;
+}
 
 /// Nesting deeper than this reads as `Null`: app-given values may be cyclic.
 const MAX_DEPTH: u32 = 16;

@@ -10,18 +10,6 @@ extern "C" {
     /// An `Error` with this name.
     #[wasm_bindgen(js_name = namedError)]
     pub fn named_error(name: &str, message: &str) -> JsValue;
-    /// `{ mos, packetLossPct, jitterMs }`: one direction's figures, or the worse one's.
-    #[wasm_bindgen(js_name = qualityFigures)]
-    pub fn quality_figures(mos: f64, loss_pct: f64, jitter_ms: f64) -> JsValue;
-    /// Contract `NetworkQualityStats`: `worse`'s figures and `roundTripTimeMs`,
-    /// `send` and `receive` (each figures or null).
-    #[wasm_bindgen(js_name = networkQualityStats)]
-    pub fn network_quality_stats(
-        worse: &JsValue,
-        rtt_ms: f64,
-        send: &JsValue,
-        receive: &JsValue,
-    ) -> JsValue;
 }
 
 /// An `Error` named "IceServersError" with `kind`, `status` (when there
