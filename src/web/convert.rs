@@ -2,11 +2,28 @@
 
 use super::property::{get, members, set};
 use crate::core::json::Json;
-use crate::core::network_quality::Score;
+use crate::core::network_quality::{Direction, Score};
 use crate::core::servers::{normalise, IceServer};
 use crate::core::stats::PeerStats;
 use js_sys::{Array, Object};
+use wasm_bindgen::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
+
+#[wasm_bindgen(module = "/src/web/js/values.js")]
+extern "C" {
+    /// `{ mos, packetLossPct, jitterMs }`: one direction's figures, or the worse one's.
+    #[wasm_bindgen(js_name = qualityFigures)]
+    fn quality_figures(mos: f64, loss_pct: f64, jitter_ms: f64) -> JsValue;
+    /// Contract `NetworkQualityStats`: `worse`'s figures and `roundTripTimeMs`,
+    /// `send` and `receive` (each figures or null).
+    #[wasm_bindgen(js_name = networkQualityStats)]
+    fn network_quality_stats(
+        worse: &JsValue,
+        rtt_ms: f64,
+        send: &JsValue,
+        receive: &JsValue,
+    ) -> JsValue;
+}
 
 /// Nesting deeper than this reads as `Null`: app-given values may be cyclic.
 const MAX_DEPTH: u32 = 16;
@@ -83,12 +100,17 @@ pub fn strings_to_js<'a>(strings: impl IntoIterator<Item = &'a String>) -> Array
 
 /// `NetworkQualityStats` for `onNetworkQualityChange`.
 pub fn network_score_to_js(score: &Score) -> JsValue {
-    let out = Object::new();
-    set(&out, "mos", &score.mos.into());
-    set(&out, "packetLossPct", &score.loss_pct.into());
-    set(&out, "jitterMs", &score.jitter_ms.into());
-    set(&out, "roundTripTimeMs", &score.rtt_ms.into());
-    out.into()
+    let direction = |d: Option<Direction>| {
+        d.map_or(JsValue::NULL, |d| {
+            quality_figures(d.mos, d.loss_pct, d.jitter_ms)
+        })
+    };
+    network_quality_stats(
+        &quality_figures(score.mos, score.loss_pct, score.jitter_ms),
+        score.rtt_ms,
+        &direction(score.send),
+        &direction(score.receive),
+    )
 }
 
 /// Contract `PeerStats`.

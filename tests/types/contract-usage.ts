@@ -18,6 +18,8 @@ import init, {
   type PeerEventHandlers,
   type PeerOptions,
   type PeerStats,
+  type NetworkQuality,
+  type NetworkQualityStats,
 } from "../../pkg/ice_peer.js";
 
 // Exact equality of two types, so a widened `any` or a renamed member fails.
@@ -47,6 +49,12 @@ assertType<Equals<IceServersError["name"], "IceServersError">>();
 assertType<Equals<IceServersError["status"], number | undefined>>();
 assertType<Equals<PeerStats["localCandidateType"], string | null>>();
 assertType<Equals<PeerOptions["iceTransportPolicy"], "all" | "relay" | undefined>>();
+assertType<Equals<Peer["networkQuality"], NetworkQuality>>();
+assertType<Equals<NetworkQuality, "unknown" | "excellent" | "good" | "poor" | "bad">>();
+type DirectionStats = { mos: number; packetLossPct: number; jitterMs: number };
+assertType<Equals<NetworkQualityStats["send"], DirectionStats | null>>();
+assertType<Equals<NetworkQualityStats["receive"], DirectionStats | null>>();
+assertType<Equals<Parameters<NonNullable<PeerEventHandlers["onNetworkQualityChange"]>>, [NetworkQuality, NetworkQualityStats]>>();
 
 const auth = { token: "jwt" as string | null };
 
@@ -108,6 +116,12 @@ export async function messengerCall(stream: MediaStream, send: (data: SignalData
     },
     onClose: () => {},
     onError: (error: Error) => void error,
+    onNetworkQualityChange: (level: NetworkQuality, figures: NetworkQualityStats) => {
+      const worse: number[] = [figures.mos, figures.packetLossPct, figures.jitterMs, figures.roundTripTimeMs];
+      const send: number | null = figures.send ? figures.send.mos : null;
+      const receive: number | null = figures.receive ? figures.receive.packetLossPct + figures.receive.jitterMs : null;
+      void [level, worse, send, receive];
+    },
   };
   const peerOptions: PeerOptions = { initiator: true, stream, iceServers: [], iceTransportPolicy: "relay", handlers };
   const peer: Peer = await manager.createPeer(peerOptions);

@@ -51,6 +51,28 @@ export function info(source, fetchedAt, expiresAt) {
 }
 
 /**
+ * NetworkQualityStats' figures of one direction (or of the worse one).
+ * @param {number} mos
+ * @param {number} packetLossPct
+ * @param {number} jitterMs
+ */
+export function qualityFigures(mos, packetLossPct, jitterMs) {
+  return { mos, packetLossPct, jitterMs };
+}
+
+/**
+ * NetworkQualityStats: the worse direction's figures, the round trip, and
+ * each direction's (null when it is not graded).
+ * @param {{ mos: number, packetLossPct: number, jitterMs: number }} worse
+ * @param {number} roundTripTimeMs
+ * @param {{ mos: number, packetLossPct: number, jitterMs: number } | null} send
+ * @param {{ mos: number, packetLossPct: number, jitterMs: number } | null} receive
+ */
+export function networkQualityStats(worse, roundTripTimeMs, send, receive) {
+  return { ...worse, roundTripTimeMs, send, receive };
+}
+
+/**
  * Debug logging (`debug: true`): "[ice-peer] message", and the detail when
  * there is one. Rust never passes a token or a credential (src/web/log.rs).
  * @param {string} message
