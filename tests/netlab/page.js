@@ -109,6 +109,20 @@ async ({ room, sub, peer, explicitServers, relay, expireFirstServers }) => {
     // starts again from zero when an ICE restart selects a new pair).
     let mediaBytesReceived = 0;
     report.forEach((r) => r.type === "inbound-rtp" && (mediaBytesReceived += r.bytesReceived ?? 0));
+    // Both directions as the browser reports them: what arrives here (inbound
+    // RTP, cumulative), and what the other side says of what we send (its
+    // last receiver report).
+    let inboundLost = 0, inboundReceived = 0, sendFractionLost = null, sendRttMs = null;
+    report.forEach((r) => {
+      if (r.type === "inbound-rtp") {
+        inboundLost += r.packetsLost ?? 0;
+        inboundReceived += r.packetsReceived ?? 0;
+      }
+      if (r.type === "remote-inbound-rtp") {
+        sendFractionLost = r.fractionLost ?? null;
+        sendRttMs = r.roundTripTime == null ? null : Math.round(r.roundTripTime * 1000);
+      }
+    });
     return {
       quality: lab.peer.quality,
       networkQuality: lab.peer.networkQuality,
@@ -120,6 +134,7 @@ async ({ room, sub, peer, explicitServers, relay, expireFirstServers }) => {
       bytesReceived: summary.bytesReceived,
       mediaBytesReceived,
       gathered: [...new Set(gathered)],
+      inboundLost, inboundReceived, sendFractionLost, sendRttMs,
     };
   };
   return room;

@@ -21,7 +21,8 @@
 #   topology.sh tlsonly a|b on|off      let only TCP to ports 443 and 8080 out of the router's LAN (or all)
 #   topology.sh readdress a|b [flap]    move the client to a new LAN address (old NAT mappings flushed);
 #                                       flap: its link goes down meanwhile, as when a device switches networks
-#   topology.sh impair a|b <loss %>     drop that share of everything the router forwards (0: none)
+#   topology.sh impair a|b <loss %> [up]  drop that share of everything the router forwards (0: none);
+#                                       with `up`, only what its client sends (the uplink)
 #   topology.sh exists                  exit 0 if any lab namespace exists
 set -euo pipefail
 P="${LAB_PREFIX:-ipl}"
@@ -167,12 +168,13 @@ readdress() {
 # Packet loss without netem (this kernel has none): nftables' numgen drops
 # a random share of the packets forwarded, both directions.
 impair() {
-  local r="$P-r$1" loss="$2"
+  local r="$P-r$1" loss="$2" from=()
+  [[ "${3:-}" == up ]] && from=(iifname lan)
   in_ns "$r" nft list chain ip lab impair >/dev/null 2>&1 ||
     in_ns "$r" nft add chain ip lab impair '{ type filter hook forward priority -10; policy accept; }'
   in_ns "$r" nft flush chain ip lab impair
   if ((loss > 0)); then
-    in_ns "$r" nft add rule ip lab impair numgen random mod 100 lt "$loss" drop
+    in_ns "$r" nft add rule ip lab impair "${from[@]}" numgen random mod 100 lt "$loss" drop
   fi
 }
 
@@ -188,5 +190,5 @@ shift || true
 case "$cmd" in
   up | down | exists) "$cmd" ;;
   nat | udp | tlsonly | readdress | impair) "$cmd" "$@" ;;
-  *) echo "usage: $0 up|down|exists|nat a|b cone|symmetric|udp a|b block|allow|tlsonly a|b on|off|readdress a|b [flap]|impair a|b <loss %>" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|exists|nat a|b cone|symmetric|udp a|b block|allow|tlsonly a|b on|off|readdress a|b [flap]|impair a|b <loss %> [up]" >&2; exit 2 ;;
 esac
