@@ -85,6 +85,12 @@ async function signIn() {
   await refreshIceServers();
 }
 
+/** One direction of NetworkQualityStats, or "—" when that direction is not graded (nothing flows that way). */
+function describeDirection(figures) {
+  if (!figures) return "—";
+  return `MOS ${figures.mos.toFixed(1)}, ${Math.round(figures.packetLossPct)} % lost, ${Math.round(figures.jitterMs)} ms jitter`;
+}
+
 const callEvents = {
   state(who, state, quality) {
     logTimeline(who, state);
@@ -101,6 +107,12 @@ const callEvents = {
   },
   error(who, err) {
     logTimeline(who, `error: ${errorText(err)}`);
+  },
+  /** Each direction of our peer's network quality apart: a sender learns of its own uplink's loss too. */
+  network(who, _level, stats) {
+    if (who !== "caller" && who !== "me") return;
+    setText("network-send", describeDirection(stats.send));
+    setText("network-receive", describeDirection(stats.receive));
   },
   ended(err) {
     // The other side hung up, or signaling refused us for good (a typed error).
@@ -210,7 +222,7 @@ function endCall(message) {
   showQuality(classifyQuality("closed"));
   logTimeline("app", "call ended");
   setStatus(message);
-  for (const id of ["candidate-type", "rtt", "network-quality"]) setText(id, "—");
+  for (const id of ["candidate-type", "rtt", "network-quality", "network-send", "network-receive"]) setText(id, "—");
   $("network-quality").dataset.level = "unknown";
   updateButtons();
 }

@@ -250,6 +250,7 @@ export function joinRoom(manager, { room, token, stream, policy = "all", iceServ
             // The path died; the socket most likely with it: do not wait for the pings to tell.
             if (state === "disconnected" || state === "failed") connect("the call dropped", true);
           },
+          onNetworkQualityChange: (level, stats) => events.network?.("me", level, stats),
           onStream: (s) => events.stream(s),
           onClose: () => events.close("me"),
           onError: (err) => events.error("me", err),

@@ -44,6 +44,10 @@ describe("demo page", () => {
     await waitForText(page, "candidate-type", /^relay$/, 15_000);
     await waitForText(page, "rtt", /^[\d.]+ ms$/, 15_000);
     await waitForText(page, "network-quality", /^(excellent|good)$/, 15_000);
+    // Each direction apart: the caller sends (graded from the callee's receiver
+    // reports) and receives nothing, since the callee sends no media.
+    await waitForText(page, "network-send", /^MOS \d\.\d, \d+ % lost, \d+ ms jitter$/, 15_000);
+    assert.equal((await page.textContent(byTestId("network-receive"))).trim(), "—");
     // Media really flows: the callee's video has frames.
     await page.waitForFunction(() => document.querySelector('[data-testid="remote-video"]').videoWidth > 0, null, { timeout: 15_000 });
     await waitForText(page, "timeline", /caller: (connected|completed)/);
