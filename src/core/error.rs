@@ -3,7 +3,7 @@
 //! "IceServersError" with `kind`, `status` and `attempts` properties.
 
 use super::servers::InvalidResponse;
-use super::text::{concat, decimal};
+use super::text::decimal;
 use core::fmt;
 
 /// Contract `IceServersErrorKind`.
@@ -140,11 +140,12 @@ impl IceServersError {
     /// "ICE servers request failed: no token (no request sent)", "... timed out after 1 attempt",
     /// "... invalid response after 1 attempt".
     pub fn message(&self) -> String {
-        const PREFIX: &str = "ICE servers request failed: ";
-        let kind = match self.kind {
-            ErrorKind::NoToken if self.attempts == 0 => {
-                return concat(&[PREFIX, "no token (no request sent)"])
-            }
+        let mut text = String::from("ICE servers request failed: ");
+        if self.kind == ErrorKind::NoToken && self.attempts == 0 {
+            text.push_str("no token (no request sent)");
+            return text;
+        }
+        text.push_str(match self.kind {
             ErrorKind::NoToken => "no token",
             ErrorKind::Unauthorized => "unauthorized",
             ErrorKind::Http => "HTTP",
@@ -152,37 +153,39 @@ impl IceServersError {
             ErrorKind::Timeout => "timed out",
             ErrorKind::InvalidResponse => "invalid response",
             ErrorKind::Aborted => "aborted by destroy()",
-        };
-        let status = self.status.map(|s| decimal(u32::from(s)));
-        let status = status.as_deref().unwrap_or("");
-        let mut reason = self.reason.map_or("", |r| r.as_str());
-        // One concat of fixed parts, those that do not apply empty.
-        let (open, between, close) = match (status.is_empty(), reason.is_empty()) {
-            (false, _) if self.kind == ErrorKind::Http => {
-                reason = "";
-                (" ", "", " after ")
+        });
+        // What the server answered, when it answered: an HTTP error is its
+        // status; any other kind names the status and the reason in brackets.
+        let reason = self.reason.map(InvalidResponse::as_str);
+        match (self.status, reason) {
+            (Some(status), _) if self.kind == ErrorKind::Http => {
+                text.push(' ');
+                text.push_str(&decimal(u32::from(status)));
             }
-            (false, false) => (" (HTTP ", ": ", ") after "),
-            (false, true) => (" (HTTP ", "", ") after "),
-            (true, false) => (" (", "", ") after "),
-            (true, true) => ("", "", " after "),
-        };
-        let attempts = if self.attempts == 1 {
+            (Some(status), reason) => {
+                text.push_str(" (HTTP ");
+                text.push_str(&decimal(u32::from(status)));
+                if let Some(reason) = reason {
+                    text.push_str(": ");
+                    text.push_str(reason);
+                }
+                text.push(')');
+            }
+            (None, Some(reason)) => {
+                text.push_str(" (");
+                text.push_str(reason);
+                text.push(')');
+            }
+            (None, None) => {}
+        }
+        text.push_str(" after ");
+        text.push_str(&decimal(self.attempts));
+        text.push_str(if self.attempts == 1 {
             " attempt"
         } else {
             " attempts"
-        };
-        concat(&[
-            PREFIX,
-            kind,
-            open,
-            status,
-            between,
-            reason,
-            close,
-            &decimal(self.attempts),
-            attempts,
-        ])
+        });
+        text
     }
 }
 
