@@ -9,17 +9,6 @@ use js_sys::Function;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::MediaStream;
 
-/// The members of `PeerEventHandlers`, in the order of [`Handlers`]' fields.
-const HANDLER_NAMES: [&str; 7] = [
-    "onSignal",
-    "onConnect",
-    "onStream",
-    "onIceStateChange",
-    "onClose",
-    "onError",
-    "onNetworkQualityChange",
-];
-
 /// `PeerEventHandlers`, each optional.
 #[derive(Default)]
 pub struct Handlers {
@@ -41,33 +30,31 @@ impl Handlers {
         if !value.is_object() {
             return Err(type_error("PeerEventHandlers must be an object"));
         }
-        // One loop rather than seven inlined copies of it; the names by
-        // reference (by value, the array was copied to the stack first).
-        let mut picked: [Option<Function>; 7] = Default::default();
-        for (slot, key) in picked.iter_mut().zip(&HANDLER_NAMES) {
-            let v = get(value, key);
-            if !v.is_null_or_undefined() {
-                if !v.is_function() {
-                    return Err(type_error(&concat(&[
-                        "PeerEventHandlers.",
-                        key,
-                        " must be a function",
-                    ])));
-                }
-                *slot = Some(v.unchecked_into());
-            }
-        }
-        let [on_signal, on_connect, on_stream, on_ice_state_change, on_close, on_error, on_network_quality_change] =
-            picked;
         Ok(Handlers {
-            on_signal,
-            on_connect,
-            on_stream,
-            on_ice_state_change,
-            on_close,
-            on_error,
-            on_network_quality_change,
+            on_signal: handler(value, "onSignal")?,
+            on_connect: handler(value, "onConnect")?,
+            on_stream: handler(value, "onStream")?,
+            on_ice_state_change: handler(value, "onIceStateChange")?,
+            on_close: handler(value, "onClose")?,
+            on_error: handler(value, "onError")?,
+            on_network_quality_change: handler(value, "onNetworkQualityChange")?,
         })
+    }
+}
+
+/// The member `key` of `PeerEventHandlers`: absent (`undefined` or `null`) or a function.
+fn handler(handlers: &JsValue, key: &str) -> Result<Option<Function>, JsValue> {
+    let value = get(handlers, key);
+    if value.is_null_or_undefined() {
+        Ok(None)
+    } else if value.is_function() {
+        Ok(Some(value.unchecked_into()))
+    } else {
+        Err(type_error(&concat(&[
+            "PeerEventHandlers.",
+            key,
+            " must be a function",
+        ])))
     }
 }
 
