@@ -56,10 +56,52 @@ else
   for f in tests/web_*.rs; do suites+=("$(basename "$f" .rs)"); done
 fi
 
+# Now and then the test page never starts: the runner's page stays at
+# "Loading scripts..." (or the browser session never opens) and the runner
+# would wait out its whole timeout. Such a start is told apart from a slow
+# suite by the runner's "running N tests" line, which comes once the page has
+# loaded the wasm: when it has not come STARTUP_S seconds after the runner
+# started, the browser and runner are stopped and the suite starts again
+# (twice at most). A suite that started is never retried, so a failing test
+# fails the run.
+STARTUP_S="${ICE_PEER_BROWSER_STARTUP_S:-90}"
+run_suite() {
+  local suite="$1" attempt out pid started waited rc
+  for attempt in 1 2 3; do
+    out="$(mktemp -t ice-peer-suite.XXXXXX.log)"
+    # Its own session, so that the runner, the driver and the browser stop together.
+    setsid wasm-pack test --headless "--${ICE_PEER_BROWSER:-chrome}" -- --test "$suite" >"$out" 2>&1 &
+    pid=$!
+    tail -n +1 -f --pid="$pid" "$out" &
+    local printer=$!
+    started="" waited=0
+    while kill -0 "$pid" 2>/dev/null; do
+      grep -q '^running [0-9]* tests\?$' "$out" && break
+      [[ -z "$started" ]] && grep -q '^Running headless tests in' "$out" && started=1
+      if [[ -n "$started" ]] && ((waited >= STARTUP_S)); then
+        echo "=== $suite: the test page did not start within ${STARTUP_S} s (attempt $attempt of 3); restarting the browser"
+        kill -- -"$pid" 2>/dev/null
+        break
+      fi
+      [[ -n "$started" ]] && waited=$((waited + 1))
+      sleep 1
+    done
+    wait "$pid"
+    rc=$?
+    wait "$printer"
+    local ran=0
+    grep -q '^running [0-9]* tests\?$' "$out" && ran=1
+    rm -f "$out"
+    if ((ran || rc == 0)); then return "$rc"; fi
+    [[ -n "$started" ]] || return "$rc" # failed before the browser: a build error, not a hang
+  done
+  return 1
+}
+
 status=0
 for suite in "${suites[@]}"; do
   echo "=== $suite"
-  wasm-pack test --headless "--${ICE_PEER_BROWSER:-chrome}" -- --test "$suite" || status=1
+  run_suite "$suite" || status=1
 done
 
 echo "=== figures reported by the tests"
