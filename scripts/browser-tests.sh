@@ -62,12 +62,12 @@ fi
 # suite by the runner's "running N tests" line, which comes once the page has
 # loaded the wasm: when it has not come STARTUP_S seconds after the runner
 # started, the browser and runner are stopped and the suite starts again
-# (four times at most). A suite that started is never retried, so a failing test
+# (seven times at most). A suite that started is never retried, so a failing test
 # fails the run.
-STARTUP_S="${ICE_PEER_BROWSER_STARTUP_S:-45}"
+STARTUP_S="${ICE_PEER_BROWSER_STARTUP_S:-30}"
 run_suite() {
   local suite="$1" attempt out pid started waited rc
-  for attempt in 1 2 3 4 5; do
+  for attempt in 1 2 3 4 5 6 7 8; do
     out="$(mktemp -t ice-peer-suite.XXXXXX.log)"
     # Its own session, so that the runner, the driver and the browser stop together.
     setsid wasm-pack test --headless "--${ICE_PEER_BROWSER:-chrome}" -- --test "$suite" >"$out" 2>&1 &
@@ -79,7 +79,7 @@ run_suite() {
       grep -q '^running [0-9]* tests\?$' "$out" && break
       [[ -z "$started" ]] && grep -q '^Running headless tests in' "$out" && started=1
       if [[ -n "$started" ]] && ((waited >= STARTUP_S)); then
-        echo "=== $suite: the test page did not start within ${STARTUP_S} s (attempt $attempt of 5); restarting the browser"
+        echo "=== $suite: the test page did not start within ${STARTUP_S} s (attempt $attempt of 8); restarting the browser"
         kill -- -"$pid" 2>/dev/null
         break
       fi
