@@ -56,18 +56,19 @@ else
   for f in tests/web_*.rs; do suites+=("$(basename "$f" .rs)"); done
 fi
 
-# Now and then the test page never starts: the runner's page stays at
+# On this machine most starts of a test page stall: the runner's page stays at
 # "Loading scripts..." (or the browser session never opens) and the runner
 # would wait out its whole timeout. Such a start is told apart from a slow
 # suite by the runner's "running N tests" line, which comes once the page has
 # loaded the wasm: when it has not come STARTUP_S seconds after the runner
 # started, the browser and runner are stopped and the suite starts again
-# (seven times at most). A suite that started is never retried, so a failing test
+# (STARTS times in all). A suite that started is never retried, so a failing test
 # fails the run.
-STARTUP_S="${ICE_PEER_BROWSER_STARTUP_S:-30}"
+STARTUP_S="${ICE_PEER_BROWSER_STARTUP_S:-20}"
+STARTS="${ICE_PEER_BROWSER_STARTS:-20}"
 run_suite() {
   local suite="$1" attempt out pid started waited rc
-  for attempt in 1 2 3 4 5 6 7 8; do
+  for attempt in $(seq 1 "$STARTS"); do
     out="$(mktemp -t ice-peer-suite.XXXXXX.log)"
     # Its own session, so that the runner, the driver and the browser stop together.
     setsid wasm-pack test --headless "--${ICE_PEER_BROWSER:-chrome}" -- --test "$suite" >"$out" 2>&1 &
@@ -79,7 +80,7 @@ run_suite() {
       grep -q '^running [0-9]* tests\?$' "$out" && break
       [[ -z "$started" ]] && grep -q '^Running headless tests in' "$out" && started=1
       if [[ -n "$started" ]] && ((waited >= STARTUP_S)); then
-        echo "=== $suite: the test page did not start within ${STARTUP_S} s (attempt $attempt of 8); restarting the browser"
+        echo "=== $suite: the test page did not start within ${STARTUP_S} s (attempt $attempt of $STARTS); restarting the browser"
         kill -- -"$pid" 2>/dev/null
         break
       fi
