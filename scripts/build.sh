@@ -18,14 +18,11 @@ rm -rf pkg
 if [[ -z "${ICE_PEER_STABLE:-}" ]] && rustup component list --toolchain nightly --installed 2>/dev/null | grep -q '^rust-src'; then
   echo "build.sh: $(rustc +nightly --version), -Zbuild-std with panic=immediate-abort"
   export RUSTUP_TOOLCHAIN=nightly
-  # Also measured on the nightly: no file/line/column strings for panic
-  # locations (nothing prints them under immediate-abort; -0.6 KB gzipped), and
-  # the MIR inliner, which -Copt-level=z leaves off, on. Its threshold and
-  # LLVM's inline threshold (5 at opt-level z) were swept together; last,
-  # after turning reference types off (below): MIR 200 with LLVM 13-15 is
-  # the best (30,898 B; LLVM 10: 31,153, 16-20: 31,101, 25: 31,173, 35:
-  # 31,408; MIR 100: +377, 150: +32, 250: +152, 300: +326 B). The optimum
-  # moves as the code changes: sweep again after large changes.
+  # Also: no file/line/column strings for panic locations (nothing prints
+  # them under immediate-abort), and the MIR inliner, which -Copt-level=z
+  # leaves off, on. Its threshold and LLVM's inline threshold were swept
+  # together (the figures are in docs/size.md); the optimum moves as the
+  # code changes, so sweep again after large changes.
   # -Zfmt-debug=none, -Zshare-generics, -Zmerge-functions and
   # -Zmir-opt-level=3 changed nothing; opt-level "s" was larger.
   # Without the reference-types feature (std rebuilt without it too),
@@ -34,7 +31,7 @@ if [[ -z "${ICE_PEER_STABLE:-}" ]] && rustup component list --toolchain nightly 
   # (-0.7 KB gzipped in all, the glue +0.06 KB of it). -Ctarget-cpu=mvp
   # was larger (+0.9 KB: memcpy loops without bulk-memory); also turning
   # off multivalue, +30 B.
-  export RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zinline-mir=yes -Zinline-mir-threshold=200 -Cllvm-args=-inline-threshold=15 -Ctarget-feature=-reference-types"
+  export RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zinline-mir=yes -Zinline-mir-threshold=150 -Cllvm-args=-inline-threshold=15 -Ctarget-feature=-reference-types"
   # std's optimize_for_size feature picks its smaller algorithms (sorting,
   # formatting of integers): -0.4 KB gzipped.
   extra=(. -- -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size)
@@ -47,7 +44,14 @@ fi
 wasm-pack build --release --target web --weak-refs --out-dir pkg "${extra[@]}" 2>&1 | { grep -v '^\[INFO\]: ⬇️' || true; }
 test -f pkg/ice_peer_bg.wasm
 
-# A second wasm-opt round after wasm-pack's -Oz, and the two custom sections
+# The table entries wasm-bindgen leaves for closures nothing can call, and
+# JSPI's unused waker, pointed at one trap so that wasm-opt deletes them
+# (see the script for why they are dead). It needs the names, so wasm-pack
+# runs no wasm-opt of its own (Cargo.toml).
+node scripts/prune-table.mjs pkg/ice_peer_bg.wasm
+wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+  pkg/ice_peer_bg.wasm -o pkg/ice_peer_bg.wasm
+# A second wasm-opt round after that -Oz, and the two custom sections
 # no browser reads (producers: toolchain versions; target_features): -0.4 KB
 # gzipped. --low-memory-unused lets constant address offsets fold into loads
 # and stores (-0.3 KB): Rust's wasm32 stack sits below the data and grows down

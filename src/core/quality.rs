@@ -121,17 +121,6 @@ impl Quality {
             Quality::Failed => "Failed",
         }
     }
-
-    /// CSS colour: green "#1a7f37", orange "#a85200", orange-red "#c2410c", red "#b91c1c",
-    /// each at least 4.5:1 against white text (WCAG AA).
-    pub fn colour(self) -> &'static str {
-        match self {
-            Quality::Good => "#1a7f37",
-            Quality::Connecting => "#a85200",
-            Quality::Poor => "#c2410c",
-            Quality::Failed => "#b91c1c",
-        }
-    }
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -148,7 +137,6 @@ mod tests {
                 Quality::Connecting,
                 "connecting",
                 "Connecting...",
-                "#a85200",
                 false,
             ),
             (
@@ -156,37 +144,15 @@ mod tests {
                 Quality::Connecting,
                 "connecting",
                 "Connecting...",
-                "#a85200",
                 false,
             ),
-            ("connected", Quality::Good, "good", "Good", "#1a7f37", true),
-            ("completed", Quality::Good, "good", "Good", "#1a7f37", true),
-            (
-                "disconnected",
-                Quality::Poor,
-                "poor",
-                "Poor",
-                "#c2410c",
-                false,
-            ),
-            (
-                "failed",
-                Quality::Failed,
-                "failed",
-                "Failed",
-                "#b91c1c",
-                false,
-            ),
-            (
-                "closed",
-                Quality::Failed,
-                "failed",
-                "Failed",
-                "#b91c1c",
-                false,
-            ),
+            ("connected", Quality::Good, "good", "Good", true),
+            ("completed", Quality::Good, "good", "Good", true),
+            ("disconnected", Quality::Poor, "poor", "Poor", false),
+            ("failed", Quality::Failed, "failed", "Failed", false),
+            ("closed", Quality::Failed, "failed", "Failed", false),
         ];
-        for (name, quality, qname, label, colour, connected) in table {
+        for (name, quality, qname, label, connected) in table {
             let state = IceState::parse(name).unwrap();
             assert_eq!(state.as_str(), name);
             assert_eq!(state.is_connected(), connected, "{name}");
@@ -194,7 +160,6 @@ mod tests {
             assert_eq!(q, quality, "{name}");
             assert_eq!(q.as_str(), qname);
             assert_eq!(q.label(), label);
-            assert_eq!(q.colour(), colour);
             assert_eq!(Quality::parse(qname), Some(q));
         }
         assert_eq!(ALL.len(), table.len());
@@ -219,39 +184,5 @@ mod tests {
         for bad in ["", "Good", "bad", "Connecting...", "fail"] {
             assert_eq!(Quality::parse(bad), None, "{bad:?}");
         }
-    }
-
-    /// WCAG 2 contrast ratio of `#rrggbb` against white.
-    fn contrast_with_white(hex: &str) -> f64 {
-        let channel = |i: usize| {
-            let c = f64::from(u8::from_str_radix(&hex[i..i + 2], 16).unwrap()) / 255.0;
-            if c <= 0.03928 {
-                c / 12.92
-            } else {
-                ((c + 0.055) / 1.055).powf(2.4)
-            }
-        };
-        let luminance = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
-        1.05 / (luminance + 0.05)
-    }
-
-    #[test]
-    fn colours_meet_aa_contrast_with_white_text() {
-        for quality in [
-            Quality::Good,
-            Quality::Connecting,
-            Quality::Poor,
-            Quality::Failed,
-        ] {
-            let ratio = contrast_with_white(quality.colour());
-            assert!(
-                ratio >= 4.5,
-                "{} {} has contrast {ratio:.2}",
-                quality.as_str(),
-                quality.colour()
-            );
-        }
-        // The check itself: the old orange failed it.
-        assert!(contrast_with_white("#f29900") < 4.5);
     }
 }

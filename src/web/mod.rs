@@ -17,4 +17,4 @@ mod quality;
 
 pub use manager::PeerManager;
 pub use peer_handle::Peer;
-pub use quality::{classify_quality, quality_colour, quality_label};
+pub use quality::{classify_quality, quality_label};

@@ -1,4 +1,4 @@
-//! `classifyQuality`, `qualityLabel` and `qualityColour`: the core's mapping, exported.
+//! `classifyQuality` and `qualityLabel`: the core's mapping, exported.
 
 use super::error::type_error;
 use crate::core::quality::{IceState, Quality};
@@ -25,17 +25,6 @@ pub fn quality_label(
     answer(
         parse_quality(&quality).map(Quality::label),
         "qualityLabel: unknown quality",
-    )
-}
-
-/// Addition: the indicator colour as CSS (green, orange, orange-red, red).
-#[wasm_bindgen(js_name = qualityColour, unchecked_return_type = "string")]
-pub fn quality_colour(
-    #[wasm_bindgen(unchecked_param_type = "Quality")] quality: JsValue,
-) -> Result<JsValue, JsValue> {
-    answer(
-        parse_quality(&quality).map(Quality::colour),
-        "qualityColour: unknown quality",
     )
 }
 
