@@ -60,7 +60,10 @@ for (const segment of segments) {
   pruned += dead;
   const data = segment.data.map((name) => (DEAD.some((pattern) => pattern.test(name)) ? TRAP : name));
   module.removeElementSegment(segment.name);
-  module.addActiveElementSegment(segment.table, segment.name, data, module.i32.const(segment.offset));
+  // `offset` is the offset's expression; the segment stays where it was.
+  const { value } = binaryen.getExpressionInfo(segment.offset);
+  if (typeof value !== "number") fail(`segment ${segment.name} has an offset that is not a constant`);
+  module.addActiveElementSegment(segment.table, segment.name, data, module.i32.const(value));
 }
 if (pruned === 0) fail("no dead table entry found: names missing, or wasm-bindgen changed how it keeps closures");
 if (!module.validate()) fail("the pruned module does not validate");

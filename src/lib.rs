@@ -23,7 +23,7 @@ mod web;
 #[cfg(target_arch = "wasm32")]
 pub use web::*;
 
-/// A free-list allocator, 2.2 KB gzipped smaller than the default dlmalloc
+/// A free-list allocator, smaller than the default dlmalloc (docs/size.md)
 /// and reusing what is freed (the create/close cycle tests watch wasm memory
 /// stay flat). Its one caveat, that it is not thread-safe, cannot bite: this
 /// crate targets wasm32-unknown-unknown without the atomics feature, where

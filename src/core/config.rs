@@ -128,7 +128,6 @@ pub struct NumberOption {
 impl NumberOption {
     /// The value given, or the default when absent; an [`OptionError`] when
     /// the rule refuses it.
-    #[inline(never)]
     pub fn read(&self, value: Option<f64>) -> Result<f64, OptionError> {
         let x = value.unwrap_or(self.default);
         if self.rule.accepts(x) {

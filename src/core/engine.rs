@@ -256,7 +256,6 @@ impl<P: Clone> PeerEngine<P> {
     }
 
     /// Queues one output.
-    #[inline(never)]
     fn put(&mut self, output: Output<P>) {
         self.out.push_back(output);
     }
@@ -396,8 +395,7 @@ impl<P: Clone> PeerEngine<P> {
         });
     }
 
-    /// Not inlined: six callers, each with the held list's growth check.
-    #[inline(never)]
+    /// Sends `signal` when the app listens; holds it until then.
     fn signal(&mut self, signal: Signal<P>) {
         if self.sink {
             self.put(Output::Event(Event::Signal(signal)));

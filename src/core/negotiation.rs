@@ -345,8 +345,7 @@ impl<P> Negotiation<P> {
         self.queued.clear();
     }
 
-    // Not inlined: the queue's growth check would be copied into every caller.
-    #[inline(never)]
+    /// Puts `op` in the chain (its report goes with it) and hands it back to go out.
     fn push(&mut self, op: Op<P>, kind: PendingKind, report: Report) -> (Op<P>, Report) {
         self.chain.push_back(Pending { kind, report });
         (op, report)

@@ -90,9 +90,7 @@ fn worst(worst: &mut Option<f64>, report: &Json, key: &str, scale: f64) {
     }
 }
 
-/// Whether `report[key]` is the string `value`; out of line, as every
-/// string comparison here (inlined, each costs the wasm a copy).
-#[inline(never)]
+/// Whether `report[key]` is the string `value`.
 fn field_is(report: &Json, key: &str, value: &str) -> bool {
     field_str(report, key) == Some(value)
 }
@@ -108,7 +106,6 @@ fn by_id<'a>(reports: &'a [Json], ty: &str, id: &str) -> Option<&'a Json> {
 }
 
 fn selected_pair(reports: &[Json]) -> Option<&Json> {
-    // Plain loops, as everywhere here: iterator adapters cost the wasm more.
     for t in reports {
         if is_type(t, "transport") {
             let id = field_str(t, "selectedCandidatePairId");
@@ -209,8 +206,6 @@ pub fn stats_id(id: &str) -> u64 {
 /// [`received_since`]), to tell a live connection from one the browser still
 /// calls `connected`.
 pub fn received_by_id(reports: &[Json]) -> Vec<(u64, f64)> {
-    // Plain loops: the iterator chain (filter, filter_map, a collected Vec
-    // of counts) cost the wasm several times as much.
     let mut out = Vec::new();
     for r in reports {
         if !is_type(r, "candidate-pair") && !is_type(r, "transport") {
@@ -234,7 +229,6 @@ pub fn received_by_id(reports: &[Json]) -> Vec<(u64, f64)> {
 /// new since then counts from zero, and ids that vanished (old candidate pairs
 /// after an ICE restart) do not matter.
 pub fn received_since(before: &[(u64, f64)], now: &[(u64, f64)]) -> bool {
-    // Plain loops: the iterator version cost the wasm more.
     for (id, total) in now {
         let mut earlier = 0.0;
         for (b, t) in before {
