@@ -49,6 +49,12 @@ test -f pkg/ice_peer_bg.wasm
 # (see the script for why they are dead). It needs the names, so wasm-pack
 # runs no wasm-opt of its own (Cargo.toml).
 node scripts/prune-table.mjs pkg/ice_peer_bg.wasm
+# For `size.sh --top`: the same module optimised as below, with its names.
+if [[ -n "${ICE_PEER_NAMED_WASM:-}" ]]; then
+  wasm-opt -Oz -O3 -Oz -g --low-memory-unused --enable-bulk-memory --enable-nontrapping-float-to-int \
+    --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    pkg/ice_peer_bg.wasm -o "$ICE_PEER_NAMED_WASM"
+fi
 wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
   pkg/ice_peer_bg.wasm -o pkg/ice_peer_bg.wasm
 # A second wasm-opt round after that -Oz, and the two custom sections

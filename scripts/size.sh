@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prints the gzipped size of what the npm package ships (pkg/), the figure
 # the size budget is about (≤ 29,400 B gzipped for .wasm + JS glue).
-# With --top, also where the bytes go (twiggy on a build that keeps names).
+# With --top, also where the bytes go (twiggy on the shipped build with its names).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$root"
@@ -18,14 +18,10 @@ printf '%-22s %9s %9d  (budget %d)\n' total "" "$total" "$budget"
 min_gz=$(esbuild pkg/ice_peer.js --bundle --minify --format=esm --log-level=error | gzip -9c | wc -c)
 printf '%-22s %9s %9d  (ice_peer.js through esbuild --bundle --minify, as apps ship it: total %d)\n' "" "" "$min_gz" $((wasm_gz + min_gz))
 if [[ "${1:-}" == "--top" ]]; then
+  # The shipped build again, with a copy that keeps its names (build.sh).
   command -v twiggy >/dev/null || cargo install -q twiggy
-  named=$(mktemp -d)
-  cargo build -q --release --target wasm32-unknown-unknown --target-dir "$named/target"
-  wasm-bindgen --target web --weak-refs --out-dir "$named" "$named/target/wasm32-unknown-unknown/release/ice_peer.wasm"
-  # Not --all-features: twiggy cannot read the sections that turns on.
-  wasm-opt -Oz -g --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    "$named/ice_peer_bg.wasm" -o "$named/named.wasm"
+  named="$(mktemp -d)"
+  ICE_PEER_NAMED_WASM="$named/named.wasm" bash scripts/build.sh >/dev/null
   twiggy top -n 40 "$named/named.wasm"
   rm -rf "$named"
 fi
