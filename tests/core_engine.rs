@@ -50,6 +50,7 @@ fn media(packets: f64) -> PeerStats {
         bytes_sent: 0.0,
         bytes_received: 0.0,
         received_by_pair: Vec::new(),
+        sent: Default::default(),
     }
 }
 

@@ -334,8 +334,10 @@ fn to_json(s: &IceServer) -> Json {
 }
 
 mod network_quality {
-    use ice_peer::core::network_quality::{mos, NetworkQuality, NetworkQualityMeter, RISE_SAMPLES};
-    use ice_peer::core::stats::PeerStats;
+    use ice_peer::core::network_quality::{
+        mos, NetworkQuality, NetworkQualityMeter, MARGIN, RISE_SAMPLES,
+    };
+    use ice_peer::core::stats::{PeerStats, SentStats};
     use proptest::prelude::*;
 
     fn window_stats(rtt: f64, jitter: f64, lost: f64, received: f64) -> PeerStats {
@@ -348,7 +350,26 @@ mod network_quality {
             bytes_sent: 0.0,
             bytes_received: 0.0,
             received_by_pair: Vec::new(),
+            sent: SentStats::default(),
         }
+    }
+
+    /// One window of both directions: (rtt, inbound jitter, lost, received;
+    /// reported jitter, fractionLost, lost, sent). 0 received or 0 sent: that
+    /// direction has nothing (a receive-only or send-only window).
+    type Window = (f64, f64, u32, u32, f64, Option<f64>, u32, u32);
+
+    fn window() -> impl Strategy<Value = Window> {
+        (
+            0.0..600.0f64,
+            0.0..80.0f64,
+            0u32..40,
+            0u32..200,
+            0.0..80.0f64,
+            prop::option::of(0.0..1.0f64),
+            0u32..40,
+            0u32..200,
+        )
     }
 
     proptest! {
@@ -388,6 +409,52 @@ mod network_quality {
                     previous = level;
                 }
                 prop_assert_eq!(meter.level(), previous);
+            }
+        }
+
+        /// The level is never better than either direction's: each sample's
+        /// MOS is the lower of the two directions', and the level after it
+        /// is at most what that direction's MOS gives, give or take the
+        /// hysteresis margin (a level is kept while a sample stays within
+        /// MARGIN below its floor).
+        #[test]
+        fn the_level_is_never_better_than_either_direction(
+            windows in prop::collection::vec(window(), 1..40),
+            receive_only in any::<bool>(), send_only in any::<bool>(),
+        ) {
+            let mut meter = NetworkQualityMeter::new();
+            let (mut lost, mut received, mut reported_lost, mut sent) = (0.0, 0.0, 0.0, 0.0);
+            for (i, (rtt, jitter, d_lost, d_received, sent_jitter, fraction, d_reported, d_sent)) in windows.into_iter().enumerate() {
+                lost += f64::from(d_lost);
+                received += f64::from(d_received);
+                reported_lost += f64::from(d_reported);
+                sent += f64::from(d_sent);
+                let mut stats = window_stats(rtt, jitter, lost, received);
+                if send_only {
+                    (stats.packets_lost, stats.packets_received, stats.jitter_ms) = (None, None, None);
+                }
+                if !receive_only {
+                    stats.sent = SentStats {
+                        packets_sent: Some(sent),
+                        packets_lost: Some(reported_lost),
+                        fraction_lost: fraction,
+                        jitter_ms: Some(sent_jitter),
+                        round_trip_time_ms: Some(rtt),
+                        reports: Some(i as f64),
+                    };
+                }
+                meter.sample(&stats);
+                let score = meter.last_score();
+                prop_assert!(score.is_some(), "an RTT is always there to grade");
+                let score = score.unwrap_or_else(|| unreachable!());
+                prop_assert_eq!(score.send.is_none(), receive_only);
+                prop_assert!(!send_only || score.receive.is_none());
+                for direction in [score.send, score.receive].into_iter().flatten() {
+                    prop_assert!(score.mos <= direction.mos, "{:?}", score);
+                    prop_assert!(NetworkQuality::of_mos(score.mos) <= NetworkQuality::of_mos(direction.mos));
+                    prop_assert!(meter.level() <= NetworkQuality::of_mos(direction.mos + MARGIN),
+                        "level {:?} above {:?}", meter.level(), direction);
+                }
             }
         }
     }

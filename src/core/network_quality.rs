@@ -16,11 +16,25 @@
 //! `poor` ≥ 2.6 (G.107: "many users dissatisfied" below R 50, MOS 2.6),
 //! `bad` below; `unknown` until a sample had something to measure.
 //!
-//! Loss is measured over each sample's window (the change in `packetsLost`
-//! against packets expected), not since the call began, so a call recovers
-//! its level once the loss stops. A window in which nothing arrived although
-//! media arrived before counts as 100 % loss: a dead path is bad, even while
-//! ICE still says `connected`.
+//! Both directions are graded, each with its own MOS, and the level is the
+//! worse of the two: the person whose uplink loses a third of what they send
+//! is told so, not only the person who receives it.
+//!
+//! - **Receive**: inbound RTP. Loss is measured over each sample's window
+//!   (the change in `packetsLost` against packets expected), not since the
+//!   call began, so a call recovers its level once the loss stops. A window
+//!   in which nothing arrived although media arrived before counts as 100 %
+//!   loss: a dead path is bad, even while ICE still says `connected`.
+//! - **Send**: the other side's RTCP receiver reports (`remote-inbound-rtp`):
+//!   their `fractionLost` (the loss since the previous report), else the
+//!   change in their `packetsLost` against packets sent; their jitter; the
+//!   RTCP round-trip time. Media that goes out while no new report comes
+//!   back for [`SILENT_REPORT_SAMPLES`] samples counts as 100 % loss: the
+//!   other side stops reporting on a stream it no longer receives.
+//!
+//! A direction with nothing to grade (a receive-only side sends nothing; a
+//! sender hears nothing back before its first report) is left out. A call
+//! with neither (data only) is graded on the round-trip time alone.
 //!
 //! Hysteresis, so the level does not flap: a worse level is taken at once
 //! (users notice a drop first) once the MOS is [`MARGIN`] below the current
@@ -35,6 +49,9 @@ pub const SAMPLE_INTERVAL_MS: f64 = 2000.0;
 pub const MARGIN: f64 = 0.1;
 /// Consecutive better samples before the level rises.
 pub const RISE_SAMPLES: u32 = 3;
+/// Samples with media sent and no new receiver report before the media
+/// counts as lost: 8 s, longer than the 5 s between an audio stream's reports.
+pub const SILENT_REPORT_SAMPLES: u32 = 4;
 
 /// The graded network quality.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -109,17 +126,46 @@ pub fn mos(rtt_ms: f64, jitter_ms: f64, loss_pct: f64) -> f64 {
     (1.0 + 0.035 * r + 7e-6 * r * (r - 60.0) * (100.0 - r)).clamp(1.0, 4.5)
 }
 
-/// One sample's figures, as reported with a level change.
+/// One direction's figures in a sample.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Score {
+pub struct Direction {
     /// Mean opinion score, 1 to 4.5.
     pub mos: f64,
     /// Packet loss over the sample's window, in percent.
     pub loss_pct: f64,
-    /// Worst inbound jitter, ms (0 when unknown).
+    /// Worst jitter, ms (0 when unknown).
     pub jitter_ms: f64,
-    /// Round-trip time of the selected pair, ms (0 when unknown).
+    /// The round-trip time the score used, ms (0 when unknown).
     pub rtt_ms: f64,
+}
+
+impl Direction {
+    fn graded(rtt_ms: f64, jitter_ms: f64, loss_pct: f64) -> Self {
+        Direction {
+            mos: mos(rtt_ms, jitter_ms, loss_pct),
+            loss_pct,
+            jitter_ms,
+            rtt_ms,
+        }
+    }
+}
+
+/// One sample's figures, as reported with a level change: those of the
+/// worse direction (or of the round trip alone), and each direction's.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Score {
+    /// Mean opinion score of the worse direction, 1 to 4.5.
+    pub mos: f64,
+    /// Packet loss over the sample's window, in percent.
+    pub loss_pct: f64,
+    /// Jitter, ms (0 when unknown).
+    pub jitter_ms: f64,
+    /// Round-trip time, ms (0 when unknown).
+    pub rtt_ms: f64,
+    /// This side's media as the other side receives it; None when nothing is graded.
+    pub send: Option<Direction>,
+    /// The media this side receives; None when nothing is graded.
+    pub receive: Option<Direction>,
 }
 
 /// Turns successive stats into a level with hysteresis.
@@ -128,6 +174,11 @@ pub struct NetworkQualityMeter {
     /// Cumulative (lost, received) at the previous sample.
     previous: Option<(f64, f64)>,
     media_seen: bool,
+    /// Cumulative (sent, reported lost, reports) at the previous sample.
+    sent_before: Option<(f64, f64, Option<f64>)>,
+    reports_seen: bool,
+    /// Samples in a row with media sent and no new receiver report.
+    silent_reports: u32,
     level: Option<NetworkQuality>,
     rising: u32,
     last: Option<Score>,
@@ -174,8 +225,33 @@ impl NetworkQualityMeter {
     }
 
     /// The figures of one window, or None when there is nothing to judge
-    /// yet (no media so far and no RTT).
+    /// yet (no media either way so far and no RTT).
     fn score(&mut self, stats: &PeerStats) -> Option<Score> {
+        let rtt_ms = stats.round_trip_time_ms;
+        let receive = self.receive(stats, rtt_ms);
+        let send = self.send(stats, rtt_ms);
+        let worse = match (send, receive) {
+            (Some(s), Some(r)) => Some(if s.mos < r.mos { s } else { r }),
+            (one, other) => one.or(other),
+        };
+        let worse = match (worse, rtt_ms) {
+            (Some(worse), _) => worse,
+            // Data only: the round trip alone.
+            (None, Some(rtt_ms)) => Direction::graded(rtt_ms, 0.0, 0.0),
+            (None, None) => return None,
+        };
+        Some(Score {
+            mos: worse.mos,
+            loss_pct: worse.loss_pct,
+            jitter_ms: worse.jitter_ms,
+            rtt_ms: worse.rtt_ms,
+            send,
+            receive,
+        })
+    }
+
+    /// The media this side receives (inbound RTP), once some has arrived.
+    fn receive(&mut self, stats: &PeerStats, rtt_ms: Option<f64>) -> Option<Direction> {
         let lost = stats.packets_lost.unwrap_or(0.0).max(0.0);
         let received = stats.packets_received.unwrap_or(0.0).max(0.0);
         let loss_pct = match self.previous.replace((lost, received)) {
@@ -198,23 +274,56 @@ impl NetworkQualityMeter {
                 0.0
             }
         };
-        let rtt_ms = stats.round_trip_time_ms;
-        if rtt_ms.is_none() && !self.media_seen {
+        let jitter_ms = stats.jitter_ms.unwrap_or(0.0);
+        self.media_seen
+            .then(|| Direction::graded(rtt_ms.unwrap_or(0.0), jitter_ms, loss_pct))
+    }
+
+    /// This side's media as the other side reports receiving it, once it
+    /// has reported at all. The RTCP round trip, else the pair's.
+    fn send(&mut self, stats: &PeerStats, pair_rtt_ms: Option<f64>) -> Option<Direction> {
+        let sent = &stats.sent;
+        let reported = sent.reported();
+        let (packets, lost) = (
+            sent.packets_sent.unwrap_or(0.0),
+            sent.packets_lost.unwrap_or(0.0),
+        );
+        let before = self.sent_before.replace((packets, lost, sent.reports));
+        self.reports_seen |= reported;
+        if !self.reports_seen {
             return None;
         }
-        let (rtt_ms, jitter_ms) = (rtt_ms.unwrap_or(0.0), stats.jitter_ms.unwrap_or(0.0));
-        Some(Score {
-            mos: mos(rtt_ms, jitter_ms, loss_pct),
-            loss_pct,
-            jitter_ms,
+        let (packets_before, lost_before, reports_before) = before.unwrap_or((packets, lost, None));
+        let d_sent = (packets - packets_before).max(0.0);
+        // A report that vanished is no news; one without a count may be.
+        let new_report = reported && (sent.reports.is_none() || sent.reports != reports_before);
+        if new_report {
+            self.silent_reports = 0;
+        } else if d_sent > 0.0 {
+            self.silent_reports += 1;
+        }
+        let loss_pct = if self.silent_reports >= SILENT_REPORT_SAMPLES {
+            100.0 // media goes out and nothing says it arrives
+        } else if let Some(fraction) = sent.fraction_lost {
+            100.0 * fraction
+        } else if d_sent > 0.0 {
+            (100.0 * (lost - lost_before).max(0.0) / d_sent).min(100.0)
+        } else {
+            0.0
+        };
+        let rtt_ms = sent.round_trip_time_ms.or(pair_rtt_ms).unwrap_or(0.0);
+        Some(Direction::graded(
             rtt_ms,
-        })
+            sent.jitter_ms.unwrap_or(0.0),
+            loss_pct,
+        ))
     }
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+    use crate::core::stats::SentStats;
 
     fn stats(rtt: Option<f64>, jitter: f64, lost: f64, received: f64) -> PeerStats {
         PeerStats {
@@ -226,6 +335,28 @@ mod tests {
             bytes_sent: 0.0,
             bytes_received: 0.0,
             received_by_pair: Vec::new(),
+            sent: SentStats::default(),
+        }
+    }
+
+    /// `stats` with this side's media reported on by the other side.
+    fn sending(
+        received: PeerStats,
+        sent: f64,
+        fraction_lost: Option<f64>,
+        lost: f64,
+        reports: f64,
+    ) -> PeerStats {
+        PeerStats {
+            sent: SentStats {
+                packets_sent: Some(sent),
+                packets_lost: Some(lost),
+                fraction_lost,
+                jitter_ms: Some(2.0),
+                round_trip_time_ms: Some(20.0),
+                reports: Some(reports),
+            },
+            ..received
         }
     }
 
@@ -306,6 +437,108 @@ mod tests {
         };
         assert_eq!(m.sample(&no_media(5.0)), Some(NetworkQuality::Excellent));
         assert_eq!(m.sample(&no_media(5.0)), None);
+        let score = m.last_score().unwrap_or_else(|| unreachable!());
+        assert_eq!((score.send, score.receive), (None, None), "{score:?}");
+        assert_eq!(score.rtt_ms, 5.0);
+    }
+
+    #[test]
+    fn the_sender_hears_of_its_lost_media() {
+        let mut m = NetworkQualityMeter::new();
+        // What this side receives is clean throughout.
+        let clean = |n: f64| stats(Some(10.0), 1.0, 0.0, 100.0 * n);
+        assert_eq!(
+            m.sample(&sending(clean(1.0), 100.0, Some(0.0), 0.0, 1.0)),
+            Some(NetworkQuality::Excellent)
+        );
+        // The other side reports a third of our packets lost: bad at once.
+        assert_eq!(
+            m.sample(&sending(clean(2.0), 200.0, Some(0.33), 33.0, 2.0)),
+            Some(NetworkQuality::Bad)
+        );
+        let score = m.last_score().unwrap_or_else(|| unreachable!());
+        let (send, receive) = (score.send.unwrap(), score.receive.unwrap());
+        assert!((send.loss_pct - 33.0).abs() < 1e-9, "{score:?}");
+        assert_eq!(receive.loss_pct, 0.0);
+        assert!(receive.mos > 4.1 && send.mos < 2.6, "{score:?}");
+        assert_eq!((score.mos, score.loss_pct), (send.mos, send.loss_pct));
+        // The loss ends: back after RISE_SAMPLES clean reports.
+        for n in 3..3 + RISE_SAMPLES {
+            let f = f64::from(n);
+            let change = m.sample(&sending(clean(f), 100.0 * f, Some(0.0), 33.0, f));
+            assert_eq!(change.is_some(), n == 2 + RISE_SAMPLES, "sample {n}");
+        }
+        assert_eq!(m.level(), NetworkQuality::Excellent);
+    }
+
+    #[test]
+    fn without_fraction_lost_the_reported_loss_counts_against_packets_sent() {
+        let mut m = NetworkQualityMeter::new();
+        let nothing_received = |sent, lost, reports| PeerStats {
+            packets_lost: None,
+            packets_received: None,
+            ..sending(stats(Some(10.0), 0.0, 0.0, 0.0), sent, None, lost, reports)
+        };
+        m.sample(&nothing_received(100.0, 0.0, 1.0));
+        m.sample(&nothing_received(200.0, 10.0, 2.0));
+        let score = m.last_score().unwrap_or_else(|| unreachable!());
+        // A send-only side: graded on what it sends alone.
+        assert_eq!(score.receive, None);
+        assert!((score.loss_pct - 10.0).abs() < 1e-9, "{score:?}");
+        assert_eq!(m.level(), NetworkQuality::Poor);
+    }
+
+    #[test]
+    fn a_receive_only_side_is_graded_on_what_it_receives() {
+        let mut m = NetworkQualityMeter::new();
+        m.sample(&stats(Some(10.0), 1.0, 0.0, 100.0));
+        m.sample(&stats(Some(10.0), 1.0, 0.0, 200.0));
+        let score = m.last_score().unwrap_or_else(|| unreachable!());
+        assert_eq!(score.send, None);
+        assert_eq!(score.receive.map(|r| r.mos), Some(score.mos));
+        assert_eq!(m.level(), NetworkQuality::Excellent);
+    }
+
+    #[test]
+    fn media_sent_that_no_report_acknowledges_counts_as_lost() {
+        let mut m = NetworkQualityMeter::new();
+        let clean = |n: f64| stats(Some(10.0), 1.0, 0.0, 100.0 * n);
+        m.sample(&sending(clean(1.0), 100.0, Some(0.0), 0.0, 1.0));
+        assert_eq!(m.level(), NetworkQuality::Excellent);
+        // Media goes on going out; the report stands still (the other side
+        // no longer receives it), and then vanishes.
+        for n in 2..2 + SILENT_REPORT_SAMPLES {
+            let f = f64::from(n);
+            let report = sending(clean(f), 100.0 * f, Some(0.0), 0.0, 1.0);
+            let sample = if n == 1 + SILENT_REPORT_SAMPLES {
+                PeerStats {
+                    sent: SentStats {
+                        packets_sent: Some(100.0 * f),
+                        ..SentStats::default()
+                    },
+                    ..report
+                }
+            } else {
+                report
+            };
+            let change = m.sample(&sample);
+            assert_eq!(
+                change,
+                (n == 1 + SILENT_REPORT_SAMPLES).then_some(NetworkQuality::Bad),
+                "sample {n}"
+            );
+        }
+        let send = m
+            .last_score()
+            .and_then(|s| s.send)
+            .unwrap_or_else(|| unreachable!());
+        assert_eq!(send.loss_pct, 100.0);
+        // Nothing sent (muted) is no evidence either way.
+        let mut quiet = NetworkQualityMeter::new();
+        for n in 1..2 * SILENT_REPORT_SAMPLES {
+            quiet.sample(&sending(clean(f64::from(n)), 100.0, Some(0.0), 0.0, 1.0));
+        }
+        assert_eq!(quiet.level(), NetworkQuality::Excellent);
     }
 
     #[test]

@@ -24,6 +24,39 @@ pub struct PeerStats {
     /// [`received_by_id`]): RTCP and consent checks count, so a call whose
     /// other side stopped sending media still shows a live path.
     pub received_by_pair: Vec<(u64, f64)>,
+    /// This side's media as the other side receives it.
+    pub sent: SentStats,
+}
+
+/// This side's media: packets sent (`outbound-rtp`), and what the other
+/// side's RTCP receiver reports say of them (`remote-inbound-rtp`), summed
+/// or the worst over the streams. All `None` before anything is sent or reported.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SentStats {
+    /// Packets sent, summed over outbound RTP streams.
+    pub packets_sent: Option<f64>,
+    /// Packets the other side reports lost, summed.
+    pub packets_lost: Option<f64>,
+    /// The worst `fractionLost` of the latest receiver reports, 0 to 1.
+    pub fraction_lost: Option<f64>,
+    /// The worst jitter the other side reports, in ms.
+    pub jitter_ms: Option<f64>,
+    /// The worst round-trip time measured with RTCP, in ms.
+    pub round_trip_time_ms: Option<f64>,
+    /// Round trips measured so far (`roundTripTimeMeasurements`, summed):
+    /// one more with every receiver report, so a count that stands still
+    /// while media goes out means that no report arrives.
+    pub reports: Option<f64>,
+}
+
+impl SentStats {
+    /// Whether a receiver report said anything at all.
+    pub fn reported(&self) -> bool {
+        self.packets_lost.is_some()
+            || self.fraction_lost.is_some()
+            || self.jitter_ms.is_some()
+            || self.round_trip_time_ms.is_some()
+    }
 }
 
 fn field_str<'a>(report: &'a Json, key: &str) -> Option<&'a str> {
@@ -42,6 +75,18 @@ fn field_num(report: &Json, key: &str) -> Option<f64> {
 fn add(sum: &mut Option<f64>, report: &Json, key: &str) {
     if let Some(v) = field_num(report, key) {
         *sum = Some(sum.unwrap_or(0.0) + v);
+    }
+}
+
+/// `report[key]` times `scale` (seconds to ms), when it is a finite number
+/// worse than `worst` so far.
+fn worst(worst: &mut Option<f64>, report: &Json, key: &str, scale: f64) {
+    if let Some(v) = field_num(report, key) {
+        // A plain comparison: f64::max also handles NaN, which is filtered out.
+        let v = v * scale;
+        if worst.is_none_or(|w| v > w) {
+            *worst = Some(v);
+        }
     }
 }
 
@@ -95,8 +140,10 @@ fn selected_pair(reports: &[Json]) -> Option<&Json> {
 /// else a `candidate-pair` with `selected: true` (Firefox), else one with `nominated: true`
 /// and `state: "succeeded"`. From it: local candidate (`localCandidateId` → `local-candidate`
 /// report's `candidateType`), RTT (`currentRoundTripTime` s → ms), bytesSent/bytesReceived.
-/// From `inbound-rtp` reports: packetsLost and packetsReceived summed, jitter (s → ms) the worst. Missing → None / 0.
-/// Numbers that are not finite count as missing. Never panics on any input.
+/// From `inbound-rtp` reports: packetsLost and packetsReceived summed, jitter (s → ms) the worst.
+/// From `outbound-rtp`: packetsSent summed; from `remote-inbound-rtp`: packetsLost and
+/// roundTripTimeMeasurements summed, fractionLost, jitter and roundTripTime (s → ms) the worst.
+/// Missing → None / 0. Numbers that are not finite count as missing. Never panics on any input.
 pub fn summarise(reports: &[Json]) -> PeerStats {
     let pair = selected_pair(reports);
     let local_candidate_type = pair
@@ -115,18 +162,20 @@ pub fn summarise(reports: &[Json]) -> PeerStats {
     let mut packets_lost: Option<f64> = None;
     let mut packets_received: Option<f64> = None;
     let mut jitter_ms: Option<f64> = None;
+    let mut sent = SentStats::default();
     for rtp in reports {
-        if !is_type(rtp, "inbound-rtp") {
-            continue;
-        }
-        add(&mut packets_lost, rtp, "packetsLost");
-        add(&mut packets_received, rtp, "packetsReceived");
-        if let Some(jitter) = field_num(rtp, "jitter") {
-            // A plain comparison: f64::max also handles NaN, which is filtered out.
-            let ms = jitter * 1000.0;
-            if jitter_ms.is_none_or(|worst| ms > worst) {
-                jitter_ms = Some(ms);
-            }
+        if is_type(rtp, "inbound-rtp") {
+            add(&mut packets_lost, rtp, "packetsLost");
+            add(&mut packets_received, rtp, "packetsReceived");
+            worst(&mut jitter_ms, rtp, "jitter", 1000.0);
+        } else if is_type(rtp, "outbound-rtp") {
+            add(&mut sent.packets_sent, rtp, "packetsSent");
+        } else if is_type(rtp, "remote-inbound-rtp") {
+            add(&mut sent.packets_lost, rtp, "packetsLost");
+            add(&mut sent.reports, rtp, "roundTripTimeMeasurements");
+            worst(&mut sent.fraction_lost, rtp, "fractionLost", 1.0);
+            worst(&mut sent.jitter_ms, rtp, "jitter", 1000.0);
+            worst(&mut sent.round_trip_time_ms, rtp, "roundTripTime", 1000.0);
         }
     }
 
@@ -139,6 +188,7 @@ pub fn summarise(reports: &[Json]) -> PeerStats {
         bytes_sent,
         bytes_received,
         received_by_pair: received_by_id(reports),
+        sent,
     }
 }
 
@@ -202,7 +252,7 @@ pub fn received_since(before: &[(u64, f64)], now: &[(u64, f64)]) -> bool {
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
-    use super::{received_by_id, received_since, stats_id, summarise, PeerStats};
+    use super::{received_by_id, received_since, stats_id, summarise, PeerStats, SentStats};
     use crate::core::json::Json;
 
     fn list(s: &str) -> Vec<Json> {
@@ -221,6 +271,14 @@ mod tests {
         bytes_sent: 0.0,
         bytes_received: 0.0,
         received_by_pair: Vec::new(),
+        sent: SentStats {
+            packets_sent: None,
+            packets_lost: None,
+            fraction_lost: None,
+            jitter_ms: None,
+            round_trip_time_ms: None,
+            reports: None,
+        },
     };
 
     #[test]
@@ -242,16 +300,33 @@ mod tests {
             {"id":"IT01A1","type":"inbound-rtp","kind":"audio","ssrc":1,"packetsReceived":1000,"packetsLost":3,"jitter":0.004},
             {"id":"IT01V2","type":"inbound-rtp","kind":"video","ssrc":2,"packetsReceived":9000,"packetsLost":10,"jitter":0.012},
             {"id":"OT01A3","type":"outbound-rtp","kind":"audio","ssrc":3,"packetsSent":1000,"bytesSent":99999},
-            {"id":"RIA","type":"remote-inbound-rtp","packetsLost":500,"jitter":9.0}
+            {"id":"OT01V4","type":"outbound-rtp","kind":"video","ssrc":4,"packetsSent":3000},
+            {"id":"RIA","type":"remote-inbound-rtp","localId":"OT01A3","packetsLost":500,"jitter":0.009,
+             "fractionLost":0.25,"roundTripTime":0.21,"roundTripTimeMeasurements":7},
+            {"id":"RIV","type":"remote-inbound-rtp","localId":"OT01V4","packetsLost":20,"jitter":0.003,
+             "fractionLost":0.01,"roundTripTime":0.2,"roundTripTimeMeasurements":30}
             ]"#,
         );
         let s = summarise(&reports);
         assert_eq!(s.local_candidate_type.as_deref(), Some("relay"));
         assert_eq!(s.round_trip_time_ms, Some(42.0));
+        // Inbound only: the other side's report on what we send is not our loss.
         assert_eq!(s.packets_lost, Some(13.0));
         assert_eq!(s.jitter_ms, Some(12.0));
         assert_eq!(s.bytes_sent, 123456.0);
         assert_eq!(s.bytes_received, 654321.0);
+        assert_eq!(
+            s.sent,
+            SentStats {
+                packets_sent: Some(4000.0),
+                packets_lost: Some(520.0),
+                fraction_lost: Some(0.25),
+                jitter_ms: Some(9.0),
+                round_trip_time_ms: Some(210.0),
+                reports: Some(37.0),
+            }
+        );
+        assert!(s.sent.reported());
     }
 
     #[test]
@@ -321,11 +396,14 @@ mod tests {
             {"id":"p","type":"candidate-pair","selected":true,"localCandidateId":3,"bytesSent":"12",
              "currentRoundTripTime":null},
             {"type":"inbound-rtp","packetsLost":"3","jitter":"0.1"},
-            {"type":"inbound-rtp"}
+            {"type":"inbound-rtp"},
+            {"type":"outbound-rtp","packetsSent":"9"},
+            {"type":"remote-inbound-rtp","fractionLost":"0.5","roundTripTime":null,"jitter":[]}
             ]"#,
         );
         let s = summarise(&reports);
         assert_eq!(s, EMPTY);
+        assert!(!s.sent.reported());
     }
 
     #[test]

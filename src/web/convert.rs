@@ -2,7 +2,7 @@
 
 use super::error::{get, members, set};
 use crate::core::json::Json;
-use crate::core::network_quality::Score;
+use crate::core::network_quality::{Direction, Score};
 use crate::core::servers::{normalise, IceServer};
 use crate::core::stats::PeerStats;
 use js_sys::{Array, Object};
@@ -86,12 +86,24 @@ pub fn strings_to_js<'a>(strings: impl IntoIterator<Item = &'a String>) -> Array
 
 /// `NetworkQualityStats` for `onNetworkQualityChange`.
 pub fn network_score_to_js(score: &Score) -> JsValue {
-    let out = Object::new();
-    set(&out, "mos", &score.mos.into());
-    set(&out, "packetLossPct", &score.loss_pct.into());
-    set(&out, "jitterMs", &score.jitter_ms.into());
+    let out = direction_to_js(score.mos, score.loss_pct, score.jitter_ms);
     set(&out, "roundTripTimeMs", &score.rtt_ms.into());
+    for (key, direction) in [("send", &score.send), ("receive", &score.receive)] {
+        let value = direction.map_or(JsValue::NULL, |d: Direction| {
+            direction_to_js(d.mos, d.loss_pct, d.jitter_ms).into()
+        });
+        set(&out, key, &value);
+    }
     out.into()
+}
+
+/// `{ mos, packetLossPct, jitterMs }`: one direction's figures, or the worse one's.
+fn direction_to_js(mos: f64, loss_pct: f64, jitter_ms: f64) -> Object {
+    let out = Object::new();
+    set(&out, "mos", &mos.into());
+    set(&out, "packetLossPct", &loss_pct.into());
+    set(&out, "jitterMs", &jitter_ms.into());
+    out
 }
 
 /// Contract `PeerStats`.

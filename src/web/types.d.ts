@@ -100,23 +100,30 @@ export interface PeerEventHandlers {
 }
 
 /**
- * Addition: network quality from live stats, beside the ICE-state `Quality`.
+ * Network quality graded from live stats, beside the ICE-state `Quality`.
  * A mean opinion score (E-model, as LiveKit grades calls) from packet loss,
- * jitter and round-trip time, sampled every 2 s once connected:
+ * jitter and round-trip time, sampled every 2 s once connected, for BOTH
+ * directions: what this side receives (inbound RTP) and what the other side
+ * receives of this side's media (its RTCP receiver reports:
+ * remote-inbound-rtp). The level is the worse of the two:
  * "excellent" MOS >= 4.1, "good" >= 3.6, "poor" >= 2.6, "bad" below (also
- * when media stops arriving); "unknown" until measured. Drops at once, rises
- * only after 3 better samples.
+ * when media stops arriving, or goes out and no report says it arrives);
+ * "unknown" until measured. A call without media is graded on its round trip.
+ * Drops at once, rises only after 3 better samples.
  */
 export type NetworkQuality = "unknown" | "excellent" | "good" | "poor" | "bad";
 
-/** Addition: the figures behind a `NetworkQuality`. */
+/** The figures behind a `NetworkQuality` level. */
 export interface NetworkQualityStats {
-  /** Mean opinion score, 1 to 4.5. */
+  /** Mean opinion score of the worse direction, 1 to 4.5. */
   mos: number;
-  /** Packets lost over the last 2 s window, in percent. */
+  /** Packets lost over the last 2 s window in the worse direction, in percent. */
   packetLossPct: number;
   jitterMs: number;
   roundTripTimeMs: number;
+  /** Each direction on its own; null where there is nothing to grade (e.g. nothing sent). */
+  send: { mos: number; packetLossPct: number; jitterMs: number } | null;
+  receive: { mos: number; packetLossPct: number; jitterMs: number } | null;
 }
 
 export interface PeerOptions {
