@@ -10,6 +10,7 @@ pub mod json;
 mod liveness;
 pub mod negotiation;
 pub mod network_quality;
+pub mod preflight;
 pub mod quality;
 pub mod recovery;
 pub mod retry;

@@ -140,6 +140,8 @@ pub struct Direction {
 }
 
 impl Direction {
+    /// Out of line: one copy of the E-model for the three places that grade.
+    #[inline(never)]
     fn graded(rtt_ms: f64, jitter_ms: f64, loss_pct: f64) -> Self {
         Direction {
             mos: mos(rtt_ms, jitter_ms, loss_pct),

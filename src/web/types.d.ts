@@ -148,3 +148,41 @@ export interface PeerStats {
   bytesSent: number;
   bytesReceived: number;
 }
+
+/** Options of `PeerManager.preflight()`. */
+export interface PreflightOptions {
+  /** Servers to test instead of the manager's. */
+  iceServers?: IceServer[];
+  /** Deadline of each check, 1 to 60000. Default 5000. */
+  timeoutMs?: number;
+}
+
+/** One URL tested by `preflight()`. */
+export interface PreflightCheck {
+  /** The URL tested, as the server list gives it (never a credential). */
+  url: string;
+  /** "stun": a server-reflexive address was asked for; "turn": a relay allocation. */
+  kind: "stun" | "turn";
+  /** The transport of that URL: "udp", "tcp", or "tls" for turns:. */
+  transport: "udp" | "tcp" | "tls";
+  ok: boolean;
+  /** From the start of the check to its candidate; null when it failed. */
+  ms: number | null;
+  /** When it failed: the icecandidateerror code the browser gave (e.g. 401 wrong or expired credentials, 701 unreachable), else null, and a short reason. */
+  errorCode: number | null;
+  errorText: string | null;
+}
+
+/** What `preflight()` found. */
+export interface PreflightReport {
+  checks: PreflightCheck[];
+  /**
+   * "direct": a server-reflexive address was found, so a peer-to-peer path may work;
+   * "relay": no reflexive address, but a relay works;
+   * "blocked": nothing answered (calls will fail on this network).
+   */
+  verdict: "direct" | "relay" | "blocked";
+  /** The transports over which a relay worked, best first ("udp" before "tcp" before "tls"). */
+  relayTransports: ("udp" | "tcp" | "tls")[];
+  durationMs: number;
+}

@@ -4,6 +4,7 @@
 mod host;
 mod ice_servers;
 mod new_peer;
+mod preflight;
 mod request;
 
 use crate::core::cache::CachedServers;
@@ -38,6 +39,8 @@ enum Waiter {
     Peer(Weak<PeerInner>),
     /// A `createPeer()` that waits at most `createPeerWaitMs`.
     NewPeer(Rc<NewPeer>),
+    /// A `preflight()` without explicit servers.
+    Preflight(Rc<preflight::Preflight>),
 }
 
 impl Waiter {
@@ -53,6 +56,7 @@ impl Waiter {
                 }
             }
             Waiter::NewPeer(pending) => pending.servers_ready(manager, outcome),
+            Waiter::Preflight(run) => run.clone().servers_arrived(outcome),
         }
     }
 
