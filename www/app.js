@@ -5,6 +5,7 @@ import { startLoopbackCall } from "./call.js";
 import { joinRoom } from "./room.js";
 import { renderInfo, renderServers } from "./ice-panel.js";
 import { createSyntheticStream } from "./media.js";
+import { renderDirections, setUpPreflight } from "./preflight-panel.js";
 import { $, clearTimeline, formatBytes, logTimeline, renderQuality, setStatus, setText } from "./ui.js";
 
 // `?debug` turns on the library's redacted console logging.
@@ -36,7 +37,9 @@ function onClick(id, action) {
   });
 }
 
+let updatePreflight = () => {};
 function updateButtons() {
+  updatePreflight();
   $("sign-in").disabled = false;
   $("refresh-ice").disabled = !manager;
   $("outage").disabled = !token;
@@ -93,6 +96,9 @@ const callEvents = {
   },
   note(text) {
     logTimeline("room", text);
+  },
+  network(who, _level, stats) {
+    if (who === "caller" || who === "me") renderDirections(stats);
   },
 };
 
@@ -173,6 +179,7 @@ function endCall(message) {
   logTimeline("app", "call ended");
   setStatus(message);
   for (const id of ["candidate-type", "rtt", "network-quality"]) setText(id, "—");
+  renderDirections(null);
   $("network-quality").dataset.level = "unknown";
   updateButtons();
 }
@@ -235,6 +242,7 @@ try {
   await init();
   renderServers([]);
   setUpRoom();
+  updatePreflight = setUpPreflight(() => manager);
   renderQuality("none", "No call");
   updateButtons();
   setStatus("Ready. Sign in to fetch ICE servers.");

@@ -19,13 +19,14 @@ function pipe(target, onError) {
 
 /**
  * Starts a call. `events` receives `state(who, state, quality)`, `stream(s)`,
- * `close(who)` and `error(who, err)`. Both peers are created at once so that,
+ * `close(who)`, `error(who, err)` and, when it has it, `network(who, level, stats)`. Both peers are created at once so that,
  * when the servers are not cached, they share one request (and one wait).
  */
 export async function startLoopbackCall(manager, { stream, policy, events }) {
   const handlers = (who, other) => ({
     onSignal: pipe(() => other(), (e) => events.error(who, e)),
     onIceStateChange: (state, quality) => events.state(who, state, quality),
+    onNetworkQualityChange: (level, stats) => events.network?.(who, level, stats),
     onClose: () => events.close(who),
     onError: (err) => events.error(who, err),
   });
