@@ -152,19 +152,20 @@ pub fn plan(servers: &[IceServer]) -> Vec<Check<'_>> {
 /// The verdict and the transports a relay worked over (best first, each
 /// once), from each check's kind, transport and whether it passed.
 pub fn conclude(results: &[(CheckKind, Transport, bool)]) -> (Verdict, Vec<Transport>) {
-    let relayed = |wanted: &Transport| {
-        results
-            .iter()
-            .any(|&(kind, transport, ok)| ok && kind == CheckKind::Turn && transport == *wanted)
-    };
-    let direct = results
-        .iter()
-        .any(|&(kind, _, ok)| ok && kind == CheckKind::Stun);
-    // In the order of preference: no sort needed.
+    let mut direct = false;
+    // By transport, in the order of preference.
+    let mut relayed = [false; 3];
+    for &(kind, transport, ok) in results {
+        match (kind, ok) {
+            (CheckKind::Stun, true) => direct = true,
+            (CheckKind::Turn, true) => relayed[transport as usize] = true,
+            _ => {}
+        }
+    }
     let mut relay_transports = Vec::new();
-    for transport in &[Transport::Udp, Transport::Tcp, Transport::Tls] {
-        if relayed(transport) {
-            relay_transports.push(*transport);
+    for transport in [Transport::Udp, Transport::Tcp, Transport::Tls] {
+        if relayed[transport as usize] {
+            relay_transports.push(transport);
         }
     }
     let verdict = if direct {
