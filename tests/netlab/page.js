@@ -66,6 +66,20 @@ async ({ room, sub, explicitServers, relay, expireFirstServers, appRestarts = tr
     const remote = pair && report.get(pair.remoteCandidateId);
     const gathered = [];
     report.forEach((r) => r.type === "local-candidate" && gathered.push(r.candidateType));
+    // Both directions as the browser reports them: what arrives here (inbound
+    // RTP, cumulative), and what the other side says of what we send (its
+    // last receiver report).
+    let inboundLost = 0, inboundReceived = 0, sendFractionLost = null, sendRttMs = null;
+    report.forEach((r) => {
+      if (r.type === "inbound-rtp") {
+        inboundLost += r.packetsLost ?? 0;
+        inboundReceived += r.packetsReceived ?? 0;
+      }
+      if (r.type === "remote-inbound-rtp") {
+        sendFractionLost = r.fractionLost ?? null;
+        sendRttMs = r.roundTripTime == null ? null : Math.round(r.roundTripTime * 1000);
+      }
+    });
     return {
       quality: lab.peer.quality,
       networkQuality: lab.peer.networkQuality,
@@ -76,6 +90,7 @@ async ({ room, sub, explicitServers, relay, expireFirstServers, appRestarts = tr
       localAddress: local ? local.address : null,
       bytesReceived: summary.bytesReceived,
       gathered: [...new Set(gathered)],
+      inboundLost, inboundReceived, sendFractionLost, sendRttMs,
     };
   };
 };

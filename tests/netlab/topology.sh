@@ -19,7 +19,8 @@
 #   topology.sh nat a|b cone|symmetric  the router's NAT mode (flushes its conntrack)
 #   topology.sh udp a|b block|allow     drop (or not) UDP from the router's LAN
 #   topology.sh readdress a|b           move the client to a new LAN address (old NAT mappings flushed)
-#   topology.sh impair a|b <loss %>     drop that share of everything the router forwards (0: none)
+#   topology.sh impair a|b <loss %> [up]  drop that share of everything the router forwards (0: none);
+#                                       with `up`, only what its client sends (the uplink)
 #   topology.sh exists                  exit 0 if any lab namespace exists
 set -euo pipefail
 P="${LAB_PREFIX:-ipl}"
@@ -151,12 +152,15 @@ readdress() {
 # Packet loss without netem (this kernel has none): nftables' numgen drops
 # a random share of the packets forwarded, both directions.
 impair() {
-  local r="$P-r$1" loss="$2"
+  local r="$P-r$1" loss="$2" from=()
+  [[ "${3:-}" == up ]] && from=(iifname lan)
   in_ns "$r" nft list chain ip lab impair >/dev/null 2>&1 ||
     in_ns "$r" nft add chain ip lab impair '{ type filter hook forward priority -10; policy accept; }'
   in_ns "$r" nft flush chain ip lab impair
-  if ((loss > 0)); then
-    in_ns "$r" nft add rule ip lab impair numgen random mod 100 lt "$loss" drop
+  if ((loss >= 100)); then
+    in_ns "$r" nft add rule ip lab impair "${from[@]}" drop
+  elif ((loss > 0)); then
+    in_ns "$r" nft add rule ip lab impair "${from[@]}" numgen random mod 100 lt "$loss" drop
   fi
 }
 
