@@ -232,6 +232,15 @@ const addressChange = (appRestarts) =>
     return `address change mid-call (${appRestarts ? "the app calls restartIce() after its signaling resumed" : "the library alone"}): ${figures.join("; ")}`;
   });
 
+/** Both sides' networkQuality, a then b. */
+const levels = async (c) => [(await stats(c.a)).networkQuality, (await stats(c.b)).networkQuality];
+const healthy = (level) => ["excellent", "good"].includes(level);
+const impaired = (level) => ["poor", "bad"].includes(level);
+/** Waits (bounded) until both sides' levels pass `test`; returns them. */
+const levelsUntil = (c, test, ms, what) =>
+  waitUntil(async () => { const l = await levels(c); return l.every(test) && l; },
+    ms, async () => `${what}: ${JSON.stringify(await levels(c))}`);
+
 /**
  * preflight() in client a's browser against the embedded backend's servers,
  * fetched before `block()` changes the network (the page and its servers
@@ -335,22 +344,18 @@ const scenarios = {
   "loss-drives-network-quality": () =>
     inLab({ nat: ["cone", "cone"], servers: [embeddedBackend], origin: E, cleanup: () => topology("impair", "a", "0") },
       async (c) => {
-        const levels = async () => [(await stats(c.a)).networkQuality, (await stats(c.b)).networkQuality];
-        const healthy = (l) => ["excellent", "good"].includes(l);
         await bothGood(c, 20000);
-        const before = await waitUntil(async () => { const l = await levels(); return l.every(healthy) && l; },
-          15000, async () => `both sides measured healthy: ${JSON.stringify(await levels())}`);
+        const before = await levelsUntil(c, healthy, 15000, "both sides measured healthy");
         topology("impair", "a", "30");
         const lossAt = Date.now();
-        const down = await waitUntil(async () => { const l = await levels(); return l.some((x) => ["poor", "bad"].includes(x)) && l; },
-          10000, async () => `30 % loss to drive the network quality down within 10 s: ${JSON.stringify(await levels())}`);
+        const down = await waitUntil(async () => { const l = await levels(c); return l.some(impaired) && l; },
+          10000, async () => `30 % loss to drive the network quality down within 10 s: ${JSON.stringify(await levels(c))}`);
         const downMs = Date.now() - lossAt;
         const sa = await stats(c.a);
         expect(sa.quality === "good", `ICE still says good (the point of networkQuality): ${sa.quality}`);
         topology("impair", "a", "0");
         const clearAt = Date.now();
-        const up = await waitUntil(async () => { const l = await levels(); return l.every(healthy) && l; },
-          30000, async () => `recovery once the loss stops: ${JSON.stringify(await levels())}`);
+        const up = await levelsUntil(c, healthy, 30000, "recovery once the loss stops");
         return `30 % loss at router a: network quality ${before.join("/")} → ${down.join("/")} in ${downMs} ms ` +
           `(ICE quality still ${sa.quality}); back to ${up.join("/")} ${Date.now() - clearAt} ms after the loss stopped`;
       }),
@@ -361,16 +366,12 @@ const scenarios = {
   "uplink-loss-both-sides": () =>
     inLab({ nat: ["cone", "cone"], servers: [embeddedBackend], origin: E, cleanup: () => topology("impair", "a", "0") },
       async (c) => {
-        const levels = async () => [(await stats(c.a)).networkQuality, (await stats(c.b)).networkQuality];
-        const healthy = (l) => ["excellent", "good"].includes(l);
         await bothGood(c, 20000);
-        const before = await waitUntil(async () => { const l = await levels(); return l.every(healthy) && l; },
-          15000, async () => `both sides measured healthy: ${JSON.stringify(await levels())}`);
+        const before = await levelsUntil(c, healthy, 15000, "both sides measured healthy");
         const [a0, b0] = [await stats(c.a), await stats(c.b)];
         topology("impair", "a", "30", "up");
         const lossAt = Date.now();
-        const down = await waitUntil(async () => { const l = await levels(); return l.every((x) => ["poor", "bad"].includes(x)) && l; },
-          10000, async () => `30 % loss on a's uplink to drive BOTH sides down within 10 s: ${JSON.stringify(await levels())}`);
+        const down = await levelsUntil(c, impaired, 10000, "30 % loss on a's uplink to drive BOTH sides down within 10 s");
         const downMs = Date.now() - lossAt;
         const [a1, b1] = [await stats(c.a), await stats(c.b)];
         const lostPct = (s1, s0) => {
@@ -380,10 +381,9 @@ const scenarios = {
         const sending = (s) => `${s.sendFractionLost == null ? "?" : Math.round(s.sendFractionLost * 100)} % reported lost`;
         topology("impair", "a", "0");
         const clearAt = Date.now();
-        const up = await waitUntil(async () => { const l = await levels(); return l.every(healthy) && l; },
-          30000, async () => `recovery once the loss stops: ${JSON.stringify(await levels())}`);
+        const up = await levelsUntil(c, healthy, 30000, "recovery once the loss stops");
         return `30 % loss on a's uplink: a (sender) ${before[0]} → ${down[0]}, b (receiver) ${before[1]} → ${down[1]} ` +
-          `within ${downMs} ms (a: what it sends ${sending(a1)}, rtt ${a1.sendRttMs} ms; b: what it receives ` +
+          `within ${downMs} ms (a: what it sends ${sending(a1)}, RTCP round trip ${a1.sendRttMs ?? "?"} ms; b: what it receives ` +
           `${lostPct(b1, b0)} % lost since the loss began); both back to ${up.join("/")} ${Date.now() - clearAt} ms after it stopped`;
       }),
 
