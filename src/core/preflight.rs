@@ -91,15 +91,22 @@ impl Verdict {
 /// One planned check: one URL of one server entry, to be tried alone with
 /// that entry's credentials.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Check<'a> {
+pub struct Check {
     /// The entry's index in the servers planned for.
     pub server: usize,
-    /// The URL tested (never a credential: those are in the entry apart).
-    pub url: &'a str,
+    /// The URL's index in that entry's `urls`.
+    pub url: usize,
     /// What to ask it for.
     pub kind: CheckKind,
     /// How it is reached.
     pub transport: Transport,
+}
+
+impl Check {
+    /// The URL tested (never a credential: those are in the entry apart).
+    pub fn url_in<'a>(&self, servers: &'a [IceServer]) -> &'a str {
+        &servers[self.server].urls[self.url]
+    }
 }
 
 /// The check of a normalised URL (lower-case scheme; see
@@ -111,12 +118,9 @@ pub fn kind_of(url: &str) -> Option<(CheckKind, Transport)> {
         "stuns" => Some((CheckKind::Stun, Transport::Tls)),
         "turns" => Some((CheckKind::Turn, Transport::Tls)),
         "turn" => {
-            // Bytes, as everywhere in the URL rules: no char searcher in the wasm.
+            // RFC 7065: `transport` is the one parameter a turn: URL has.
             let query = split_first(rest, b'?').map_or("", |(_, query)| query);
-            let tcp = query
-                .as_bytes()
-                .split(|b| *b == b'&')
-                .any(|pair| pair.eq_ignore_ascii_case(b"transport=tcp"));
+            let tcp = query.eq_ignore_ascii_case("transport=tcp");
             Some((
                 CheckKind::Turn,
                 if tcp { Transport::Tcp } else { Transport::Udp },
@@ -128,14 +132,14 @@ pub fn kind_of(url: &str) -> Option<(CheckKind, Transport)> {
 
 /// One check per distinct URL, in the order the servers list them, at most
 /// [`MAX_CHECKS`].
-pub fn plan(servers: &[IceServer]) -> Vec<Check<'_>> {
+pub fn plan(servers: &[IceServer]) -> Vec<Check> {
     let mut checks: Vec<Check> = Vec::new();
     for (server, entry) in servers.iter().enumerate() {
-        for url in &entry.urls {
-            let Some((kind, transport)) = kind_of(url) else {
+        for (url, text) in entry.urls.iter().enumerate() {
+            let Some((kind, transport)) = kind_of(text) else {
                 continue;
             };
-            if checks.len() == MAX_CHECKS || checks.iter().any(|c| c.url == url) {
+            if checks.len() == MAX_CHECKS || checks.iter().any(|c| c.url_in(servers) == text) {
                 continue;
             }
             checks.push(Check {
@@ -149,33 +153,43 @@ pub fn plan(servers: &[IceServer]) -> Vec<Check<'_>> {
     checks
 }
 
-/// The verdict and the transports a relay worked over (best first, each
-/// once), from each check's kind, transport and whether it passed.
-pub fn conclude(results: &[(CheckKind, Transport, bool)]) -> (Verdict, Vec<Transport>) {
+/// What the results mean: the verdict, and over which transports a relay worked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Conclusion {
+    /// Direct, relay or blocked.
+    pub verdict: Verdict,
+    /// By transport, in the order of preference.
+    relayed: [bool; 3],
+}
+
+impl Conclusion {
+    /// The transports a relay worked over, best first, each once.
+    pub fn relay_transports(&self) -> impl Iterator<Item = Transport> + '_ {
+        [Transport::Udp, Transport::Tcp, Transport::Tls]
+            .into_iter()
+            .filter(|t| self.relayed[*t as usize])
+    }
+}
+
+/// The conclusion from each check's kind, transport and whether it passed.
+pub fn conclude(results: impl IntoIterator<Item = (CheckKind, Transport, bool)>) -> Conclusion {
     let mut direct = false;
-    // By transport, in the order of preference.
     let mut relayed = [false; 3];
-    for &(kind, transport, ok) in results {
+    for (kind, transport, ok) in results {
         match (kind, ok) {
             (CheckKind::Stun, true) => direct = true,
             (CheckKind::Turn, true) => relayed[transport as usize] = true,
             _ => {}
         }
     }
-    let mut relay_transports = Vec::new();
-    for transport in [Transport::Udp, Transport::Tcp, Transport::Tls] {
-        if relayed[transport as usize] {
-            relay_transports.push(transport);
-        }
-    }
     let verdict = if direct {
         Verdict::Direct
-    } else if !relay_transports.is_empty() {
+    } else if relayed.contains(&true) {
         Verdict::Relay
     } else {
         Verdict::Blocked
     };
-    (verdict, relay_transports)
+    Conclusion { verdict, relayed }
 }
 
 /// `PreflightOptions.timeoutMs`: the default when absent; None when it is
@@ -210,7 +224,7 @@ mod tests {
             ("turn:h:3478", Some((Turn, Udp))),
             ("turn:h:3478?transport=udp", Some((Turn, Udp))),
             ("turn:h:3478?transport=tcp", Some((Turn, Tcp))),
-            ("turn:h?x=1&TRANSPORT=TCP", Some((Turn, Tcp))),
+            ("turn:h?TRANSPORT=TCP", Some((Turn, Tcp))),
             ("turn:h?transport=tcpx", Some((Turn, Udp))),
             ("turns:h:443?transport=tcp", Some((Turn, Tls))),
             ("http:h", None),
@@ -235,7 +249,7 @@ mod tests {
             .iter()
             .map(|c| {
                 (
-                    c.url,
+                    c.url_in(&servers),
                     c.kind,
                     c.transport,
                     servers[c.server].credential.is_some(),
@@ -264,7 +278,7 @@ mod tests {
         }];
         let checks = plan(&servers);
         assert_eq!(checks.len(), MAX_CHECKS);
-        assert_eq!(checks[0].url, "stun:h:1");
+        assert_eq!(checks[0].url_in(&servers), "stun:h:1");
         assert!(plan(&[]).is_empty());
     }
 
@@ -304,8 +318,10 @@ mod tests {
             ),
         ];
         for (results, verdict, transports) in cases {
+            let conclusion = conclude(results.iter().copied());
+            let relays: Vec<Transport> = conclusion.relay_transports().collect();
             assert_eq!(
-                conclude(results),
+                (conclusion.verdict, relays),
                 (*verdict, transports.to_vec()),
                 "{results:?}"
             );

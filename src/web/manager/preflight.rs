@@ -4,7 +4,7 @@
 
 use super::host::{deferred, Settle};
 use super::{usable_servers, Outcome, PeerManager, Waiter};
-use crate::core::preflight::{conclude, plan, timeout_ms, CheckKind, Transport};
+use crate::core::preflight::{conclude, plan, timeout_ms, Check};
 use crate::core::servers::IceServer;
 use crate::web::convert::{number_option, servers_to_js};
 use crate::web::error::{get, ice_servers_error, type_error};
@@ -24,7 +24,8 @@ extern "C" {
     #[wasm_bindgen(js_name = plannedCheck)]
     fn planned_check(server: &JsValue, url: &str, kind: &str, transport: &str) -> JsValue;
     /// `{ verdict, relayTransports }`.
-    fn conclusion(verdict: &str, relay_transports: &Array) -> JsValue;
+    #[wasm_bindgen(js_name = conclusion)]
+    fn conclusion_to_js(verdict: &str, relay_transports: &Array) -> JsValue;
     /// Runs the checks side by side, each for at most `timeout_ms`, and then
     /// `conclude`: a promise of the `PreflightReport`.
     #[wasm_bindgen(js_name = runChecks)]
@@ -74,8 +75,8 @@ impl PeerManager {
 pub(super) struct Preflight {
     settle: Settle,
     timeout_ms: f64,
-    /// Each planned check's kind and transport, in order.
-    planned: RefCell<Vec<(CheckKind, Transport)>>,
+    /// The checks planned, in order.
+    planned: RefCell<Vec<Check>>,
     /// The closure the checks end in. It holds this run, so the two live
     /// until the checks are over (each within `timeout_ms`); then it is
     /// dropped, which lets both go.
@@ -94,15 +95,14 @@ impl Preflight {
     fn start(self: Rc<Self>, servers: &[IceServer]) {
         let entries = servers_to_js(servers);
         let checks = Array::new();
-        let mut planned = Vec::new();
-        for check in plan(servers) {
+        let planned = plan(servers);
+        for check in &planned {
             checks.push(&planned_check(
                 &entries.get(check.server as u32),
-                check.url,
+                check.url_in(servers),
                 check.kind.as_str(),
                 check.transport.as_str(),
             ));
-            planned.push((check.kind, check.transport));
         }
         *self.planned.borrow_mut() = planned;
         let run = self.clone();
@@ -116,18 +116,17 @@ impl Preflight {
     /// The verdict and relay transports from the results, in the order planned.
     fn conclude(&self, results: &JsValue) -> JsValue {
         let results: &Array = results.unchecked_ref();
-        let mut outcomes = Vec::new();
-        for (at, (kind, transport)) in self.planned.borrow().iter().enumerate() {
+        let planned = self.planned.borrow();
+        let conclusion = conclude(planned.iter().enumerate().map(|(at, check)| {
             let ok = get(&results.get(at as u32), "ok").is_truthy();
-            outcomes.push((*kind, *transport, ok));
-        }
-        let (verdict, transports) = conclude(&outcomes);
+            (check.kind, check.transport, ok)
+        }));
         let relay_transports = Array::new();
-        for transport in transports {
+        for transport in conclusion.relay_transports() {
             relay_transports.push(&transport.as_str().into());
         }
         // The run ends: its closure goes (wasm-bindgen frees it once this call returns).
         drop(self.conclude.take());
-        conclusion(verdict.as_str(), &relay_transports)
+        conclusion_to_js(conclusion.verdict.as_str(), &relay_transports)
     }
 }
