@@ -147,6 +147,10 @@ async fn stun_alone() {
         }
         const none = await manager.preflight({ iceServers: [] });
         H.eq([none.checks, none.verdict, none.relayTransports], [[], "blocked", []], "no servers");
+        // The manager's servers cannot be had: the IceServersError, as getIceServers() gives it.
+        const broken = H.manager({ endpoint: H.url(`/ice/${H.name("unscripted")}`), token: "tok", retries: 0 });
+        const error = await H.rejection(broken.preflight(), "preflight without servers");
+        H.eq([error.name, error.kind, error.status], ["IceServersError", "http", 404], `the fetch's error: ${error}`);
     "#,
     )
     .await;
