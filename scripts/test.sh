@@ -30,6 +30,10 @@ stage "TypeScript: pkg/ice_peer.d.ts against the contract (tsc --strict)"
 tsc -p tests/types/tsconfig.json
 echo "contract types OK"
 
+stage "JS: src/web/js/preflight.js type-checked (tsc --checkJs --strict) and unit-tested (node --test, a fake RTCPeerConnection)"
+tsc --checkJs --allowJs --strict --noEmit --target es2022 --module es2022 --lib es2022,dom src/web/js/preflight.js
+node --test src/web/js/test/preflight.test.js
+
 stage "browser tests: headless Chromium"
 bash scripts/browser-tests.sh
 
