@@ -9,12 +9,13 @@ log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 
 # Debian packages: the browsers (Chromium and its driver; Firefox ESR, whose
 # driver comes from crates.io below) for tests, coturn as an independent TURN
-# server for interop tests.
+# server for interop tests, redis-server for the replicated signaling tests.
 need_apt=()
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
 command -v turnserver >/dev/null || need_apt+=(coturn)
 command -v firefox-esr >/dev/null || need_apt+=(firefox-esr)
+command -v redis-server >/dev/null || need_apt+=(redis-server)
 # The network lab (tests/netlab): namespaces, NAT rules, conntrack flushes.
 command -v ip >/dev/null || need_apt+=(iproute2)
 command -v nft >/dev/null || need_apt+=(nftables)
@@ -27,6 +28,11 @@ if ((${#need_apt[@]})); then
   # The package enables a system coturn; tests start their own on loopback.
   systemctl disable --now coturn >/dev/null 2>&1 || true
   pkill -x turnserver 2>/dev/null || true
+  # Likewise Redis (only when just installed: a test's own redis-server may be running).
+  if [[ " ${need_apt[*]} " == *" redis-server "* ]]; then
+    systemctl disable --now redis-server >/dev/null 2>&1 || true
+    pkill -x redis-server 2>/dev/null || true
+  fi
 fi
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then

@@ -903,3 +903,93 @@ proptest! {
         call.assert_converged();
     }
 }
+
+/// The lab's second move: the first drop's restart worked while ICE kept
+/// saying `connected` (the browser found the new path without a state
+/// change), so no state change ended that attempt. The next drop's evidence
+/// (a network change, then `disconnected`) must still restart at once, not
+/// wait for the old attempt's timer.
+#[test]
+fn an_attempt_that_worked_while_connected_does_not_swallow_the_next_drop() {
+    let offer = |ufrag: &str| Description {
+        kind: SdpKind::Offer,
+        sdp: format!("a=ice-ufrag:{ufrag}\r\n"),
+    };
+    for remote in [true, false] {
+        let mut e = connected_with_media(false, 10_000.0);
+        // What connected_with_media ended at.
+        let mut packets = 600.0;
+        // The first drop: media stops, then a restart (the other side's or ours).
+        let mut t = 10_500.0;
+        while t < 10_000.0 + SILENCE_MS + 500.0 {
+            e.handle(Input::Stats(media(packets)), t);
+            t += 500.0;
+        }
+        if remote {
+            e.handle(
+                Input::RemoteDescription {
+                    description: offer("B1"),
+                    stable: true,
+                },
+                t,
+            );
+            e.handle(Input::OpSettled(Ok(None)), t);
+        } else {
+            e.handle(Input::Stats(media(packets)), t);
+        }
+        assert!(
+            e.is_recovering(),
+            "remote {remote}: the first drop's restart"
+        );
+        drain(&mut e);
+        // The restart worked: media arrives again, ICE never left `connected`.
+        for _ in 0..4 {
+            t += 500.0;
+            packets += 25.0;
+            e.handle(Input::Stats(media(packets)), t);
+        }
+        assert!(
+            !e.is_recovering(),
+            "remote {remote}: media again ends the drop"
+        );
+        drain(&mut e);
+        // The second drop, well inside the first attempt's 10 s.
+        t += 1000.0;
+        e.handle(Input::NetworkChanged, t);
+        e.handle(Input::IceState(IceState::Disconnected), t + 500.0);
+        let out = drain(&mut e);
+        assert_eq!(restarts(&out), 1, "remote {remote}: {out:?}");
+    }
+}
+
+/// The liveness probes come every 500 ms; network quality still grades
+/// windows of about 2 s, so a loss burst shows once a window has passed.
+#[test]
+fn network_quality_takes_one_probe_per_window() {
+    let lossy = |packets: f64, lost: f64| PeerStats {
+        packets_lost: Some(lost),
+        ..media(packets)
+    };
+    let quality_events = |out: &[Output<Value>]| {
+        out.iter()
+            .filter(|o| matches!(o, Output::Event(Event::NetworkQuality(..))))
+            .count()
+    };
+    let mut e = engine(true, false);
+    e.handle(Input::IceState(IceState::Connected), 0.0);
+    e.handle(Input::Stats(media(100.0)), 500.0);
+    assert_eq!(quality_events(&drain(&mut e)), 1, "the first sample grades");
+    // Half the packets lost from here on: not graded until the window is over.
+    for (t, packets, lost) in [
+        (1000.0, 125.0, 25.0),
+        (1500.0, 150.0, 50.0),
+        (2000.0, 175.0, 75.0),
+    ] {
+        e.handle(Input::Stats(lossy(packets, lost)), t);
+        assert_eq!(quality_events(&drain(&mut e)), 0, "at {t}");
+    }
+    assert_eq!(e.network_quality(), NetworkQuality::Excellent);
+    e.handle(Input::Stats(lossy(200.0, 100.0)), 2500.0);
+    assert_eq!(quality_events(&drain(&mut e)), 1);
+    assert_ne!(e.network_quality(), NetworkQuality::Excellent);
+}

@@ -331,7 +331,7 @@ async fn network_quality_is_measured_on_a_live_call() {
         p.callee.setEventHandlers({{ ...H.handlersFor(p.ev.callee),
             onNetworkQualityChange: (level, stats) => changes.push({{ level, stats }}) }});
         await H.connected(p, 15000);
-        // The first sample is taken 2 s after connecting.
+        // The first sample is taken 500 ms after connecting.
         await H.waitFor(() => changes.length > 0, 8000, () => `a network quality change: ${{H.json(changes)}}`);
         const {{ level, stats }} = changes[0];
         H.ok(["excellent", "good"].includes(level), `a loopback call grades excellent or good: ${{H.json(changes[0])}}`);

@@ -314,7 +314,7 @@ async fn network_change_events_leave_a_healthy_call_alone() {
             noErrors(p);
             await H.figure(`network_change_on_healthy_call descriptions_sent 0 within 3000 ms; ` +
                 `navigator.connection ${connection ? "present" : "absent"}; getStats calls within 100 ms of the events: ` +
-                `caller ${soon("caller")}, callee ${soon("callee")} (a probe means the library heard them, or a regular 2 s sample fell in the window, 1 time in 20); ` +
+                `caller ${soon("caller")}, callee ${soon("callee")} (a probe means the library heard them, or a regular sample, every 500 ms, fell in the window, 1 time in 5); ` +
                 `within 3 s (regular samples included): ${during("caller")}, ${during("callee")}`);
         "#,
         5,

@@ -21,6 +21,8 @@ let outageDown = false;
 const showQuality = (q) => renderQuality(q, qualityLabel(q));
 const errorText = (err) =>
   err?.name === "IceServersError" ? `${err.kind}${err.status ? ` (HTTP ${err.status})` : ""}` : String(err?.message ?? err);
+// Subjects the demo signs in as: the same rules as a room's `peer`.
+const SUB_PATTERN = /^[^\s]{1,128}$/;
 
 /** Runs a button's action with the button disabled; failures go to the status line. */
 function onClick(id, action) {
@@ -40,18 +42,27 @@ function onClick(id, action) {
 let updatePreflight = () => {};
 function updateButtons() {
   updatePreflight();
-  $("sign-in").disabled = false;
+  $("sign-in").disabled = !SUB_PATTERN.test($("sub").value.trim());
   $("refresh-ice").disabled = !manager;
   $("outage").disabled = !token;
   $("start-call").disabled = !manager || !!call;
+  $("create-room").disabled = !token || !!call || !SUB_PATTERN.test($("peer-sub").value.trim());
   $("join-room").disabled = !manager || !!call || !$("room").checkValidity();
   $("restart-ice").disabled = !call;
   $("hang-up").disabled = !call;
 }
 
-async function postJson(url) {
-  const res = await fetch(url, { method: "POST" });
-  if (!res.ok) throw new Error(`${url.split("?")[0]} answered HTTP ${res.status}`);
+/** POSTs `body` as JSON; an error answer becomes an Error with the server's sentence. */
+async function postJson(url, body, headers = {}) {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: body === undefined ? headers : { "content-type": "application/json", ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) {
+    const reason = await res.json().then((b) => b?.error, () => null);
+    throw new Error(`${url.split("?")[0]} answered HTTP ${res.status}${typeof reason === "string" ? `: ${reason}` : ""}`);
+  }
   return res.json();
 }
 
@@ -66,7 +77,7 @@ async function refreshIceServers() {
 }
 
 async function signIn() {
-  const { token: jwt, sub } = await postJson("/api/dev/token?sub=demo-user");
+  const { token: jwt, sub } = await postJson("/api/dev/token", { sub: $("sub").value.trim() });
   token = jwt;
   hangUp(); // the old manager's peers go with it
   manager?.destroy();
@@ -93,6 +104,11 @@ const callEvents = {
   },
   error(who, err) {
     logTimeline(who, `error: ${errorText(err)}`);
+  },
+  ended(err) {
+    // The other side hung up, or signaling refused us for good (a typed error).
+    logTimeline("room", `call over: ${errorText(err)}`);
+    endCall(err?.code === "bye" ? "Call ended: the other side left." : `Call ended: ${errorText(err)}.`);
   },
   note(text) {
     logTimeline("room", text);
@@ -143,21 +159,43 @@ async function joinRoomCall() {
   await tick();
 }
 
-/** The room from `?room=`, else a fresh one; the link below the controls shares it. */
+/** Creates a room for this subject and the one in "Call"; the link invites them. */
+async function createRoom() {
+  const peer = $("peer-sub").value.trim();
+  const { data } = await postJson("/api/calls/rooms", { peer }, { authorization: `Bearer ${token}` });
+  $("room").value = data.room;
+  showRoomLink();
+  setStatus(`Room created for you and ${peer}; send them the link, then join.`);
+}
+
+/** The link that invites the other party: the room, and (dev sign-in) who they are. */
+function showRoomLink() {
+  const room = $("room").value.trim();
+  const link = $("room-link");
+  if (!$("room").checkValidity()) {
+    link.removeAttribute("href");
+    link.textContent = "the room's link";
+  } else {
+    const url = new URL(location.pathname, location.href);
+    url.searchParams.set("room", room);
+    if (SUB_PATTERN.test($("peer-sub").value.trim())) url.searchParams.set("as", $("peer-sub").value.trim());
+    link.href = url.href;
+    link.textContent = url.href;
+  }
+  updateButtons();
+}
+
+/** `?room=` and `?as=` (an invitation link) fill in the room and the name to sign in as. */
 function setUpRoom() {
-  const input = $("room");
-  const given = new URLSearchParams(location.search).get("room");
-  input.value = given && /^[A-Za-z0-9_-]{1,64}$/.test(given) ? given : `room-${Math.random().toString(36).slice(2, 8)}`;
-  const showLink = () => {
-    const url = new URL(location.href);
-    url.search = "";
-    url.searchParams.set("room", input.value.trim());
-    $("room-link").href = url.href;
-    $("room-link").textContent = url.href;
-    updateButtons();
-  };
-  input.addEventListener("input", showLink);
-  showLink();
+  const params = new URLSearchParams(location.search);
+  const room = params.get("room");
+  const as = params.get("as");
+  if (room && /^[A-Za-z0-9_-]{1,64}$/.test(room)) $("room").value = room;
+  $("sub").value = as && SUB_PATTERN.test(as) ? as : "alice";
+  $("peer-sub").value = $("sub").value === "bob" ? "alice" : "bob";
+  for (const id of ["room", "peer-sub"]) $(id).addEventListener("input", showRoomLink);
+  $("sub").addEventListener("input", updateButtons);
+  showRoomLink();
 }
 
 function hangUp() {
@@ -186,7 +224,7 @@ function endCall(message) {
 
 async function toggleOutage() {
   const down = !outageDown;
-  await postJson(`/api/dev/outage?down=${down}`);
+  await postJson(`/api/dev/outage?down=${down}`, undefined, { authorization: `Bearer ${token}` });
   outageDown = down;
   manager?.invalidate(); // drop the cache so the next call really asks the endpoint
   $("outage").setAttribute("aria-pressed", String(down));
@@ -229,6 +267,7 @@ async function tick() {
 onClick("sign-in", signIn);
 onClick("refresh-ice", refreshIceServers);
 onClick("start-call", startCall);
+onClick("create-room", createRoom);
 onClick("join-room", joinRoomCall);
 onClick("restart-ice", async () => {
   call?.caller.restartIce();
@@ -237,6 +276,8 @@ onClick("restart-ice", async () => {
 onClick("hang-up", hangUp);
 onClick("outage", toggleOutage);
 setInterval(tick, 1000);
+// Closing the tab hangs up: the other side gets the bye instead of waiting for a resume that never comes.
+window.addEventListener("pagehide", () => call && hangUp());
 
 try {
   await init();

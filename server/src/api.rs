@@ -31,6 +31,13 @@ pub fn ok<T: Serialize>(data: T) -> Response {
     res
 }
 
+/// A 201 `{ success: true, data }` response: something was created.
+pub fn created<T: Serialize>(data: T) -> Response {
+    let mut res = ok(data);
+    *res.status_mut() = axum::http::StatusCode::CREATED;
+    res
+}
+
 fn no_store(res: &mut Response) {
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

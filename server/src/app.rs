@@ -8,9 +8,14 @@ use tokio::net::TcpListener;
 
 use crate::auth::Jwt;
 use crate::config::Config;
+use crate::http::{self, HttpLimits};
 use crate::providers::{Provider, StartError};
 use crate::routes;
-use crate::signal::Rooms;
+use crate::signal::limits::SocketLimits;
+use crate::signal::memory::MemoryRegistry;
+use crate::signal::redis::RedisRegistry;
+use crate::signal::registry::Registry;
+use crate::signal::Signaling;
 use crate::state::AppState;
 
 /// A bound, not yet serving, server.
@@ -19,6 +24,7 @@ pub struct Server {
     addr: SocketAddr,
     state: Arc<AppState>,
     router: axum::Router,
+    limits: HttpLimits,
 }
 
 impl Server {
@@ -31,11 +37,27 @@ impl Server {
         let addr = listener
             .local_addr()
             .map_err(|e| StartError(format!("cannot read the listen address: {e}")))?;
+        let registry: Arc<dyn Registry> = match &config.redis_url {
+            Some(url) => Arc::new(
+                RedisRegistry::connect(url, config.signal.registry)
+                    .await
+                    .map_err(|e| StartError(format!("signaling: {e}")))?,
+            ),
+            None => Arc::new(MemoryRegistry::new(config.signal.registry)),
+        };
         let state = Arc::new(AppState::new(
-            Jwt::new(&config.jwt_secret),
+            Jwt::new(
+                &config.jwt_secret,
+                config.jwt_audience.as_deref(),
+                config.jwt_issuer.as_deref(),
+            ),
             provider,
             config.dev,
-            Rooms::new(config.signal_idle),
+            Signaling::new(
+                registry,
+                SocketLimits::new(config.signal.sockets),
+                config.cors_origins.clone(),
+            ),
         ));
         let router = routes::router(Arc::clone(&state), &config.cors_origins);
         Ok(Self {
@@ -43,6 +65,7 @@ impl Server {
             addr,
             state,
             router,
+            limits: config.http,
         })
     }
 
@@ -82,35 +105,45 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let result = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let result = http::serve(self.listener, self.router, self.limits, shutdown).await;
         self.state.provider.shutdown().await;
         result
     }
 }
 
-/// Resolves on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
+/// Resolves on SIGINT or SIGTERM. The handlers are installed when this is
+/// called, not when the future is first polled: call it before printing the
+/// startup line, so a signal sent right after that line stops the server
+/// gracefully instead of killing it.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    let signals = {
+        use tokio::signal::unix::{signal, SignalKind};
+        [SignalKind::terminate(), SignalKind::interrupt()].map(|kind| signal(kind).ok())
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            let [term, interrupt] = signals;
+            tokio::select! {
+                () = received(term) => {},
+                () = received(interrupt) => {},
+            }
+        }
+        #[cfg(not(unix))]
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+        tracing::info!("shutting down");
     }
-    tracing::info!("shutting down");
+}
+
+#[cfg(unix)]
+async fn received(signal: Option<tokio::signal::unix::Signal>) {
+    match signal {
+        Some(mut signal) => {
+            signal.recv().await;
+        }
+        None => std::future::pending().await,
+    }
 }

@@ -12,6 +12,9 @@ use crate::secret::Secret;
 /// Longest `sub` accepted; it ends up in TURN usernames (STUN allows 513 bytes).
 pub const MAX_SUB_LEN: usize = 128;
 
+/// Shortest HS256 secret accepted: RFC 7518 §3.2 asks for a key as long as the hash (32 bytes).
+pub const MIN_JWT_SECRET_LEN: usize = 32;
+
 /// The claims we read and write.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Claims {
@@ -24,11 +27,24 @@ pub struct Claims {
     pub iat: Option<u64>,
 }
 
+/// What a minted token carries beyond [`Claims`]: the configured audience and issuer.
+#[derive(Serialize)]
+struct Minted<'a> {
+    #[serde(flatten)]
+    claims: &'a Claims,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aud: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iss: Option<&'a str>,
+}
+
 /// Keys and validation rules for one secret.
 pub struct Jwt {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    audience: Option<String>,
+    issuer: Option<String>,
 }
 
 impl std::fmt::Debug for Jwt {
@@ -50,19 +66,34 @@ pub fn valid_sub(sub: &str) -> bool {
 }
 
 impl Jwt {
-    /// HS256 only, `exp` and `sub` required, 5 s leeway, `aud` not checked.
-    pub fn new(secret: &Secret) -> Self {
+    /// HS256 only; `exp` and `sub` required, `nbf` checked when present, 5 s
+    /// leeway; `aud` and `iss` required and checked when configured, and
+    /// ignored otherwise.
+    pub fn new(secret: &Secret, audience: Option<&str>, issuer: Option<&str>) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.algorithms = vec![Algorithm::HS256];
-        validation.set_required_spec_claims(&["exp", "sub"]);
         validation.validate_exp = true;
+        validation.validate_nbf = true;
         validation.leeway = 5;
-        // No audience is configured; tokens that carry `aud` are still accepted.
-        validation.validate_aud = false;
+        let mut required = vec!["exp", "sub"];
+        match audience {
+            Some(aud) => {
+                validation.set_audience(&[aud]);
+                required.push("aud");
+            }
+            None => validation.validate_aud = false,
+        }
+        if let Some(iss) = issuer {
+            validation.set_issuer(&[iss]);
+            required.push("iss");
+        }
+        validation.set_required_spec_claims(&required);
         Self {
             encoding: EncodingKey::from_secret(secret.expose().as_bytes()),
             decoding: DecodingKey::from_secret(secret.expose().as_bytes()),
             validation,
+            audience: audience.map(str::to_owned),
+            issuer: issuer.map(str::to_owned),
         }
     }
 
@@ -78,6 +109,9 @@ impl Jwt {
                         "token algorithm not allowed"
                     }
                     ErrorKind::MissingRequiredClaim(_) => "token lacks a required claim",
+                    ErrorKind::ImmatureSignature => "token not yet valid",
+                    ErrorKind::InvalidAudience => "token audience not accepted",
+                    ErrorKind::InvalidIssuer => "token issuer not accepted",
                     _ => "malformed token",
                 })
             })?;
@@ -87,7 +121,8 @@ impl Jwt {
         Ok(data.claims)
     }
 
-    /// Signs an HS256 token for `sub` valid for `ttl`; returns it with its `exp`.
+    /// Signs an HS256 token for `sub` valid for `ttl`, with the configured
+    /// `aud` and `iss`; returns it with its `exp`.
     pub fn mint(&self, sub: &str, ttl: Duration) -> Result<(String, u64), ApiError> {
         let now = unix_now();
         let claims = Claims {
@@ -95,7 +130,12 @@ impl Jwt {
             exp: now + ttl.as_secs(),
             iat: Some(now),
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+        let minted = Minted {
+            claims: &claims,
+            aud: self.audience.as_deref(),
+            iss: self.issuer.as_deref(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &minted, &self.encoding)
             .map(|t| (t, claims.exp))
             .map_err(|_| {
                 ApiError::new(
@@ -128,19 +168,37 @@ impl Jwt {
 mod tests {
     use super::*;
 
+    const KEY: &str = "unit-test-jwt-secret-0123456789a";
+
     #[test]
     fn mint_then_verify() {
-        let jwt = Jwt::new(&Secret::new("k"));
+        let jwt = Jwt::new(&Secret::new(KEY), None, None);
         let (token, exp) = jwt.mint("alice", Duration::from_secs(60)).unwrap();
         let claims = jwt.verify(&token).unwrap();
         assert_eq!(claims.sub, "alice");
         assert_eq!(claims.exp, exp);
-        assert!(Jwt::new(&Secret::new("other")).verify(&token).is_err());
+        assert!(
+            Jwt::new(&Secret::new("another-key-of-at-least-32-bytes"), None, None)
+                .verify(&token)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn minted_tokens_carry_the_configured_audience_and_issuer() {
+        let strict = Jwt::new(&Secret::new(KEY), Some("calls"), Some("auth"));
+        let (token, _) = strict.mint("alice", Duration::from_secs(60)).unwrap();
+        assert_eq!(strict.verify(&token).unwrap().sub, "alice");
+        // Nothing configured: aud and iss are neither minted nor required.
+        let plain = Jwt::new(&Secret::new(KEY), None, None);
+        assert_eq!(plain.verify(&token).unwrap().sub, "alice");
+        let (bare, _) = plain.mint("bob", Duration::from_secs(60)).unwrap();
+        assert!(strict.verify(&bare).is_err());
     }
 
     #[test]
     fn bearer_parsing() {
-        let jwt = Jwt::new(&Secret::new("k"));
+        let jwt = Jwt::new(&Secret::new(KEY), None, None);
         let (token, _) = jwt.mint("bob", Duration::from_secs(60)).unwrap();
         let mut h = HeaderMap::new();
         assert!(jwt

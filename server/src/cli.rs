@@ -33,9 +33,32 @@ pub struct Cli {
     #[arg(long, env = "ICE_PEER_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 
-    /// HS256 secret that verifies bearer JWTs. Required unless --dev (then random per process).
+    /// HS256 secret that verifies bearer JWTs, at least 32 bytes. Required unless --dev, which refuses it and makes a random one per process.
     #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<Secret>,
+
+    /// When set, a token's `aud` must contain this value (and dev tokens carry it).
+    #[arg(long, env = "JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+
+    /// When set, a token's `iss` must be this value (and dev tokens carry it).
+    #[arg(long, env = "JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+
+    /// Milliseconds for all of a request's headers to arrive, however slowly they trickle in (100..=300000).
+    #[arg(long, env = "ICE_PEER_HEADER_TIMEOUT_MS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(100..=300_000))]
+    pub http_header_timeout_ms: u64,
+
+    /// Milliseconds to read a request's body and answer it; past that, 408 and the connection closes (100..=600000).
+    #[arg(long, env = "ICE_PEER_REQUEST_TIMEOUT_MS", default_value_t = 30_000,
+          value_parser = clap::value_parser!(u64).range(100..=600_000))]
+    pub http_request_timeout_ms: u64,
+
+    /// Open HTTP connections at most, WebSockets included; one more is closed at once (1..=65536).
+    #[arg(long, env = "ICE_PEER_MAX_CONNECTIONS", default_value_t = 1024,
+          value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    pub http_max_connections: u64,
 
     /// ICE servers provider.
     #[arg(long, env = "ICE_PROVIDER", value_enum, default_value_t = ProviderKind::Auto)]
@@ -70,6 +93,45 @@ pub struct Cli {
     #[arg(long, env = "SIGNAL_IDLE_SECS", default_value_t = 600,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub signal_idle_secs: u64,
+
+    /// Seconds a signaling client may send nothing (the server pings every third of it) before its socket is dropped (3..=3600).
+    #[arg(long, env = "SIGNAL_SILENCE_SECS", default_value_t = 45,
+          value_parser = clap::value_parser!(u64).range(3..=3_600))]
+    pub signal_silence_secs: u64,
+
+    /// Seconds a signaling room lives if nobody joins it (1..=604800).
+    #[arg(long, env = "SIGNAL_ROOM_TTL_SECS", default_value_t = 3_600,
+          value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    pub room_ttl_secs: u64,
+
+    /// Live signaling rooms one user may have created.
+    #[arg(long, env = "SIGNAL_MAX_ROOMS_PER_USER", default_value_t = 32,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_rooms_per_user: u32,
+
+    /// Live signaling rooms in total.
+    #[arg(long, env = "SIGNAL_MAX_ROOMS", default_value_t = 100_000,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_rooms: u32,
+
+    /// Open signaling sockets in total.
+    #[arg(long, env = "SIGNAL_MAX_SOCKETS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_signal_sockets: u32,
+
+    /// Open signaling sockets per user (JWT subject).
+    #[arg(long, env = "SIGNAL_MAX_SOCKETS_PER_USER", default_value_t = 8,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_signal_sockets_per_user: u32,
+
+    /// Signaling sockets per client IP that have not authenticated yet.
+    #[arg(long, env = "SIGNAL_MAX_UNAUTHENTICATED_PER_IP", default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_unauthenticated_per_ip: u32,
+
+    /// Redis that keeps the signaling rooms, so that several replicas share them, e.g. redis://127.0.0.1:6379/ [default: rooms in this process's memory].
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<Secret>,
 
     /// Twilio Account SID.
     #[arg(long, env = "TWILIO_ACCOUNT_SID")]

@@ -6,8 +6,12 @@ use std::time::Duration;
 
 use axum::http::HeaderValue;
 
+use crate::auth::MIN_JWT_SECRET_LEN;
 use crate::cli::{Cli, ProviderKind};
+use crate::http::HttpLimits;
 use crate::secret::Secret;
+use crate::signal::limits::SocketCaps;
+use crate::signal::registry::RegistryLimits;
 
 /// Twilio's maximum (and default) token lifetime, in seconds.
 pub const TWILIO_MAX_TTL: u64 = 86_400;
@@ -37,16 +41,33 @@ pub struct Config {
     pub jwt_secret: Secret,
     /// True when `jwt_secret` was generated because none was given (dev only).
     pub jwt_secret_generated: bool,
+    /// `aud` every token must carry, when set.
+    pub jwt_audience: Option<String>,
+    /// `iss` every token must carry, when set.
+    pub jwt_issuer: Option<String>,
+    /// The HTTP server's timeouts and connection cap.
+    pub http: HttpLimits,
     /// The provider and its settings.
     pub provider: ProviderConfig,
     /// Lifetime of issued TURN credentials.
     pub credential_ttl: Duration,
-    /// How long a signaling room may stay silent before it expires.
-    pub signal_idle: Duration,
+    /// Signaling rooms and socket caps.
+    pub signal: SignalConfig,
+    /// Redis that keeps the signaling rooms (`--redis-url`); `None`: in memory.
+    pub redis_url: Option<Secret>,
     /// Dev routes, when `--dev`.
     pub dev: Option<DevConfig>,
     /// Origins allowed by CORS.
     pub cors_origins: Vec<HeaderValue>,
+}
+
+/// Signaling limits: rooms (kept by the registry) and sockets (per process).
+#[derive(Debug, Clone, Copy)]
+pub struct SignalConfig {
+    /// Room lifetimes and counts.
+    pub registry: RegistryLimits,
+    /// Socket caps.
+    pub sockets: SocketCaps,
 }
 
 /// Settings of the dev routes.
@@ -108,15 +129,9 @@ impl Config {
     /// Checks and resolves the flags.
     pub fn from_cli(cli: Cli) -> Result<Self, ConfigError> {
         let jwt_secret_generated = cli.jwt_secret.is_none();
-        let jwt_secret =
-            match cli.jwt_secret.clone() {
-                Some(s) if s.is_empty() => return err("--jwt-secret / JWT_SECRET is empty"),
-                Some(s) => s,
-                None if cli.dev => Secret::random(),
-                None => return err(
-                    "--jwt-secret or JWT_SECRET is required (or run with --dev for a random one)",
-                ),
-            };
+        let jwt_secret = resolve_jwt_secret(&cli)?;
+        let jwt_audience = non_empty_claim(&cli.jwt_audience, "--jwt-audience / JWT_AUDIENCE")?;
+        let jwt_issuer = non_empty_claim(&cli.jwt_issuer, "--jwt-issuer / JWT_ISSUER")?;
         let provider = resolve_provider(&cli)?;
         let cors_origins = cli
             .cors_origins
@@ -131,12 +146,61 @@ impl Config {
             listen: cli.listen,
             jwt_secret,
             jwt_secret_generated,
+            jwt_audience,
+            jwt_issuer,
+            http: HttpLimits {
+                header_timeout: Duration::from_millis(cli.http_header_timeout_ms),
+                request_timeout: Duration::from_millis(cli.http_request_timeout_ms),
+                // The parser caps the flag at 65536.
+                max_connections: usize::try_from(cli.http_max_connections).unwrap_or(65_536),
+            },
             provider,
             credential_ttl: Duration::from_secs(cli.credential_ttl),
-            signal_idle: Duration::from_secs(cli.signal_idle_secs),
+            signal: SignalConfig {
+                registry: RegistryLimits {
+                    room_ttl: Duration::from_secs(cli.room_ttl_secs),
+                    idle: Duration::from_secs(cli.signal_idle_secs),
+                    rooms_per_creator: cli.max_rooms_per_user as usize,
+                    rooms_total: cli.max_rooms as usize,
+                },
+                sockets: SocketCaps {
+                    total: cli.max_signal_sockets as usize,
+                    unauthenticated_per_ip: cli.max_unauthenticated_per_ip as usize,
+                    per_subject: cli.max_signal_sockets_per_user as usize,
+                    silence: Duration::from_secs(cli.signal_silence_secs),
+                },
+            },
+            redis_url: cli.redis_url.filter(|url| !url.is_empty()),
             dev,
             cors_origins,
         })
+    }
+}
+
+/// The JWT secret: given (32 bytes at least) in production; random, and never
+/// given, with `--dev`, whose token route would otherwise let anyone mint
+/// tokens signed with the production secret.
+fn resolve_jwt_secret(cli: &Cli) -> Result<Secret, ConfigError> {
+    match &cli.jwt_secret {
+        Some(_) if cli.dev => err(
+            "--dev refuses --jwt-secret / JWT_SECRET: its token route would let anyone mint \
+             tokens signed with that secret; unset it (dev makes a random one per process)",
+        ),
+        Some(s) if s.expose().len() < MIN_JWT_SECRET_LEN => err(format!(
+            "--jwt-secret / JWT_SECRET is too short: it must be at least {MIN_JWT_SECRET_LEN} bytes \
+             (an HS256 key that short can be brute-forced); e.g. `openssl rand -base64 32`"
+        )),
+        Some(s) => Ok(s.clone()),
+        None if cli.dev => Ok(Secret::random()),
+        None => err("--jwt-secret or JWT_SECRET is required (or run with --dev for a random one)"),
+    }
+}
+
+fn non_empty_claim(value: &Option<String>, name: &str) -> Result<Option<String>, ConfigError> {
+    match value.as_deref().map(str::trim) {
+        Some("") => err(format!("{name} is empty")),
+        Some(v) => Ok(Some(v.to_owned())),
+        None => Ok(None),
     }
 }
 

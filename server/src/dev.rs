@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -89,11 +89,17 @@ struct OutageResponse {
     down: bool,
 }
 
-/// `?down=true|false`; answers `{ "down": bool }`.
+/// `?down=true|false` with `Authorization: Bearer <dev token>`; answers `{ "down": bool }`.
+///
+/// The token is what keeps another site from flipping the switch: a
+/// cross-site form or `fetch` can POST here, but cannot add an
+/// `Authorization` header without a CORS preflight, nor read a minted token.
 async fn outage(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     query: Result<Query<OutageParam>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
+    state.jwt.authenticate(&headers)?;
     let down = match query.ok().and_then(|Query(q)| q.down).as_deref() {
         Some("true") => true,
         Some("false") => false,

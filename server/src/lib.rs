@@ -9,6 +9,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod dev;
+pub mod http;
 pub mod providers;
 pub mod routes;
 pub mod secret;

@@ -48,13 +48,14 @@ async fn run(config: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let shutdown = shutdown_signal();
     println!("{}", server.banner());
     if generated {
         println!(
             "dev mode: JWT secret generated for this process; get tokens from POST /api/dev/token"
         );
     }
-    match server.serve(shutdown_signal()).await {
+    match server.serve(shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

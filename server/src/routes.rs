@@ -3,10 +3,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -23,7 +24,11 @@ connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 pub fn router(state: Arc<AppState>, cors_origins: &[HeaderValue]) -> Router {
     let mut app = Router::new()
         .route("/api/calls/ice-servers", get(ice_servers))
-        .route("/api/calls/signal", get(signal::route));
+        .route("/api/calls/signal", get(signal::route))
+        .route(
+            "/api/calls/rooms",
+            post(signal::create_room).layer(DefaultBodyLimit::max(signal::MAX_ROOM_BODY_BYTES)),
+        );
     app = if state.dev.is_some() {
         app.merge(dev::routes()).fallback(static_files::serve)
     } else {

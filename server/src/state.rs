@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::auth::Jwt;
 use crate::config::DevConfig;
 use crate::providers::Provider;
-use crate::signal::Rooms;
+use crate::signal::Signaling;
 
 /// Shared application state.
 pub struct AppState {
@@ -16,13 +16,13 @@ pub struct AppState {
     /// Dev settings, when `--dev`.
     pub dev: Option<DevConfig>,
     /// The signaling rooms.
-    pub signal: Rooms,
+    pub signal: Signaling,
     outage: AtomicBool,
 }
 
 impl AppState {
     /// State with no simulated outage.
-    pub fn new(jwt: Jwt, provider: Provider, dev: Option<DevConfig>, signal: Rooms) -> Self {
+    pub fn new(jwt: Jwt, provider: Provider, dev: Option<DevConfig>, signal: Signaling) -> Self {
         Self {
             jwt,
             provider,

@@ -5,6 +5,17 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ice-peer-server");
+/// A JWT secret of the minimum length (32 bytes).
+const JWT: &str = "cli-test-jwt-secret-0123456789ab";
+/// A valid start on ephemeral loopback ports.
+const EPHEMERAL: [&str; 6] = [
+    "--jwt-secret",
+    JWT,
+    "--listen",
+    "127.0.0.1:0",
+    "--turn-listen",
+    "127.0.0.1:0",
+];
 
 /// Runs the binary to completion (killed after 10 s, so a bug cannot hang the suite).
 fn run(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
@@ -41,6 +52,7 @@ fn help_lists_flags_and_hides_secret_env_values() {
         &[
             ("JWT_SECRET", "env-jwt-secret-value"),
             ("TURN_SECRET", "env-turn-secret"),
+            ("REDIS_URL", "redis://:env-redis-password@127.0.0.1:1/"),
         ],
     );
     assert_eq!(code, Some(0), "{out}");
@@ -58,11 +70,19 @@ fn help_lists_flags_and_hides_secret_env_values() {
         "--www-dir",
         "--pkg-dir",
         "--cors-origin",
+        "--jwt-audience",
+        "--jwt-issuer",
+        "--http-header-timeout-ms",
+        "--http-request-timeout-ms",
+        "--http-max-connections",
+        "--redis-url",
     ] {
         assert!(out.contains(flag), "--help lacks {flag}");
     }
     assert!(
-        !out.contains("env-jwt-secret-value") && !out.contains("env-turn-secret"),
+        !out.contains("env-jwt-secret-value")
+            && !out.contains("env-turn-secret")
+            && !out.contains("env-redis-password"),
         "{out}"
     );
 }
@@ -72,14 +92,14 @@ fn bad_values_exit_non_zero_with_a_clear_error() {
     let cases: [(&[&str], &str); 5] = [
         (&["--provider", "embedded"], "--jwt-secret"),
         (
-            &["--jwt-secret", "x", "--listen", "not-an-address"],
+            &["--jwt-secret", JWT, "--listen", "not-an-address"],
             "--listen",
         ),
-        (&["--jwt-secret", "x", "--provider", "nope"], "--provider"),
+        (&["--jwt-secret", JWT, "--provider", "nope"], "--provider"),
         (
             &[
                 "--jwt-secret",
-                "x",
+                JWT,
                 "--provider",
                 "turn-rest",
                 "--turn-secret",
@@ -88,7 +108,7 @@ fn bad_values_exit_non_zero_with_a_clear_error() {
             "--turn-url",
         ),
         (
-            &["--jwt-secret", "x", "--credential-ttl", "1"],
+            &["--jwt-secret", JWT, "--credential-ttl", "1"],
             "--credential-ttl",
         ),
     ];
@@ -98,17 +118,32 @@ fn bad_values_exit_non_zero_with_a_clear_error() {
         assert!(out.contains(needle), "{args:?}: {out}");
     }
     // Only one of the Twilio variables set: an error naming both, not a silent fallback.
-    let ephemeral = [
-        "--jwt-secret",
-        "x",
-        "--listen",
-        "127.0.0.1:0",
-        "--turn-listen",
-        "127.0.0.1:0",
-    ];
-    let (code, out) = run(&ephemeral, &[("TWILIO_ACCOUNT_SID", "AC1")]);
+    let (code, out) = run(&EPHEMERAL, &[("TWILIO_ACCOUNT_SID", "AC1")]);
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("TWILIO_AUTH_TOKEN"), "{out}");
+}
+
+#[test]
+fn a_short_jwt_secret_and_dev_with_a_jwt_secret_refuse_to_start() {
+    let ephemeral = ["--listen", "127.0.0.1:0", "--turn-listen", "127.0.0.1:0"];
+    // 31 bytes: one short of the minimum; a 1-byte secret as the issue found.
+    for secret in [&JWT[1..], "k"] {
+        let (code, out) = run(&ephemeral, &[("JWT_SECRET", secret)]);
+        assert_eq!(code, Some(2), "{out}");
+        assert!(out.contains("at least 32 bytes"), "{out}");
+        assert!(!out.contains("listening on"), "{out}");
+    }
+    let mut dev = ephemeral.to_vec();
+    dev.push("--dev");
+    for (args, env) in [
+        (dev.clone(), vec![("JWT_SECRET", JWT)]),
+        ([dev.as_slice(), &["--jwt-secret", JWT]].concat(), vec![]),
+    ] {
+        let (code, out) = run(&args, &env);
+        assert_eq!(code, Some(2), "{out}");
+        assert!(out.contains("--dev refuses"), "{out}");
+        assert!(!out.contains(JWT), "the secret is not echoed: {out}");
+    }
 }
 
 #[test]
@@ -121,11 +156,11 @@ fn prints_the_startup_line_and_stops_on_sigterm_without_leaking_secrets() {
             "127.0.0.1:0",
             "--dev",
         ])
-        .env("JWT_SECRET", "jwt-secret-never-printed")
         .env("TURN_SECRET", "turn-secret-never-printed")
         .env("RUST_LOG", "debug")
         .env_remove("TWILIO_ACCOUNT_SID")
         .env_remove("TWILIO_AUTH_TOKEN")
+        .env_remove("JWT_SECRET")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -170,4 +205,23 @@ fn prints_the_startup_line_and_stops_on_sigterm_without_leaking_secrets() {
         !all.contains("never-printed"),
         "a secret was printed:\n{all}"
     );
+}
+
+#[test]
+fn an_unreachable_redis_fails_the_start_without_printing_its_url() {
+    // Port 1 on loopback: nothing listens, the connection is refused at once.
+    let url = "redis://:redis-password-never-printed@127.0.0.1:1/";
+    let args = [&EPHEMERAL[..], &["--provider", "embedded"]].concat();
+    for (args, env) in [
+        ([&args[..], &["--redis-url", url]].concat(), vec![]),
+        (args.clone(), vec![("REDIS_URL", url)]),
+    ] {
+        let (code, out) = run(&args, &env);
+        assert_eq!(code, Some(1), "{out}");
+        assert!(out.contains("cannot reach Redis"), "{out}");
+        assert!(
+            !out.contains("never-printed"),
+            "the Redis URL was printed:\n{out}"
+        );
+    }
 }

@@ -220,8 +220,11 @@ async fn dev_token_and_outage() {
         .as_str()
         .is_some_and(|u| u.ends_with(":demo-user")));
 
+    // The switch takes the dev token (http_security.rs: and nothing less).
+    let bearer = format!("Bearer {token}");
     let res = client
         .post(server.url("/api/dev/outage?down=true"))
+        .header("authorization", &bearer)
         .send()
         .await
         .expect("answered");
@@ -234,12 +237,14 @@ async fn dev_token_and_outage() {
     assert_eq!(error_message(&body), "simulated outage");
     let res = client
         .post(server.url("/api/dev/outage?down=maybe"))
+        .header("authorization", &bearer)
         .send()
         .await
         .expect("answered");
     assert_eq!(res.status().as_u16(), 400);
     client
         .post(server.url("/api/dev/outage?down=false"))
+        .header("authorization", &bearer)
         .send()
         .await
         .expect("answered");

@@ -11,16 +11,25 @@
 
 use super::liveness::Liveness;
 use super::negotiation::{Description, Negotiation, Op, RemoteStep, Report, SdpKind, Settled};
-use super::network_quality::{NetworkQuality, NetworkQualityMeter, Score};
+use super::network_quality::{NetworkQuality, NetworkQualityMeter, Score, SAMPLE_INTERVAL_MS};
 use super::quality::IceState;
 use super::recovery::{Action, Recovery, RecoveryConfig};
 use super::servers::IceServer;
 use super::stats::{received_since, PeerStats};
 use std::collections::VecDeque;
 
-/// Media that has not advanced for this long while ICE says connected
-/// means the path is gone (browsers take a few seconds more to say so).
-pub const SILENCE_MS: f64 = 3_000.0;
+/// How often the edge samples stats while the call is up
+/// ([`Output::Sampling`]): the clock of the liveness checks, fine enough to
+/// see media stop within half a second. Network quality takes a sample
+/// every [`SAMPLE_INTERVAL_MS`] of these.
+pub const PROBE_INTERVAL_MS: f64 = 500.0;
+/// Nothing at all arriving (no RTP, no RTCP, nothing on any candidate pair)
+/// for this long, after media flowed, while ICE says connected means the
+/// path is gone: an audio call alone carries 50 packets a second, and
+/// Chromium takes 5 s or more to say `disconnected`. A sender that stops
+/// its media altogether (`replaceTrack(null)`) may cost one ICE restart,
+/// which does not interrupt a working path; once per silence.
+pub const SILENCE_MS: f64 = 1_000.0;
 /// A probe that finds no new media after this long counts as a stall.
 pub const STALL_MS: f64 = 1_000.0;
 /// An offer unanswered for this long may be sent again (`restartIce()`):
@@ -129,7 +138,7 @@ pub enum Output<P> {
     },
     /// Take one stats sample now and report it with [`Input::Stats`].
     SampleStats,
-    /// Start (true) or stop (false) a stats sample every couple of seconds.
+    /// Start (true) or stop (false) a stats sample every [`PROBE_INTERVAL_MS`].
     Sampling(bool),
     /// Arm the one timer for this many ms (replacing it); `None` cancels it.
     Timer(Option<f64>),
@@ -177,8 +186,14 @@ pub struct PeerEngine<P> {
     resends: u32,
     /// What had arrived when the current restart attempt began.
     attempt_mark: (Vec<(u64, f64)>, f64),
+    /// When the current restart attempt began (ms).
+    attempt_began_at: f64,
     /// The attempt's timer fired; the next stats sample decides.
     alive_check: bool,
+    /// When network quality last took a sample (it grades 2 s windows).
+    quality_sampled_at: Option<f64>,
+    /// The time of the input being handled.
+    now: f64,
     sink: bool,
     held: Vec<Signal<P>>,
     out: VecDeque<Output<P>>,
@@ -205,7 +220,10 @@ impl<P: Clone> PeerEngine<P> {
             offered_at: 0.0,
             resends: 0,
             attempt_mark: (Vec::new(), 0.0),
+            attempt_began_at: 0.0,
             alive_check: false,
+            quality_sampled_at: None,
+            now: 0.0,
             sink: false,
             held: Vec::new(),
             out: VecDeque::new(),
@@ -254,6 +272,7 @@ impl<P: Clone> PeerEngine<P> {
         if self.closed {
             return;
         }
+        self.now = now;
         match input {
             Input::NegotiationNeeded => {
                 if let Some(op) = self.negotiation.on_negotiation_needed() {
@@ -435,6 +454,7 @@ impl<P: Clone> PeerEngine<P> {
     /// Notes what had arrived as a restart attempt began, for its end.
     fn mark_attempt(&mut self) {
         self.attempt_mark = (self.liveness.received.clone(), self.liveness.packets);
+        self.attempt_began_at = self.now;
     }
 
     fn stats(&mut self, stats: &PeerStats, now: f64) {
@@ -449,11 +469,23 @@ impl<P: Clone> PeerEngine<P> {
             self.act(action);
         }
         let before = self.liveness.progress_at;
+        let previous_sample_at = self.liveness.sampled_at;
         let advanced = self.liveness.sample(stats, now);
-        if let (Some(level), Some(score)) = (self.meter.sample(stats), self.meter.last_score()) {
-            self.put(Output::Event(Event::NetworkQuality(level, score)));
+        self.sample_quality(stats, now);
+        if advanced {
+            // Arrivals between two samples both taken after the attempt
+            // began (not ones from before it, counted by the first sample
+            // after it), on a path ICE calls connected: the attempt worked,
+            // or the path never died. Either way the drop is over.
+            if self.state.is_connected()
+                && previous_sample_at.is_some_and(|at| at >= self.attempt_began_at)
+            {
+                let action = self.recovery.on_alive();
+                self.act(action);
+            }
+            return;
         }
-        if advanced || self.liveness.silence_reported || !self.liveness.media_seen {
+        if self.liveness.silence_reported || !self.liveness.media_seen {
             return;
         }
         let stalled = now - before;
@@ -471,6 +503,20 @@ impl<P: Clone> PeerEngine<P> {
             self.liveness.silence_reported = true;
             let action = self.recovery.on_path_lost();
             self.act(action);
+        }
+    }
+
+    /// Network quality grades windows of [`SAMPLE_INTERVAL_MS`]; the
+    /// liveness probes come more often, so it takes the first probe of each
+    /// window (half a probe early counts: timers drift).
+    fn sample_quality(&mut self, stats: &PeerStats, now: f64) {
+        let window = SAMPLE_INTERVAL_MS - PROBE_INTERVAL_MS / 2.0;
+        if self.quality_sampled_at.is_some_and(|at| now - at < window) {
+            return;
+        }
+        self.quality_sampled_at = Some(now);
+        if let (Some(level), Some(score)) = (self.meter.sample(stats), self.meter.last_score()) {
+            self.put(Output::Event(Event::NetworkQuality(level, score)));
         }
     }
 

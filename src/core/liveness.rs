@@ -16,6 +16,8 @@ pub(crate) struct Liveness {
     pub(crate) progress_at: f64,
     /// A stall was acted on and nothing has come since.
     pub(crate) silence_reported: bool,
+    /// When the last sample was noted (ms).
+    pub(crate) sampled_at: Option<f64>,
 }
 
 impl Liveness {
@@ -28,6 +30,7 @@ impl Liveness {
         let path = received_since(&self.received, &stats.received_by_pair);
         self.received.clone_from(&stats.received_by_pair);
         let advanced = media || path;
+        self.sampled_at = Some(now);
         if advanced {
             self.progress_at = now;
             self.silence_reported = false;

@@ -150,6 +150,22 @@ impl Recovery {
         }
     }
 
+    /// Media arrives on a connected path while an attempt is under way: the
+    /// call lives, so the drop is over (Restarting → Stable + CancelTimer).
+    /// A restart can succeed without any ICE state change (the browser
+    /// keeps saying `connected` while it moves to the new path); without
+    /// this, the attempt would stay under way until its timer and swallow
+    /// the next drop's evidence. Otherwise Keep.
+    pub fn on_alive(&mut self) -> Action {
+        match self.phase {
+            Phase::Restarting { .. } => {
+                self.phase = Phase::Stable;
+                Action::CancelTimer
+            }
+            _ => Action::Keep,
+        }
+    }
+
     /// Evidence the path is gone while ICE may not say so yet (media
     /// stopped arriving, the device's network changed while nothing
     /// arrives, TURN refused our credentials): Stable/Grace → the first
@@ -526,6 +542,21 @@ mod tests {
         // The browser kept saying connected, but media arrives: done.
         assert_eq!(r.on_timer(true), Action::CancelTimer);
         assert!(!r.is_recovering());
+    }
+
+    #[test]
+    fn media_during_an_attempt_ends_the_drop() {
+        let mut r = machine();
+        r.on_state(Connected, false);
+        assert_eq!(r.on_alive(), Action::Keep, "nothing to end");
+        assert_eq!(r.on_path_lost(), restart(1));
+        assert_eq!(r.on_alive(), Action::CancelTimer);
+        assert!(!r.is_recovering());
+        // The next drop starts over at once.
+        assert_eq!(r.on_state(Disconnected, true), restart(1));
+        // Waiting for the backoff is not an attempt under way.
+        assert_eq!(r.on_timer(false), Action::ArmTimer(1000.0));
+        assert_eq!(r.on_alive(), Action::Keep);
     }
 
     #[test]

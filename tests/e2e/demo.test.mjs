@@ -29,7 +29,7 @@ describe("demo page", () => {
   test("signs in and shows the fetched ICE servers", async () => {
     await page.waitForSelector(`${byTestId("sign-in")}:enabled`, { timeout: 20_000 });
     await page.click(byTestId("sign-in"));
-    await waitForText(page, "signed-in-as", /^Signed in as /);
+    await waitForText(page, "signed-in-as", /^Signed in as alice\.$/);
     await waitForData(page, "ice-source", "source", "network");
     await waitForText(page, "ice-servers", /turns?:/);
     await waitForText(page, "ice-expiry", /\d\d:\d\d/);
@@ -81,10 +81,20 @@ describe("demo page", () => {
     await page.waitForSelector(`${byTestId("outage")}[aria-pressed="false"]`, { timeout: 5_000 });
   });
 
+  test("a room for yourself is refused, with the server's reason on the status line", async () => {
+    await page.fill(byTestId("peer-sub"), "alice");
+    await page.click(byTestId("create-room"));
+    await waitForText(page, "status", /^Create room failed: \/api\/calls\/rooms answered HTTP 400: \S/, 10_000);
+    assert.equal(await page.inputValue(byTestId("room")), "", "no room filled in");
+    assert.ok(await page.isDisabled(byTestId("join-room")), "nothing to join");
+    await page.fill(byTestId("peer-sub"), "bob");
+  });
+
   test("no console errors during the run", () => {
-    // The simulated outage makes the browser log the endpoint's 503s; those are expected.
+    // The simulated outage makes the browser log the endpoint's 503s, and the
+    // refused room its 400; those are expected.
     const errors = consoleLog.messages.filter(
-      (m) => (m.type === "error" || m.type === "pageerror") && !/status of 503/.test(m.text),
+      (m) => (m.type === "error" || m.type === "pageerror") && !/status of (503|400)/.test(m.text),
     );
     assert.deepEqual(errors, []);
   });

@@ -86,7 +86,10 @@ export async function startServer(extraArgs = []) {
     "--pkg-dir", path.join(repoRoot, "pkg"),
     ...extraArgs,
   ];
-  const child = spawn(serverBin, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+  // --dev refuses a JWT secret given to it (it makes its own), so one in the environment must not reach it.
+  const env = { ...process.env };
+  delete env.JWT_SECRET;
+  const child = spawn(serverBin, args, { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const keep = (chunk) => {
     output = (output + chunk).slice(-20_000);

@@ -62,3 +62,62 @@ export function captureSecrets(page) {
   });
   return { secrets, usernames, settle: () => Promise.all(pending) };
 }
+
+/**
+ * Records, from before the page's scripts run, every WebSocket the page opens
+ * and every `signal` it sends or receives on them (`[seq, data]`). Returns
+ * readers, `close()`, which closes the page's newest socket, and `silence()`,
+ * which makes it a dead one that says nothing (a changed address): what the
+ * page sends is lost, nothing arrives, no close event. Signals only: the auth
+ * message is never kept.
+ */
+export async function recordSignals(page) {
+  await page.addInitScript(() => {
+    const log = (window.__signals = { sockets: [], sent: [], received: [] });
+    const signalOf = (text) => {
+      try {
+        const message = JSON.parse(text);
+        return message.type === "signal" ? [message.seq, message.data] : null;
+      } catch {
+        return null;
+      }
+    };
+    window.WebSocket = class extends window.WebSocket {
+      constructor(...args) {
+        super(...args);
+        log.sockets.push(this);
+        // Added before the page's own listener, so a dead socket's messages can be swallowed.
+        this.addEventListener("message", (e) => {
+          if (this.dead) return e.stopImmediatePropagation();
+          const signal = signalOf(e.data);
+          if (signal) log.received.push(signal);
+        });
+      }
+      send(text) {
+        const signal = signalOf(text);
+        if (signal) log.sent.push(signal);
+        if (!this.dead) super.send(text);
+      }
+    };
+  });
+  // The data of each seq's first appearance, in the order they appeared.
+  const firstOfEachSeq = (list) => page.evaluate((which) => {
+    const seen = new Set();
+    return window.__signals[which].filter(([seq]) => !seen.has(seq) && seen.add(seq)).map(([, data]) => data);
+  }, list);
+  return {
+    sockets: () => page.evaluate(() => window.__signals.sockets.length),
+    close: () => page.evaluate(() => window.__signals.sockets.at(-1)?.close()),
+    silence: () => page.evaluate(() => {
+      const socket = window.__signals.sockets.at(-1);
+      if (socket) socket.dead = true;
+    }),
+    sentOnce: () => firstOfEachSeq("sent"),
+    receivedOnce: () => firstOfEachSeq("received"),
+    /** How many signals went out more than once (sent again after a resume). */
+    resent: () => page.evaluate(() => {
+      const seqs = window.__signals.sent.map(([seq]) => seq);
+      return seqs.length - new Set(seqs).size;
+    }),
+  };
+}

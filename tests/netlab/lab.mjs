@@ -18,8 +18,8 @@ const serverBin = process.env.ICE_PEER_SERVER_BIN ?? path.join(root, "target/deb
 // page.js is one arrow-function expression (its trailing ";" dropped to call it).
 const pageScript = readFileSync(path.join(here, "page.js"), "utf8").trim().replace(/;$/, "");
 const PUB = "ipl-pub";
-// Test-only secrets: never real ones.
-const JWT_SECRET = "netlab-jwt-secret-0123456789abcdef";
+// Test-only secret: never a real one. The backends run --dev, which makes its
+// own JWT secret (it refuses one given) and mints each page's token.
 const TURN_SECRET = "netlab-turn-secret";
 
 const topology = (...args) => execFileSync("bash", [path.join(here, "topology.sh"), ...args], { encoding: "utf8" }).trim();
@@ -74,9 +74,9 @@ function coturn(ip, dir) {
   ], "Total General servers");
 }
 
-const embedded = (ip) => backend(ip, ["--jwt-secret", JWT_SECRET, "--provider", "embedded", "--turn-secret", TURN_SECRET]);
+const embedded = (ip) => backend(ip, ["--provider", "embedded", "--turn-secret", TURN_SECRET]);
 const turnRest = (ip, turnIps) => backend(ip, [
-  "--jwt-secret", JWT_SECRET, "--provider", "turn-rest", "--turn-secret", TURN_SECRET,
+  "--provider", "turn-rest", "--turn-secret", TURN_SECRET,
   ...turnIps.flatMap((t) => ["--turn-url", `turn:${t}:3478?transport=udp`]),
 ]);
 
@@ -104,14 +104,14 @@ async function browserIn(side) {
   return { browser, page, side };
 }
 
-/** Both clients join `room` on the backend at `origin` and call. */
+/** Client a creates a room for itself and b on the backend at `origin`; both join it and call. */
 async function call(origin, options = {}) {
-  const room = `lab-${Date.now().toString(36)}`;
   const a = await browserIn("a");
   const b = await browserIn("b");
+  let room = null; // a's page creates it
   for (const c of [a, b]) {
     await c.page.goto(`${origin}/`, { waitUntil: "domcontentloaded", timeout: 15000 });
-    await c.page.evaluate(`(${pageScript})(${JSON.stringify({ ...options, room, sub: `user-${c.side}` })})`);
+    room = await c.page.evaluate(`(${pageScript})(${JSON.stringify({ ...options, room, sub: `user-${c.side}`, peer: "user-b" })})`);
   }
   return { a, b, sides: [a, b] };
 }
@@ -196,25 +196,27 @@ const relayedCall = (what, servers, origin) =>
 
 /**
  * Moves each client in turn to a new address mid-call and prints the time
- * to media and `good` again. `appRestarts`: the app's room client also calls
- * restartIce() once its signaling socket has resumed (otherwise it only
- * reconnects the socket, and the restart is the library's alone).
+ * to media and `good` again. The restart is the library's alone: the room
+ * client only resumes its socket (at once on a network change or a dropped
+ * path) and delivers what was sent meanwhile. `flap`: the link goes down
+ * during the move, as when a device switches networks, so the browser sees
+ * it (offline, online); without it, the address just changes under it.
  */
-const addressChange = (appRestarts) =>
-  inLab({ nat: ["cone", "cone"], servers: [embeddedBackend], origin: E, options: { appRestarts } }, async (c) => {
+const addressChange = (flap) =>
+  inLab({ nat: ["cone", "cone"], servers: [embeddedBackend], origin: E }, async (c) => {
     await bothGood(c, 20000);
-    // Bytes received by both sides over `ms`.
+    // Media bytes received by both sides over `ms`.
     const flow = async (ms) => {
-      const before = [(await stats(c.a)).bytesReceived, (await stats(c.b)).bytesReceived];
+      const before = [(await stats(c.a)).mediaBytesReceived, (await stats(c.b)).mediaBytesReceived];
       await sleep(ms);
-      const after = [(await stats(c.a)).bytesReceived, (await stats(c.b)).bytesReceived];
+      const after = [(await stats(c.a)).mediaBytesReceived, (await stats(c.b)).mediaBytesReceived];
       return after.map((n, i) => n - before[i]);
     };
     const figures = [];
     // a answers (it joined first), b offers: move each in turn.
     for (const [side, role] of [["a", "answering side"], ["b", "offering side"]]) {
-      const address = topology("readdress", side);
       const movedAt = Date.now();
+      const address = topology("readdress", side, ...(flap ? ["flap"] : []));
       // The move breaks the path: a window in which the moved side receives nothing...
       await waitUntil(async () => (await flow(500))[side === "a" ? 0 : 1] === 0, 10000, `the outage after ${side} moved`);
       // ...then both receive again and say good.
@@ -228,8 +230,13 @@ const addressChange = (appRestarts) =>
       const resumes = moved.log.filter((l) => l.startsWith("signaling reconnects")).length;
       figures.push(`${role} (${side}) moved to ${address}: media and good again after ${took} ms ` +
         `(its signaling socket resumed ${resumes}x; ICE states ${JSON.stringify(moved.states.map(([, st]) => st))})`);
+      // What each side saw after the move, in ms from it: what bounds the figure.
+      for (const s of c.sides) {
+        const seen = (await lab(s)).wall.filter(([at]) => at >= movedAt).map(([at, what]) => `+${at - movedAt} ${what}`);
+        console.log(`  after ${side} moved, ${s.side} saw: ${seen.join("; ")}`);
+      }
     }
-    return `address change mid-call (${appRestarts ? "the app calls restartIce() after its signaling resumed" : "the library alone"}): ${figures.join("; ")}`;
+    return `address change mid-call${flap ? " with a link flap" : ""} (the library's restart, the room client's resume): ${figures.join("; ")}`;
   });
 
 /** Both sides' networkQuality, a then b. */
@@ -403,7 +410,7 @@ const scenarios = {
   }),
 
   "address-change": () => addressChange(false),
-  "address-change-app-restarts": () => addressChange(true),
+  "address-change-link-flap": () => addressChange(true),
 
   "expired-credential-embedded": () =>
     inLab({ nat: ["symmetric", "symmetric"], servers: [embeddedBackend], origin: E, options: { expireFirstServers: true } },

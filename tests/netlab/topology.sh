@@ -18,7 +18,8 @@
 #   topology.sh down                    remove every namespace and the processes in them
 #   topology.sh nat a|b cone|symmetric  the router's NAT mode (flushes its conntrack)
 #   topology.sh udp a|b block|allow     drop (or not) UDP from the router's LAN
-#   topology.sh readdress a|b           move the client to a new LAN address (old NAT mappings flushed)
+#   topology.sh readdress a|b [flap]    move the client to a new LAN address (old NAT mappings flushed);
+#                                       flap: its link goes down meanwhile, as when a device switches networks
 #   topology.sh impair a|b <loss %> [up]  drop that share of everything the router forwards (0: none);
 #                                       with `up`, only what its client sends (the uplink)
 #   topology.sh exists                  exit 0 if any lab namespace exists
@@ -136,14 +137,16 @@ udp() {
 # A new address for the client (the next one up) and no old NAT mapping:
 # what a laptop moving to another network looks like to its peer.
 readdress() {
-  local side="$1" client="$P-c$1" r="$P-r$1" old new gw
+  local side="$1" flap="${2:-}" client="$P-c$1" r="$P-r$1" old new gw
   old="$(in_ns "$client" ip -4 -o addr show dev eth0 | awk '{print $4}' | head -1)"
   local addr="${old%/*}"
   new="${addr%.*}.$((${addr##*.} + 1))/25"
   gw="$(in_ns "$client" ip route show default | awk '{print $3}')"
+  [[ "$flap" == flap ]] && in_ns "$client" ip link set eth0 down
   # Old address gone first (its default route goes with it), then the new one.
   in_ns "$client" ip addr del "$old" dev eth0
   in_ns "$client" ip addr add "$new" dev eth0
+  [[ "$flap" == flap ]] && in_ns "$client" ip link set eth0 up
   in_ns "$client" ip route replace default via "$gw"
   in_ns "$r" conntrack -F >/dev/null 2>&1 || true
   echo "${new%/*}"
@@ -176,5 +179,5 @@ shift || true
 case "$cmd" in
   up | down | exists) "$cmd" ;;
   nat | udp | readdress | impair) "$cmd" "$@" ;;
-  *) echo "usage: $0 up|down|exists|nat a|b cone|symmetric|udp a|b block|allow|readdress a|b" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|exists|nat a|b cone|symmetric|udp a|b block|allow|readdress a|b [flap]|impair a|b <loss %>" >&2; exit 2 ;;
 esac

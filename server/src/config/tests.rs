@@ -2,6 +2,9 @@ use clap::Parser;
 
 use super::*;
 
+/// A JWT secret of the minimum length (32 bytes).
+const JWT: &str = "unit-test-jwt-secret-0123456789a";
+
 fn parse(args: &[&str]) -> Result<Config, ConfigError> {
     let mut argv = vec!["ice-peer-server"];
     argv.extend_from_slice(args);
@@ -19,12 +22,47 @@ fn jwt_secret_required_without_dev() {
 }
 
 #[test]
+fn jwt_secret_shorter_than_32_bytes_is_refused() {
+    let e = parse(&["--jwt-secret", &JWT[1..]]).unwrap_err();
+    assert!(e.0.contains("at least 32 bytes"), "{e}");
+    assert!(!e.0.contains(&JWT[1..]), "the secret is not echoed: {e}");
+    assert!(parse(&["--jwt-secret", "k"]).is_err());
+    assert!(parse(&["--jwt-secret", JWT]).is_ok());
+}
+
+#[test]
+fn dev_refuses_a_given_jwt_secret() {
+    let e = parse(&["--dev", "--jwt-secret", JWT]).unwrap_err();
+    assert!(e.0.contains("--dev refuses"), "{e}");
+}
+
+#[test]
+fn jwt_audience_and_issuer() {
+    let c = parse(&["--jwt-secret", JWT]).unwrap();
+    assert_eq!((c.jwt_audience, c.jwt_issuer), (None, None));
+    let c = parse(&[
+        "--jwt-secret",
+        JWT,
+        "--jwt-audience",
+        "calls",
+        "--jwt-issuer",
+        "auth",
+    ])
+    .unwrap();
+    assert_eq!(c.jwt_audience.as_deref(), Some("calls"));
+    assert_eq!(c.jwt_issuer.as_deref(), Some("auth"));
+    assert!(parse(&["--jwt-secret", JWT, "--jwt-audience", " "]).is_err());
+}
+
+#[test]
 fn defaults() {
-    let c = parse(&["--jwt-secret", "s3cret-s3cret", "--provider", "embedded"]).unwrap();
+    let c = parse(&["--jwt-secret", JWT, "--provider", "embedded"]).unwrap();
     assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
     assert_eq!(c.credential_ttl.as_secs(), 86_400);
     assert!(c.dev.is_none());
     assert!(c.cors_origins.is_empty());
+    assert_eq!(c.http, crate::http::HttpLimits::default());
+    assert_eq!(c.http.header_timeout.as_secs(), 10);
     match c.provider {
         ProviderConfig::Embedded(e) => assert_eq!(e.listen.to_string(), "127.0.0.1:3478"),
         other => panic!("expected embedded, got {other:?}"),
@@ -33,7 +71,7 @@ fn defaults() {
 
 #[test]
 fn turn_rest_needs_secret_and_valid_urls() {
-    let base = ["--jwt-secret", "x", "--provider", "turn-rest"];
+    let base = ["--jwt-secret", JWT, "--provider", "turn-rest"];
     assert!(parse(&base).unwrap_err().0.contains("--turn-secret"));
     let mut a = base.to_vec();
     a.extend(["--turn-secret", "s"]);
@@ -57,7 +95,7 @@ fn turn_rest_needs_secret_and_valid_urls() {
 fn turn_rest<'a>(urls: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
         "--jwt-secret",
-        "x",
+        JWT,
         "--provider",
         "turn-rest",
         "--turn-secret",
@@ -104,7 +142,7 @@ fn turn_urls_follow_the_clients_rules() {
 
 #[test]
 fn twilio_flags() {
-    let base = ["--jwt-secret", "x", "--provider", "twilio"];
+    let base = ["--jwt-secret", JWT, "--provider", "twilio"];
     assert!(parse(&base).unwrap_err().0.contains("TWILIO_ACCOUNT_SID"));
     let mut a = base.to_vec();
     a.extend([
@@ -128,11 +166,11 @@ fn twilio_flags() {
 
 #[test]
 fn bad_values_are_errors() {
-    assert!(parse(&["--jwt-secret", "x", "--listen", "nope"]).is_err());
-    assert!(parse(&["--jwt-secret", "x", "--credential-ttl", "5"]).is_err());
-    assert!(parse(&["--jwt-secret", "x", "--provider", "bogus"]).is_err());
+    assert!(parse(&["--jwt-secret", JWT, "--listen", "nope"]).is_err());
+    assert!(parse(&["--jwt-secret", JWT, "--credential-ttl", "5"]).is_err());
+    assert!(parse(&["--jwt-secret", JWT, "--provider", "bogus"]).is_err());
     assert!(parse(&["--jwt-secret", ""]).is_err());
-    let e = parse(&["--jwt-secret", "x", "--cors-origin", "https://a.example/"]).unwrap_err();
+    let e = parse(&["--jwt-secret", JWT, "--cors-origin", "https://a.example/"]).unwrap_err();
     assert!(e.0.contains("--cors-origin"), "{e}");
 }
 
@@ -140,7 +178,7 @@ fn bad_values_are_errors() {
 fn cors_origins_parse() {
     let c = parse(&[
         "--jwt-secret",
-        "x",
+        JWT,
         "--provider",
         "embedded",
         "--cors-origin",
@@ -156,7 +194,7 @@ fn cors_origins_parse() {
 fn debug_redacts_secrets() {
     let c = parse(&[
         "--jwt-secret",
-        "jwt-very-secret",
+        "jwt-very-secret-0123456789abcdefgh",
         "--provider",
         "embedded",
         "--turn-secret",
@@ -165,7 +203,7 @@ fn debug_redacts_secrets() {
     .unwrap();
     let d = format!("{c:?}");
     assert!(
-        !d.contains("jwt-very-secret") && !d.contains("turn-very-secret"),
+        !d.contains("jwt-very-secret-0123456789abcdefgh") && !d.contains("turn-very-secret"),
         "{d}"
     );
 }

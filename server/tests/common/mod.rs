@@ -1,6 +1,9 @@
 //! Shared helpers: an in-process server on ephemeral loopback ports, tokens, HTTP.
 #![allow(dead_code)]
 
+pub mod redis_server;
+pub mod replica;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -12,6 +15,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
 
+/// 32 bytes: the shortest secret the server accepts.
 pub const JWT_SECRET: &str = "test-jwt-secret-0123456789abcdef";
 
 /// A running server; stops when dropped.
@@ -41,7 +45,9 @@ impl Drop for TestServer {
     }
 }
 
-/// Starts a server with `--listen 127.0.0.1:0 --turn-listen 127.0.0.1:0 --jwt-secret JWT_SECRET` plus `args`.
+/// Starts a server with `--listen 127.0.0.1:0 --turn-listen 127.0.0.1:0` plus
+/// `args`, and `--jwt-secret JWT_SECRET` unless `args` has `--dev` (which
+/// refuses a given secret and makes its own).
 pub async fn start(args: &[&str]) -> TestServer {
     let mut argv = vec![
         "ice-peer-server",
@@ -49,9 +55,10 @@ pub async fn start(args: &[&str]) -> TestServer {
         "127.0.0.1:0",
         "--turn-listen",
         "127.0.0.1:0",
-        "--jwt-secret",
-        JWT_SECRET,
     ];
+    if !args.contains(&"--dev") {
+        argv.extend_from_slice(&["--jwt-secret", JWT_SECRET]);
+    }
     argv.extend_from_slice(args);
     let cli = Cli::try_parse_from(argv).expect("test flags parse");
     let config = Config::from_cli(cli).expect("test config is valid");
@@ -142,4 +149,17 @@ pub fn data(body: &Value) -> &Value {
     }
     assert!(data["ttl"].is_u64(), "ttl is numeric: {body}");
     data
+}
+
+/// A token from a `--dev` server's `POST /api/dev/token` (for `demo-user`).
+pub async fn dev_token(client: &reqwest::Client, server: &TestServer) -> String {
+    let body: Value = client
+        .post(server.url("/api/dev/token"))
+        .send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("JSON");
+    body["token"].as_str().expect("a token").to_owned()
 }

@@ -10,9 +10,8 @@ pub(crate) mod host;
 mod notify;
 mod output;
 
-use crate::core::engine::{EngineConfig, Input, Output, PeerEngine};
+use crate::core::engine::{EngineConfig, Input, Output, PeerEngine, PROBE_INTERVAL_MS};
 use crate::core::negotiation::Op;
-use crate::core::network_quality::SAMPLE_INTERVAL_MS;
 use crate::core::quality::IceState;
 use crate::core::recovery::RecoveryConfig;
 use crate::core::retry::timer_delay_ms;
@@ -192,7 +191,7 @@ impl PeerInner {
             Output::SampleStats => self.connection.sample(),
             Output::Sampling(on) => {
                 self.connection
-                    .sampling(if on { SAMPLE_INTERVAL_MS } else { 0.0 })
+                    .sampling(if on { PROBE_INTERVAL_MS } else { 0.0 })
             }
             // Clamped: a delay above 2^31 - 1 ms would fire at once.
             Output::Timer(ms) => self.connection.timer(ms.map_or(-1.0, timer_delay_ms)),

@@ -1,0 +1,182 @@
+//! Caps on signaling sockets in this process: in total, unauthenticated ones
+//! per client IP, and authenticated ones per subject. Each socket holds
+//! RAII permits, so a socket that ends for any reason gives its place back.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The caps (from the command line).
+#[derive(Debug, Clone, Copy)]
+pub struct SocketCaps {
+    /// Open signaling sockets in total.
+    pub total: usize,
+    /// Sockets per client IP that have not authenticated yet.
+    pub unauthenticated_per_ip: usize,
+    /// Authenticated sockets per subject.
+    pub per_subject: usize,
+    /// A client that sends nothing (not even the pong to the server's ping)
+    /// for this long is gone; the server pings at a third of it.
+    pub silence: Duration,
+}
+
+/// Counts of open sockets.
+pub struct SocketLimits {
+    caps: SocketCaps,
+    total: Arc<Counter<()>>,
+    unauthenticated: Arc<Counter<IpAddr>>,
+    subjects: Arc<Counter<String>>,
+}
+
+/// Why a socket was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// The server has `total` sockets.
+    Total,
+    /// This IP has `unauthenticated_per_ip` sockets still authenticating.
+    UnauthenticatedPerIp,
+    /// This subject has `per_subject` sockets.
+    PerSubject,
+}
+
+/// A place counted against one cap; given back on drop.
+#[must_use]
+pub struct Permit<K: Eq + Hash + Clone> {
+    counter: Arc<Counter<K>>,
+    key: K,
+}
+
+struct Counter<K>(Mutex<HashMap<K, usize>>);
+
+impl<K: Eq + Hash + Clone> Counter<K> {
+    fn new() -> Arc<Self> {
+        Arc::new(Self(Mutex::new(HashMap::new())))
+    }
+
+    fn take(self: &Arc<Self>, key: K, cap: usize) -> Option<Permit<K>> {
+        let mut counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let count = counts.entry(key.clone()).or_default();
+        if *count >= cap {
+            if *count == 0 {
+                counts.remove(&key);
+            }
+            return None;
+        }
+        *count += 1;
+        Some(Permit {
+            counter: Arc::clone(self),
+            key,
+        })
+    }
+
+    fn count(&self, key: &K) -> usize {
+        let counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        counts.get(key).copied().unwrap_or(0)
+    }
+}
+
+impl<K: Eq + Hash + Clone> Drop for Permit<K> {
+    fn drop(&mut self) {
+        let mut counts = self.counter.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = counts.get_mut(&self.key) {
+            *count -= 1;
+            if *count == 0 {
+                counts.remove(&self.key);
+            }
+        }
+    }
+}
+
+/// What a socket holds before it authenticates.
+pub struct Unauthenticated {
+    _total: Permit<()>,
+    _ip: Permit<IpAddr>,
+}
+
+/// What a socket holds once authenticated.
+pub struct Authenticated {
+    _total: Permit<()>,
+    _subject: Permit<String>,
+}
+
+impl SocketLimits {
+    /// No sockets yet.
+    pub fn new(caps: SocketCaps) -> Self {
+        Self {
+            caps,
+            total: Counter::new(),
+            unauthenticated: Counter::new(),
+            subjects: Counter::new(),
+        }
+    }
+
+    /// A place for a new socket from `ip`, before the upgrade.
+    pub fn admit(&self, ip: IpAddr) -> Result<Unauthenticated, Refused> {
+        let total = self.total.take((), self.caps.total).ok_or(Refused::Total)?;
+        let ip = (self.unauthenticated)
+            .take(ip, self.caps.unauthenticated_per_ip)
+            .ok_or(Refused::UnauthenticatedPerIp)?;
+        Ok(Unauthenticated {
+            _total: total,
+            _ip: ip,
+        })
+    }
+
+    /// Trades the per-IP place for one of `sub`'s.
+    pub fn authenticated(
+        &self,
+        socket: Unauthenticated,
+        sub: &str,
+    ) -> Result<Authenticated, Refused> {
+        let subject = (self.subjects)
+            .take(sub.to_owned(), self.caps.per_subject)
+            .ok_or(Refused::PerSubject)?;
+        Ok(Authenticated {
+            _total: socket._total,
+            _subject: subject,
+        })
+    }
+
+    /// How long a client may stay silent.
+    pub fn silence(&self) -> Duration {
+        self.caps.silence
+    }
+
+    /// Open sockets (for tests and metrics).
+    pub fn total(&self) -> usize {
+        self.total.count(&())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permits_count_and_give_back() {
+        let limits = SocketLimits::new(SocketCaps {
+            total: 3,
+            unauthenticated_per_ip: 2,
+            per_subject: 1,
+            silence: Duration::from_secs(1),
+        });
+        let ip: IpAddr = "127.0.0.1".parse().unwrap();
+        let other: IpAddr = "127.0.0.2".parse().unwrap();
+        let a = limits.admit(ip).unwrap();
+        let b = limits.admit(ip).unwrap();
+        assert_eq!(limits.admit(ip).err(), Some(Refused::UnauthenticatedPerIp));
+        let a = limits.authenticated(a, "alice").unwrap();
+        let c = limits.admit(ip).unwrap();
+        assert_eq!(limits.admit(other).err(), Some(Refused::Total));
+        assert_eq!(
+            limits.authenticated(b, "alice").err(),
+            Some(Refused::PerSubject)
+        );
+        assert_eq!(limits.total(), 2);
+        drop((a, c));
+        assert_eq!(limits.total(), 0);
+        assert!(limits.admit(other).is_ok());
+    }
+}

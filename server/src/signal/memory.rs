@@ -1,0 +1,412 @@
+//! The in-memory [`Registry`]: every room in one process's memory, behind
+//! one mutex that is never held across an await. The default without Redis.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant, SystemTime};
+
+use async_trait::async_trait;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+
+use super::protocol::{ErrorCode, ServerMessage, SignalData};
+use super::registry::{
+    CreateError, JoinRequest, Joined, Outbox, Registry, RegistryLimits, RoomTicket, SeatRef,
+    SocketId, REPLAY_MAX_BYTES, REPLAY_MAX_MESSAGES,
+};
+use crate::secret::Secret;
+
+/// Rooms in this process.
+pub struct MemoryRegistry {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    limits: RegistryLimits,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    rooms: HashMap<String, Room>,
+    rooms_by_creator: HashMap<String, usize>,
+}
+
+struct Room {
+    creator: String,
+    seats: [Seat; 2],
+    /// Gone at this instant while nobody has joined.
+    unused_deadline: Instant,
+    /// Set by the first join; from then on the room idles out.
+    last_activity: Option<Instant>,
+}
+
+struct Seat {
+    sub: String,
+    /// Some once a party has taken the seat.
+    resume: Option<String>,
+    initiator: bool,
+    live: Option<(SocketId, Outbox)>,
+    in_seq: u64,
+    out_seq: u64,
+    buffer: ReplayBuffer,
+}
+
+/// Signals for one seat that its client has not acknowledged.
+#[derive(Default)]
+struct ReplayBuffer {
+    messages: VecDeque<(u64, SignalData, usize)>,
+    bytes: usize,
+    /// The highest seq dropped by the bound before it was acknowledged.
+    lost_through: u64,
+}
+
+impl ReplayBuffer {
+    fn push(&mut self, seq: u64, data: SignalData) {
+        let len = data.json_len();
+        self.messages.push_back((seq, data, len));
+        self.bytes += len;
+        while self.messages.len() > REPLAY_MAX_MESSAGES || self.bytes > REPLAY_MAX_BYTES {
+            let Some((seq, _, len)) = self.messages.pop_front() else {
+                break;
+            };
+            self.bytes -= len;
+            self.lost_through = seq;
+        }
+    }
+
+    fn ack(&mut self, through: u64) {
+        while self
+            .messages
+            .front()
+            .is_some_and(|(seq, _, _)| *seq <= through)
+        {
+            if let Some((_, _, len)) = self.messages.pop_front() {
+                self.bytes -= len;
+            }
+        }
+    }
+
+    fn replay(&self) -> Vec<ServerMessage> {
+        let signal = |(seq, data, _): &(u64, SignalData, usize)| ServerMessage::Signal {
+            seq: *seq,
+            data: data.clone(),
+        };
+        self.messages.iter().map(signal).collect()
+    }
+}
+
+impl Seat {
+    fn new(sub: &str) -> Self {
+        Self {
+            sub: sub.to_owned(),
+            resume: None,
+            initiator: false,
+            live: None,
+            in_seq: 0,
+            out_seq: 0,
+            buffer: ReplayBuffer::default(),
+        }
+    }
+
+    fn held_by(&self, socket: SocketId) -> bool {
+        self.live.as_ref().is_some_and(|(id, _)| *id == socket)
+    }
+
+    fn deliver(&self, message: ServerMessage) {
+        if let Some((_, outbox)) = &self.live {
+            outbox.deliver(message);
+        }
+    }
+}
+
+impl Room {
+    fn seat_index(&self, sub: &str) -> Option<usize> {
+        self.seats.iter().position(|s| s.sub == sub)
+    }
+
+    fn expired(&self, now: Instant, idle: Duration) -> bool {
+        match self.last_activity {
+            None => now >= self.unused_deadline,
+            Some(at) => now.duration_since(at) >= idle,
+        }
+    }
+
+    /// The seat `seat` holds (its index), or `Replaced` if it holds none.
+    fn held(&self, seat: &SeatRef) -> Result<usize, ErrorCode> {
+        self.seat_index(&seat.sub)
+            .filter(|&i| self.seats[i].held_by(seat.socket))
+            .ok_or(ErrorCode::Replaced)
+    }
+}
+
+impl MemoryRegistry {
+    /// No rooms yet. Starts a task (on the current tokio runtime) that
+    /// removes expired rooms; it ends when the registry is dropped.
+    pub fn new(limits: RegistryLimits) -> Self {
+        let inner = Arc::new(Inner {
+            limits,
+            state: Mutex::new(State::default()),
+        });
+        let period = (limits.idle.min(limits.room_ttl) / 4)
+            .clamp(Duration::from_millis(50), Duration::from_secs(30));
+        tokio::spawn(sweep(Arc::downgrade(&inner), period));
+        Self { inner }
+    }
+}
+
+async fn sweep(inner: Weak<Inner>, period: Duration) {
+    let mut tick = tokio::time::interval(period);
+    loop {
+        tick.tick().await;
+        let Some(inner) = inner.upgrade() else { return };
+        inner
+            .lock()
+            .remove_expired(Instant::now(), inner.limits.idle);
+    }
+}
+
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Every update below leaves the maps consistent before it can panic.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl State {
+    fn remove_expired(&mut self, now: Instant, idle: Duration) {
+        let expired: Vec<String> = self
+            .rooms
+            .iter()
+            .filter(|(_, room)| room.expired(now, idle))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in expired {
+            self.remove(&id);
+        }
+    }
+
+    fn remove(&mut self, id: &str) {
+        let Some(room) = self.rooms.remove(id) else {
+            return;
+        };
+        for seat in &room.seats {
+            if let Some((_, outbox)) = &seat.live {
+                outbox.close(ErrorCode::RoomExpired);
+            }
+        }
+        if let Some(count) = self.rooms_by_creator.get_mut(&room.creator) {
+            *count -= 1;
+            if *count == 0 {
+                self.rooms_by_creator.remove(&room.creator);
+            }
+        }
+    }
+
+    /// The live room `id`, removing it first if it has expired.
+    fn room(&mut self, id: &str, idle: Duration) -> Result<&mut Room, ErrorCode> {
+        if self
+            .rooms
+            .get(id)
+            .is_some_and(|r| r.expired(Instant::now(), idle))
+        {
+            self.remove(id);
+        }
+        self.rooms.get_mut(id).ok_or(ErrorCode::NotFound)
+    }
+}
+
+fn room_id() -> String {
+    let bytes: [u8; 16] = rand::random();
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[async_trait]
+impl Registry for MemoryRegistry {
+    async fn create_room(&self, creator: &str, peer: &str) -> Result<RoomTicket, CreateError> {
+        let limits = self.inner.limits;
+        let mut state = self.inner.lock();
+        let full = |state: &State| {
+            if state.rooms.len() >= limits.rooms_total {
+                Some(CreateError::TooManyInTotal)
+            } else if state.rooms_by_creator.get(creator).copied().unwrap_or(0)
+                >= limits.rooms_per_creator
+            {
+                Some(CreateError::TooManyForCreator)
+            } else {
+                None
+            }
+        };
+        // Rooms past their time count until the sweeper's next round, unless
+        // they are what stands in the way.
+        if full(&state).is_some() {
+            state.remove_expired(Instant::now(), limits.idle);
+        }
+        if let Some(error) = full(&state) {
+            return Err(error);
+        }
+        let id = room_id();
+        state.rooms.insert(
+            id.clone(),
+            Room {
+                creator: creator.to_owned(),
+                seats: [Seat::new(creator), Seat::new(peer)],
+                unused_deadline: Instant::now() + limits.room_ttl,
+                last_activity: None,
+            },
+        );
+        *state
+            .rooms_by_creator
+            .entry(creator.to_owned())
+            .or_default() += 1;
+        Ok(RoomTicket {
+            room: id,
+            expires_at: SystemTime::now() + limits.room_ttl,
+        })
+    }
+
+    async fn join(&self, request: JoinRequest, outbox: Outbox) -> Result<Joined, ErrorCode> {
+        let JoinRequest { seat: who, resume } = request;
+        let mut state = self.inner.lock();
+        let room = state.room(&who.room, self.inner.limits.idle)?;
+        let me = room.seat_index(&who.sub).ok_or(ErrorCode::Forbidden)?;
+        let other_taken = room.seats[1 - me].resume.is_some();
+        let other_sub = room.seats[1 - me].sub.clone();
+        let seat = &mut room.seats[me];
+        let resumed = resume.is_some();
+        let replay = match resume {
+            Some((key, ack)) => {
+                if seat.resume.as_deref() != Some(key.as_str()) {
+                    return Err(ErrorCode::ResumeExpired);
+                }
+                let ack = ack.min(seat.out_seq);
+                if let Some((_, old)) = seat.live.take() {
+                    old.close(ErrorCode::Replaced);
+                }
+                if ack < seat.buffer.lost_through {
+                    return Err(ErrorCode::ResumeExpired);
+                }
+                seat.buffer.ack(ack);
+                seat.buffer.replay()
+            }
+            None => {
+                if seat.live.is_some() {
+                    return Err(ErrorCode::SeatTaken);
+                }
+                let first = seat.resume.is_none();
+                if !first || seat.buffer.lost_through > 0 {
+                    seat.in_seq = 0;
+                    seat.out_seq = 0;
+                    seat.buffer = ReplayBuffer::default();
+                }
+                seat.resume = Some(Secret::random_hex());
+                seat.initiator = other_taken;
+                seat.buffer.replay()
+            }
+        };
+        seat.live = Some((who.socket, outbox));
+        let hello = ServerMessage::Joined {
+            room: who.room.clone(),
+            peers: 1 + u8::from(other_taken),
+            initiator: seat.initiator,
+            resume: seat.resume.clone().unwrap_or_default(),
+            resumed,
+            acked: seat.in_seq,
+            peer: other_taken.then_some(other_sub),
+        };
+        let peer = who.sub.clone();
+        let other = &mut room.seats[1 - me];
+        if resumed {
+            other.deliver(ServerMessage::PeerResumed { peer });
+        } else {
+            other.initiator = false;
+            other.deliver(ServerMessage::PeerJoined { peer });
+        }
+        room.last_activity = Some(Instant::now());
+        Ok(Joined { hello, replay })
+    }
+
+    async fn signal(&self, seat: &SeatRef, seq: u64, data: SignalData) -> Result<(), ErrorCode> {
+        let mut state = self.inner.lock();
+        let room = state.room(&seat.room, self.inner.limits.idle)?;
+        let me = room.held(seat)?;
+        room.last_activity = Some(Instant::now());
+        let in_seq = room.seats[me].in_seq;
+        if seq <= in_seq {
+            return Ok(());
+        }
+        if seq > in_seq + 1 {
+            return Err(ErrorCode::BadSeq);
+        }
+        room.seats[me].in_seq = seq;
+        let other = &mut room.seats[1 - me];
+        other.out_seq += 1;
+        let out_seq = other.out_seq;
+        other.buffer.push(out_seq, data.clone());
+        other.deliver(ServerMessage::Signal { seq: out_seq, data });
+        Ok(())
+    }
+
+    async fn ack(&self, seat: &SeatRef, seq: u64) -> Result<(), ErrorCode> {
+        let mut state = self.inner.lock();
+        let room = state.room(&seat.room, self.inner.limits.idle)?;
+        let me = room.held(seat)?;
+        room.last_activity = Some(Instant::now());
+        room.seats[me].buffer.ack(seq);
+        Ok(())
+    }
+
+    async fn touch(&self, seat: &SeatRef) -> Result<(), ErrorCode> {
+        let mut state = self.inner.lock();
+        let room = state.room(&seat.room, self.inner.limits.idle)?;
+        room.held(seat)?;
+        room.last_activity = Some(Instant::now());
+        Ok(())
+    }
+
+    async fn leave(&self, seat: &SeatRef) {
+        let mut state = self.inner.lock();
+        let Ok(room) = state.room(&seat.room, self.inner.limits.idle) else {
+            return;
+        };
+        let Ok(me) = room.held(seat) else { return };
+        room.seats[me].live = None;
+        room.seats[1 - me].deliver(ServerMessage::PeerLeft {
+            peer: seat.sub.clone(),
+        });
+    }
+
+    async fn room_count(&self) -> usize {
+        self.inner.lock().rooms.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn data(len: usize) -> SignalData {
+        serde_json::from_value(json!({ "type": "offer", "sdp": "x".repeat(len) })).unwrap()
+    }
+
+    #[test]
+    fn the_replay_buffer_keeps_256_messages_and_1_mib() {
+        let mut buffer = ReplayBuffer::default();
+        for seq in 1..=256 {
+            buffer.push(seq, data(10));
+        }
+        assert_eq!((buffer.messages.len(), buffer.lost_through), (256, 0));
+        buffer.push(257, data(10));
+        assert_eq!((buffer.messages.len(), buffer.lost_through), (256, 1));
+        buffer.ack(257);
+        assert_eq!((buffer.messages.len(), buffer.bytes), (0, 0));
+        // 17 signals of 64 KB exceed 1 MiB: the oldest goes.
+        for seq in 258..=274 {
+            buffer.push(seq, data(64_000));
+        }
+        assert_eq!(buffer.lost_through, 258);
+        assert!(buffer.bytes <= REPLAY_MAX_BYTES);
+        assert_eq!(buffer.replay().len(), 16);
+    }
+}
