@@ -184,6 +184,8 @@ pub struct NetworkQualityMeter {
     level: Option<NetworkQuality>,
     rising: u32,
     last: Option<Score>,
+    /// Which directions (send, receive) the last reported score graded.
+    reported: (bool, bool),
 }
 
 impl NetworkQualityMeter {
@@ -202,7 +204,8 @@ impl NetworkQualityMeter {
         self.last
     }
 
-    /// Takes one sample; returns the new level when it changed.
+    /// Takes one sample; returns the level when it changed, or when a
+    /// direction started or stopped being graded (same level, new figures).
     pub fn sample(&mut self, stats: &PeerStats) -> Option<NetworkQuality> {
         let score = self.score(stats)?;
         self.last = Some(score);
@@ -220,10 +223,19 @@ impl NetworkQualityMeter {
             self.rising = 0;
             None
         };
-        let changed = next.filter(|n| *n != current)?;
-        self.rising = 0;
-        self.level = Some(changed);
-        Some(changed)
+        // A direction that starts or stops being graded (the first receiver
+        // report arrives) is news too, at the same level: the figures the
+        // app shows per direction would otherwise wait for a level change.
+        let graded = (score.send.is_some(), score.receive.is_some());
+        let reshaped = std::mem::replace(&mut self.reported, graded) != graded;
+        match next.filter(|n| *n != current) {
+            Some(changed) => {
+                self.rising = 0;
+                self.level = Some(changed);
+                Some(changed)
+            }
+            None => (reshaped && current != NetworkQuality::Unknown).then_some(current),
+        }
     }
 
     /// The figures of one window, or None when there is nothing to judge
@@ -488,6 +500,20 @@ mod tests {
         assert_eq!(score.receive, None);
         assert!((score.loss_pct - 10.0).abs() < 1e-9, "{score:?}");
         assert_eq!(m.level(), NetworkQuality::Poor);
+    }
+
+    #[test]
+    fn the_first_receiver_report_is_reported_at_the_same_level() {
+        let mut m = NetworkQualityMeter::new();
+        let clean = |n: f64| stats(Some(10.0), 1.0, 0.0, 100.0 * n);
+        assert_eq!(m.sample(&clean(1.0)), Some(NetworkQuality::Excellent));
+        assert_eq!(m.sample(&clean(2.0)), None);
+        // What this side sends is graded from now on: the app hears of it.
+        let reported = sending(clean(3.0), 300.0, Some(0.0), 0.0, 1.0);
+        assert_eq!(m.sample(&reported), Some(NetworkQuality::Excellent));
+        assert!(m.last_score().and_then(|s| s.send).is_some());
+        let again = sending(clean(4.0), 400.0, Some(0.0), 0.0, 2.0);
+        assert_eq!(m.sample(&again), None);
     }
 
     #[test]
