@@ -64,13 +64,14 @@ export function conclusion(verdict, relayTransports) {
  * results. Resolves with the contract's `PreflightReport`.
  * @param {PlannedCheck[]} checks
  * @param {number} timeoutMs
- * @param {(results: PreflightCheck[]) => Conclusion} conclude
+ * @param {(what: 0, results: PreflightCheck[]) => Conclusion} conclude the
+ *   crate's one callback shape (src/web/mod.rs), `what` unused
  */
 export function runChecks(checks, timeoutMs, conclude) {
   const started = Date.now();
   return Promise.all(checks.map((check) => runCheck(check, timeoutMs))).then((results) => ({
     checks: results,
-    ...conclude(results),
+    ...conclude(0, results),
     durationMs: Date.now() - started,
   }));
 }

@@ -8,14 +8,11 @@ use crate::core::preflight::{conclude, plan, timeout_ms, Check};
 use crate::core::servers::IceServer;
 use crate::web::convert::{number_option, servers_to_js};
 use crate::web::error::{get, ice_servers_error, type_error};
+use crate::web::Callback;
 use js_sys::{Array, Promise};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-
-/// The core's conclusion from every check's `PreflightCheck` (in the order
-/// planned), called once by `js/preflight.js`.
-type Conclude = Closure<dyn FnMut(JsValue) -> JsValue>;
 
 #[wasm_bindgen(module = "/src/web/js/preflight.js")]
 extern "C" {
@@ -27,9 +24,11 @@ extern "C" {
     #[wasm_bindgen(js_name = conclusion)]
     fn conclusion_to_js(verdict: &str, relay_transports: &Array) -> JsValue;
     /// Runs the checks side by side, each for at most `timeout_ms`, and then
-    /// `conclude`: a promise of the `PreflightReport`.
+    /// `conclude(0, results)`, which returns the core's conclusion from every
+    /// check's `PreflightCheck` (in the order planned): a promise of the
+    /// `PreflightReport`.
     #[wasm_bindgen(js_name = runChecks)]
-    fn run_checks(checks: &Array, timeout_ms: f64, conclude: &Conclude) -> Promise;
+    fn run_checks(checks: &Array, timeout_ms: f64, conclude: &Callback) -> Promise;
 }
 
 #[wasm_bindgen]
@@ -80,7 +79,7 @@ pub(super) struct Preflight {
     /// The closure the checks end in. It holds this run, so the two live
     /// until the checks are over (each within `timeout_ms`); then it is
     /// dropped, which lets both go.
-    conclude: RefCell<Option<Conclude>>,
+    conclude: RefCell<Option<Callback>>,
 }
 
 impl Preflight {
@@ -106,7 +105,7 @@ impl Preflight {
         }
         *self.planned.borrow_mut() = planned;
         let run = self.clone();
-        let conclude = Closure::new(move |results: JsValue| run.conclude(&results));
+        let conclude = Closure::new(move |_, results: JsValue, _| run.conclude(&results));
         // runChecks concludes from a promise reaction, after `conclude` is stored.
         let report = run_checks(&checks, self.timeout_ms, &conclude);
         *self.conclude.borrow_mut() = Some(conclude);

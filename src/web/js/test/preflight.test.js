@@ -133,7 +133,7 @@ test("runChecks: side by side, the conclusion from every result in order, then t
   made = [];
   /** @type {unknown[]} */
   let seen = [];
-  const report = runChecks([stun, turn], 5000, (results) => {
+  const report = runChecks([stun, turn], 5000, (_what, results) => {
     seen = results.map((r) => [r.url, r.ok]);
     return { verdict: "relay", relayTransports: ["tcp"] };
   });
