@@ -1,6 +1,6 @@
 //! Values crossing the boundary: JSON trees in, ICE servers and figures out.
 
-use super::error::{get, members, set};
+use super::error::{get, members, network_quality_stats, quality_figures, set};
 use crate::core::json::Json;
 use crate::core::network_quality::{Direction, Score};
 use crate::core::servers::{normalise, IceServer};
@@ -86,24 +86,17 @@ pub fn strings_to_js<'a>(strings: impl IntoIterator<Item = &'a String>) -> Array
 
 /// `NetworkQualityStats` for `onNetworkQualityChange`.
 pub fn network_score_to_js(score: &Score) -> JsValue {
-    let out = direction_to_js(score.mos, score.loss_pct, score.jitter_ms);
-    set(&out, "roundTripTimeMs", &score.rtt_ms.into());
-    for (key, direction) in [("send", &score.send), ("receive", &score.receive)] {
-        let value = direction.map_or(JsValue::NULL, |d: Direction| {
-            direction_to_js(d.mos, d.loss_pct, d.jitter_ms).into()
-        });
-        set(&out, key, &value);
-    }
-    out.into()
-}
-
-/// `{ mos, packetLossPct, jitterMs }`: one direction's figures, or the worse one's.
-fn direction_to_js(mos: f64, loss_pct: f64, jitter_ms: f64) -> Object {
-    let out = Object::new();
-    set(&out, "mos", &mos.into());
-    set(&out, "packetLossPct", &loss_pct.into());
-    set(&out, "jitterMs", &jitter_ms.into());
-    out
+    let direction = |d: Option<Direction>| {
+        d.map_or(JsValue::NULL, |d| {
+            quality_figures(d.mos, d.loss_pct, d.jitter_ms)
+        })
+    };
+    network_quality_stats(
+        &quality_figures(score.mos, score.loss_pct, score.jitter_ms),
+        score.rtt_ms,
+        &direction(score.send),
+        &direction(score.receive),
+    )
 }
 
 /// Contract `PeerStats`.

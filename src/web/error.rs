@@ -26,6 +26,18 @@ extern "C" {
     /// Contract `IceServersInfo`; `source` by number (0 network, 1 cache,
     /// 2 fallback), a time not known as NaN.
     pub fn info(source: u32, fetched_at: f64, expires_at: f64) -> JsValue;
+    /// `{ mos, packetLossPct, jitterMs }`: one direction's figures, or the worse one's.
+    #[wasm_bindgen(js_name = qualityFigures)]
+    pub fn quality_figures(mos: f64, loss_pct: f64, jitter_ms: f64) -> JsValue;
+    /// Contract `NetworkQualityStats`: `worse`'s figures and `roundTripTimeMs`,
+    /// `send` and `receive` (each figures or null).
+    #[wasm_bindgen(js_name = networkQualityStats)]
+    pub fn network_quality_stats(
+        worse: &JsValue,
+        rtt_ms: f64,
+        send: &JsValue,
+        receive: &JsValue,
+    ) -> JsValue;
 }
 
 /// An `Error` named "IceServersError" with `kind`, `status` (when there

@@ -47,6 +47,17 @@ export function info(source, fetchedAt, expiresAt) {
   return { source: ["network", "cache", "fallback"][source], fetchedAt: time(fetchedAt), expiresAt: time(expiresAt) };
 }
 
+// NetworkQualityStats' figures of one direction (or of the worse one).
+export function qualityFigures(mos, packetLossPct, jitterMs) {
+  return { mos, packetLossPct, jitterMs };
+}
+
+// NetworkQualityStats: the worse direction's figures, the round trip, and
+// each direction's (null when it is not graded).
+export function networkQualityStats(worse, roundTripTimeMs, send, receive) {
+  return { ...worse, roundTripTimeMs, send, receive };
+}
+
 // Debug logging (`debug: true`): "[ice-peer] message", and the detail when
 // there is one. Rust never passes a token or a credential (src/web/log.rs).
 export function log(message, detail) {
