@@ -307,8 +307,15 @@ impl NetworkQualityMeter {
         if !self.reports_seen {
             return None;
         }
-        let (packets_before, lost_before, reports_before) = before.unwrap_or((packets, lost, None));
-        let d_sent = (packets - packets_before).max(0.0);
+        // The first sample has nothing to compare with: no change yet.
+        let (d_sent, d_lost, reports_before) = match before {
+            Some((packets_before, lost_before, reports)) => (
+                (packets - packets_before).max(0.0),
+                (lost - lost_before).max(0.0),
+                reports,
+            ),
+            None => (0.0, 0.0, None),
+        };
         // A report that vanished is no news; one without a count may be.
         let new_report = reported && (sent.reports.is_none() || sent.reports != reports_before);
         if new_report {
@@ -321,7 +328,7 @@ impl NetworkQualityMeter {
         } else if let Some(fraction) = sent.fraction_lost {
             100.0 * fraction
         } else if d_sent > 0.0 {
-            (100.0 * (lost - lost_before).max(0.0) / d_sent).min(100.0)
+            (100.0 * d_lost / d_sent).min(100.0)
         } else {
             0.0
         };
