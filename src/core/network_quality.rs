@@ -244,15 +244,18 @@ impl NetworkQualityMeter {
         let rtt_ms = stats.round_trip_time_ms;
         let receive = self.receive(stats, rtt_ms);
         let send = self.send(stats, rtt_ms);
-        let worse = match (send, receive) {
-            (Some(s), Some(r)) => Some(if s.mos < r.mos { s } else { r }),
-            (one, other) => one.or(other),
-        };
-        let worse = match (worse, rtt_ms) {
-            (Some(worse), _) => worse,
+        let worse = match (send, receive, rtt_ms) {
+            (Some(s), Some(r), _) => {
+                if s.mos < r.mos {
+                    s
+                } else {
+                    r
+                }
+            }
+            (Some(one), None, _) | (None, Some(one), _) => one,
             // Data only: the round trip alone.
-            (None, Some(rtt_ms)) => Direction::graded(rtt_ms, 0.0, 0.0),
-            (None, None) => return None,
+            (None, None, Some(rtt_ms)) => Direction::graded(rtt_ms, 0.0, 0.0),
+            (None, None, None) => return None,
         };
         Some(Score {
             mos: worse.mos,
