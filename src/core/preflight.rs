@@ -153,43 +153,43 @@ pub fn plan(servers: &[IceServer]) -> Vec<Check> {
     checks
 }
 
-/// What the results mean: the verdict, and over which transports a relay worked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What the results mean: the verdict, and over which transports a relay
+/// worked. Starts with nothing passed; each check's result is added.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Conclusion {
-    /// Direct, relay or blocked.
-    pub verdict: Verdict,
-    /// By transport, in the order of preference.
+    /// A STUN check passed.
+    direct: bool,
+    /// By transport, in the order of preference: a TURN check passed.
     relayed: [bool; 3],
 }
 
 impl Conclusion {
+    /// Takes in whether a check of this kind and transport passed.
+    pub fn add(&mut self, kind: CheckKind, transport: Transport, passed: bool) {
+        match (kind, passed) {
+            (CheckKind::Stun, true) => self.direct = true,
+            (CheckKind::Turn, true) => self.relayed[transport as usize] = true,
+            _ => {}
+        }
+    }
+
+    /// Direct, relay or blocked.
+    pub fn verdict(&self) -> Verdict {
+        if self.direct {
+            Verdict::Direct
+        } else if self.relayed.contains(&true) {
+            Verdict::Relay
+        } else {
+            Verdict::Blocked
+        }
+    }
+
     /// The transports a relay worked over, best first, each once.
     pub fn relay_transports(&self) -> impl Iterator<Item = Transport> + '_ {
         [Transport::Udp, Transport::Tcp, Transport::Tls]
             .into_iter()
             .filter(|t| self.relayed[*t as usize])
     }
-}
-
-/// The conclusion from each check's kind, transport and whether it passed.
-pub fn conclude(results: impl IntoIterator<Item = (CheckKind, Transport, bool)>) -> Conclusion {
-    let mut direct = false;
-    let mut relayed = [false; 3];
-    for (kind, transport, ok) in results {
-        match (kind, ok) {
-            (CheckKind::Stun, true) => direct = true,
-            (CheckKind::Turn, true) => relayed[transport as usize] = true,
-            _ => {}
-        }
-    }
-    let verdict = if direct {
-        Verdict::Direct
-    } else if relayed.contains(&true) {
-        Verdict::Relay
-    } else {
-        Verdict::Blocked
-    };
-    Conclusion { verdict, relayed }
 }
 
 /// `PreflightOptions.timeoutMs`: the default when absent; None when it is
@@ -318,10 +318,13 @@ mod tests {
             ),
         ];
         for (results, verdict, transports) in cases {
-            let conclusion = conclude(results.iter().copied());
+            let mut conclusion = Conclusion::default();
+            for (kind, transport, passed) in results.iter().copied() {
+                conclusion.add(kind, transport, passed);
+            }
             let relays: Vec<Transport> = conclusion.relay_transports().collect();
             assert_eq!(
-                (conclusion.verdict, relays),
+                (conclusion.verdict(), relays),
                 (*verdict, transports.to_vec()),
                 "{results:?}"
             );

@@ -4,7 +4,7 @@
 
 use super::host::{deferred, Settle};
 use super::{usable_servers, Outcome, PeerManager, Waiter};
-use crate::core::preflight::{conclude, plan, timeout_ms, Check};
+use crate::core::preflight::{plan, timeout_ms, Check, Conclusion};
 use crate::core::servers::IceServer;
 use crate::web::convert::{number_option, servers_to_js};
 use crate::web::error::{get, ice_servers_error, type_error};
@@ -116,16 +116,17 @@ impl Preflight {
     fn conclude(&self, results: &JsValue) -> JsValue {
         let results: &Array = results.unchecked_ref();
         let planned = self.planned.borrow();
-        let conclusion = conclude(planned.iter().enumerate().map(|(at, check)| {
+        let mut conclusion = Conclusion::default();
+        for (at, check) in planned.iter().enumerate() {
             let ok = get(&results.get(at as u32), "ok").is_truthy();
-            (check.kind, check.transport, ok)
-        }));
+            conclusion.add(check.kind, check.transport, ok);
+        }
         let relay_transports = Array::new();
         for transport in conclusion.relay_transports() {
             relay_transports.push(&transport.as_str().into());
         }
         // The run ends: its closure goes (wasm-bindgen frees it once this call returns).
         drop(self.conclude.take());
-        conclusion_to_js(conclusion.verdict.as_str(), &relay_transports)
+        conclusion_to_js(conclusion.verdict().as_str(), &relay_transports)
     }
 }
