@@ -30,15 +30,16 @@
  */
 
 /**
- * A check as the core planned it: `url` of the server entry `server`, tried
- * alone with that entry's credentials.
- * @param {RTCIceServer} server
- * @param {string} url
+ * A check as the core planned it: the URL at `urlIndex` in the server
+ * entry's `urls`, tried alone with that entry's credentials.
+ * @param {RTCIceServer & { urls: string[] }} server an entry as Rust builds it
+ * @param {number} urlIndex
  * @param {CheckKind} kind
  * @param {CheckTransport} transport
  * @returns {PlannedCheck}
  */
-export function plannedCheck(server, url, kind, transport) {
+export function plannedCheck(server, urlIndex, kind, transport) {
+  const url = server.urls[urlIndex];
   return { server: { ...server, urls: [url] }, url, kind, transport };
 }
 

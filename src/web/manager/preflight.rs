@@ -16,10 +16,10 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/src/web/js/preflight.js")]
 extern "C" {
-    /// `{ server, url, kind, transport }`: one planned check, `server` the
-    /// entry with `url` alone.
+    /// `{ server, url, kind, transport }`: one planned check, of the URL at
+    /// `url_index` in the entry's `urls`; `server` the entry with that URL alone.
     #[wasm_bindgen(js_name = plannedCheck)]
-    fn planned_check(server: &JsValue, url: &str, kind: &str, transport: &str) -> JsValue;
+    fn planned_check(server: &JsValue, url_index: u32, kind: &str, transport: &str) -> JsValue;
     /// `{ verdict, relayTransports }`.
     #[wasm_bindgen(js_name = conclusion)]
     fn conclusion_to_js(verdict: &str, relay_transports: &Array) -> JsValue;
@@ -98,7 +98,7 @@ impl Preflight {
         for check in &planned {
             checks.push(&planned_check(
                 &entries.get(check.server as u32),
-                check.url_in(servers),
+                check.url as u32,
                 check.kind.as_str(),
                 check.transport.as_str(),
             ));

@@ -41,8 +41,8 @@ class FakeConnection {
 global.RTCPeerConnection = FakeConnection;
 
 const turn = plannedCheck({ urls: ["turn:h:3478?transport=tcp", "turn:h:3478"], username: "u", credential: "secret" },
-  "turn:h:3478?transport=tcp", "turn", "tcp");
-const stun = plannedCheck({ urls: "stun:h:3478" }, "stun:h:3478", "stun", "udp");
+  0, "turn", "tcp");
+const stun = plannedCheck({ urls: ["stun:h:3478"] }, 0, "stun", "udp");
 
 /** Asserts the one connection made is closed with no handler left. */
 function closedClean() {
