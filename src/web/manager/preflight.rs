@@ -59,7 +59,6 @@ impl PeerManager {
         let run = Rc::new(Preflight {
             settle,
             timeout_ms,
-            planned: RefCell::new(Vec::new()),
             conclude: RefCell::new(None),
         });
         match servers.flatten() {
@@ -74,11 +73,9 @@ impl PeerManager {
 pub(super) struct Preflight {
     settle: Settle,
     timeout_ms: f64,
-    /// The checks planned, in order.
-    planned: RefCell<Vec<Check>>,
-    /// The closure the checks end in. It holds this run, so the two live
-    /// until the checks are over (each within `timeout_ms`); then it is
-    /// dropped, which lets both go.
+    /// The closure the checks end in. It holds this run and the checks
+    /// planned, so they live until the checks are over (each within
+    /// `timeout_ms`); then it is dropped, which lets all go.
     conclude: RefCell<Option<Callback>>,
 }
 
@@ -103,19 +100,17 @@ impl Preflight {
                 check.transport.as_str(),
             ));
         }
-        *self.planned.borrow_mut() = planned;
         let run = self.clone();
-        let conclude = Closure::new(move |_, results: JsValue, _| run.conclude(&results));
+        let conclude = Closure::new(move |_, results: JsValue, _| run.conclude(&planned, &results));
         // runChecks concludes from a promise reaction, after `conclude` is stored.
         let report = run_checks(&checks, self.timeout_ms, &conclude);
         *self.conclude.borrow_mut() = Some(conclude);
         self.settle.with(Ok(report.into()));
     }
 
-    /// The verdict and relay transports from the results, in the order planned.
-    fn conclude(&self, results: &JsValue) -> JsValue {
+    /// The verdict and relay transports from the results of the checks planned, in order.
+    fn conclude(&self, planned: &[Check], results: &JsValue) -> JsValue {
         let results: &Array = results.unchecked_ref();
-        let planned = self.planned.borrow();
         let mut conclusion = Conclusion::default();
         for (at, check) in planned.iter().enumerate() {
             let ok = get(&results.get(at as u32), "ok").is_truthy();
