@@ -40,7 +40,7 @@ stage "browser tests: headless Chromium"
 bash scripts/browser-tests.sh
 
 stage "browser tests: headless Firefox (all but the leak cycles, which drive Chrome's gc())"
-ICE_PEER_BROWSER=firefox bash scripts/browser-tests.sh web_ice_servers web_ice_errors web_peers web_peers_servers web_peers_outage web_peers_negotiation
+ICE_PEER_BROWSER=firefox bash scripts/browser-tests.sh web_ice_servers web_ice_errors web_peers web_peers_servers web_peers_outage web_peers_negotiation web_preflight
 
 stage "end-to-end: demo page and messenger-app example"
 # The debug build that `cargo test` just made; a release build would double the compile time.

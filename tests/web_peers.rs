@@ -338,6 +338,8 @@ async fn network_quality_is_measured_on_a_live_call() {
         H.eq(p.callee.networkQuality, level, "the getter follows the handler");
         H.ok(stats.mos >= 3.6 && stats.mos <= 4.5, `MOS ${{stats.mos}}`);
         H.eq(stats.packetLossPct, 0, "no loss on loopback");
+        // The callee sends nothing: graded on what it receives alone.
+        H.eq([stats.send, stats.receive && stats.receive.mos], [null, stats.mos], `directions: ${{H.json(stats)}}`);
         H.ok(typeof stats.jitterMs === "number" && typeof stats.roundTripTimeMs === "number", H.json(stats));
         H.ok(notified > 0, "subscribers notified");
         await H.waitFor(() => p.caller.networkQuality !== "unknown", 8000, "the caller's level");

@@ -5,6 +5,7 @@ import { startLoopbackCall } from "./call.js";
 import { joinRoom } from "./room.js";
 import { renderInfo, renderServers } from "./ice-panel.js";
 import { createSyntheticStream } from "./media.js";
+import { setUpPreflight } from "./preflight-panel.js";
 import { $, clearTimeline, formatBytes, logTimeline, renderQuality, setStatus, setText } from "./ui.js";
 
 // `?debug` turns on the library's redacted console logging.
@@ -38,7 +39,9 @@ function onClick(id, action) {
   });
 }
 
+let updatePreflight = () => {};
 function updateButtons() {
+  updatePreflight();
   $("sign-in").disabled = !SUB_PATTERN.test($("sub").value.trim());
   $("refresh-ice").disabled = !manager;
   $("outage").disabled = !token;
@@ -288,6 +291,7 @@ try {
   await init();
   renderServers([]);
   setUpRoom();
+  updatePreflight = setUpPreflight(() => manager);
   renderQuality("none", "No call");
   updateButtons();
   setStatus("Ready. Sign in to fetch ICE servers.");

@@ -1,6 +1,5 @@
 // "Test my network": manager.preflight() and its report as a table (URL,
-// kind, transport, result, time), and the network quality of a call per
-// direction. Text only; the report never holds a credential, and only its
+// kind, transport, result, time). Text only; the report never holds a credential, and only its
 // URLs and figures reach the DOM.
 import { $, setText } from "./ui.js";
 
@@ -62,13 +61,4 @@ export function renderReport(report) {
   const text = report.verdict === "relay" ? `${VERDICTS.relay}${relays}.` : VERDICTS[report.verdict];
   setText("preflight-verdict", `${text} ${report.checks.length} checks in ${report.durationMs} ms.`);
   $("preflight-verdict").dataset.verdict = report.verdict;
-}
-
-const direction = (d) =>
-  d ? `MOS ${d.mos.toFixed(1)}, ${d.packetLossPct.toFixed(0)} % lost, ${d.jitterMs.toFixed(0)} ms jitter` : "—";
-
-/** A call's NetworkQualityStats (or null when there is no call): send and receive apart. */
-export function renderDirections(stats) {
-  setText("network-send", direction(stats?.send));
-  setText("network-receive", direction(stats?.receive));
 }

@@ -76,6 +76,11 @@ describe("messenger-app example (npm consumer)", () => {
     await waitForText(page, "ice-status", /call server\(s\) ready \(network\)/);
   });
 
+  test("before a call, the app shows what the network check found", async () => {
+    await waitForData(page, "network-check", "verdict", "direct", 15_000);
+    await waitForText(page, "network-check", /direct calls/);
+  });
+
   test("a call reaches quality good, and Failed after hang-up", async () => {
     await page.click(byTestId("call"));
     await waitForData(page, "quality", "quality", "good", 30_000);

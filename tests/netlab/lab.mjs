@@ -278,6 +278,43 @@ const levelsUntil = (c, test, ms, what) =>
   waitUntil(async () => { const l = await levels(c); return l.every(test) && l; },
     ms, async () => `${what}: ${JSON.stringify(await levels(c))}`);
 
+/**
+ * preflight() in client a's browser against the embedded backend's servers,
+ * fetched before `block()` changes the network (the page and its servers
+ * come over the same router). `check(report, ms, timeoutMs)` asserts.
+ */
+async function preflightScenario({ nat, label, block }, check) {
+  const timeoutMs = 4000;
+  topology("nat", "a", nat);
+  topology("udp", "a", "allow");
+  const started = [await embeddedBackend()];
+  let client;
+  try {
+    client = await browserIn("a");
+    await client.page.goto(`${E}/`, { waitUntil: "domcontentloaded", timeout: 15000 });
+    await client.page.evaluate(async () => {
+      const mod = await import("/pkg/ice_peer.js");
+      await mod.default();
+      const { token } = await (await fetch("/api/dev/token", { method: "POST", body: JSON.stringify({ sub: "preflight" }) })).json();
+      window.preflightManager = new mod.PeerManager({ token });
+      await window.preflightManager.getIceServers(); // cached for the preflight below
+    });
+    block?.();
+    const began = Date.now();
+    const report = await client.page.evaluate((ms) => window.preflightManager.preflight({ timeoutMs: ms }), timeoutMs);
+    const ms = Date.now() - began;
+    check(report, ms, timeoutMs);
+    const rows = report.checks.map((c) => `${c.kind}/${c.transport} ${c.ok ? `ok ${c.ms} ms` : `failed (${c.errorCode ?? "-"} ${c.errorText})`}`);
+    return `preflight from client a (${nat} NAT${label ? `, ${label}` : ""}): ` +
+      `${report.verdict} [${report.relayTransports.join(", ")}] in ${report.durationMs} ms: ${rows.join("; ")}`;
+  } finally {
+    topology("udp", "a", "allow");
+    topology("impair", "a", "0");
+    await client?.browser.close().catch(() => {});
+    started.forEach(stop);
+  }
+}
+
 const scenarios = {
   "symmetric-stun-only": () =>
     inLab({ nat: ["symmetric", "symmetric"], servers: [embeddedBackend], origin: E, options: STUN_ONLY }, async (c) => {
@@ -413,6 +450,21 @@ const scenarios = {
           `within ${downMs} ms (a: what it sends ${sending(a1)}, RTCP round trip ${a1.sendRttMs ?? "?"} ms; b: what it receives ` +
           `${lostPct(b1, b0)} % lost since the loss began); both back to ${up.join("/")} ${Date.now() - clearAt} ms after it stopped`;
       }),
+
+  // preflight() from client a, with the routers set up as each case needs.
+  "preflight-cone-direct": () => preflightScenario({ nat: "cone" }, (r) => {
+    expect(r.verdict === "direct", `cone NAT: verdict direct: ${JSON.stringify(r)}`);
+    expect(r.checks.some((c) => c.kind === "stun" && c.ok), `a STUN check passed: ${JSON.stringify(r.checks)}`);
+  }),
+  "preflight-udp-blocked-relay-tcp": () => preflightScenario({ nat: "symmetric", label: "UDP dropped at the router", block: () => topology("udp", "a", "block") }, (r) => {
+    expect(r.verdict === "relay", `UDP dropped at the router: verdict relay: ${JSON.stringify(r)}`);
+    expect(JSON.stringify(r.relayTransports) === JSON.stringify(["tcp"]), `relay over TCP only: ${JSON.stringify(r.relayTransports)}`);
+  }),
+  "preflight-everything-dropped-blocked": () => preflightScenario({ nat: "cone", label: "everything from its LAN dropped", block: () => topology("impair", "a", "100", "up") }, (r, ms, timeoutMs) => {
+    expect(r.verdict === "blocked" && r.relayTransports.length === 0, `nothing reaches the public side: blocked: ${JSON.stringify(r)}`);
+    expect(r.checks.length > 0 && r.checks.every((c) => !c.ok), `every check failed: ${JSON.stringify(r.checks)}`);
+    expect(ms < timeoutMs + 2000, `within the deadline (${timeoutMs} ms per check, side by side): ${ms} ms`);
+  }),
 
   "address-change": () => addressChange(false),
   "address-change-link-flap": () => addressChange(true),

@@ -173,7 +173,9 @@ impair() {
   in_ns "$r" nft list chain ip lab impair >/dev/null 2>&1 ||
     in_ns "$r" nft add chain ip lab impair '{ type filter hook forward priority -10; policy accept; }'
   in_ns "$r" nft flush chain ip lab impair
-  if ((loss > 0)); then
+  if ((loss >= 100)); then
+    in_ns "$r" nft add rule ip lab impair "${from[@]}" drop
+  elif ((loss > 0)); then
     in_ns "$r" nft add rule ip lab impair "${from[@]}" numgen random mod 100 lt "$loss" drop
   fi
 }

@@ -17,12 +17,15 @@
 //   POST /reset/<name>    forgets the script and the log of <name>.
 //   GET  /turn/<name>?ttl=<secs>   contract envelope with stun: and turn: entries for coturn.
 //   POST /turn/stop, POST /turn/start   stop / start the coturn this server spawned.
+//   GET  /silent-port     { port }: a UDP port on 127.0.0.1 that takes everything and
+//                         never answers (a STUN/TURN server that is unreachable).
 //   POST /figure          body: one line of text, printed as "FIGURE <line>" on stdout.
 //   GET  /health          "ok".
 // Exits when stdin closes or on SIGTERM/SIGINT, killing coturn.
 
 import http from "node:http";
 import net from "node:net";
+import dgram from "node:dgram";
 import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -140,6 +143,19 @@ function stopTurn() {
   });
 }
 
+// ---- a port that never answers (one, bound on first use, for the server's life) ----
+let silent = null;
+function silentPort() {
+  if (!silent) {
+    silent = new Promise((resolve) => {
+      const socket = dgram.createSocket("udp4");
+      socket.on("message", () => {}); // swallowed
+      socket.bind(0, "127.0.0.1", () => resolve(socket.address().port));
+    });
+  }
+  return silent;
+}
+
 // ---- HTTP ----
 function send(res, status, body, json = true) {
   const text = json ? JSON.stringify(body) : String(body ?? "");
@@ -189,6 +205,7 @@ const server = http.createServer(async (req, res) => {
       return send(res, 200, { ok: true });
     }
     if (route === "log") return send(res, 200, logs.get(name) ?? []);
+    if (route === "silent-port") return send(res, 200, { port: await silentPort() });
     if (route === "ice") {
       log(name, req);
       const script = scripts.get(name);

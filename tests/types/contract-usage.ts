@@ -20,6 +20,9 @@ import init, {
   type PeerStats,
   type NetworkQuality,
   type NetworkQualityStats,
+  type PreflightOptions,
+  type PreflightCheck,
+  type PreflightReport,
 } from "../../pkg/ice_peer.js";
 
 // Exact equality of two types, so a widened `any` or a renamed member fails.
@@ -55,6 +58,15 @@ type DirectionStats = { mos: number; packetLossPct: number; jitterMs: number };
 assertType<Equals<NetworkQualityStats["send"], DirectionStats | null>>();
 assertType<Equals<NetworkQualityStats["receive"], DirectionStats | null>>();
 assertType<Equals<Parameters<NonNullable<PeerEventHandlers["onNetworkQualityChange"]>>, [NetworkQuality, NetworkQualityStats]>>();
+assertType<Equals<ReturnType<PeerManager["preflight"]>, Promise<PreflightReport>>>();
+assertType<Equals<Parameters<PeerManager["preflight"]>, [options?: PreflightOptions]>>();
+assertType<Equals<PreflightOptions, { iceServers?: IceServer[]; timeoutMs?: number }>>();
+assertType<Equals<PreflightCheck["kind"], "stun" | "turn">>();
+assertType<Equals<PreflightCheck["transport"], "udp" | "tcp" | "tls">>();
+assertType<Equals<PreflightCheck["ms"] | PreflightCheck["errorCode"], number | null>>();
+assertType<Equals<PreflightCheck["errorText"], string | null>>();
+assertType<Equals<PreflightReport["verdict"], "direct" | "relay" | "blocked">>();
+assertType<Equals<PreflightReport["relayTransports"], ("udp" | "tcp" | "tls")[]>>();
 
 const auth = { token: "jwt" as string | null };
 
@@ -140,6 +152,18 @@ export async function messengerCall(stream: MediaStream, send: (data: SignalData
   const figures: Array<number | null> = [stats.roundTripTimeMs, stats.packetsLost, stats.jitterMs, stats.bytesSent, stats.bytesReceived];
   void figures;
   peer.close();
+  const network: NetworkQuality = peer.networkQuality;
+  void network;
+  const preflightOptions: PreflightOptions = { iceServers: [{ urls: "stun:stun.example.com" }], timeoutMs: 5000 };
+  const report: PreflightReport = await manager.preflight(preflightOptions);
+  const defaults: PreflightReport = await manager.preflight();
+  const check: PreflightCheck = report.checks[0];
+  const row: [string, "stun" | "turn", "udp" | "tcp" | "tls", boolean, number | null, number | null, string | null] =
+    [check.url, check.kind, check.transport, check.ok, check.ms, check.errorCode, check.errorText];
+  const verdict: "direct" | "relay" | "blocked" = defaults.verdict;
+  const relays: ("udp" | "tcp" | "tls")[] = report.relayTransports;
+  const took: number = report.durationMs;
+  void [row, verdict, relays, took];
   const count: number = manager.peerCount;
   void count;
   manager.destroy();
@@ -150,6 +174,8 @@ export async function messengerCall(stream: MediaStream, send: (data: SignalData
 new PeerManager({});
 // @ts-expect-error: not an ICE state
 classifyQuality("bogus");
+// @ts-expect-error: not a preflight option
+void new PeerManager({ token: "t" }).preflight({ timeout: 5 });
 // @ts-expect-error: not a transport policy
 const badPolicy: PeerOptions = { initiator: true, iceTransportPolicy: "tcp" };
 void badPolicy;

@@ -8,6 +8,7 @@ import { CallOverlay } from "./CallOverlay";
 import { createSyntheticMedia } from "./media";
 import type { SyntheticMedia } from "./media";
 import { useIceServers } from "./use-ice-servers";
+import { usePreflight, verdictText } from "./use-preflight";
 
 // App-wide singletons, as a messenger would hold them (outside React, so
 // StrictMode's double effects cannot tear them down). The call service is
@@ -22,6 +23,7 @@ export function App() {
   const calls = getCallService();
   const user = useSyncExternalStore(auth.subscribe, () => auth.user);
   const ice = useIceServers(user ? calls : null);
+  const network = usePreflight(user ? calls : null);
   const [call, setCall] = useState<ActiveCall | null>(null);
   const [ended, setEnded] = useState(false);
   const [remoteStream, setRemoteStream] = useState<MediaStream | null>(null);
@@ -80,6 +82,14 @@ export function App() {
           {ice.status === "loading" && "Getting call servers…"}
           {ice.status === "success" && `${ice.data.length} call server(s) ready (${ice.info?.source ?? "?"}).`}
           {ice.status === "error" && `Call servers unavailable (${ice.error.message}); calls use the fallback.`}
+        </p>
+        <p className="network-check" data-testid="network-check" data-verdict={network.status === "done" ? network.report.verdict : ""}>
+          {network.status === "testing" && "Testing your network…"}
+          {network.status === "done" && verdictText(network.report)}
+          {network.status === "error" && `Network test unavailable (${network.error.message}).`}
+          {network.status !== "idle" && network.status !== "testing" && (
+            <button type="button" onClick={network.retest}>Test again</button>
+          )}
         </p>
         {error && <p role="alert" className="error">{error}</p>}
         {call && (

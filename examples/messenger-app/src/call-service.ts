@@ -1,7 +1,7 @@
 // The messenger's call layer: one PeerManager per signed-in app, fed the JWT
 // from the auth store, creating the caller and callee sides of a call.
 import { PeerManager } from "ice-peer";
-import type { IceServer, IceServersInfo, Peer, PeerEventHandlers, SignalData } from "ice-peer";
+import type { IceServer, IceServersInfo, Peer, PeerEventHandlers, PreflightReport, SignalData } from "ice-peer";
 import type { AuthStore } from "./auth-store";
 
 /** Carries SignalData to the other side; a real messenger sends it over its socket. */
@@ -43,6 +43,11 @@ export class CallService {
 
   getIceServers(): Promise<IceServer[]> {
     return this.manager.getIceServers();
+  }
+
+  /** Which call servers answer from this network, and so whether calls can work here. */
+  preflight(): Promise<PreflightReport> {
+    return this.manager.preflight();
   }
 
   get iceServersInfo(): IceServersInfo | null {
