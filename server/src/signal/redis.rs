@@ -335,16 +335,19 @@ async fn subscribe_loop(
                 drop(strong);
                 let _ = up.send(true);
                 tracing::info!("signaling: subscribed in Redis");
-                let stop = listen(connection, lost, &mut stopped).await;
+                let ended = listen(connection, lost, &mut stopped).await;
                 let Some(strong) = inner.upgrade() else {
                     return;
                 };
                 strong.subscribed.store(false, Ordering::SeqCst);
                 strong.close_all(ErrorCode::Unavailable);
-                if stop {
+                let Ended::Lost(reason) = ended else {
                     return;
-                }
-                tracing::warn!("signaling: lost the Redis subscription; reconnecting");
+                };
+                tracing::warn!(
+                    reason,
+                    "signaling: lost the Redis subscription; reconnecting"
+                );
             }
             Ok(Err(e)) => tracing::warn!(error = %e, "signaling: cannot subscribe"),
             Err(_) => tracing::warn!("signaling: cannot subscribe: timed out"),
@@ -382,29 +385,37 @@ fn push_handler(
     }
 }
 
-/// Watches the subscription until it fails (false) or the registry is
-/// dropped (true); its messages are dispatched by [`push_handler`].
+/// Why [`listen`] returned.
+enum Ended {
+    /// The registry was dropped.
+    Stopped,
+    /// The subscription failed, for this reason (logged).
+    Lost(&'static str),
+}
+
+/// Watches the subscription until it fails or the registry is dropped; its
+/// messages are dispatched by [`push_handler`].
 async fn listen(
     mut connection: MultiplexedConnection,
     mut lost: watch::Receiver<bool>,
     stopped: &mut watch::Receiver<()>,
-) -> bool {
+) -> Ended {
     let mut ping = tokio::time::interval(HEARTBEAT);
     loop {
         tokio::select! {
             // Set (it is only ever set), or its sender gone with the
             // connection's task: lost either way.
-            _ = lost.changed() => return false,
+            _ = lost.changed() => return Ended::Lost("connection closed"),
             _ = ping.tick() => {
                 // A connection that died without a FIN shows up here.
                 let command = redis::cmd("PING");
                 let pong = command.query_async::<Value>(&mut connection);
                 let pong = tokio::time::timeout(REDIS_TIMEOUT, pong).await;
                 if !matches!(pong, Ok(Ok(_))) {
-                    return false;
+                    return Ended::Lost("no answer to PING");
                 }
             }
-            _ = stopped.changed() => return true,
+            _ = stopped.changed() => return Ended::Stopped,
         }
     }
 }
