@@ -14,7 +14,9 @@
 //!   hands each message straight to its socket's bounded outbox
 //!   ([`Inner::dispatch`] never waits). A replica that falls behind leaves
 //!   the backlog in Redis, which drops a pub/sub client past its
-//!   `client-output-buffer-limit pubsub`; that is a lost subscription.
+//!   `client-output-buffer-limit pubsub`; the answer to our PING waits
+//!   behind that backlog, so more than `REDIS_TIMEOUT` of it fails the
+//!   liveness check. Either is a lost subscription.
 //! - A replica renews a heartbeat key; a seat held by a replica whose
 //!   heartbeat lapsed (it was killed) counts as free.
 //! - Losing the subscription could lose a delivery, so every local socket
