@@ -56,14 +56,22 @@ else
   for f in tests/web_*.rs; do suites+=("$(basename "$f" .rs)"); done
 fi
 
-# On this machine most starts of a test page stall: the runner's page stays at
-# "Loading scripts..." (or the browser session never opens) and the runner
-# would wait out its whole timeout. Such a start is told apart from a slow
-# suite by the runner's "running N tests" line, which comes once the page has
-# loaded the wasm: when it has not come STARTUP_S seconds after the runner
-# started, the browser and runner are stopped and the suite starts again
-# (STARTS times in all). A suite that started is never retried, so a failing test
-# fails the run.
+# A start of a test page can hang for good, whatever the suite: the runner's
+# HTTP server (tiny_http 0.12 inside wasm-bindgen-test-runner) starts with four
+# threads, one per connection, and its pool counts a thread it has just woken as
+# still idle. When the browser opens more connections at once than there are
+# idle threads (the page's, then up to five more to fetch the glue's six library
+# modules in parallel), one can be queued with no thread to read it: its module
+# never arrives, the page stays at "Loading scripts...", and the WebDriver
+# navigation never returns. A thread comes free only when the browser closes one
+# of the other, idle keep-alive connections: Firefox does after 1 s
+# (network.http.keep-alive.timeout in webdriver.json), so its page goes on by
+# itself; Chromium keeps them 300 s and has no switch for it. Such a start is
+# told apart from a slow suite by the runner's "running N tests" line, which
+# comes once the page has loaded the wasm: when it has not come STARTUP_S
+# seconds after the runner started, the browser and runner are stopped and the
+# suite starts again (STARTS times in all). A suite that started is never
+# retried, so a failing test fails the run.
 STARTUP_S="${ICE_PEER_BROWSER_STARTUP_S:-20}"
 STARTS="${ICE_PEER_BROWSER_STARTS:-20}"
 run_suite() {

@@ -1,6 +1,7 @@
 // ESLint for the hand-written JavaScript of the package and its browser
-// suites: eslint's recommended rules. Run by scripts/test.sh's lint stage:
-//   eslint -c scripts/eslint.config.mjs src/web/js tests/support/*.mjs scripts/*.mjs
+// suites (the scenarios tests/*.js and their helpers, ES modules in the page):
+// eslint's recommended rules. Run by scripts/test.sh's lint stage:
+//   eslint -c scripts/eslint.config.mjs src/web/js tests/*.js tests/support/*.js tests/support/*.mjs scripts/*.mjs
 import js from "@eslint/js";
 import globals from "globals";
 

@@ -30,6 +30,7 @@ const file = process.argv[2];
 if (!file) fail("usage: node scripts/prune-table.mjs <file.wasm>");
 
 const DEAD = [/::convert::closures::_::invoke::</, /^js_sys\[?[0-9a-f]*\]?::futures::jspi::/];
+const isDead = (name) => DEAD.some((pattern) => pattern.test(name));
 
 binaryen.setDebugInfo(true); // keep reading and writing the names this relies on
 const module = binaryen.readBinary(fs.readFileSync(file));
@@ -55,10 +56,10 @@ const segments = [];
 for (let i = 0; i < module.getNumElementSegments(); i++) segments.push(binaryen.getElementSegmentInfo(module.getElementSegmentByIndex(i)));
 for (const segment of segments) {
   if (!segment.table) continue; // passive: not in the table
-  const dead = segment.data.filter((name) => DEAD.some((pattern) => pattern.test(name))).length;
+  const dead = segment.data.filter(isDead).length;
   if (dead === 0) continue; // e.g. the externref table's segment of a stable build
   pruned += dead;
-  const data = segment.data.map((name) => (DEAD.some((pattern) => pattern.test(name)) ? TRAP : name));
+  const data = segment.data.map((name) => (isDead(name) ? TRAP : name));
   module.removeElementSegment(segment.name);
   // `offset` is the offset's expression; the segment stays where it was.
   const { value } = binaryen.getExpressionInfo(segment.offset);

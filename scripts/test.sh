@@ -20,7 +20,7 @@ stage "lint: rustfmt and clippy (native and wasm32), eslint"
 cargo fmt --all --check
 cargo clippy -q --workspace --all-targets -- -D warnings
 cargo clippy -q -p ice-peer --target wasm32-unknown-unknown --all-targets -- -D warnings
-eslint -c scripts/eslint.config.mjs src/web/js tests/support/*.mjs scripts/*.mjs
+eslint -c scripts/eslint.config.mjs src/web/js tests/*.js tests/support/*.js tests/support/*.mjs scripts/*.mjs
 
 stage "JS modules: type check (tsc --checkJs --strict) and unit tests (node --test)"
 tsc -p src/web/js/tsconfig.json

@@ -8,259 +8,86 @@
 #[path = "support/browser.rs"]
 mod browser;
 
-use browser::{js, json};
+use browser::{json, run, Module};
 use ice_peer::{classify_quality, quality_label};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// Scripts `steps`, calls getIceServers() once with `options`, and checks the
-/// rejection's shape and the number of requests the fixture saw.
-async fn expect_error(steps: &str, options: &str, shape: &str, requests: u32) {
-    js(&format!(
-        r#"
-        const name = H.name("error");
-        const steps = {steps};
-        const endpoint = await H.script(name, steps);
-        const manager = H.manager({{ endpoint, token: "tok", retryDelayMs: 1, ...{options} }});
-        const error = await H.rejection(manager.getIceServers(), "getIceServers");
-        H.eq(H.errorShape(error), {shape}, `error for ${{H.json(steps)}}`);
-        H.eq(await H.requests(name), {requests}, `requests for ${{H.json(steps)}}`);
-        "#
-    ))
-    .await;
-}
-
-const OK: &str =
-    r#"{ body: { success: true, data: { iceServers: [{ urls: "stun:a.example:3478" }] } } }"#;
+/// The scenarios: one exported function per test, of the same name.
+const JS: Module = Module {
+    path: "tests/web_ice_errors.js",
+    source: include_str!("web_ice_errors.js"),
+};
 
 #[wasm_bindgen_test]
 async fn unauthorized_401_and_403_are_not_retried() {
-    for status in [401, 403] {
-        expect_error(
-            &format!("[{{ status: {status}, body: {{ success: false }} }}]"),
-            "{ retries: 3 }",
-            &format!(r#"{{ isError: true, name: "IceServersError", kind: "unauthorized", status: {status}, attempts: 1 }}"#),
-            1,
-        )
-        .await;
-    }
+    run(&JS, "unauthorized_401_and_403_are_not_retried").await;
 }
 
 #[wasm_bindgen_test]
 async fn not_found_is_http_and_not_retried() {
-    expect_error(
-        "[{ status: 404, body: { success: false } }]",
-        "{ retries: 3 }",
-        r#"{ isError: true, name: "IceServersError", kind: "http", status: 404, attempts: 1 }"#,
-        1,
-    )
-    .await;
+    run(&JS, "not_found_is_http_and_not_retried").await;
 }
 
 #[wasm_bindgen_test]
 async fn server_errors_exhaust_retries_plus_one_attempts() {
-    expect_error(
-        "[{ status: 500, body: { success: false } }]",
-        "{ retries: 2 }",
-        r#"{ isError: true, name: "IceServersError", kind: "http", status: 500, attempts: 3 }"#,
-        3,
-    )
-    .await;
+    run(&JS, "server_errors_exhaust_retries_plus_one_attempts").await;
 }
 
 #[wasm_bindgen_test]
 async fn statuses_408_429_and_5xx_are_retried_until_success() {
-    for first in [
-        "[{ status: 429 }",
-        "[{ status: 408 }",
-        "[{ status: 500 }, { status: 500 }",
-    ] {
-        js(&format!(
-            r#"
-            const name = H.name("retried");
-            const endpoint = await H.script(name, {first}, {OK}]);
-            const manager = H.manager({{ endpoint, token: "tok", retries: 3, retryDelayMs: 1 }});
-            const failures = {first}];
-            H.eq(await manager.getIceServers(), [{{ urls: ["stun:a.example:3478"] }}], `servers after ${{H.json(failures)}}`);
-            H.eq(await H.requests(name), failures.length + 1, `requests after ${{H.json(failures)}}`);
-            "#
-        ))
-        .await;
-    }
+    run(&JS, "statuses_408_429_and_5xx_are_retried_until_success").await;
 }
 
 #[wasm_bindgen_test]
 async fn hung_server_times_out() {
-    expect_error(
-        "[{ hang: true }]",
-        "{ timeoutMs: 200, retries: 1 }",
-        r#"{ isError: true, name: "IceServersError", kind: "timeout", status: "absent", attempts: 2 }"#,
-        2,
-    )
-    .await;
+    run(&JS, "hung_server_times_out").await;
 }
 
 #[wasm_bindgen_test]
 async fn refused_connection_is_network() {
-    js(r#"
-        // Nothing listens on this loopback port: the connection is refused.
-        const manager = H.manager({ endpoint: "http://127.0.0.1:47999/ice", token: "tok", retries: 1, retryDelayMs: 1 });
-        const error = await H.rejection(manager.getIceServers(), "refused");
-        H.eq(H.errorShape(error), { isError: true, name: "IceServersError", kind: "network", status: "absent", attempts: 2 }, "error");
-    "#)
-    .await;
+    run(&JS, "refused_connection_is_network").await;
 }
 
 #[wasm_bindgen_test]
 async fn stubbed_fetch_rejecting_is_network_and_slow_stub_is_timeout() {
-    js(r#"
-        let calls = 0;
-        H.stubFetch(() => { calls += 1; return Promise.reject(new TypeError("Failed to fetch")); });
-        const manager = H.manager({ endpoint: "https://ice.invalid/x", token: "tok", retries: 2, retryDelayMs: 1 });
-        const error = await H.rejection(manager.getIceServers(), "stubbed network failure");
-        H.eq(H.errorShape(error), { isError: true, name: "IceServersError", kind: "network", status: "absent", attempts: 3 }, "error");
-        H.eq(calls, 3, "fetch calls");
-        // A fetch that honours the abort signal but never answers: timeout.
-        H.stubFetch((request, init) => new Promise((_, reject) => {
-            const signal = (init && init.signal) || (request && request.signal);
-            signal.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
-        }));
-        const slow = H.manager({ endpoint: "https://ice.invalid/x", token: "tok", retries: 0, timeoutMs: 50 });
-        const timeout = await H.rejection(slow.getIceServers(), "stubbed hang");
-        H.eq(H.errorShape(timeout), { isError: true, name: "IceServersError", kind: "timeout", status: "absent", attempts: 1 }, "timeout");
-    "#)
+    run(
+        &JS,
+        "stubbed_fetch_rejecting_is_network_and_slow_stub_is_timeout",
+    )
     .await;
 }
 
 #[wasm_bindgen_test]
 async fn unusable_bodies_are_invalid_response() {
-    for step in [
-        r#"{ json: false, body: "<html>not json</html>" }"#,
-        r#"{ body: { success: false, data: { iceServers: [{ urls: "stun:a.example:3478" }] } } }"#,
-        r#"{ body: { success: true, data: { iceServers: [{ urls: "http://a.example" }, { urls: "turn:t.example" }] } } }"#,
-        r#"{ body: { success: true, data: {} } }"#,
-    ] {
-        js(&format!(
-            r#"
-            const name = H.name("invalid");
-            const step = {step};
-            const label = H.json(step);
-            const endpoint = await H.script(name, [step]);
-            const manager = H.manager({{ endpoint, token: "tok", retries: 2, retryDelayMs: 1 }});
-            const error = await H.rejection(manager.getIceServers(), label);
-            H.eq([error.name, error.kind], ["IceServersError", "invalid-response"], `kind for ${{label}}`);
-            H.eq(error.attempts, await H.requests(name), `attempts = requests for ${{label}}`);
-            "#
-        ))
-        .await;
-    }
+    run(&JS, "unusable_bodies_are_invalid_response").await;
 }
 
-/// Contract: `status` is "HTTP status of the last attempt, when there was a response".
 #[wasm_bindgen_test]
 async fn invalid_response_reports_the_http_status() {
-    expect_error(
-        r#"[{ json: false, body: "<html>not json</html>" }]"#,
-        "{ retries: 0 }",
-        r#"{ isError: true, name: "IceServersError", kind: "invalid-response", status: 200, attempts: 1 }"#,
-        1,
-    )
-    .await;
+    run(&JS, "invalid_response_reports_the_http_status").await;
 }
 
 #[wasm_bindgen_test]
 async fn token_only_in_the_authorization_header() {
-    js(r#"
-        const token = "secret-jwt-7f3a9c";
-        const name = H.name("token-place");
-        const endpoint = await H.script(name, [{ status: 500 }]);
-        const manager = H.manager({ endpoint, token: () => token, retries: 1, retryDelayMs: 1 });
-        const error = await H.rejection(manager.getIceServers(), "500");
-        const log = await H.log(name);
-        H.eq(log.length, 2, "requests");
-        for (const request of log) {
-            H.eq(request.headers.authorization, `Bearer ${token}`, "Authorization");
-            H.ok(!request.url.includes(token), `token not in the URL ${request.url}`);
-            const others = Object.entries(request.headers).filter(([k]) => k !== "authorization");
-            H.ok(!JSON.stringify(others).includes(token), "token in no other header");
-        }
-        H.ok(!String(error.message).includes(token) && !String(error.stack).includes(token), "token not in the error");
-        H.ok(!JSON.stringify({ ...error }).includes(token), "token not in the error's properties");
-        await H.rescript(name, [{ body: { success: true, data: { ttl: 60, iceServers: [{ urls: "stun:a.example:3478" }] } } }]);
-        await manager.getIceServers();
-        H.ok(!JSON.stringify(manager.iceServersInfo).includes(token), "token not in iceServersInfo");
-    "#)
-    .await;
+    run(&JS, "token_only_in_the_authorization_header").await;
 }
 
 #[wasm_bindgen_test]
 async fn debug_logs_servers_without_token_or_credentials() {
-    js(r#"
-        const token = "secret-jwt-debug-42";
-        const name = H.name("debug");
-        const endpoint = await H.script(name, [
-            { status: 503 },
-            { body: { success: true, data: { iceServers: [{ urls: "stun:a.example:3478" },
-              { urls: "turn:t.example:3478", username: "user-secret-91", credential: "cred-secret-17" }] } } }]);
-        const lines = H.captureConsole();
-        const manager = H.manager({ endpoint, token, debug: true, retries: 1, retryDelayMs: 1, createPeerWaitMs: 2000 });
-        await manager.getIceServers();
-        const peer = await manager.createPeer({ initiator: true });
-        peer.close();
-        H.cleanup();
-        const all = lines.join("\n");
-        H.ok(lines.length > 0, "debug: true logs something");
-        H.ok(all.includes("turn:t.example:3478"), `the log names the servers: ${all}`);
-        for (const secret of [token, "user-secret-91", "cred-secret-17"]) {
-            H.ok(!all.includes(secret), `the log does not contain ${secret}: ${all}`);
-        }
-    "#)
-    .await;
+    run(&JS, "debug_logs_servers_without_token_or_credentials").await;
 }
 
 #[wasm_bindgen_test]
 async fn no_logging_without_debug() {
-    js(r#"
-        const name = H.name("quiet");
-        const endpoint = await H.script(name, [{ status: 503 },
-            { body: { success: true, data: { iceServers: [{ urls: "stun:a.example:3478" }] } } }]);
-        const lines = H.captureConsole();
-        const manager = H.manager({ endpoint, token: "tok", retries: 1, retryDelayMs: 1 });
-        await manager.getIceServers();
-        const peer = await manager.createPeer({ initiator: true });
-        await H.sleep(100);
-        peer.close();
-        H.cleanup();
-        H.eq(lines, [], "console output with debug off");
-    "#)
-    .await;
+    run(&JS, "no_logging_without_debug").await;
 }
 
 #[wasm_bindgen_test]
 async fn bad_options_throw_type_errors() {
-    js(r#"
-        const cases = {
-            "no options": undefined,
-            "missing token": { endpoint: "/x" },
-            "token: 5": { token: 5 },
-            "retries: -1": { token: "t", retries: -1 },
-            "retries: 1.5": { token: "t", retries: 1.5 },
-            "timeoutMs: 0": { token: "t", timeoutMs: 0 },
-            "cacheTtlMs: NaN": { token: "t", cacheTtlMs: NaN },
-            "endpoint: 5": { token: "t", endpoint: 5 },
-            "endpoint: \"\"": { token: "t", endpoint: "" },
-            "fallbackIceServers: {}": { token: "t", fallbackIceServers: {} },
-        };
-        for (const [label, options] of Object.entries(cases)) {
-            const error = H.thrown(() => H.manager(options), label);
-            H.ok(error instanceof TypeError, `${label}: a TypeError, got ${error && error.name}: ${error && error.message}`);
-        }
-        // And a valid one does not throw.
-        H.manager({ token: "t", retries: 0, timeoutMs: 1, cacheTtlMs: 0 });
-    "#)
-    .await;
+    run(&JS, "bad_options_throw_type_errors").await;
 }
 
 #[wasm_bindgen_test]

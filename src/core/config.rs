@@ -60,7 +60,7 @@ pub struct Limits {
 }
 
 /// A bad option: which one and why, e.g. `retries must be a whole number from 0 to 10`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OptionError {
     /// The option's JavaScript name, e.g. "retries".
     pub option: &'static str,

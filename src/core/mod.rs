@@ -18,3 +18,4 @@ pub mod sdp;
 pub mod servers;
 pub mod stats;
 pub mod text;
+pub mod usage;

@@ -2,6 +2,7 @@
 
 use super::property::set;
 use crate::core::error::IceServersError;
+use crate::core::usage::UsageError;
 use js_sys::TypeError;
 use wasm_bindgen::prelude::*;
 
@@ -24,7 +25,7 @@ pub fn ice_servers_error(error: &IceServersError) -> JsValue {
     js
 }
 
-/// A `TypeError` for bad input from the app.
-pub fn type_error(message: &str) -> JsValue {
-    TypeError::new(message).into()
+/// The `TypeError` for a call the package refuses.
+pub fn type_error(error: UsageError) -> JsValue {
+    TypeError::new(&error.message()).into()
 }

@@ -4,7 +4,7 @@ use super::convert::servers_from_js;
 use super::error::type_error;
 use super::property::get;
 use crate::core::servers::IceServer;
-use crate::core::text::concat;
+use crate::core::usage::UsageError;
 use js_sys::Function;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::MediaStream;
@@ -28,7 +28,7 @@ impl Handlers {
             return Ok(Handlers::default());
         }
         if !value.is_object() {
-            return Err(type_error("PeerEventHandlers must be an object"));
+            return Err(type_error(UsageError::Handlers));
         }
         Ok(Handlers {
             on_signal: handler(value, "onSignal")?,
@@ -43,18 +43,14 @@ impl Handlers {
 }
 
 /// The member `key` of `PeerEventHandlers`: absent (`undefined` or `null`) or a function.
-fn handler(handlers: &JsValue, key: &str) -> Result<Option<Function>, JsValue> {
+fn handler(handlers: &JsValue, key: &'static str) -> Result<Option<Function>, JsValue> {
     let value = get(handlers, key);
     if value.is_null_or_undefined() {
         Ok(None)
     } else if value.is_function() {
         Ok(Some(value.unchecked_into()))
     } else {
-        Err(type_error(&concat(&[
-            "PeerEventHandlers.",
-            key,
-            " must be a function",
-        ])))
+        Err(type_error(UsageError::Handler(key)))
     }
 }
 
@@ -71,38 +67,29 @@ pub struct PeerSetup {
 impl PeerSetup {
     pub fn from_js(options: &JsValue) -> Result<Self, JsValue> {
         if !options.is_object() {
-            return Err(type_error(
-                "createPeer needs an options object ({ initiator })",
-            ));
+            return Err(type_error(UsageError::PeerOptions));
         }
         let initiator = match get(options, "initiator") {
             v if v.is_undefined() => false,
             v => v
                 .as_bool()
-                .ok_or_else(|| type_error("PeerOptions.initiator must be a boolean"))?,
+                .ok_or_else(|| type_error(UsageError::Initiator))?,
         };
         let stream = match get(options, "stream") {
             v if v.is_null_or_undefined() => None,
             v if v.has_type::<MediaStream>() => Some(v.unchecked_into()),
-            _ => return Err(type_error("PeerOptions.stream must be a MediaStream")),
+            _ => return Err(type_error(UsageError::Stream)),
         };
         let explicit_servers = match get(options, "iceServers") {
             v if v.is_null_or_undefined() => None,
-            v => Some(
-                servers_from_js(&v)
-                    .ok_or_else(|| type_error("PeerOptions.iceServers must be an array"))?,
-            ),
+            v => Some(servers_from_js(&v).ok_or_else(|| type_error(UsageError::PeerIceServers))?),
         };
         let policy = get(options, "iceTransportPolicy");
         let relay = match policy.as_string().as_deref() {
             Some("relay") => true,
             Some("all") => false,
             None if policy.is_undefined() => false,
-            _ => {
-                return Err(type_error(
-                    "PeerOptions.iceTransportPolicy must be \"all\" or \"relay\"",
-                ))
-            }
+            _ => return Err(type_error(UsageError::IceTransportPolicy)),
         };
         Ok(PeerSetup {
             initiator,

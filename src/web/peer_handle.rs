@@ -8,6 +8,7 @@ use super::property::get;
 use crate::core::engine::Input;
 use crate::core::negotiation::{Description, SdpKind};
 use crate::core::quality::Quality;
+use crate::core::usage::UsageError;
 use js_sys::{Function, Promise};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -104,7 +105,7 @@ impl Peer {
         #[wasm_bindgen(unchecked_param_type = "() => void")] listener: JsValue,
     ) -> Result<Function, JsValue> {
         if !listener.is_function() {
-            return Err(type_error("subscribe needs a function"));
+            return Err(type_error(UsageError::Listener));
         }
         // The unsubscribe function is made in JS: no Rust closure to own.
         Ok(subscribe(
@@ -137,24 +138,20 @@ impl Peer {
 
 /// The engine input for one `SignalData`, or a `TypeError` naming what is wrong.
 fn signal_input(data: &JsValue, peer: &PeerInner) -> Result<Input<JsValue>, JsValue> {
-    let kind = get(data, "type").as_string().ok_or_else(|| {
-        type_error("signal: expected { type: \"offer\" | \"answer\" | \"candidate\", ... }")
-    })?;
+    let kind = get(data, "type")
+        .as_string()
+        .ok_or_else(|| type_error(UsageError::SignalShape))?;
     if kind == "candidate" {
         let candidate = get(data, "candidate");
         if !candidate.is_object() {
-            return Err(type_error(
-                "signal: a candidate message needs a candidate object",
-            ));
+            return Err(type_error(UsageError::SignalCandidate));
         }
         return Ok(Input::RemoteCandidate(candidate));
     }
-    let kind = SdpKind::parse(&kind).ok_or_else(|| {
-        type_error("signal: unknown type (expected \"offer\", \"answer\" or \"candidate\")")
-    })?;
+    let kind = SdpKind::parse(&kind).ok_or_else(|| type_error(UsageError::SignalType))?;
     let sdp = get(data, "sdp")
         .as_string()
-        .ok_or_else(|| type_error("signal: an offer or answer needs an sdp string"))?;
+        .ok_or_else(|| type_error(UsageError::SignalSdp))?;
     Ok(Input::RemoteDescription {
         description: Description { kind, sdp },
         stable: peer.is_stable(),

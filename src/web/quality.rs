@@ -2,6 +2,7 @@
 
 use super::error::type_error;
 use crate::core::quality::{IceState, Quality};
+use crate::core::usage::UsageError;
 use wasm_bindgen::prelude::*;
 
 /// The quality for an ICE connection state; throws a `TypeError` for an unknown state.
@@ -11,10 +12,7 @@ pub fn classify_quality(
 ) -> Result<JsValue, JsValue> {
     let state = state.as_string();
     let quality = state.as_deref().and_then(IceState::parse).map(Quality::of);
-    answer(
-        quality.map(Quality::as_str),
-        "classifyQuality: unknown ICE connection state",
-    )
+    answer(quality.map(Quality::as_str), UsageError::IceState)
 }
 
 /// "Good" | "Connecting..." | "Poor" | "Failed"; throws a `TypeError` for an unknown quality.
@@ -24,7 +22,7 @@ pub fn quality_label(
 ) -> Result<JsValue, JsValue> {
     answer(
         parse_quality(&quality).map(Quality::label),
-        "qualityLabel: unknown quality",
+        UsageError::Quality,
     )
 }
 
@@ -32,7 +30,7 @@ fn parse_quality(value: &JsValue) -> Option<Quality> {
     value.as_string().as_deref().and_then(Quality::parse)
 }
 
-/// The text as a JS string, or a `TypeError` with `error` when there is none.
-fn answer(text: Option<&'static str>, error: &str) -> Result<JsValue, JsValue> {
+/// The text as a JS string, or `error`'s `TypeError` when there is none.
+fn answer(text: Option<&'static str>, error: UsageError) -> Result<JsValue, JsValue> {
     text.map(JsValue::from_str).ok_or_else(|| type_error(error))
 }

@@ -1,10 +1,12 @@
 //! Shared by the browser suites (`#[path = "support/browser.rs"] mod browser;`):
-//! runs a test scenario written in JavaScript with the helpers of `helpers.js`
-//! (`H`), which can make `PeerManager`s through `H.manager(options)`.
+//! runs a test scenario, an async function exported by the suite's JavaScript
+//! module (`tests/web_*.js`), with the helpers of `helpers.js` (`H`), which can
+//! make `PeerManager`s through `H.manager(options)`; `H.cleanup()` after it.
 #![allow(dead_code)]
 
 use ice_peer::PeerManager;
-use js_sys::{Array, Function, Promise};
+use js_sys::{Array, Function, Promise, Reflect};
+use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -15,46 +17,112 @@ pub const FIXTURE_URL: &str = match option_env!("ICE_PEER_FIXTURE_URL") {
     None => "http://127.0.0.1:47801",
 };
 
-thread_local! {
-    static HELPERS: JsValue = make_helpers();
+/// An ES module compiled into the test: its path (stack traces name it) and its text.
+pub struct Module {
+    pub path: &'static str,
+    pub source: &'static str,
 }
 
-fn make_helpers() -> JsValue {
+const HELPERS: Module = Module {
+    path: "tests/support/helpers.js",
+    source: include_str!("helpers.js"),
+};
+
+thread_local! {
+    /// The modules this page imported, by path: each is evaluated once.
+    static IMPORTED: RefCell<Vec<(&'static str, JsValue)>> = const { RefCell::new(Vec::new()) };
+    /// `H`, once `helpers.js` is installed.
+    static H: RefCell<Option<JsValue>> = const { RefCell::new(None) };
+    /// `import()` of a module's text: through a blob: URL rather than a snippet
+    /// module (`#[wasm_bindgen(module = ...)]`), so that the page's static module
+    /// graph, which has to load before any test starts (see the stalls in
+    /// scripts/browser-tests.sh), stays as small as the library's own.
+    static IMPORT: Function = Function::new_with_args(
+        "source, path",
+        r#"const url = URL.createObjectURL(new Blob([`${source}\n//# sourceURL=${path}\n`], { type: "text/javascript" }));
+        return import(url).finally(() => URL.revokeObjectURL(url));"#,
+    );
+}
+
+/// The namespace object of `module`, imported on first use.
+async fn import(module: &Module) -> Result<JsValue, JsValue> {
+    let known = IMPORTED.with_borrow(|all| {
+        all.iter()
+            .find(|(path, _)| *path == module.path)
+            .map(|(_, namespace)| namespace.clone())
+    });
+    if let Some(namespace) = known {
+        return Ok(namespace);
+    }
+    let promise = IMPORT.with(|import| {
+        import.call2(
+            &JsValue::UNDEFINED,
+            &module.source.into(),
+            &module.path.into(),
+        )
+    })?;
+    let namespace = JsFuture::from(promise.unchecked_into::<Promise>()).await?;
+    IMPORTED.with_borrow_mut(|all| all.push((module.path, namespace.clone())));
+    Ok(namespace)
+}
+
+/// `H`: `helpers.js` imported and installed on first use.
+async fn helpers() -> Result<JsValue, JsValue> {
+    if let Some(h) = H.with_borrow(Clone::clone) {
+        return Ok(h);
+    }
+    let install: Function =
+        Reflect::get(&import(&HELPERS).await?, &"install".into())?.dyn_into()?;
     let new_manager =
         Closure::<dyn FnMut(JsValue) -> Result<JsValue, JsValue>>::new(|options: JsValue| {
             PeerManager::new(options.unchecked_into()).map(JsValue::from)
         });
     let externrefs = Closure::<dyn FnMut() -> u32>::new(wasm_bindgen::externref_heap_live_count);
-    let make = Function::new_with_args(
-        "FIXTURE, newManager, wasmMemory, externrefs",
-        include_str!("helpers.js"),
-    );
     let args = Array::of4(
         &FIXTURE_URL.into(),
         new_manager.as_ref(),
         &wasm_bindgen::memory(),
         externrefs.as_ref(),
     );
-    let helpers = make
-        .apply(&JsValue::UNDEFINED, &args)
-        .expect("helpers.js evaluates");
+    let h = install.apply(&JsValue::UNDEFINED, &args)?;
     // One of each for the life of the test page (constant, so no effect on the leak checks).
     new_manager.forget();
     externrefs.forget();
-    helpers
+    H.set(Some(h.clone()));
+    Ok(h)
 }
 
-/// The JS helpers object `H`.
-pub fn helpers() -> JsValue {
-    HELPERS.with(JsValue::clone)
+/// Runs the scenario `name`, an async function that `module` exports:
+/// `await module[name](H)`, then `H.cleanup()` whatever happened. Panics with
+/// the JS error (message and stack) if either throws.
+pub async fn run(module: &Module, name: &str) {
+    let h = match helpers().await {
+        Ok(h) => h,
+        Err(error) => panic!("helpers.js: {}", describe(&error)),
+    };
+    let outcome = scenario(module, name, &h).await;
+    let cleaned = Reflect::get(&h, &"cleanup".into())
+        .and_then(|cleanup| cleanup.unchecked_into::<Function>().call0(&h));
+    if let Err(error) = outcome.and(cleaned) {
+        panic!("scenario {name} failed: {}", describe(&error));
+    }
+}
+
+async fn scenario(module: &Module, name: &str, h: &JsValue) -> Result<JsValue, JsValue> {
+    let exported = Reflect::get(&import(module).await?, &name.into())?;
+    let Some(function) = exported.dyn_ref::<Function>() else {
+        let message = format!("{} exports no function {name}", module.path);
+        return Err(js_sys::Error::new(&message).into());
+    };
+    JsFuture::from(Promise::resolve(&function.call1(&JsValue::UNDEFINED, h)?)).await
 }
 
 /// A readable description of a thrown JS value (its stack when it has one).
 pub fn describe(error: &JsValue) -> String {
-    let stack = js_sys::Reflect::get(error, &"stack".into())
+    let stack = Reflect::get(error, &"stack".into())
         .ok()
         .and_then(|s| s.as_string());
-    let message = js_sys::Reflect::get(error, &"message".into())
+    let message = Reflect::get(error, &"message".into())
         .ok()
         .and_then(|s| s.as_string());
     match (message, stack) {
@@ -68,26 +136,6 @@ pub fn describe(error: &JsValue) -> String {
     }
 }
 
-/// Runs `body` as the body of an async JS function of `H`; its result, or its
-/// rejection as `Err`. `H.cleanup()` runs afterwards either way.
-pub async fn try_js(body: &str) -> Result<JsValue, JsValue> {
-    let source =
-        format!("return (async () => {{ try {{\n{body}\n}} finally {{ H.cleanup(); }} }})();");
-    let function = Function::new_with_args("H", &source);
-    let promise: Promise = function
-        .call1(&JsValue::UNDEFINED, &helpers())?
-        .unchecked_into();
-    JsFuture::from(promise).await
-}
-
-/// `try_js`, panicking with the JS error (message and stack) on a rejection.
-pub async fn js(body: &str) -> JsValue {
-    match try_js(body).await {
-        Ok(value) => value,
-        Err(error) => panic!("scenario failed: {}", describe(&error)),
-    }
-}
-
 /// The JSON text of a JS value (for `assert_eq!` on the Rust side).
 pub fn json(value: &JsValue) -> String {
     js_sys::JSON::stringify(value)
@@ -95,13 +143,3 @@ pub fn json(value: &JsValue) -> String {
         .and_then(|s| s.as_string())
         .unwrap_or_default()
 }
-
-/// JS: a manager on the fixture's TURN-REST credentials (endpoint `/turn/<name>`),
-/// `relayOnly`, and `candidateTypes(p)`: both sides' local candidate types.
-pub const TURN_MANAGER: &str = r#"
-    const turnName = H.name("turn");
-    const manager = H.manager({ endpoint: H.url(`/turn/${turnName}?ttl=3600`), token: "tok",
-        disconnectedTimeoutMs: 500, restartTimeoutMs: 3000, restartAttempts: 5 });
-    const relayOnly = { iceTransportPolicy: "relay" };
-    const candidateTypes = async (p) => [(await p.caller.stats()).localCandidateType, (await p.callee.stats()).localCandidateType];
-"#;

@@ -1,16 +1,29 @@
-// Test helpers for the browser suites, evaluated once per test page as the body of
-//   function (FIXTURE, newManager, wasmMemory, externrefs) { ... return H; }
-// (see browser.rs). Assertions throw Errors with both values in the message.
-"use strict";
+// Test helpers for the browser suites, an ES module: browser.rs imports it once
+// per test page, calls `install`, and hands the `H` it returns to every scenario
+// (tests/web_*.js). Assertions throw Errors with both values in the message.
+/* global gc -- Chrome's, with --js-flags=--expose-gc (webdriver.json) */
 const H = {};
+/** What the page's wasm provides, from `install`. */
+let host = null;
+
+/**
+ * Once per page, from browser.rs: `fixture` is the fixture server's URL,
+ * `newManager(options)` makes a PeerManager, `wasmMemory` is the module's
+ * memory, `externrefs()` counts its live externrefs.
+ */
+export function install(fixture, newManager, wasmMemory, externrefs) {
+  host = { newManager, wasmMemory, externrefs };
+  H.fixture = fixture;
+  return H;
+}
+
 const originalFetch = globalThis.fetch;
 const originalConsole = {};
 for (const k of ["log", "info", "debug", "warn", "error"]) originalConsole[k] = console[k];
 let managers = [];
 let unique = 0;
 
-H.fixture = FIXTURE;
-H.url = (path) => FIXTURE + path;
+H.url = (path) => H.fixture + path;
 /** A name no other test (or earlier run against the same fixture) used. */
 H.name = (prefix) => `${prefix}-${Date.now().toString(36)}-${unique++}`;
 H.sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -98,14 +111,14 @@ H.figure = async (line) => {
   originalConsole.log(line);
   try {
     await H.post("/figure", line);
-  } catch (_) {
+  } catch {
     // the figure is informative only
   }
 };
 
 // ---- the library ----
 H.manager = (options) => {
-  const manager = newManager(options);
+  const manager = host.newManager(options);
   managers.push(manager);
   return manager;
 };
@@ -122,8 +135,8 @@ H.gc = async (rounds = 3) => {
     await H.sleep(0);
   }
 };
-H.memoryBytes = () => wasmMemory.buffer.byteLength;
-H.externrefs = () => externrefs();
+H.memoryBytes = () => host.wasmMemory.buffer.byteLength;
+H.externrefs = () => host.externrefs();
 H.stubFetch = (fn) => {
   globalThis.fetch = fn;
 };
@@ -134,7 +147,7 @@ H.captureConsole = () => {
     if (typeof a === "string") return a;
     try {
       return JSON.stringify(a);
-    } catch (_) {
+    } catch {
       return String(a);
     }
   };
@@ -150,7 +163,7 @@ H.cleanup = () => {
   for (const manager of managers) {
     try {
       manager.destroy();
-    } catch (_) {
+    } catch {
       // already freed by the test
     }
   }
@@ -247,7 +260,20 @@ H.connected = (pair, ms, what = "both peers connected") =>
     () => `${typeof what === "function" ? what() : what}: caller states ${canonical(pair.ev.caller.states)} errors ${canonical(pair.ev.caller.errors)}, ` +
       `callee states ${canonical(pair.ev.callee.states)} errors ${canonical(pair.ev.callee.errors)}`);
 
-// ---- negotiation from either side (web_peers_negotiation.rs) ----
+/**
+ * A manager on the fixture's TURN-REST credentials (endpoint `/turn/<name>`) with
+ * short restart timers; `relayOnly`, peer options that allow only relayed
+ * candidates; and `candidateTypes(p)`, both sides' local candidate types.
+ */
+H.turnManager = () => {
+  const manager = H.manager({ endpoint: H.url(`/turn/${H.name("turn")}?ttl=3600`), token: "tok",
+    disconnectedTimeoutMs: 500, restartTimeoutMs: 3000, restartAttempts: 5 });
+  const relayOnly = { iceTransportPolicy: "relay" };
+  const candidateTypes = async (p) => [(await p.caller.stats()).localCandidateType, (await p.callee.stats()).localCandidateType];
+  return { manager, relayOnly, candidateTypes };
+};
+
+// ---- negotiation from either side (web_peers_negotiation.js) ----
 /**
  * Caller (initiator) and callee like `H.pair`, but every signal travels through a
  * relay that holds it for `delayMs` (default 0: still a macrotask later), in order
@@ -382,7 +408,7 @@ H.mediaArrives = async (peer, ms, what, { packets = 25, other = null } = {}) => 
   let now = null;
   try {
     await H.waitFor(async () => (now = await H.pathStats(peer.connection)).inboundPackets >= before + packets, ms, what);
-  } catch (_) {
+  } catch {
     const far = other ? `; far side ${canonical(await H.pathStats(other.connection))}` : "";
     throw new Error(`${what}: inbound RTP packets ${before} then ${now && now.inboundPackets} in ${ms} ms (want +${packets}); ` +
       `stats ${canonical(now)}${far}`);
@@ -406,5 +432,3 @@ H.statsAdvancing = async (peer, ms) => {
   }
   return { advanced: false, detail: `bytesReceived stays at ${now}; raw ${canonical(await H.pathStats(peer.connection))}` };
 };
-
-return H;

@@ -9,6 +9,14 @@
 //!   publishes what a seat must receive to the channel of the replica that
 //!   holds its socket, in the order it stored it. This replica keeps only
 //!   its own sockets' outboxes.
+//! - No queue between Redis and those outboxes: the subscription is a RESP3
+//!   connection whose push handler, called by the task reading its socket,
+//!   hands each message straight to its socket's bounded outbox
+//!   ([`Inner::dispatch`] never waits). A replica that falls behind leaves
+//!   the backlog in Redis, which drops a pub/sub client past its
+//!   `client-output-buffer-limit pubsub`; the answer to our PING waits
+//!   behind that backlog, so more than `REDIS_TIMEOUT` of it fails the
+//!   liveness check. Either is a lost subscription.
 //! - A replica renews a heartbeat key; a seat held by a replica whose
 //!   heartbeat lapsed (it was killed) counts as free.
 //! - Losing the subscription could lose a delivery, so every local socket
@@ -25,9 +33,10 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use futures_util::StreamExt;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{Client, Script, Value};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
+use redis::{
+    AsyncConnectionConfig, Client, Msg, ProtocolVersion, PushInfo, PushKind, Script, Value,
+};
 use tokio::sync::watch;
 
 use super::protocol::{ErrorCode, ServerMessage, SignalData};
@@ -94,9 +103,19 @@ impl RedisRegistry {
             .set_response_timeout(Some(REDIS_TIMEOUT))
             .set_number_of_retries(2)
             .set_max_delay(BACKOFF_MAX);
+        // The subscription speaks RESP3, whose pushes reach a handler of
+        // ours instead of a queue (see `subscribe_loop`); commands keep the
+        // URL's protocol.
+        let info = client.get_connection_info().clone();
+        let resp3 = info
+            .redis_settings()
+            .clone()
+            .set_protocol(ProtocolVersion::RESP3);
+        let subscriber = Client::open(info.set_redis_settings(resp3))
+            .map_err(|_| RedisStartError("invalid --redis-url".into()))?;
         let commands = tokio::time::timeout(
             2 * REDIS_TIMEOUT,
-            ConnectionManager::new_with_config(client.clone(), config),
+            ConnectionManager::new_with_config(client, config),
         )
         .await
         .map_err(|_| RedisStartError("cannot reach Redis: timed out".into()))?
@@ -117,7 +136,7 @@ impl RedisRegistry {
         let (up_tx, mut up) = watch::channel(false);
         tokio::spawn(subscribe_loop(
             Arc::downgrade(&inner),
-            client,
+            subscriber,
             stopped.clone(),
             up_tx,
         ));
@@ -278,7 +297,7 @@ fn error_code(status: &[u8]) -> ErrorCode {
 }
 
 /// Keeps this replica's subscription up; when it drops, closes every local
-/// socket and tries again with bounded backoff.
+/// socket and tries again with bounded backoff. `client` speaks RESP3.
 async fn subscribe_loop(
     inner: Weak<Inner>,
     client: Client,
@@ -290,13 +309,20 @@ async fn subscribe_loop(
     };
     let mut backoff = BACKOFF_MIN;
     loop {
+        let (lost_tx, lost) = watch::channel(false);
         let attempt = async {
-            let mut pubsub = client.get_async_pubsub().await?;
-            pubsub.subscribe(&name).await?;
-            redis::RedisResult::Ok(pubsub)
+            let config = AsyncConnectionConfig::new()
+                .set_connection_timeout(Some(REDIS_TIMEOUT))
+                .set_response_timeout(Some(REDIS_TIMEOUT))
+                .set_push_sender(push_handler(inner.clone(), lost_tx));
+            let mut connection = client
+                .get_multiplexed_async_connection_with_config(&config)
+                .await?;
+            connection.subscribe(&name).await?;
+            redis::RedisResult::Ok(connection)
         };
         match tokio::time::timeout(REDIS_TIMEOUT, attempt).await {
-            Ok(Ok(pubsub)) => {
+            Ok(Ok(connection)) => {
                 backoff = BACKOFF_MIN;
                 let Some(strong) = inner.upgrade() else {
                     return;
@@ -311,16 +337,19 @@ async fn subscribe_loop(
                 drop(strong);
                 let _ = up.send(true);
                 tracing::info!("signaling: subscribed in Redis");
-                let stop = listen(&inner, pubsub, &mut stopped).await;
+                let ended = listen(connection, lost, &mut stopped).await;
                 let Some(strong) = inner.upgrade() else {
                     return;
                 };
                 strong.subscribed.store(false, Ordering::SeqCst);
                 strong.close_all(ErrorCode::Unavailable);
-                if stop {
+                let Ended::Lost(reason) = ended else {
                     return;
-                }
-                tracing::warn!("signaling: lost the Redis subscription; reconnecting");
+                };
+                tracing::warn!(
+                    reason,
+                    "signaling: lost the Redis subscription; reconnecting"
+                );
             }
             Ok(Err(e)) => tracing::warn!(error = %e, "signaling: cannot subscribe"),
             Err(_) => tracing::warn!("signaling: cannot subscribe: timed out"),
@@ -333,30 +362,62 @@ async fn subscribe_loop(
     }
 }
 
-/// Dispatches published messages until the subscription fails (false) or
-/// the registry is dropped (true).
+/// What the subscription's connection calls with each push, from the task
+/// that reads its socket, one at a time and in order: a published message
+/// goes to [`Inner::dispatch`] (which never waits), so the connection reads
+/// no faster than messages reach their outboxes; a lost connection sets
+/// `lost`. Nothing is queued in between.
+fn push_handler(
+    inner: Weak<Inner>,
+    lost: watch::Sender<bool>,
+) -> impl Fn(PushInfo) -> Result<(), std::convert::Infallible> + Send + Sync + 'static {
+    move |push: PushInfo| {
+        match push.kind {
+            PushKind::Message => {
+                if let (Some(inner), Some(message)) = (inner.upgrade(), Msg::from_push_info(push)) {
+                    inner.dispatch(message.get_payload_bytes());
+                }
+            }
+            PushKind::Disconnection => {
+                lost.send_replace(true);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// Why [`listen`] returned.
+enum Ended {
+    /// The registry was dropped.
+    Stopped,
+    /// The subscription failed, for this reason (logged).
+    Lost(&'static str),
+}
+
+/// Watches the subscription until it fails or the registry is dropped; its
+/// messages are dispatched by [`push_handler`].
 async fn listen(
-    inner: &Weak<Inner>,
-    pubsub: redis::aio::PubSub,
+    mut connection: MultiplexedConnection,
+    mut lost: watch::Receiver<bool>,
     stopped: &mut watch::Receiver<()>,
-) -> bool {
-    let (mut sink, mut stream) = pubsub.split();
+) -> Ended {
     let mut ping = tokio::time::interval(HEARTBEAT);
     loop {
         tokio::select! {
-            message = stream.next() => {
-                let Some(message) = message else { return false };
-                let Some(inner) = inner.upgrade() else { return true };
-                inner.dispatch(message.get_payload_bytes());
-            }
+            // Set (it is only ever set), or its sender gone with the
+            // connection's task: lost either way.
+            _ = lost.changed() => return Ended::Lost("connection closed"),
             _ = ping.tick() => {
                 // A connection that died without a FIN shows up here.
-                let pong = tokio::time::timeout(REDIS_TIMEOUT, sink.ping::<Value>()).await;
+                let command = redis::cmd("PING");
+                let pong = command.query_async::<Value>(&mut connection);
+                let pong = tokio::time::timeout(REDIS_TIMEOUT, pong).await;
                 if !matches!(pong, Ok(Ok(_))) {
-                    return false;
+                    return Ended::Lost("no answer to PING");
                 }
             }
-            _ = stopped.changed() => return true,
+            _ = stopped.changed() => return Ended::Stopped,
         }
     }
 }

@@ -23,11 +23,23 @@ impl Replica {
     /// embedded --jwt-secret <secret>` plus `args`, and waits for its
     /// listening line to learn the port.
     pub fn start(bin: &Path, jwt_secret: &str, args: &[&str]) -> Self {
+        Self::start_with_env(bin, jwt_secret, args, &[])
+    }
+
+    /// [`Replica::start`] with `env` added to its environment (e.g.
+    /// `TOKIO_WORKER_THREADS=1` for a replica with one core's worth of threads).
+    pub fn start_with_env(
+        bin: &Path,
+        jwt_secret: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
         let mut child = Command::new(bin)
             .env_remove("TWILIO_ACCOUNT_SID")
             .env_remove("TWILIO_AUTH_TOKEN")
             .env_remove("REDIS_URL")
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .args(["--listen", "127.0.0.1:0", "--turn-listen", "127.0.0.1:0"])
             .args(["--provider", "embedded", "--jwt-secret", jwt_secret])
             .args(args)

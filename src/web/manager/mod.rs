@@ -11,6 +11,7 @@ use crate::core::cache::CachedServers;
 use crate::core::config::{default_fallback, Limits, DEFAULT_ENDPOINT};
 use crate::core::error::{ErrorKind, IceServersError};
 use crate::core::servers::IceServer;
+use crate::core::usage::UsageError;
 use crate::web::bindings::{PeerManagerOptions, PeerOptions};
 use crate::web::convert::{number_option, servers_from_js, servers_to_js};
 use crate::web::error::{ice_servers_error, named_error, type_error};
@@ -149,15 +150,11 @@ impl PeerManager {
     pub fn new(options: PeerManagerOptions) -> Result<PeerManager, JsValue> {
         let options: JsValue = options.into();
         if !options.is_object() {
-            return Err(type_error(
-                "PeerManager needs an options object with a token",
-            ));
+            return Err(type_error(UsageError::ManagerOptions));
         }
         let token = get(&options, "token");
         if !token.is_string() && !token.is_function() {
-            return Err(type_error(
-                "PeerManagerOptions.token must be a string or a function",
-            ));
+            return Err(type_error(UsageError::Token));
         }
         let endpoint = match get(&options, "endpoint") {
             value if value.is_null_or_undefined() => DEFAULT_ENDPOINT.into(),
@@ -168,21 +165,15 @@ impl PeerManager {
             {
                 value
             }
-            _ => {
-                return Err(type_error(
-                    "PeerManagerOptions.endpoint must be a non-empty string",
-                ))
-            }
+            _ => return Err(type_error(UsageError::Endpoint)),
         };
         let limits = Limits::read(|name| number_option(&options, name))
-            .map_err(|error| type_error(&error.message()))?;
+            .map_err(|error| type_error(UsageError::Number(error)))?;
         let fallback = match get(&options, "fallbackIceServers") {
             value if value.is_null_or_undefined() => default_fallback(),
-            value => usable_servers(&value).ok_or_else(|| {
-                type_error(
-                    "PeerManagerOptions.fallbackIceServers must be an array of usable ICE servers",
-                )
-            })?,
+            value => {
+                usable_servers(&value).ok_or_else(|| type_error(UsageError::FallbackIceServers))?
+            }
         };
         let inner = Rc::new_cyclic(|me| ManagerInner {
             me: me.clone(),

@@ -6,6 +6,7 @@ use super::host::{deferred, Settle};
 use super::{usable_servers, Outcome, PeerManager, Waiter};
 use crate::core::preflight::{plan, timeout_ms, Check, Conclusion};
 use crate::core::servers::IceServer;
+use crate::core::usage::UsageError;
 use crate::web::convert::{number_option, servers_to_js};
 use crate::web::error::{ice_servers_error, type_error};
 use crate::web::kinds::Callback;
@@ -47,16 +48,17 @@ impl PeerManager {
         #[wasm_bindgen(unchecked_optional_param_type = "PreflightOptions")] options: JsValue,
     ) -> Promise {
         let (promise, settle) = deferred();
-        let timeout = timeout_ms(number_option(&options, "timeoutMs"));
+        let Some(timeout_ms) = timeout_ms(number_option(&options, "timeoutMs")) else {
+            settle.with(Err(type_error(UsageError::PreflightTimeout)));
+            return promise;
+        };
         let explicit = get(&options, "iceServers");
         // None: the manager's servers; Some(None): given but unusable.
         let servers = (!explicit.is_null_or_undefined()).then(|| usable_servers(&explicit));
-        let (Some(timeout_ms), None | Some(Some(_))) = (timeout, &servers) else {
-            settle.with(Err(type_error(
-                "PreflightOptions: timeoutMs must be 1 to 60000 ms and iceServers an array of ICE servers",
-            )));
+        if let Some(None) = servers {
+            settle.with(Err(type_error(UsageError::PreflightIceServers)));
             return promise;
-        };
+        }
         let run = Rc::new(Preflight {
             settle,
             timeout_ms,
