@@ -49,14 +49,15 @@ test -f pkg/ice_peer_bg.wasm
 # (see the script for why they are dead). It needs the names, so wasm-pack
 # runs no wasm-opt of its own (Cargo.toml).
 node scripts/prune-table.mjs pkg/ice_peer_bg.wasm
+# The wasm features the module may use (the ones stable Rust's wasm32 target
+# enables), for every wasm-opt run below.
+features=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
+  --enable-mutable-globals --enable-reference-types --enable-multivalue)
 # For `size.sh --top`: the same module optimised as below, with its names.
 if [[ -n "${ICE_PEER_NAMED_WASM:-}" ]]; then
-  wasm-opt -Oz -O3 -Oz -g --low-memory-unused --enable-bulk-memory --enable-nontrapping-float-to-int \
-    --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    pkg/ice_peer_bg.wasm -o "$ICE_PEER_NAMED_WASM"
+  wasm-opt -Oz -O3 -Oz -g --low-memory-unused "${features[@]}" pkg/ice_peer_bg.wasm -o "$ICE_PEER_NAMED_WASM"
 fi
-wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
-  pkg/ice_peer_bg.wasm -o pkg/ice_peer_bg.wasm
+wasm-opt -Oz "${features[@]}" pkg/ice_peer_bg.wasm -o pkg/ice_peer_bg.wasm
 # A second wasm-opt round after that -Oz, and the two custom sections
 # no browser reads (producers: toolchain versions; target_features): -0.4 KB
 # gzipped. --low-memory-unused lets constant address offsets fold into loads
@@ -67,9 +68,7 @@ wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sig
 # --vacuum, --duplicate-function-elimination and a third -Oz (nothing),
 # --gufa (-47 B), --flatten (larger); -tnh/-iit (-0.1 KB) would let wasm-opt
 # delete the abort paths of bounds checks.
-wasm-opt -O3 -Oz --low-memory-unused --strip-producers --strip-target-features \
-  --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-  --enable-mutable-globals --enable-reference-types --enable-multivalue \
+wasm-opt -O3 -Oz --low-memory-unused --strip-producers --strip-target-features "${features[@]}" \
   pkg/ice_peer_bg.wasm -o pkg/ice_peer_bg.wasm
 # wasm-bindgen's hashed import/export names, shipped twice (in the .wasm and in
 # the glue), shortened to one or two characters in both: -4.4 KB gzipped. The

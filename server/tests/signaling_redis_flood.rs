@@ -201,6 +201,45 @@ fn signal_process(pid: u32, signal: &str) {
     assert!(status.success(), "kill {signal} {pid}");
 }
 
+/// A fresh Redis, a replica (with `env`) on it, and Alice alone in a room
+/// she created there, with her resume key and the route Redis holds for her.
+struct AliceSeated {
+    redis: RedisServer,
+    replica: Replica,
+    pid: u32,
+    commands: MultiplexedConnection,
+    room: String,
+    alice: Socket,
+    key: String,
+    /// The socket token holding her seat.
+    socket: String,
+    /// The channel of the replica holding it.
+    channel: String,
+}
+
+async fn seat_alice(env: &[(&str, &str)]) -> AliceSeated {
+    let redis = RedisServer::start();
+    let replica = Replica::start_with_env(Path::new(BIN), JWT_SECRET, &redis.args(), env);
+    let pid = replica.pid().expect("running");
+    let mut commands = redis_connection(&redis).await;
+    let room = create_room(&replica).await;
+    let (alice, hello) = join(&replica, &room, "alice", None).await;
+    assert_eq!(hello["type"], "joined", "{hello}");
+    let key = hello["resume"].as_str().expect("resume key").to_owned();
+    let (socket, channel) = alice_route(&mut commands, &room).await;
+    AliceSeated {
+        redis,
+        replica,
+        pid,
+        commands,
+        room,
+        alice,
+        key,
+        socket,
+        channel,
+    }
+}
+
 /// A replica with `env`; Alice seated on it, reading nothing while
 /// `signals` signals of `sdp_bytes` are published for her, paced so that
 /// Redis never holds more than `REDIS_BACKLOG_BYTES` for the replica. Then
@@ -208,15 +247,17 @@ fn signal_process(pid: u32, signal: &str) {
 /// outbox held and `slow-consumer`, and the replica's subscription is
 /// intact: Alice resumes and hears Bob through it.
 async fn flood_a_seat_that_does_not_read(env: &[(&str, &str)], signals: u64, sdp_bytes: usize) {
-    let redis = RedisServer::start();
-    let replica = Replica::start_with_env(Path::new(BIN), JWT_SECRET, &redis.args(), env);
-    let pid = replica.pid().expect("running");
-    let mut commands = redis_connection(&redis).await;
-    let room = create_room(&replica).await;
-    let (mut alice, hello) = join(&replica, &room, "alice", None).await;
-    assert_eq!(hello["type"], "joined", "{hello}");
-    let key = hello["resume"].as_str().expect("resume key").to_owned();
-    let (socket, channel) = alice_route(&mut commands, &room).await;
+    let AliceSeated {
+        redis: _redis,
+        replica,
+        pid,
+        mut commands,
+        room,
+        mut alice,
+        key,
+        socket,
+        channel,
+    } = seat_alice(env).await;
 
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before = rss_kib(pid).expect("replica RSS");
@@ -328,15 +369,17 @@ async fn a_flood_of_large_signals_costs_the_replica_one_outbox() {
 #[tokio::test]
 async fn a_stalled_replica_is_dropped_by_redis_then_closes_its_sockets_and_resubscribes() {
     const SDP_BYTES: usize = 60_000;
-    let redis = RedisServer::start();
-    let replica = Replica::start(Path::new(BIN), JWT_SECRET, &redis.args());
-    let pid = replica.pid().expect("running");
-    let mut commands = redis_connection(&redis).await;
-    let room = create_room(&replica).await;
-    let (mut alice, hello) = join(&replica, &room, "alice", None).await;
-    assert_eq!(hello["type"], "joined", "{hello}");
-    let key = hello["resume"].as_str().expect("resume key").to_owned();
-    let (_, channel) = alice_route(&mut commands, &room).await;
+    let AliceSeated {
+        redis: _redis,
+        replica,
+        pid,
+        mut commands,
+        room,
+        mut alice,
+        key,
+        channel,
+        ..
+    } = seat_alice(&[]).await;
 
     // Signals for a socket the replica does not hold, so that Alice hears
     // only what the lost subscription does to her.

@@ -165,9 +165,12 @@ async function waitUntil(predicate, ms, what) {
   }
 }
 
+// Good on both sides, with the selected pair in each side's stats: Chromium
+// can say `connected` a moment before getStats names the pair in use.
 const bothGood = (c, ms) => waitUntil(async () => {
   const [sa, sb] = await Promise.all([stats(c.a), stats(c.b)]);
-  return sa?.quality === "good" && sb?.quality === "good" && [sa, sb];
+  const ready = (s) => s?.quality === "good" && s.localType !== null;
+  return ready(sa) && ready(sb) && [sa, sb];
 }, ms, async () => `both sides good:\n${await describe(c)}`);
 
 async function describe(c) {

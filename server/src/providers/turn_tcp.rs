@@ -365,7 +365,52 @@ impl Conn for TcpMux {
 
 #[cfg(test)]
 mod tests {
-    use super::{frame_len, framed};
+    use super::{frame_len, framed, read_frames, FRAME_TIMEOUT, IDLE_TIMEOUT};
+    use std::net::SocketAddr;
+    use std::time::Duration;
+    use tokio::io::AsyncWriteExt;
+    use tokio::sync::mpsc;
+
+    /// Lets the reader run until it waits again (time is paused: nothing
+    /// advances it but the sleeps below).
+    async fn settle() {
+        for _ in 0..8 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_silent_after_a_frame_is_closed_at_the_idle_timeout_and_not_before() {
+        let (mut client, server) = tokio::io::duplex(4096);
+        let (inbox, mut frames) = mpsc::channel(4);
+        let peer: SocketAddr = "198.51.100.7:50000".parse().expect("address");
+        let reader = tokio::spawn(async move { read_frames(server, peer, &inbox).await });
+        // A STUN header with no attributes: one 20-byte frame.
+        client.write_all(&[0u8; 20]).await.expect("write");
+        let frame = frames.recv().await.expect("the frame");
+        assert_eq!(frame.0.len(), 20);
+
+        // Silent for longer than a first frame may take, but not idle yet.
+        tokio::time::sleep(FRAME_TIMEOUT * 2).await;
+        settle().await;
+        assert!(
+            !reader.is_finished(),
+            "closed after {:?} of silence",
+            FRAME_TIMEOUT * 2
+        );
+        tokio::time::sleep(IDLE_TIMEOUT - FRAME_TIMEOUT * 2 - Duration::from_secs(1)).await;
+        settle().await;
+        assert!(
+            !reader.is_finished(),
+            "closed a second before the idle timeout"
+        );
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        settle().await;
+        assert!(
+            reader.is_finished(),
+            "still open a second after the idle timeout"
+        );
+    }
 
     #[test]
     fn frame_lengths() {
