@@ -4,7 +4,12 @@
 // promises settled from Rust.
 import { ManagerEvent } from "./kinds.js";
 
-/** @typedef {(event: ManagerEvent, id: number, token: string) => void} ManagerNotify */
+/**
+ * The manager's callback: an event and its values (`TokenArrived`: the
+ * lookup's id and the token; `PreflightPlan`: servers, `PreflightOver`:
+ * results, for which it returns the answer).
+ * @typedef {(event: ManagerEvent, a?: unknown, b?: unknown) => unknown} ManagerNotify
+ */
 
 /**
  * Calls `notify(ManagerEvent.NetworkChanged)` on `online` and `offline` (in

@@ -3,6 +3,7 @@
 // (src/core/preflight.rs) on a short-lived RTCPeerConnection of its own, all
 // side by side. This only gathers candidates and times them; what the
 // results mean is decided in Rust.
+import { ManagerEvent } from "./kinds.js";
 
 /** @typedef {"stun" | "turn"} CheckKind */
 /** @typedef {"udp" | "tcp" | "tls"} CheckTransport */
@@ -60,21 +61,26 @@ export function conclusion(verdict, relayTransports) {
 }
 
 /**
- * Runs every check side by side, each for at most `timeoutMs`; once all
- * are over (every connection closed), the core's `conclude` reads their
- * results. Resolves with the contract's `PreflightReport`.
- * @param {PlannedCheck[]} checks
+ * Once `servers` is there, the checks the core plans for them, side by
+ * side, each for at most `timeoutMs`; once all are over (every connection
+ * closed), the core's conclusion from their results. Resolves with the
+ * contract's `PreflightReport`; rejects only when `servers` does.
+ * @param {RTCIceServer[] | Promise<RTCIceServer[]>} servers normalised, as
+ *   Rust builds them
  * @param {number} timeoutMs
- * @param {(what: 0, results: PreflightCheck[]) => Conclusion} conclude the
- *   crate's one callback shape (src/web/mod.rs), `what` unused
+ * @param {import("./manager.js").ManagerNotify} notify the manager's
+ *   callback: `PreflightPlan` returns the checks, `PreflightOver` the conclusion
  */
-export function runChecks(checks, timeoutMs, conclude) {
-  const started = Date.now();
-  return Promise.all(checks.map((check) => runCheck(check, timeoutMs))).then((results) => ({
-    checks: results,
-    ...conclude(0, results),
-    durationMs: Date.now() - started,
-  }));
+export function preflight(servers, timeoutMs, notify) {
+  return Promise.resolve(servers).then((servers) => {
+    const started = Date.now();
+    const checks = /** @type {PlannedCheck[]} */ (notify(ManagerEvent.PreflightPlan, servers));
+    return Promise.all(checks.map((check) => runCheck(check, timeoutMs))).then((results) => ({
+      checks: results,
+      .../** @type {Conclusion} */ (notify(ManagerEvent.PreflightOver, results)),
+      durationMs: Date.now() - started,
+    }));
+  });
 }
 
 /**

@@ -41,8 +41,6 @@ enum Waiter {
     Peer(Weak<PeerInner>),
     /// A `createPeer()` that waits at most `createPeerWaitMs`.
     NewPeer(Rc<NewPeer>),
-    /// A `preflight()` without explicit servers.
-    Preflight(Rc<preflight::Preflight>),
 }
 
 impl Waiter {
@@ -58,7 +56,6 @@ impl Waiter {
                 }
             }
             Waiter::NewPeer(pending) => pending.servers_ready(manager, outcome),
-            Waiter::Preflight(run) => run.clone().servers_arrived(outcome),
         }
     }
 
