@@ -53,22 +53,28 @@ node scripts/prune-table.mjs pkg/ice_peer_bg.wasm
 # enables), for every wasm-opt run below.
 features=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-mutable-globals --enable-reference-types --enable-multivalue)
+# wasm-opt inlines every function with one caller, whatever its size; rustc
+# has already inlined what pays off (its thresholds are swept with this one),
+# and what is left is mostly large bodies that inlining only copies into
+# their caller's locals and blocks. Only tiny ones now (-0.5 KB gzipped;
+# docs/size.md has the sweep).
+inlining=(--one-caller-inline-max-function-size 5)
 # For `size.sh --top`: the same module optimised as below, with its names.
 if [[ -n "${ICE_PEER_NAMED_WASM:-}" ]]; then
-  wasm-opt -Oz -O3 -Oz -g --low-memory-unused "${features[@]}" pkg/ice_peer_bg.wasm -o "$ICE_PEER_NAMED_WASM"
+  wasm-opt -Oz -Oz -g --low-memory-unused "${inlining[@]}" "${features[@]}" pkg/ice_peer_bg.wasm -o "$ICE_PEER_NAMED_WASM"
 fi
-wasm-opt -Oz "${features[@]}" pkg/ice_peer_bg.wasm -o pkg/ice_peer_bg.wasm
+wasm-opt -Oz "${inlining[@]}" "${features[@]}" pkg/ice_peer_bg.wasm -o pkg/ice_peer_bg.wasm
 # A second wasm-opt round after that -Oz, and the two custom sections
 # no browser reads (producers: toolchain versions; target_features): -0.4 KB
 # gzipped. --low-memory-unused lets constant address offsets fold into loads
 # and stores (-0.3 KB): Rust's wasm32 stack sits below the data and grows down
 # from 1 MB, so the lowest 1 KB is reached only by an overflowing stack.
-# -O3 before that -Oz: its inlining and local passes leave -Oz more to fold
-# (-30 B; -O4 or a second -O3 no better). Measured and left out: --converge,
-# --vacuum, --duplicate-function-elimination and a third -Oz (nothing),
-# --gufa (-47 B), --flatten (larger); -tnh/-iit (-0.1 KB) would let wasm-opt
-# delete the abort paths of bounds checks.
-wasm-opt -O3 -Oz --low-memory-unused --strip-producers --strip-target-features "${features[@]}" \
+# Measured and left out: -O3 before this -Oz (30 B smaller before the
+# inlining limit above, 14 B larger with it), --converge, --vacuum,
+# --duplicate-function-elimination and a third -Oz (nothing), --gufa,
+# --flatten (larger); -tnh/-iit (-0.1 KB) would let wasm-opt delete the abort
+# paths of bounds checks.
+wasm-opt -Oz --low-memory-unused --strip-producers --strip-target-features "${inlining[@]}" "${features[@]}" \
   pkg/ice_peer_bg.wasm -o pkg/ice_peer_bg.wasm
 # wasm-bindgen's hashed import/export names, shipped twice (in the .wasm and in
 # the glue), shortened to one or two characters in both: -4.4 KB gzipped. The
