@@ -82,23 +82,21 @@ impl Settle {
 /// answers; it holds the manager weakly.
 pub(super) fn manager_events(manager: &Weak<ManagerInner>) -> ManagerNotify {
     let manager = manager.clone();
-    Closure::new(
-        move |event: JsValue, a: JsValue, b: JsValue, _: JsValue| {
-            let (Some(manager), Some(event)) = (manager.upgrade(), kind(&event)) else {
-                return JsValue::UNDEFINED;
-            };
-            match event {
-                ManagerEvent::NetworkChanged => manager.network_changed(),
-                ManagerEvent::TokenArrived => manager.token_arrived(
-                    a.as_f64().unwrap_or(0.0) as u32,
-                    b.as_string().unwrap_or_default(),
-                ),
-                // Only a createPeer()'s own wait reports this (see `NewPeer`).
-                ManagerEvent::WaitOver => {}
-                ManagerEvent::PreflightPlan => return preflight::checks_for(&a),
-                ManagerEvent::PreflightOver => return preflight::conclusion(&a),
-            }
-            JsValue::UNDEFINED
-        },
-    )
+    Closure::new(move |event: JsValue, a: JsValue, b: JsValue, _: JsValue| {
+        let (Some(manager), Some(event)) = (manager.upgrade(), kind(&event)) else {
+            return JsValue::UNDEFINED;
+        };
+        match event {
+            ManagerEvent::NetworkChanged => manager.network_changed(),
+            ManagerEvent::TokenArrived => manager.token_arrived(
+                a.as_f64().unwrap_or(0.0) as u32,
+                b.as_string().unwrap_or_default(),
+            ),
+            // Only a createPeer()'s own wait reports this (see `NewPeer`).
+            ManagerEvent::WaitOver => {}
+            ManagerEvent::PreflightPlan => return preflight::checks_for(&a),
+            ManagerEvent::PreflightOver => return preflight::conclusion(&a),
+        }
+        JsValue::UNDEFINED
+    })
 }

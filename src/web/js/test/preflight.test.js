@@ -5,7 +5,8 @@
 // with its handlers detached whichever way it ends.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { plannedCheck, runCheck, runChecks } from "../preflight.js";
+import { ManagerEvent } from "../kinds.js";
+import { plannedCheck, preflight, runCheck } from "../preflight.js";
 
 /** @type {any} */
 const global = globalThis;
@@ -129,20 +130,40 @@ test("a server list the browser refuses fails that check only", async () => {
   }
 });
 
-test("runChecks: side by side, the conclusion from every result in order, then the report", async () => {
+test("preflight: once the servers are there, the planned checks side by side, then the report with the conclusion drawn from every result in order", async () => {
   made = [];
   /** @type {unknown[]} */
+  const asked = [];
+  /** @type {unknown[]} */
   let seen = [];
-  const report = runChecks([stun, turn], 5000, (_what, results) => {
-    seen = results.map((r) => [r.url, r.ok]);
+  const servers = [{ urls: ["stun:h:3478"] }];
+  /** @type {(event: number, value?: unknown) => unknown} */
+  const notify = (event, value) => {
+    asked.push(event);
+    if (event === ManagerEvent.PreflightPlan) {
+      assert.equal(value, servers, "the plan is asked for the servers given");
+      return [stun, turn];
+    }
+    seen = /** @type {{ url: string, ok: boolean }[]} */ (value).map((r) => [r.url, r.ok]);
     return { verdict: "relay", relayTransports: ["tcp"] };
-  });
+  };
+  const report = preflight(Promise.resolve(servers), 5000, notify);
+  assert.equal(made.length, 0, "nothing starts before the servers arrive");
+  await new Promise((resolve) => setTimeout(resolve, 0));
   assert.equal(made.length, 2, "both connections exist before either check ends");
   made[1].candidate("relay");
   made[0].candidate(null);
   made[0].error(701, "late"); // after its end: no effect
   const out = await report;
+  assert.deepEqual(asked, [ManagerEvent.PreflightPlan, ManagerEvent.PreflightOver]);
   assert.deepEqual(seen, [["stun:h:3478", true], ["turn:h:3478?transport=tcp", true]]);
   assert.deepEqual([out.verdict, out.relayTransports, out.checks.length, typeof out.durationMs], ["relay", ["tcp"], 2, "number"]);
   assert.ok(made.every((pc) => pc.closed));
+});
+
+test("preflight rejects when the servers do, and starts no check", async () => {
+  made = [];
+  const failed = new Error("no servers");
+  await assert.rejects(preflight(Promise.reject(failed), 5000, () => assert.fail("nothing to ask")), failed);
+  assert.equal(made.length, 0);
 });
