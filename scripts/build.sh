@@ -56,7 +56,7 @@ features=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-e
 # wasm-opt inlines every function with one caller, whatever its size; rustc
 # has already inlined what pays off (its thresholds are swept with this one),
 # and what is left is mostly large bodies that inlining only copies into
-# their caller's locals and blocks. Only tiny ones now (-0.5 KB gzipped;
+# their caller's locals and blocks. Only tiny ones now (-0.4 KB gzipped;
 # docs/size.md has the sweep).
 inlining=(--one-caller-inline-max-function-size 5)
 # For `size.sh --top`: the same module optimised as below, with its names.

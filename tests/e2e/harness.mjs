@@ -55,16 +55,28 @@ async function waitForHttp(url, ms, child) {
   throw new Error(`${url} not ready after ${ms} ms: ${lastError?.message}`);
 }
 
-/** A UDP port that was free a moment ago (the embedded TURN server listens on UDP). */
-export function freeUdpPort(host = "127.0.0.1") {
-  return new Promise((resolve, reject) => {
+/**
+ * A port that was free a moment ago for both UDP and TCP, as the embedded
+ * TURN server needs (it listens on both with one number), and not `avoid`
+ * (the HTTP port: TCP and UDP numbers are separate, so the OS may hand out
+ * the same one for each). The UDP port is held while TCP is tried on it.
+ */
+export async function freeTurnPort(avoid, host = "127.0.0.1") {
+  for (let attempt = 0; attempt < 20; attempt++) {
     const sock = dgram.createSocket("udp4");
-    sock.on("error", reject);
-    sock.bind(0, host, () => {
-      const { port } = sock.address();
-      sock.close(() => resolve(port));
+    const port = await new Promise((resolve, reject) => {
+      sock.once("error", reject);
+      sock.bind(0, host, () => resolve(sock.address().port));
     });
-  });
+    const tcpFree = port !== avoid && (await new Promise((resolve) => {
+      const srv = net.createServer();
+      srv.once("error", () => resolve(false));
+      srv.listen(port, host, () => srv.close(() => resolve(true)));
+    }));
+    await new Promise((resolve) => sock.close(resolve));
+    if (tcpFree) return port;
+  }
+  throw new Error("no port free for both UDP and TCP after 20 tries");
 }
 
 /**
@@ -75,7 +87,8 @@ export async function startServer(extraArgs = []) {
   if (!existsSync(serverBin)) {
     throw new Error(`server binary missing: ${serverBin} (build it, or set ICE_PEER_SERVER_BIN)`);
   }
-  const [port, turnPort] = [await freePort(), await freeUdpPort()];
+  const port = await freePort();
+  const turnPort = await freeTurnPort(port);
   // Every setting explicit, so ICE_PEER_* / TURN_* / TWILIO_* in the environment cannot change the test.
   const args = [
     "--dev",
