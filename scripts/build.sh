@@ -59,23 +59,30 @@ features=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-e
 # their caller's locals and blocks. Only tiny ones now (-0.4 KB gzipped;
 # docs/size.md has the sweep).
 inlining=(--one-caller-inline-max-function-size 5)
-# For `size.sh --top`: the same module optimised as below, with its names.
-if [[ -n "${ICE_PEER_NAMED_WASM:-}" ]]; then
-  wasm-opt -Oz -Oz -g --low-memory-unused "${inlining[@]}" "${features[@]}" pkg/ice_peer_bg.wasm -o "$ICE_PEER_NAMED_WASM"
-fi
-wasm-opt -Oz "${inlining[@]}" "${features[@]}" pkg/ice_peer_bg.wasm -o pkg/ice_peer_bg.wasm
-# A second wasm-opt round after that -Oz, and the two custom sections
-# no browser reads (producers: toolchain versions; target_features): -0.4 KB
-# gzipped. --low-memory-unused lets constant address offsets fold into loads
-# and stores (-0.3 KB): Rust's wasm32 stack sits below the data and grows down
+# Two wasm-opt rounds, from $1 to $2, with any further flags after them.
+# --low-memory-unused lets constant address offsets fold into loads and
+# stores (-0.3 KB): Rust's wasm32 stack sits below the data and grows down
 # from 1 MB, so the lowest 1 KB is reached only by an overflowing stack.
-# Measured and left out: -O3 before this -Oz (30 B smaller before the
+# The second -Oz folds more of what the first left (with the custom sections
+# stripped below, -0.4 KB gzipped).
+# Measured and left out: -O3 before the second -Oz (30 B smaller before the
 # inlining limit above, 14 B larger with it), --converge, --vacuum,
 # --duplicate-function-elimination and a third -Oz (nothing), --gufa,
 # --flatten (larger); -tnh/-iit (-0.1 KB) would let wasm-opt delete the abort
 # paths of bounds checks.
-wasm-opt -Oz --low-memory-unused --strip-producers --strip-target-features "${inlining[@]}" "${features[@]}" \
-  pkg/ice_peer_bg.wasm -o pkg/ice_peer_bg.wasm
+optimise() {
+  local from="$1" to="$2"
+  shift 2
+  wasm-opt -Oz "${inlining[@]}" "${features[@]}" "$@" "$from" -o "$to"
+  wasm-opt -Oz --low-memory-unused "${inlining[@]}" "${features[@]}" "$@" "$to" -o "$to"
+}
+# For `size.sh --top`: the same module, optimised the same way, with its names.
+if [[ -n "${ICE_PEER_NAMED_WASM:-}" ]]; then
+  optimise pkg/ice_peer_bg.wasm "$ICE_PEER_NAMED_WASM" -g
+fi
+# Shipped without the two custom sections no browser reads (producers:
+# toolchain versions; target_features).
+optimise pkg/ice_peer_bg.wasm pkg/ice_peer_bg.wasm --strip-producers --strip-target-features
 # wasm-bindgen's hashed import/export names, shipped twice (in the .wasm and in
 # the glue), shortened to one or two characters in both: -4.4 KB gzipped. The
 # package's public JS names do not change; the script checks that glue and

@@ -30,4 +30,3 @@ if ((total > budget)); then
   echo "size.sh: the package is $total B gzipped, over its budget of $budget B" >&2
   exit 1
 fi
-
