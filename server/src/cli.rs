@@ -109,7 +109,7 @@ pub struct Cli {
     #[arg(long, env = "TURN_TLS_HOST", requires = "turn_tls_listen")]
     pub turn_tls_host: Option<String>,
 
-    /// Allocations one TURN credential (username) may hold on the embedded server.
+    /// Allocations one user may hold on the embedded server, with all the TURN credentials they were given together.
     #[arg(long, env = "TURN_USER_QUOTA", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub turn_user_quota: u64,
@@ -123,6 +123,11 @@ pub struct Cli {
     #[arg(long, env = "TURN_PERMISSION_QUOTA", default_value_t = 32,
           value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub turn_permission_quota: u64,
+
+    /// Channels one allocation may bind (each to one peer address).
+    #[arg(long, env = "TURN_CHANNEL_QUOTA", default_value_t = 64,
+          value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub turn_channel_quota: u64,
 
     /// Bandwidth cap of one allocation in kbit/s, both directions together; 0: none.
     #[arg(long, env = "TURN_ALLOCATION_KBPS", default_value_t = 0)]

@@ -306,6 +306,7 @@ fn embedded_config(cli: &Cli) -> Result<EmbeddedConfig, ConfigError> {
             per_user: cli.turn_user_quota as usize,
             total: cli.turn_total_quota as usize,
             permissions: cli.turn_permission_quota as usize,
+            channels: cli.turn_channel_quota as usize,
         },
         allocation_bytes_per_sec: (cli.turn_allocation_kbps > 0)
             .then(|| cli.turn_allocation_kbps.saturating_mul(1000) / 8),

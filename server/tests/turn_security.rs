@@ -302,6 +302,31 @@ async fn one_credential_gets_ten_allocations_and_no_more() {
     assert_eq!(others.len(), 1);
 }
 
+/// The per-user quota counts the user, not the credential: the endpoint
+/// hands out a fresh credential (a new expiry) every second, so a quota per
+/// credential would let one user hold the whole server.
+#[tokio::test]
+async fn one_user_gets_ten_allocations_whatever_credentials_they_hold() {
+    let (_server, turn) = turn_server(&[]).await;
+    let (mut granted, mut refused) = (Vec::new(), Vec::new());
+    for i in 0..12 {
+        let (user, pass) = credentials("mallory", 600 + i);
+        let mut wire = Wire::open(turn, false).await;
+        let (_, answer) = wire.try_allocate(&user, &pass).await;
+        if answer.typ.class == CLASS_SUCCESS_RESPONSE {
+            granted.push(wire);
+        } else {
+            refused.push(error_code(&answer).unwrap_or(0));
+        }
+    }
+    println!(
+        "FIGURE turn quota: {} allocations granted of 12 asked by one user with 12 credentials",
+        granted.len()
+    );
+    assert_eq!(granted.len(), 10, "the default per-user quota");
+    assert_eq!(refused, [486, 486], "486 Allocation Quota Reached");
+}
+
 #[tokio::test]
 async fn the_total_quota_caps_every_credential_together() {
     let (_server, turn) = turn_server(&["--turn-total-quota", "3"]).await;
@@ -331,6 +356,42 @@ async fn permissions_per_allocation_are_capped() {
     let again: SocketAddr = "198.51.100.1:6000".parse().expect("address");
     let answer = wire.permit(&auth, again).await;
     assert_eq!(answer.typ.class, CLASS_SUCCESS_RESPONSE);
+}
+
+/// Each ChannelBind to a new peer address is a binding the server keeps (and
+/// a timer) for 10 minutes: one allocation may hold 64, however many
+/// channel numbers the protocol allows, and refreshing one held is fine.
+#[tokio::test]
+async fn channel_bindings_per_allocation_are_capped() {
+    let (_server, turn) = turn_server(&[]).await;
+    let (user, pass) = credentials("mallory", 600);
+    let mut wire = Wire::open(turn, false).await;
+    let auth = wire.allocate(&user, &pass).await;
+    let bind = |channel: u16, port: u16| {
+        let target: SocketAddr = format!("198.51.100.1:{port}").parse().expect("address");
+        request(
+            METHOD_CHANNEL_BIND,
+            Some(&auth),
+            vec![Box::new(ChannelNumber(channel)), peer(target)],
+        )
+    };
+    let mut bound = 0;
+    let mut refused = Vec::new();
+    for i in 0..66u16 {
+        let answer = wire.ask(&bind(0x4000 + i, 5000 + i)).await;
+        match error_code(&answer) {
+            None => bound += 1,
+            Some(code) => refused.push(code),
+        }
+    }
+    println!("FIGURE turn quota: {bound} channels bound of 66 asked by one allocation");
+    assert_eq!(bound, 64, "the default channel quota");
+    assert_eq!(refused, [508, 508], "508 Insufficient Capacity");
+    let refresh = wire.ask(&bind(0x4000, 5000)).await;
+    assert_eq!(
+        refresh.typ.class, CLASS_SUCCESS_RESPONSE,
+        "a binding held is refreshed"
+    );
 }
 
 /// An allocation made with a credential valid for 2 more seconds stops
