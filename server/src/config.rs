@@ -104,7 +104,7 @@ pub struct EmbeddedConfig {
     /// TURN-REST shared secret.
     pub secret: Secret,
     /// Peer ranges opened beside the default deny list (`--turn-allow-peer`,
-    /// and 127.0.0.0/8 with `--dev`).
+    /// and 127.0.0.0/8 with `--dev` on a loopback `--turn-listen`).
     pub allowed_peers: Vec<Cidr>,
     /// Peer ranges closed beside the default deny list (`--turn-deny-peer`).
     pub denied_peers: Vec<Cidr>,
@@ -131,8 +131,8 @@ pub struct TurnTlsConfig {
     pub host: Option<String>,
 }
 
-/// What `--dev` opens to the relay: the one-machine demo's two sides relay
-/// to each other on loopback.
+/// What `--dev` opens to the relay when the TURN server listens on loopback:
+/// the one-machine demo's two sides relay to each other there.
 pub const DEV_ALLOWED_PEERS: &str = "127.0.0.0/8";
 
 /// External TURN-REST server settings.
@@ -291,7 +291,10 @@ fn embedded_config(cli: &Cli) -> Result<EmbeddedConfig, ConfigError> {
         }
     }
     let mut allowed_peers = cli.turn_allow_peers.clone();
-    if cli.dev {
+    // Only while no other machine can reach the TURN server: one listening
+    // on a reachable address would relay anyone who gets a dev token into
+    // this machine's loopback services.
+    if cli.dev && cli.turn_listen.ip().is_loopback() {
         allowed_peers.extend(DEV_ALLOWED_PEERS.parse::<Cidr>().ok());
     }
     Ok(EmbeddedConfig {
