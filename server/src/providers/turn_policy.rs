@@ -100,16 +100,20 @@ fn mask128(prefix: u8) -> u128 {
 }
 
 /// `ip` with an IPv4 address written as IPv6 turned back into IPv4: mapped
-/// (`::ffff:127.0.0.1`) and compatible (`::127.0.0.1`, deprecated but still
-/// routed by some stacks). `::` and `::1` stay IPv6.
+/// (`::ffff:127.0.0.1`), compatible (`::127.0.0.1`, deprecated but still
+/// routed by some stacks) and NAT64's well-known prefix (`64:ff9b::/96`,
+/// RFC 6052: a NAT64 gateway on the path delivers it to that IPv4 address).
+/// `::` and `::1` stay IPv6.
 pub fn canonical(ip: IpAddr) -> IpAddr {
+    /// The upper 96 bits of `64:ff9b::/96`.
+    const NAT64_PREFIX: u128 = 0x0064_ff9b_0000_0000_0000_0000;
     match ip {
         IpAddr::V6(v6) => {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return IpAddr::V4(v4);
             }
             let bits = u128::from(v6);
-            if bits >> 32 == 0 && bits > 1 {
+            if (bits >> 32 == 0 && bits > 1) || bits >> 32 == NAT64_PREFIX {
                 return IpAddr::V4(Ipv4Addr::from(bits as u32));
             }
             ip
@@ -120,7 +124,12 @@ pub fn canonical(ip: IpAddr) -> IpAddr {
 
 /// The ranges refused by default: this host, private networks, shared
 /// address space (CGNAT), link-local (cloud metadata at 169.254.169.254),
-/// multicast, reserved and broadcast; their IPv6 counterparts.
+/// IETF protocol assignments, benchmarking, multicast, reserved and
+/// broadcast; their IPv6 counterparts, and the IPv6 prefixes that carry an
+/// IPv4 address a gateway may deliver to without this policy seeing it:
+/// NAT64's local-use prefix (RFC 8215) and 6to4 (RFC 3056, deprecated).
+/// NAT64's well-known prefix is checked as the IPv4 address it holds
+/// ([`canonical`]).
 pub const DEFAULT_DENIED: &[&str] = &[
     "0.0.0.0/8",
     "127.0.0.0/8",
@@ -129,6 +138,8 @@ pub const DEFAULT_DENIED: &[&str] = &[
     "192.168.0.0/16",
     "100.64.0.0/10",
     "169.254.0.0/16",
+    "192.0.0.0/24",
+    "198.18.0.0/15",
     "224.0.0.0/4",
     "240.0.0.0/4",
     "255.255.255.255/32",
@@ -137,6 +148,8 @@ pub const DEFAULT_DENIED: &[&str] = &[
     "fc00::/7",
     "fe80::/10",
     "ff00::/8",
+    "64:ff9b:1::/48",
+    "2002::/16",
 ];
 
 /// The relay's decision on a peer address.
@@ -262,6 +275,14 @@ mod tests {
             "[::ffff:0.0.0.0]:5000",
             "[::127.0.0.1]:5000",
             "[::192.168.1.1]:5000",
+            "192.0.0.1:5000",
+            "198.18.0.1:5000",
+            "198.19.255.255:5000",
+            "[64:ff9b::7f00:1]:5000",
+            "[64:ff9b::a9fe:a9fe]:80",
+            "[64:ff9b::c0a8:101]:5000",
+            "[64:ff9b:1::a00:1]:5000",
+            "[2002:7f00:1::1]:5000",
         ] {
             assert!(!policy.permits(peer(denied)), "{denied} must be refused");
         }
@@ -273,6 +294,8 @@ mod tests {
             "100.128.0.1:5000",
             "[2001:db8::1]:5000",
             "[::ffff:8.8.8.8]:53",
+            "[64:ff9b::808:808]:53",
+            "198.20.0.1:5000",
         ] {
             assert!(policy.permits(peer(allowed)), "{allowed} must be permitted");
         }
