@@ -61,6 +61,11 @@ pub struct Cli {
           value_parser = clap::value_parser!(u64).range(1..=65_536))]
     pub http_max_connections: u64,
 
+    /// Open HTTP connections from one client address at most (an IPv6 client by its /64); behind a proxy every client has the proxy's address (1..=65536).
+    #[arg(long, env = "ICE_PEER_MAX_CONNECTIONS_PER_IP", default_value_t = 64,
+          value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    pub http_max_connections_per_ip: u64,
+
     /// ICE servers provider.
     #[arg(long, env = "ICE_PROVIDER", value_enum, default_value_t = ProviderKind::Auto)]
     pub provider: ProviderKind,

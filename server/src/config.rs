@@ -185,6 +185,8 @@ impl Config {
                 request_timeout: Duration::from_millis(cli.http_request_timeout_ms),
                 // The parser caps the flag at 65536.
                 max_connections: usize::try_from(cli.http_max_connections).unwrap_or(65_536),
+                max_connections_per_ip: usize::try_from(cli.http_max_connections_per_ip)
+                    .unwrap_or(65_536),
             },
             provider,
             credential_ttl: Duration::from_secs(cli.credential_ttl),

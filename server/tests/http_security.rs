@@ -5,13 +5,13 @@
 
 mod common;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 
 const ENDPOINT: &str = "/api/calls/ice-servers";
 const AUDIENCE: &str = "ice-peer-calls";
@@ -179,22 +179,33 @@ async fn a_request_body_that_never_ends_gets_408_and_the_connection_closes() {
     assert!(closed, "the connection closes after the 408");
 }
 
+/// A connection to `server` from the loopback address `from`, after one full
+/// request and answer: the server has accepted it and holds it open.
+async fn held_connection(server: &TestServer, from: IpAddr) -> TcpStream {
+    let socket = TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(SocketAddr::new(from, 0))
+        .expect("bind a loopback address");
+    let mut stream = socket.connect(server.addr).await.expect("connects");
+    let request = format!("GET {ENDPOINT} HTTP/1.1\r\nHost: x\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut buf = [0u8; 64];
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+        .await
+        .expect("answered")
+        .expect("read");
+    assert!(buf[..n].starts_with(b"HTTP/1.1 401"));
+    stream
+}
+
+const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
 #[tokio::test]
 async fn connections_past_the_cap_are_closed_at_once_and_a_freed_slot_serves_again() {
     let server = start(&["--provider", "embedded", "--http-max-connections", "4"]).await;
     let mut held = Vec::new();
     for _ in 0..4 {
-        let mut stream = TcpStream::connect(server.addr).await.expect("connects");
-        // A full request and answer: the server has accepted this one.
-        let request = format!("GET {ENDPOINT} HTTP/1.1\r\nHost: x\r\n\r\n");
-        stream.write_all(request.as_bytes()).await.expect("write");
-        let mut buf = [0u8; 64];
-        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
-            .await
-            .expect("answered")
-            .expect("read");
-        assert!(buf[..n].starts_with(b"HTTP/1.1 401"));
-        held.push(stream);
+        held.push(held_connection(&server, LOCALHOST).await);
     }
     let mut extra = TcpStream::connect(server.addr)
         .await
@@ -207,6 +218,31 @@ async fn connections_past_the_cap_are_closed_at_once_and_a_freed_slot_serves_aga
 
     drop(held.pop());
     served_again(&server, "a freed slot serves again").await;
+}
+
+/// One address cannot hold every slot (the auditor's slowloris: ~100 new
+/// connections a second, each held for the 10 s header timeout, kept all
+/// 1,024 busy): past 64 of its own it is closed at once, while another
+/// address is still served.
+#[tokio::test]
+async fn one_address_cannot_hold_every_connection_slot() {
+    let server = start(&["--provider", "embedded"]).await;
+    let mut held = Vec::new();
+    for _ in 0..64 {
+        held.push(held_connection(&server, LOCALHOST).await);
+    }
+    let mut extra = TcpStream::connect(server.addr)
+        .await
+        .expect("the kernel accepts");
+    let (answer, closed) = read_until_closed(&mut extra, Duration::from_secs(3)).await;
+    assert!(
+        closed && answer.is_empty(),
+        "a 65th connection from one address is closed unanswered: {answer:?}"
+    );
+    let other = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
+    held.push(held_connection(&server, other).await);
+    drop(held.swap_remove(0));
+    served_again(&server, "a slot given back serves that address again").await;
 }
 
 #[tokio::test]

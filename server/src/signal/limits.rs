@@ -2,11 +2,11 @@
 //! per client IP, and authenticated ones per subject. Each socket holds
 //! RAII permits, so a socket that ends for any reason gives its place back.
 
-use std::collections::HashMap;
-use std::hash::Hash;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
+
+use crate::permits::{Counter, Permit};
 
 /// The caps (from the command line).
 #[derive(Debug, Clone, Copy)]
@@ -39,54 +39,6 @@ pub enum Refused {
     UnauthenticatedPerIp,
     /// This subject has `per_subject` sockets.
     PerSubject,
-}
-
-/// A place counted against one cap; given back on drop.
-#[must_use]
-pub struct Permit<K: Eq + Hash + Clone> {
-    counter: Arc<Counter<K>>,
-    key: K,
-}
-
-struct Counter<K>(Mutex<HashMap<K, usize>>);
-
-impl<K: Eq + Hash + Clone> Counter<K> {
-    fn new() -> Arc<Self> {
-        Arc::new(Self(Mutex::new(HashMap::new())))
-    }
-
-    fn take(self: &Arc<Self>, key: K, cap: usize) -> Option<Permit<K>> {
-        let mut counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let count = counts.entry(key.clone()).or_default();
-        if *count >= cap {
-            if *count == 0 {
-                counts.remove(&key);
-            }
-            return None;
-        }
-        *count += 1;
-        Some(Permit {
-            counter: Arc::clone(self),
-            key,
-        })
-    }
-
-    fn count(&self, key: &K) -> usize {
-        let counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        counts.get(key).copied().unwrap_or(0)
-    }
-}
-
-impl<K: Eq + Hash + Clone> Drop for Permit<K> {
-    fn drop(&mut self) {
-        let mut counts = self.counter.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(count) = counts.get_mut(&self.key) {
-            *count -= 1;
-            if *count == 0 {
-                counts.remove(&self.key);
-            }
-        }
-    }
 }
 
 /// What a socket holds before it authenticates.
