@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 
-use crate::providers::turn_policy::Cidr;
+use crate::providers::turn_policy::{Cidr, PortRange};
 use crate::secret::Secret;
 
 /// Which ICE servers provider answers `/api/calls/ice-servers`.
@@ -73,6 +73,10 @@ pub struct Cli {
     /// UDP address of the embedded TURN server.
     #[arg(long, env = "TURN_LISTEN", default_value = "127.0.0.1:3478")]
     pub turn_listen: SocketAddr,
+
+    /// UDP ports the embedded server makes its relays on (FIRST-LAST); the server's own addresses are peers only on these.
+    #[arg(long, env = "TURN_RELAY_PORTS", default_value = "49152-65535")]
+    pub turn_relay_ports: PortRange,
 
     /// IP put in the embedded server's URLs and relay addresses [default: the --turn-listen IP, or 127.0.0.1 when that is unspecified].
     #[arg(long, env = "TURN_PUBLIC_IP")]

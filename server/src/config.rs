@@ -9,7 +9,7 @@ use axum::http::HeaderValue;
 use crate::auth::MIN_JWT_SECRET_LEN;
 use crate::cli::{Cli, ProviderKind};
 use crate::http::HttpLimits;
-use crate::providers::turn_policy::Cidr;
+use crate::providers::turn_policy::{Cidr, PortRange};
 use crate::providers::turn_server::Quotas;
 use crate::secret::Secret;
 use crate::signal::limits::SocketCaps;
@@ -108,6 +108,9 @@ pub struct EmbeddedConfig {
     pub allowed_peers: Vec<Cidr>,
     /// Peer ranges closed beside the default deny list (`--turn-deny-peer`).
     pub denied_peers: Vec<Cidr>,
+    /// The ports relays are made on; the server's own addresses are peers
+    /// only there.
+    pub relay_ports: PortRange,
     /// The HTTP listen address: relays never reach it.
     pub http_listen: SocketAddr,
     /// Allocations and permissions allowed.
@@ -306,6 +309,7 @@ fn embedded_config(cli: &Cli) -> Result<EmbeddedConfig, ConfigError> {
         secret,
         allowed_peers,
         denied_peers: cli.turn_deny_peers.clone(),
+        relay_ports: cli.turn_relay_ports,
         http_listen: cli.listen,
         quotas: Quotas {
             per_user: cli.turn_user_quota as usize,

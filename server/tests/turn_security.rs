@@ -147,6 +147,43 @@ async fn allowed_range_relays_but_never_to_the_turn_port() {
     );
 }
 
+/// The server's own address is a peer only on its relay ports (relay to
+/// relay on one server): any other port there may be a service of the host
+/// listening on every address (DNS, SNMP, memcached), which a relay would
+/// reach from inside. Relays are made in --turn-relay-ports.
+#[tokio::test]
+async fn the_servers_own_address_is_a_peer_only_on_its_relay_ports() {
+    let public = "198.51.100.9";
+    let (_server, turn) = turn_server(&[
+        "--turn-public-ip",
+        public,
+        "--turn-relay-ports",
+        "40000-40099",
+    ])
+    .await;
+    let (user, pass) = credentials("mallory", 600);
+    let mut wire = Wire::open(turn, false).await;
+    let (auth, granted) = wire.try_allocate(&user, &pass).await;
+    assert_eq!(granted.typ.class, CLASS_SUCCESS_RESPONSE);
+    let relayed = relayed_address(&granted);
+    assert_eq!(relayed.ip().to_string(), public);
+    assert!(
+        (40000..=40099).contains(&relayed.port()),
+        "relayed on {relayed}"
+    );
+    for service in [53, 161, 11211, 39999, 40100] {
+        let target: SocketAddr = format!("{public}:{service}").parse().expect("address");
+        let answer = wire.permit(&auth, target).await;
+        assert_eq!(error_code(&answer), Some(CODE_FORBIDDEN.0), "{target}");
+    }
+    let answer = wire.permit(&auth, relayed).await;
+    assert_eq!(answer.typ.class, CLASS_SUCCESS_RESPONSE, "relay to relay");
+    // Other addresses are not limited to those ports.
+    let elsewhere: SocketAddr = "198.51.100.10:11211".parse().expect("address");
+    let answer = wire.permit(&auth, elsewhere).await;
+    assert_eq!(answer.typ.class, CLASS_SUCCESS_RESPONSE);
+}
+
 /// A client whose first signed Allocate was refused (a stale credential)
 /// retries with new credentials and the NONCE of that 401: it must be
 /// granted at once, not sent round again with 438 Stale Nonce.

@@ -91,6 +91,52 @@ impl Cidr {
     }
 }
 
+/// A range of ports, `first-last` on the command line (both included).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PortRange {
+    first: u16,
+    last: u16,
+}
+
+impl PortRange {
+    /// The ports from `first` to `last`; None when `first` comes after `last`.
+    pub fn new(first: u16, last: u16) -> Option<Self> {
+        (first <= last).then_some(Self { first, last })
+    }
+
+    /// True when `port` is in the range.
+    pub fn contains(&self, port: u16) -> bool {
+        (self.first..=self.last).contains(&port)
+    }
+
+    /// The first and the last port.
+    pub fn bounds(&self) -> (u16, u16) {
+        (self.first, self.last)
+    }
+}
+
+impl FromStr for PortRange {
+    type Err = CidrError;
+
+    fn from_str(text: &str) -> Result<Self, CidrError> {
+        let bad = || {
+            CidrError(format!(
+                "invalid port range {text:?}: expected e.g. 49152-65535 (first 1..=65535, not after last)"
+            ))
+        };
+        let (first, last) = text.trim().split_once('-').ok_or_else(bad)?;
+        let port = |p: &str| p.trim().parse::<u16>().ok().filter(|&p| p > 0);
+        let (first, last) = (port(first).ok_or_else(bad)?, port(last).ok_or_else(bad)?);
+        Self::new(first, last).ok_or_else(bad)
+    }
+}
+
+impl fmt::Display for PortRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.first, self.last)
+    }
+}
+
 fn mask32(prefix: u8) -> u32 {
     u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0)
 }
@@ -159,6 +205,7 @@ pub struct PeerPolicy {
     denied: Vec<Cidr>,
     default_denied: Vec<Cidr>,
     own: Vec<SocketAddr>,
+    own_ips: Vec<(IpAddr, PortRange)>,
 }
 
 impl PeerPolicy {
@@ -174,7 +221,16 @@ impl PeerPolicy {
             denied,
             default_denied,
             own: Vec::new(),
+            own_ips: Vec::new(),
         }
+    }
+
+    /// Refuses the server's own address `ip` on every port outside
+    /// `relay_ports`, unless an allowed range holds it: relays may reach each
+    /// other there, but any other port may be a service of this host
+    /// listening on every address.
+    pub fn relay_only(&mut self, ip: IpAddr, relay_ports: PortRange) {
+        self.own_ips.push((canonical(ip), relay_ports));
     }
 
     /// Refuses `addr` whatever the ranges say: one of the server's own
@@ -193,8 +249,12 @@ impl PeerPolicy {
         if own || self.denied.iter().any(|c| c.contains(ip)) {
             return false;
         }
-        self.allowed.iter().any(|c| c.contains(ip))
-            || !self.default_denied.iter().any(|c| c.contains(ip))
+        if self.allowed.iter().any(|c| c.contains(ip)) {
+            return true;
+        }
+        let own_service = (self.own_ips.iter())
+            .any(|(own, relay_ports)| *own == ip && !relay_ports.contains(peer.port()));
+        !own_service && !self.default_denied.iter().any(|c| c.contains(ip))
     }
 }
 
@@ -313,6 +373,37 @@ mod tests {
         assert!(!policy.permits(peer("10.1.0.1:5000")));
         assert!(!policy.permits(peer("8.8.8.8:53")));
         assert!(!policy.permits(peer("192.168.1.1:5000")));
+    }
+
+    #[test]
+    fn port_ranges_parse_and_refuse_nonsense() {
+        let range: PortRange = "49152-65535".parse().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(range.to_string(), "49152-65535");
+        assert!(range.contains(49152) && range.contains(65535) && !range.contains(49151));
+        for bad in ["", "5000", "0-10", "10-5", "1-65536", "a-b", "1-2-3"] {
+            assert!(bad.parse::<PortRange>().is_err(), "{bad:?} must not parse");
+        }
+    }
+
+    #[test]
+    fn the_servers_own_address_is_a_peer_only_on_relay_ports_unless_allowed() {
+        let relay_ports: PortRange = "40000-40099".parse().unwrap_or_else(|e| panic!("{e}"));
+        let mut policy = PeerPolicy::new(vec![], vec![]);
+        policy.relay_only(
+            "198.51.100.9".parse().unwrap_or_else(|_| unreachable!()),
+            relay_ports,
+        );
+        assert!(policy.permits(peer("198.51.100.9:40000")));
+        assert!(policy.permits(peer("[::ffff:198.51.100.9]:40099")));
+        assert!(!policy.permits(peer("198.51.100.9:53")));
+        assert!(!policy.permits(peer("[::ffff:198.51.100.9]:11211")));
+        assert!(policy.permits(peer("198.51.100.10:53")));
+        let mut opened = PeerPolicy::new(vec![cidr("198.51.100.9")], vec![]);
+        opened.relay_only(
+            "198.51.100.9".parse().unwrap_or_else(|_| unreachable!()),
+            relay_ports,
+        );
+        assert!(opened.permits(peer("198.51.100.9:53")), "opened explicitly");
     }
 
     #[test]

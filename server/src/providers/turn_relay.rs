@@ -13,16 +13,22 @@ use turn::relay::RelayAddressGenerator;
 use webrtc_util::vnet::net::Net;
 use webrtc_util::Conn;
 
-use super::turn_policy::PeerPolicy;
+use super::turn_policy::{PeerPolicy, PortRange};
 
 type Result<T> = std::result::Result<T, turn::Error>;
 
-/// Binds relays on `address` and advertises them on `relay_ip`, each filtered.
+/// Ports tried for one relay before the allocation fails.
+const BIND_TRIES: usize = 32;
+
+/// Binds relays on `address`, on a port of `ports`, and advertises them on
+/// `relay_ip`, each filtered.
 pub struct FilteredRelays {
     /// IP put in the XOR-RELAYED-ADDRESS the client is told.
     pub relay_ip: IpAddr,
     /// IP the relay sockets bind to.
     pub address: IpAddr,
+    /// Ports the relay sockets bind to.
+    pub ports: PortRange,
     /// Who the relays may talk to.
     pub policy: Arc<PeerPolicy>,
     /// Bytes per second one relay may carry, both directions together.
@@ -41,13 +47,27 @@ impl RelayAddressGenerator for FilteredRelays {
         requested_port: u16,
     ) -> Result<(Arc<dyn Conn + Send + Sync>, SocketAddr)> {
         let net = Net::new(None);
-        let addr = net
-            .resolve_addr(
-                use_ipv4,
-                &SocketAddr::new(self.address, requested_port).to_string(),
-            )
-            .await?;
-        let conn = net.bind(addr).await?;
+        let (first, last) = self.ports.bounds();
+        let mut tries = 0;
+        let conn = loop {
+            // Another process may hold any port of the range: random ones,
+            // a bounded number of times (a port asked for, once).
+            let port = match requested_port {
+                0 => rand::random_range(first..=last),
+                asked => asked,
+            };
+            let addr = net
+                .resolve_addr(use_ipv4, &SocketAddr::new(self.address, port).to_string())
+                .await?;
+            tries += 1;
+            match net.bind(addr).await {
+                Ok(conn) => break conn,
+                Err(e) if requested_port == 0 && tries < BIND_TRIES => {
+                    tracing::debug!("relay port {port} not bound ({e}); trying another");
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
         let mut relay_addr = conn.local_addr()?;
         relay_addr.set_ip(self.relay_ip);
         let filtered = FilteredRelay {
