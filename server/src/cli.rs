@@ -180,6 +180,11 @@ pub struct Cli {
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_rooms: u32,
 
+    /// MiB of signals that all signaling rooms together keep for replay (each seat keeps at most 1 MiB); past it a new signal is refused with `unavailable`. With --redis-url, counted in Redis for all replicas (1..=1048576).
+    #[arg(long, env = "SIGNAL_REPLAY_BUDGET_MIB", default_value_t = 256,
+          value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub signal_replay_budget_mib: u64,
+
     /// Open signaling sockets in total.
     #[arg(long, env = "SIGNAL_MAX_SOCKETS", default_value_t = 10_000,
           value_parser = clap::value_parser!(u32).range(1..))]

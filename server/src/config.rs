@@ -199,6 +199,9 @@ impl Config {
                     idle: Duration::from_secs(cli.signal_idle_secs),
                     rooms_per_creator: cli.max_rooms_per_user as usize,
                     rooms_total: cli.max_rooms as usize,
+                    // The parser caps the flag at 1 TiB.
+                    replay_budget: usize::try_from(cli.signal_replay_budget_mib << 20)
+                        .unwrap_or(usize::MAX),
                 },
                 sockets: SocketCaps {
                     total: cli.max_signal_sockets as usize,

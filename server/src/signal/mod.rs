@@ -216,6 +216,7 @@ mod tests {
                 idle: std::time::Duration::from_secs(60),
                 rooms_per_creator: 1,
                 rooms_total: 1,
+                replay_budget: registry::REPLAY_MAX_BYTES,
             })),
             SocketLimits::new(caps),
             vec![HeaderValue::from_static("https://app.example.com")],

@@ -302,3 +302,44 @@ pub async fn a_silent_client_frees_its_seat_and_a_reading_one_stays(args: &[&str
     expect_event(&mut bob, "peer-joined", "alice").await;
     drop(alice);
 }
+
+pub async fn a_socket_closes_with_unauthorized_when_its_token_expires(args: &[&str]) {
+    /// The verifier's leeway: a token is accepted until `exp` plus this.
+    const LEEWAY_SECS: u64 = 5;
+    let server = start_with(args, &[]).await;
+    let room = create_room(&server, "alice", "bob").await;
+    let exp = now() + 2;
+    let token = sign(&json!({ "sub": "alice", "exp": exp }), JWT_SECRET);
+    let mut socket = open(&server, &room).await;
+    send(&mut socket, json!({ "type": "auth", "token": token })).await;
+    let key = match next(&mut socket).await {
+        Frame::Json(v) if v["type"] == "joined" => v["resume"].as_str().unwrap_or("").to_owned(),
+        other => panic!("expected joined, got {other:?}"),
+    };
+    // Open while the token is accepted: pinging all along (as a client
+    // that holds its seat would), until a second before exp + the leeway.
+    while now() < exp + LEEWAY_SECS - 1 {
+        send(&mut socket, json!({ "type": "ping" })).await;
+        assert_eq!(
+            next(&mut socket).await,
+            Frame::Json(json!({ "type": "pong" })),
+            "{} s after exp",
+            now() as i64 - exp as i64
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    // Then closed, without a message from the client.
+    match next_within(&mut socket, Duration::from_secs(5)).await {
+        Frame::Json(v) => assert_eq!(v["code"], "unauthorized", "{v}"),
+        other => panic!("expected unauthorized, got {other:?}"),
+    }
+    assert!(
+        now() >= exp + LEEWAY_SECS - 1,
+        "{} s after exp",
+        now() - exp
+    );
+    assert_eq!(next(&mut socket).await, Frame::Closed(Some(4401)));
+    // The seat was kept: a fresh token resumes it.
+    let mut again = resume(&server, &room, "alice", &key, 0).await;
+    assert!(matches!(next(&mut again).await, Frame::Json(v) if v["resumed"] == true));
+}
