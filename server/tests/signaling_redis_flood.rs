@@ -52,6 +52,20 @@ fn offer(sdp_bytes: usize) -> String {
     json!({ "type": "offer", "sdp": "x".repeat(sdp_bytes) }).to_string()
 }
 
+/// Frames of `frame_bytes` that can sit in a TCP connection's buffers on
+/// this machine (the kernel's largest receive and send buffers together)
+/// rather than in the server's outbox.
+fn in_flight_at_most(frame_bytes: usize) -> u64 {
+    let largest = |path: &str| {
+        std::fs::read_to_string(path)
+            .ok()
+            .and_then(|text| text.split_whitespace().nth(2)?.parse::<u64>().ok())
+            .unwrap_or(6 << 20)
+    };
+    let buffers = largest("/proc/sys/net/ipv4/tcp_rmem") + largest("/proc/sys/net/ipv4/tcp_wmem");
+    buffers / frame_bytes as u64 + 1
+}
+
 /// Publishes signals `from..=to`, each with `data` (JSON text), for
 /// `socket` on `channel`, in one script call, as `redis.lua` would.
 async fn publish(
@@ -323,9 +337,12 @@ async fn flood_a_seat_that_does_not_read(env: &[(&str, &str)], signals: u64, dat
         }
     }
     assert_eq!(next(&mut alice).await, Frame::Closed(Some(4429)));
+    // Besides the outbox, what the writer had already handed the kernel:
+    // the two loopback sockets' buffers hold a few MB between them.
+    let bound = 64 + in_flight_at_most(data.len() + 40);
     assert!(
-        received <= 64,
-        "{received} signals past a 64-message outbox"
+        received <= bound,
+        "{received} signals, more than a 64-message outbox and the socket buffers ({bound})"
     );
     assert!(
         growth < MAX_GROWTH_KIB,
