@@ -13,7 +13,7 @@
 
 use std::future::Future;
 use std::io;
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -31,7 +31,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
 use crate::api::ApiError;
-use crate::permits::{Counter, Permit};
+use crate::permits::{client_key, Counter, Permit};
 
 /// Default time for all of a request's headers to arrive.
 pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -167,20 +167,6 @@ async fn request_timeout(State(limit): State<Duration>, req: Request, next: Next
     }
 }
 
-/// Whose share of the connections a client address counts against: itself,
-/// or for IPv6 its /64, since one host is given a whole /64 and picks any
-/// address in it. An IPv4 address seen through a dual-stack socket counts as
-/// itself.
-pub fn client_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX))),
-        },
-    }
-}
-
 /// A TCP stream holding its connection slots; they free when the stream
 /// drops, which for a WebSocket is when the socket closes, not the upgrade.
 struct Counted {
@@ -226,21 +212,5 @@ impl AsyncWrite for Counted {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.stream).poll_shutdown(cx)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_client_counts_as_its_ipv4_address_or_its_ipv6_64() {
-        let key =
-            |s: &str| client_key(s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))).to_string();
-        assert_eq!(key("198.51.100.7"), "198.51.100.7");
-        assert_eq!(key("::ffff:198.51.100.7"), "198.51.100.7");
-        assert_eq!(key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::");
-        assert_eq!(key("2001:db8:1:2:ffff:ffff:ffff:ffff"), "2001:db8:1:2::");
-        assert_ne!(key("2001:db8:1:3::1"), key("2001:db8:1:2::1"));
     }
 }
