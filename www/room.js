@@ -51,13 +51,14 @@ const ERROR_TEXT = {
   "too-many-connections": "too many connections for this user (too-many-connections)",
   replaced: "the call was taken over by another tab (replaced)",
   "too-large": "a message was too large (too-large)",
+  "rate-limited": "this tab sent too many messages (rate-limited)",
   unavailable: "the signaling service is unavailable (unavailable)",
 };
 /** Close codes for when the error message itself was lost. */
 const CLOSE_CODES = {
   4401: "unauthorized", 4408: "auth-timeout", 4403: "forbidden", 4404: "not-found", 4409: "seat-taken",
   4410: "room-expired", 4412: "resume-expired", 4429: "slow-consumer", 4000: "replaced", 1013: "too-many-connections",
-  1009: "too-large",
+  1009: "too-large", 1008: "rate-limited",
 };
 /** Errors after which trying again cannot help. */
 const FINAL = new Set(["unauthorized", "forbidden", "not-found", "room-expired", "replaced", "too-large"]);

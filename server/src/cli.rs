@@ -165,6 +165,11 @@ pub struct Cli {
           value_parser = clap::value_parser!(u64).range(3..=3_600))]
     pub signal_silence_secs: u64,
 
+    /// Messages a second one signaling socket may send, ten seconds' worth at once; past it the socket is closed with rate-limited (1..=10000).
+    #[arg(long, env = "SIGNAL_MAX_MESSAGES_PER_SEC", default_value_t = 100,
+          value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub signal_max_messages_per_sec: u64,
+
     /// Seconds a signaling room lives if nobody joins it (1..=604800).
     #[arg(long, env = "SIGNAL_ROOM_TTL_SECS", default_value_t = 3_600,
           value_parser = clap::value_parser!(u64).range(1..=604_800))]

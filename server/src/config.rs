@@ -208,6 +208,7 @@ impl Config {
                     unauthenticated_per_ip: cli.max_unauthenticated_per_ip as usize,
                     per_subject: cli.max_signal_sockets_per_user as usize,
                     silence: Duration::from_secs(cli.signal_silence_secs),
+                    messages_per_sec: cli.signal_max_messages_per_sec,
                 },
             },
             redis_url: cli.redis_url.filter(|url| !url.is_empty()),

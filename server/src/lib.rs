@@ -12,6 +12,7 @@ pub mod dev;
 pub mod http;
 pub mod permits;
 pub mod providers;
+pub mod rate;
 pub mod routes;
 pub mod secret;
 pub mod signal;

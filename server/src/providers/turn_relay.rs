@@ -14,6 +14,7 @@ use webrtc_util::vnet::net::Net;
 use webrtc_util::Conn;
 
 use super::turn_policy::{PeerPolicy, PortRange};
+use crate::rate::TokenBucket;
 
 type Result<T> = std::result::Result<T, turn::Error>;
 
@@ -73,7 +74,8 @@ impl RelayAddressGenerator for FilteredRelays {
         let filtered = FilteredRelay {
             inner: conn,
             policy: Arc::clone(&self.policy),
-            budget: self.bytes_per_sec.map(|rate| Mutex::new(Budget::new(rate))),
+            budget: (self.bytes_per_sec)
+                .map(|rate| Mutex::new(TokenBucket::new(rate, rate, Instant::now()))),
         };
         Ok((Arc::new(filtered), relay_addr))
     }
@@ -83,7 +85,8 @@ impl RelayAddressGenerator for FilteredRelays {
 struct FilteredRelay {
     inner: Arc<dyn Conn + Send + Sync>,
     policy: Arc<PeerPolicy>,
-    budget: Option<Mutex<Budget>>,
+    /// `bytes_per_sec`, with one second's worth saved up at most.
+    budget: Option<Mutex<TokenBucket>>,
 }
 
 impl FilteredRelay {
@@ -93,37 +96,6 @@ impl FilteredRelay {
             let mut budget = budget.lock().unwrap_or_else(|e| e.into_inner());
             budget.take(bytes as u64, Instant::now())
         })
-    }
-}
-
-/// A token bucket: `rate` bytes a second, up to one second's worth saved.
-struct Budget {
-    rate: u64,
-    tokens: u64,
-    last: Instant,
-}
-
-impl Budget {
-    fn new(rate: u64) -> Self {
-        Self {
-            rate,
-            tokens: rate,
-            last: Instant::now(),
-        }
-    }
-
-    /// Takes `bytes` if there are enough tokens at `now`.
-    fn take(&mut self, bytes: u64, now: Instant) -> bool {
-        let earned = now.duration_since(self.last).as_micros() as u64 * self.rate / 1_000_000;
-        if earned > 0 {
-            self.tokens = (self.tokens + earned).min(self.rate);
-            self.last = now;
-        }
-        if bytes > self.tokens {
-            return false;
-        }
-        self.tokens -= bytes;
-        true
     }
 }
 
@@ -185,25 +157,4 @@ impl Conn for FilteredRelay {
 
 fn refused(peer: SocketAddr) -> webrtc_util::Error {
     webrtc_util::Error::Other(format!("peer {peer} is denied by the relay policy"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Budget;
-    use std::time::{Duration, Instant};
-
-    #[test]
-    fn the_budget_allows_its_rate_and_refills_with_time() {
-        let start = Instant::now();
-        let mut budget = Budget::new(1000);
-        budget.last = start;
-        assert!(budget.take(600, start));
-        assert!(!budget.take(600, start));
-        assert!(budget.take(400, start));
-        assert!(!budget.take(1, start));
-        assert!(budget.take(500, start + Duration::from_millis(500)));
-        // Never more than one second's worth saved up.
-        assert!(!budget.take(1001, start + Duration::from_secs(60)));
-        assert!(budget.take(1000, start + Duration::from_secs(60)));
-    }
 }

@@ -4,9 +4,10 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::permits::{Counter, Permit};
+use crate::rate::TokenBucket;
 
 /// The caps (from the command line).
 #[derive(Debug, Clone, Copy)]
@@ -20,6 +21,10 @@ pub struct SocketCaps {
     /// A client that sends nothing (not even the pong to the server's ping)
     /// for this long is gone; the server pings at a third of it.
     pub silence: Duration,
+    /// Messages a second one socket may send, with ten seconds' worth saved
+    /// up for a burst: a resume may send a whole replay buffer (256
+    /// signals) again, and ack as many.
+    pub messages_per_sec: u64,
 }
 
 /// Counts of open sockets.
@@ -96,6 +101,12 @@ impl SocketLimits {
         self.caps.silence
     }
 
+    /// What one socket may send: a full bucket for a new socket.
+    pub fn message_rate(&self) -> TokenBucket {
+        let rate = self.caps.messages_per_sec;
+        TokenBucket::new(rate, rate.saturating_mul(10), Instant::now())
+    }
+
     /// Open sockets (for tests and metrics).
     pub fn total(&self) -> usize {
         self.total.count(&())
@@ -113,6 +124,7 @@ mod tests {
             unauthenticated_per_ip: 2,
             per_subject: 1,
             silence: Duration::from_secs(1),
+            messages_per_sec: 100,
         });
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
         let other: IpAddr = "127.0.0.2".parse().unwrap();

@@ -209,6 +209,7 @@ mod tests {
             unauthenticated_per_ip: 1,
             per_subject: 1,
             silence: std::time::Duration::from_secs(1),
+            messages_per_sec: 100,
         };
         let signaling = Signaling::new(
             Arc::new(memory::MemoryRegistry::new(registry::RegistryLimits {

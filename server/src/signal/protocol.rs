@@ -185,6 +185,8 @@ pub enum ErrorCode {
     Replaced,
     /// A message above the size limit.
     TooLarge,
+    /// More messages than the socket's rate allows; the seat is kept.
+    RateLimited,
     /// The registry behind the server failed (e.g. Redis unreachable).
     Unavailable,
     /// Not JSON, binary, an unknown type or bad data. Closes nothing.
@@ -209,6 +211,8 @@ impl ErrorCode {
             Self::TooManyConnections => 1013,
             Self::Replaced => 4000,
             Self::TooLarge => 1009,
+            // Policy violation: the standard code for a client that breaks the server's rules.
+            Self::RateLimited => 1008,
             Self::Unavailable => 1011,
             Self::BadMessage | Self::BadSeq => return None,
         })
@@ -228,6 +232,7 @@ impl ErrorCode {
             Self::TooManyConnections => "too many sockets for this user",
             Self::Replaced => "the party resumed on another socket",
             Self::TooLarge => "message too large",
+            Self::RateLimited => "too many messages on this socket; resume it more slowly",
             Self::Unavailable => "signaling is unavailable; try again",
             Self::BadMessage => "not a valid message",
             Self::BadSeq => "seq skips ahead of the last one stored",

@@ -3,7 +3,7 @@
 //! end together. The writer alone touches the socket's sending half.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
@@ -15,6 +15,7 @@ use super::registry::{
     outbox, Delivery, Inbox, JoinRequest, Outbox, Registry, SeatRef, SocketId, OUTBOX_CAPACITY,
 };
 use crate::auth::Jwt;
+use crate::rate::TokenBucket;
 use crate::state::AppState;
 
 /// How long a new socket has to authenticate.
@@ -69,7 +70,7 @@ pub(super) async fn connection(
     let mut writer = std::pin::pin!(write(sink, inbox, first, silence / 3));
     let ended = tokio::select! {
         ended = &mut writer => ended,
-        closing = read(stream, registry, &seat, &outbox, silence, expires_at) => match closing {
+        closing = read(stream, registry, &seat, &outbox, silence, expires_at, signaling.limits.message_rate()) => match closing {
             // The reader asked for a close: the writer returns it next.
             true => tokio::time::timeout(CLOSE_GRACE, writer).await.ok().flatten(),
             // The client went.
@@ -223,9 +224,10 @@ async fn wall_clock(at: Option<SystemTime>) {
 }
 
 /// Reads the client's messages until it goes (false) or a close is asked
-/// for through `outbox` (true): by a message, or by the token's expiry at
+/// for through `outbox` (true): by a message, by the token's expiry at
 /// `expires_at` (`unauthorized`; the seat stays, for a resume with a fresh
-/// token).
+/// token), or by a message past `rate` (`rate-limited`: each one costs the
+/// registry a call, and with Redis one on the instance every replica shares).
 async fn read(
     mut stream: SplitStream<WebSocket>,
     registry: &dyn Registry,
@@ -233,6 +235,7 @@ async fn read(
     outbox: &Outbox,
     silence: Duration,
     expires_at: Option<SystemTime>,
+    mut rate: TokenBucket,
 ) -> bool {
     let mut expiry = std::pin::pin!(wall_clock(expires_at));
     loop {
@@ -244,6 +247,9 @@ async fn read(
         let Ok(Some(frame)) = frame else {
             return false;
         };
+        if !rate.take(1, Instant::now()) {
+            return close(outbox, ErrorCode::RateLimited);
+        }
         let text = match frame {
             Ok(Message::Text(text)) => text,
             Ok(Message::Binary(_)) => {
