@@ -162,7 +162,7 @@ async fn a_request_body_that_never_ends_gets_408_and_the_connection_closes() {
     ])
     .await;
     let mut stream = TcpStream::connect(server.addr).await.expect("connects");
-    let head = "POST /api/dev/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{";
+    let head = "POST /api/dev/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{";
     stream.write_all(head.as_bytes()).await.expect("write");
     let started = Instant::now();
     // The other 99 bytes never come.
@@ -373,4 +373,47 @@ async fn the_outage_switch_needs_a_dev_token() {
         .expect("answered");
     assert_eq!(res.status().as_u16(), 200);
     assert!(server.state().outage());
+}
+
+/// The status line of a raw request to `server` with `Host: host`.
+async fn status_for_host(server: &TestServer, method: &str, path: &str, host: &str) -> String {
+    let mut stream = TcpStream::connect(server.addr).await.expect("connects");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let (answer, _) = read_until_closed(&mut stream, Duration::from_secs(5)).await;
+    answer.lines().next().unwrap_or_default().to_owned()
+}
+
+/// DNS rebinding: a page of another site makes its own name resolve to the
+/// machine a --dev server runs on, and its requests then carry that name as
+/// Host. --dev mints tokens for anyone who asks, so it answers only requests
+/// for an IP address or localhost.
+#[tokio::test]
+async fn under_dev_a_rebound_host_name_is_refused() {
+    let server = start(&["--provider", "embedded", "--dev"]).await;
+    let port = server.addr.port();
+    for host in [format!("evil.example:{port}"), "evil.example".to_owned()] {
+        for (method, path) in [("POST", "/api/dev/token"), ("GET", "/"), ("GET", ENDPOINT)] {
+            let status = status_for_host(&server, method, path, &host).await;
+            assert!(
+                status.starts_with("HTTP/1.1 403"),
+                "{method} {path} for {host}: {status}"
+            );
+        }
+    }
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+        format!("app.localhost:{port}"),
+    ] {
+        let status = status_for_host(&server, "POST", "/api/dev/token", &host).await;
+        assert!(status.starts_with("HTTP/1.1 200"), "{host}: {status}");
+    }
+    // Without --dev there is nothing unauthenticated to reach: any name is served.
+    let plain = start(&["--provider", "embedded"]).await;
+    let status = status_for_host(&plain, "GET", ENDPOINT, "calls.example").await;
+    assert!(status.starts_with("HTTP/1.1 401"), "{status}");
 }
