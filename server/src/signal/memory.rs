@@ -28,10 +28,16 @@ struct Inner {
     budget: ReplayBudget,
 }
 
+/// How soon after one sweep of every room a caller that expired rooms stand
+/// in the way of may ask for another.
+const SWEEP_GAP: Duration = Duration::from_millis(250);
+
 #[derive(Default)]
 struct State {
     rooms: HashMap<String, Room>,
     rooms_by_creator: HashMap<String, usize>,
+    /// When every room was last checked for expiry.
+    swept_at: Option<Instant>,
 }
 
 struct Room {
@@ -220,14 +226,28 @@ impl Inner {
     /// until the sweeper's next round, unless they are what stands in the way.
     fn charge(&self, state: &mut State, bytes: usize) -> Option<Charge> {
         self.budget.charge(bytes).or_else(|| {
-            state.remove_expired(Instant::now(), self.limits.idle);
+            state.sweep_unless_recent(Instant::now(), self.limits.idle);
             self.budget.charge(bytes)
         })
     }
 }
 
 impl State {
+    /// Removes the expired rooms, unless every room was checked within
+    /// [`SWEEP_GAP`]: a caller refused for want of room (a creator at their
+    /// cap, a full budget) would otherwise scan every room, under the lock
+    /// every signal needs, as often as it cares to ask.
+    fn sweep_unless_recent(&mut self, now: Instant, idle: Duration) {
+        if self
+            .swept_at
+            .is_none_or(|at| now.duration_since(at) >= SWEEP_GAP)
+        {
+            self.remove_expired(now, idle);
+        }
+    }
+
     fn remove_expired(&mut self, now: Instant, idle: Duration) {
+        self.swept_at = Some(now);
         let expired: Vec<String> = self
             .rooms
             .iter()
@@ -293,7 +313,7 @@ impl Registry for MemoryRegistry {
         // Rooms past their time count until the sweeper's next round, unless
         // they are what stands in the way.
         if full(&state).is_some() {
-            state.remove_expired(Instant::now(), limits.idle);
+            state.sweep_unless_recent(Instant::now(), limits.idle);
         }
         if let Some(error) = full(&state) {
             return Err(error);
@@ -476,6 +496,27 @@ mod tests {
         assert!(buffer.bytes <= REPLAY_MAX_BYTES);
         assert_eq!(buffer.replay().len(), 16);
         assert_eq!(budget.held.load(Ordering::Relaxed), buffer.bytes);
+    }
+
+    #[test]
+    fn a_sweep_asked_for_soon_after_another_is_skipped() {
+        let idle = Duration::from_secs(1);
+        let start = Instant::now();
+        let mut state = State::default();
+        let unused_room = |deadline| Room {
+            creator: "alice".to_owned(),
+            seats: [Seat::new("alice"), Seat::new("bob")],
+            unused_deadline: deadline,
+            last_activity: None,
+        };
+        state.rooms.insert("a".to_owned(), unused_room(start));
+        state.sweep_unless_recent(start, idle);
+        assert!(state.rooms.is_empty());
+        state.rooms.insert("b".to_owned(), unused_room(start));
+        state.sweep_unless_recent(start + SWEEP_GAP / 2, idle);
+        assert_eq!(state.rooms.len(), 1, "within the gap: no second scan");
+        state.sweep_unless_recent(start + SWEEP_GAP, idle);
+        assert!(state.rooms.is_empty());
     }
 
     #[test]
