@@ -200,6 +200,18 @@ async fn held_connection(server: &TestServer, from: IpAddr) -> TcpStream {
 
 const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
+/// Asserts that a new connection (`what`) is closed without an answer.
+async fn closed_unanswered(server: &TestServer, what: &str) {
+    let mut extra = TcpStream::connect(server.addr)
+        .await
+        .expect("the kernel accepts");
+    let (answer, closed) = read_until_closed(&mut extra, Duration::from_secs(3)).await;
+    assert!(
+        closed && answer.is_empty(),
+        "{what} is closed unanswered: {answer:?}"
+    );
+}
+
 #[tokio::test]
 async fn connections_past_the_cap_are_closed_at_once_and_a_freed_slot_serves_again() {
     let server = start(&["--provider", "embedded", "--http-max-connections", "4"]).await;
@@ -207,14 +219,7 @@ async fn connections_past_the_cap_are_closed_at_once_and_a_freed_slot_serves_aga
     for _ in 0..4 {
         held.push(held_connection(&server, LOCALHOST).await);
     }
-    let mut extra = TcpStream::connect(server.addr)
-        .await
-        .expect("the kernel accepts");
-    let (answer, closed) = read_until_closed(&mut extra, Duration::from_secs(3)).await;
-    assert!(
-        closed && answer.is_empty(),
-        "the fifth connection is closed unanswered: {answer:?}"
-    );
+    closed_unanswered(&server, "the fifth connection").await;
 
     drop(held.pop());
     served_again(&server, "a freed slot serves again").await;
@@ -231,14 +236,7 @@ async fn one_address_cannot_hold_every_connection_slot() {
     for _ in 0..64 {
         held.push(held_connection(&server, LOCALHOST).await);
     }
-    let mut extra = TcpStream::connect(server.addr)
-        .await
-        .expect("the kernel accepts");
-    let (answer, closed) = read_until_closed(&mut extra, Duration::from_secs(3)).await;
-    assert!(
-        closed && answer.is_empty(),
-        "a 65th connection from one address is closed unanswered: {answer:?}"
-    );
+    closed_unanswered(&server, "a 65th connection from one address").await;
     let other = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
     held.push(held_connection(&server, other).await);
     drop(held.swap_remove(0));

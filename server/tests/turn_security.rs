@@ -306,13 +306,17 @@ async fn a_half_sent_frame_is_dropped_after_a_timeout() {
 
 // ---- quotas and lifetimes ----
 
-/// Asks for `asked` allocations, each from its own socket, with `sub`'s
-/// credential (or one per allocation when `sub` is None); returns the
-/// error code of each refusal, and keeps the granted ones open.
-async fn allocations(turn: SocketAddr, sub: Option<&str>, asked: usize) -> (Vec<Wire>, Vec<u16>) {
+/// Asks for `asked` allocations, each from its own socket, the `i`th with
+/// `credential(i)`; returns the error code of each refusal, and keeps the
+/// granted ones open.
+async fn allocations(
+    turn: SocketAddr,
+    asked: u64,
+    credential: impl Fn(u64) -> (String, String),
+) -> (Vec<Wire>, Vec<u16>) {
     let (mut granted, mut refused) = (Vec::new(), Vec::new());
     for i in 0..asked {
-        let (user, pass) = credentials(sub.unwrap_or(&format!("user{i}")), 600);
+        let (user, pass) = credential(i);
         let mut wire = Wire::open(turn, false).await;
         let (_, answer) = wire.try_allocate(&user, &pass).await;
         if answer.typ.class == CLASS_SUCCESS_RESPONSE {
@@ -327,7 +331,7 @@ async fn allocations(turn: SocketAddr, sub: Option<&str>, asked: usize) -> (Vec<
 #[tokio::test]
 async fn one_credential_gets_ten_allocations_and_no_more() {
     let (_server, turn) = turn_server(&[]).await;
-    let (granted, refused) = allocations(turn, Some("mallory"), 12).await;
+    let (granted, refused) = allocations(turn, 12, |_| credentials("mallory", 600)).await;
     println!(
         "FIGURE turn quota: {} allocations granted of 12 asked with one credential",
         granted.len()
@@ -335,7 +339,7 @@ async fn one_credential_gets_ten_allocations_and_no_more() {
     assert_eq!(granted.len(), 10, "the default per-credential quota");
     assert_eq!(refused, [486, 486], "486 Allocation Quota Reached");
     // Another credential still gets one.
-    let (others, _) = allocations(turn, Some("alice"), 1).await;
+    let (others, _) = allocations(turn, 1, |_| credentials("alice", 600)).await;
     assert_eq!(others.len(), 1);
 }
 
@@ -345,17 +349,7 @@ async fn one_credential_gets_ten_allocations_and_no_more() {
 #[tokio::test]
 async fn one_user_gets_ten_allocations_whatever_credentials_they_hold() {
     let (_server, turn) = turn_server(&[]).await;
-    let (mut granted, mut refused) = (Vec::new(), Vec::new());
-    for i in 0..12 {
-        let (user, pass) = credentials("mallory", 600 + i);
-        let mut wire = Wire::open(turn, false).await;
-        let (_, answer) = wire.try_allocate(&user, &pass).await;
-        if answer.typ.class == CLASS_SUCCESS_RESPONSE {
-            granted.push(wire);
-        } else {
-            refused.push(error_code(&answer).unwrap_or(0));
-        }
-    }
+    let (granted, refused) = allocations(turn, 12, |i| credentials("mallory", 600 + i)).await;
     println!(
         "FIGURE turn quota: {} allocations granted of 12 asked by one user with 12 credentials",
         granted.len()
@@ -367,7 +361,7 @@ async fn one_user_gets_ten_allocations_whatever_credentials_they_hold() {
 #[tokio::test]
 async fn the_total_quota_caps_every_credential_together() {
     let (_server, turn) = turn_server(&["--turn-total-quota", "3"]).await;
-    let (granted, refused) = allocations(turn, None, 5).await;
+    let (granted, refused) = allocations(turn, 5, |i| credentials(&format!("user{i}"), 600)).await;
     println!(
         "FIGURE turn quota: {} allocations granted of 5 asked by 5 credentials (total quota 3)",
         granted.len()
