@@ -15,24 +15,24 @@ pub struct Cidr {
     prefix: u8,
 }
 
-/// Why a CIDR did not parse; the message names the text.
+/// Why a CIDR or a port range did not parse; the message names the text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CidrError(pub String);
+pub struct RangeError(pub String);
 
-impl fmt::Display for CidrError {
+impl fmt::Display for RangeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
 }
 
-impl std::error::Error for CidrError {}
+impl std::error::Error for RangeError {}
 
 impl FromStr for Cidr {
-    type Err = CidrError;
+    type Err = RangeError;
 
-    fn from_str(text: &str) -> Result<Self, CidrError> {
+    fn from_str(text: &str) -> Result<Self, RangeError> {
         let bad = || {
-            CidrError(format!(
+            RangeError(format!(
                 "invalid CIDR {text:?}: expected e.g. 10.0.0.0/8 or fc00::/7"
             ))
         };
@@ -116,11 +116,11 @@ impl PortRange {
 }
 
 impl FromStr for PortRange {
-    type Err = CidrError;
+    type Err = RangeError;
 
-    fn from_str(text: &str) -> Result<Self, CidrError> {
+    fn from_str(text: &str) -> Result<Self, RangeError> {
         let bad = || {
-            CidrError(format!(
+            RangeError(format!(
                 "invalid port range {text:?}: expected e.g. 49152-65535 (first 1..=65535, not after last)"
             ))
         };
