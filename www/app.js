@@ -76,9 +76,25 @@ async function refreshIceServers() {
   renderInfo(manager.iceServersInfo);
 }
 
+let renewal = 0;
+/** A new dev token five minutes before this one expires (retried each minute), so a long call and the manager keep working. */
+function renewBefore(sub, expiresAt) {
+  clearTimeout(renewal);
+  renewal = setTimeout(async () => {
+    try {
+      const next = await postJson("/api/dev/token", { sub });
+      token = next.token;
+      renewBefore(sub, next.expiresAt);
+    } catch {
+      renewBefore(sub, Date.now() + 5 * 60_000);
+    }
+  }, Math.max(expiresAt - Date.now() - 5 * 60_000, 60_000));
+}
+
 async function signIn() {
-  const { token: jwt, sub } = await postJson("/api/dev/token", { sub: $("sub").value.trim() });
+  const { token: jwt, sub, expiresAt } = await postJson("/api/dev/token", { sub: $("sub").value.trim() });
   token = jwt;
+  renewBefore(sub, expiresAt);
   hangUp(); // the old manager's peers go with it
   manager?.destroy();
   // Short retries and wait so the demo reaches the fallback in seconds, not the default ~7 s.
@@ -156,7 +172,7 @@ async function joinRoomCall() {
   logTimeline("app", `joining room "${room}", ICE transport policy "${policy}"`);
   const media = createSyntheticStream($("local-canvas"));
   try {
-    const { peer, leave } = await joinRoom(manager, { room, token, stream: media.stream, policy, events: callEvents });
+    const { peer, leave } = await joinRoom(manager, { room, token: () => token, stream: media.stream, policy, events: callEvents });
     const unsubscribe = peer.subscribe(() => showQuality(peer.quality));
     call = { caller: peer, callee: null, media, unsubscribe, leave };
   } catch (err) {

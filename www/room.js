@@ -51,13 +51,14 @@ const ERROR_TEXT = {
   "too-many-connections": "too many connections for this user (too-many-connections)",
   replaced: "the call was taken over by another tab (replaced)",
   "too-large": "a message was too large (too-large)",
+  "rate-limited": "this tab sent too many messages (rate-limited)",
   unavailable: "the signaling service is unavailable (unavailable)",
 };
 /** Close codes for when the error message itself was lost. */
 const CLOSE_CODES = {
   4401: "unauthorized", 4408: "auth-timeout", 4403: "forbidden", 4404: "not-found", 4409: "seat-taken",
   4410: "room-expired", 4412: "resume-expired", 4429: "slow-consumer", 4000: "replaced", 1013: "too-many-connections",
-  1009: "too-large",
+  1009: "too-large", 1008: "rate-limited",
 };
 /** Errors after which trying again cannot help. */
 const FINAL = new Set(["unauthorized", "forbidden", "not-found", "room-expired", "replaced", "too-large"]);
@@ -72,7 +73,11 @@ export class RoomError extends Error {
 }
 
 /**
- * Joins `room` and calls the other party. `events` receives
+ * Joins `room` and calls the other party. `token` is the JWT, or a function
+ * that returns the current one (a string or a promise of one), asked for
+ * every socket: the server closes a socket when its token expires
+ * (`unauthorized`), and a call with a token source resumes with the new
+ * token instead of ending. `events` receives
  * `state(who, state, quality)`, `stream(s)`, `close(who)`, `error(who, err)`,
  * `note(text)` (room events for the timeline) and `ended(err)` (the call is
  * over for a signaling reason: the other side hung up, or a RoomError).
@@ -97,6 +102,8 @@ export function joinRoom(manager, { room, token, stream, policy = "all", iceServ
   let peerSeen = false; // the other party has held its seat at some point
   let connectedOnce = false; // our peer's ICE has been connected
   let left = false;
+  let sentToken = null; // the token the current socket authenticated with
+  let expiredToken = null; // the last token refused after we had a seat
 
   // Ours: numbered from 1, kept until acked. Theirs: `received` applied in order.
   let sentSeq = 0;
@@ -291,8 +298,21 @@ export function joinRoom(manager, { room, token, stream, policy = "all", iceServ
     openedAt = lastHeard = now;
     previous?.close(1000);
     current.addEventListener("open", () => {
-      const resume = resumeKey ? { resume: resumeKey, ack: received } : {};
-      current.send(JSON.stringify({ type: "auth", token, ...resume }));
+      const authenticate = (jwt) => {
+        if (current !== socket || current.readyState !== WebSocket.OPEN) return;
+        sentToken = jwt;
+        const resume = resumeKey ? { resume: resumeKey, ack: received } : {};
+        current.send(JSON.stringify({ type: "auth", token: jwt, ...resume }));
+      };
+      // A token source that fails sends no token: the server refuses it like any other.
+      let jwt;
+      try {
+        jwt = typeof token === "function" ? token() : token;
+      } catch {
+        jwt = null;
+      }
+      if (typeof jwt?.then === "function") jwt.then(authenticate, () => authenticate(null));
+      else authenticate(jwt);
     });
     current.addEventListener("message", (event) => {
       if (current !== socket || left) return;
@@ -317,6 +337,10 @@ export function joinRoom(manager, { room, token, stream, policy = "all", iceServ
     if (code === "resume-expired") {
       // The server no longer holds what we missed: take the seat anew.
       resumeKey = null;
+    } else if (code === "unauthorized" && seated && typeof token === "function" && sentToken !== expiredToken) {
+      // The token ran out mid-call: resume with the current one. The same
+      // token refused twice means the app has no newer one: that is final.
+      expiredToken = sentToken;
     } else if (FINAL.has(code) || (!seated && code)) {
       // Before the first `joined` every typed refusal is final.
       return end(new RoomError(code));

@@ -97,6 +97,13 @@ impl Jwt {
         }
     }
 
+    /// When a token with these claims stops being accepted: its `exp` plus
+    /// the leeway. `None` for an `exp` past what the clock can represent.
+    pub fn expires_at(&self, claims: &Claims) -> Option<SystemTime> {
+        let secs = claims.exp.saturating_add(self.validation.leeway);
+        UNIX_EPOCH.checked_add(Duration::from_secs(secs))
+    }
+
     /// Verifies a compact JWT and returns its claims.
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
         use jsonwebtoken::errors::ErrorKind;
@@ -182,6 +189,19 @@ mod tests {
                 .verify(&token)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn a_token_expires_at_exp_plus_the_leeway_or_never_past_the_clock() {
+        let jwt = Jwt::new(&Secret::new(KEY), None, None);
+        let claims = |exp| Claims {
+            sub: "alice".into(),
+            exp,
+            iat: None,
+        };
+        let at = UNIX_EPOCH + Duration::from_secs(1_000_005);
+        assert_eq!(jwt.expires_at(&claims(1_000_000)), Some(at));
+        assert_eq!(jwt.expires_at(&claims(u64::MAX)), None);
     }
 
     #[test]

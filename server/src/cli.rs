@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 
-use crate::providers::turn_policy::Cidr;
+use crate::providers::turn_policy::{Cidr, PortRange};
 use crate::secret::Secret;
 
 /// Which ICE servers provider answers `/api/calls/ice-servers`.
@@ -61,6 +61,11 @@ pub struct Cli {
           value_parser = clap::value_parser!(u64).range(1..=65_536))]
     pub http_max_connections: u64,
 
+    /// Open HTTP connections from one client address at most (an IPv6 client by its /64); behind a proxy every client has the proxy's address (1..=65536).
+    #[arg(long, env = "ICE_PEER_MAX_CONNECTIONS_PER_IP", default_value_t = 64,
+          value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    pub http_max_connections_per_ip: u64,
+
     /// ICE servers provider.
     #[arg(long, env = "ICE_PROVIDER", value_enum, default_value_t = ProviderKind::Auto)]
     pub provider: ProviderKind,
@@ -68,6 +73,10 @@ pub struct Cli {
     /// UDP address of the embedded TURN server.
     #[arg(long, env = "TURN_LISTEN", default_value = "127.0.0.1:3478")]
     pub turn_listen: SocketAddr,
+
+    /// UDP ports the embedded server makes its relays on (FIRST-LAST); the server's own addresses are peers only on these.
+    #[arg(long, env = "TURN_RELAY_PORTS", default_value = "49152-65535")]
+    pub turn_relay_ports: PortRange,
 
     /// IP put in the embedded server's URLs and relay addresses [default: the --turn-listen IP, or 127.0.0.1 when that is unspecified].
     #[arg(long, env = "TURN_PUBLIC_IP")]
@@ -109,7 +118,7 @@ pub struct Cli {
     #[arg(long, env = "TURN_TLS_HOST", requires = "turn_tls_listen")]
     pub turn_tls_host: Option<String>,
 
-    /// Allocations one TURN credential (username) may hold on the embedded server.
+    /// Allocations one user may hold on the embedded server, with all the TURN credentials they were given together.
     #[arg(long, env = "TURN_USER_QUOTA", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub turn_user_quota: u64,
@@ -123,6 +132,11 @@ pub struct Cli {
     #[arg(long, env = "TURN_PERMISSION_QUOTA", default_value_t = 32,
           value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub turn_permission_quota: u64,
+
+    /// Channels one allocation may bind (each to one peer address).
+    #[arg(long, env = "TURN_CHANNEL_QUOTA", default_value_t = 64,
+          value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub turn_channel_quota: u64,
 
     /// Bandwidth cap of one allocation in kbit/s, both directions together; 0: none.
     #[arg(long, env = "TURN_ALLOCATION_KBPS", default_value_t = 0)]
@@ -151,6 +165,11 @@ pub struct Cli {
           value_parser = clap::value_parser!(u64).range(3..=3_600))]
     pub signal_silence_secs: u64,
 
+    /// Messages a second one signaling socket may send, ten seconds' worth at once; past it the socket is closed with rate-limited (1..=10000).
+    #[arg(long, env = "SIGNAL_MAX_MESSAGES_PER_SEC", default_value_t = 100,
+          value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub signal_max_messages_per_sec: u64,
+
     /// Seconds a signaling room lives if nobody joins it (1..=604800).
     #[arg(long, env = "SIGNAL_ROOM_TTL_SECS", default_value_t = 3_600,
           value_parser = clap::value_parser!(u64).range(1..=604_800))]
@@ -165,6 +184,11 @@ pub struct Cli {
     #[arg(long, env = "SIGNAL_MAX_ROOMS", default_value_t = 100_000,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_rooms: u32,
+
+    /// MiB of signals that all signaling rooms together keep for replay (each seat keeps at most 1 MiB); past it a new signal is refused with `unavailable`. With --redis-url, counted in Redis for all replicas (1..=1048576).
+    #[arg(long, env = "SIGNAL_REPLAY_BUDGET_MIB", default_value_t = 256,
+          value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub signal_replay_budget_mib: u64,
 
     /// Open signaling sockets in total.
     #[arg(long, env = "SIGNAL_MAX_SOCKETS", default_value_t = 10_000,

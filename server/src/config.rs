@@ -9,7 +9,7 @@ use axum::http::HeaderValue;
 use crate::auth::MIN_JWT_SECRET_LEN;
 use crate::cli::{Cli, ProviderKind};
 use crate::http::HttpLimits;
-use crate::providers::turn_policy::Cidr;
+use crate::providers::turn_policy::{Cidr, PortRange};
 use crate::providers::turn_server::Quotas;
 use crate::secret::Secret;
 use crate::signal::limits::SocketCaps;
@@ -104,10 +104,13 @@ pub struct EmbeddedConfig {
     /// TURN-REST shared secret.
     pub secret: Secret,
     /// Peer ranges opened beside the default deny list (`--turn-allow-peer`,
-    /// and 127.0.0.0/8 with `--dev`).
+    /// and 127.0.0.0/8 with `--dev` on a loopback `--turn-listen`).
     pub allowed_peers: Vec<Cidr>,
     /// Peer ranges closed beside the default deny list (`--turn-deny-peer`).
     pub denied_peers: Vec<Cidr>,
+    /// The ports relays are made on; the server's own addresses are peers
+    /// only there.
+    pub relay_ports: PortRange,
     /// The HTTP listen address: relays never reach it.
     pub http_listen: SocketAddr,
     /// Allocations and permissions allowed.
@@ -131,8 +134,8 @@ pub struct TurnTlsConfig {
     pub host: Option<String>,
 }
 
-/// What `--dev` opens to the relay: the one-machine demo's two sides relay
-/// to each other on loopback.
+/// What `--dev` opens to the relay when the TURN server listens on loopback:
+/// the one-machine demo's two sides relay to each other there.
 pub const DEV_ALLOWED_PEERS: &str = "127.0.0.0/8";
 
 /// External TURN-REST server settings.
@@ -185,6 +188,8 @@ impl Config {
                 request_timeout: Duration::from_millis(cli.http_request_timeout_ms),
                 // The parser caps the flag at 65536.
                 max_connections: usize::try_from(cli.http_max_connections).unwrap_or(65_536),
+                max_connections_per_ip: usize::try_from(cli.http_max_connections_per_ip)
+                    .unwrap_or(65_536),
             },
             provider,
             credential_ttl: Duration::from_secs(cli.credential_ttl),
@@ -194,12 +199,16 @@ impl Config {
                     idle: Duration::from_secs(cli.signal_idle_secs),
                     rooms_per_creator: cli.max_rooms_per_user as usize,
                     rooms_total: cli.max_rooms as usize,
+                    // The parser caps the flag at 1 TiB.
+                    replay_budget: usize::try_from(cli.signal_replay_budget_mib << 20)
+                        .unwrap_or(usize::MAX),
                 },
                 sockets: SocketCaps {
                     total: cli.max_signal_sockets as usize,
                     unauthenticated_per_ip: cli.max_unauthenticated_per_ip as usize,
                     per_subject: cli.max_signal_sockets_per_user as usize,
                     silence: Duration::from_secs(cli.signal_silence_secs),
+                    messages_per_sec: cli.signal_max_messages_per_sec,
                 },
             },
             redis_url: cli.redis_url.filter(|url| !url.is_empty()),
@@ -291,7 +300,10 @@ fn embedded_config(cli: &Cli) -> Result<EmbeddedConfig, ConfigError> {
         }
     }
     let mut allowed_peers = cli.turn_allow_peers.clone();
-    if cli.dev {
+    // Only while no other machine can reach the TURN server: one listening
+    // on a reachable address would relay anyone who gets a dev token into
+    // this machine's loopback services.
+    if cli.dev && cli.turn_listen.ip().is_loopback() {
         allowed_peers.extend(DEV_ALLOWED_PEERS.parse::<Cidr>().ok());
     }
     Ok(EmbeddedConfig {
@@ -301,11 +313,13 @@ fn embedded_config(cli: &Cli) -> Result<EmbeddedConfig, ConfigError> {
         secret,
         allowed_peers,
         denied_peers: cli.turn_deny_peers.clone(),
+        relay_ports: cli.turn_relay_ports,
         http_listen: cli.listen,
         quotas: Quotas {
             per_user: cli.turn_user_quota as usize,
             total: cli.turn_total_quota as usize,
             permissions: cli.turn_permission_quota as usize,
+            channels: cli.turn_channel_quota as usize,
         },
         allocation_bytes_per_sec: (cli.turn_allocation_kbps > 0)
             .then(|| cli.turn_allocation_kbps.saturating_mul(1000) / 8),

@@ -5,12 +5,15 @@
 //! is armed once per request head, not per read, and it also closes an idle
 //! keep-alive connection); a request must be answered within
 //! `request_timeout` (a body sent byte by byte gets a 408 and the connection
-//! closes); and at most `max_connections` sockets are open at once: one past
-//! that is closed as soon as it is accepted, never queued. A WebSocket keeps
-//! its slot until it closes, because the slot lives in the socket itself.
+//! closes); and at most `max_connections` sockets are open at once, at most
+//! `max_connections_per_ip` of them from one client address (an IPv6 client
+//! by its /64, the prefix one host is given): one past either is closed as
+//! soon as it is accepted, never queued. A WebSocket keeps its slots until
+//! it closes, because the slots live in the socket itself.
 
 use std::future::Future;
 use std::io;
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -28,6 +31,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
 use crate::api::ApiError;
+use crate::permits::{client_key, Counter, Permit};
 
 /// Default time for all of a request's headers to arrive.
 pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -35,6 +39,8 @@ pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default cap on open HTTP connections (WebSockets included).
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// Default cap on open HTTP connections from one client address.
+pub const DEFAULT_MAX_CONNECTIONS_PER_IP: usize = 64;
 /// How long open requests may take to finish once shutdown starts.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -47,6 +53,8 @@ pub struct HttpLimits {
     pub request_timeout: Duration,
     /// Open connections at most; one more is closed at once.
     pub max_connections: usize,
+    /// Open connections from one client address at most (see [`client_key`]).
+    pub max_connections_per_ip: usize,
 }
 
 impl Default for HttpLimits {
@@ -55,6 +63,7 @@ impl Default for HttpLimits {
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP,
         }
     }
 }
@@ -72,6 +81,7 @@ pub async fn serve(
         request_timeout,
     ));
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let per_client = Counter::new();
     // `stop` tells every connection to finish its request and close; `open`
     // has one receiver per live connection, so its sender sees when all are gone.
     let (stop_tx, stop_rx) = watch::channel(());
@@ -99,9 +109,16 @@ pub async fn serve(
             drop(stream);
             continue;
         };
+        let key = client_key(client.ip());
+        let Some(client_slot) = per_client.take(key, limits.max_connections_per_ip) else {
+            tracing::debug!(client = %key, "per-client connection cap reached; closing a new connection");
+            drop(stream);
+            continue;
+        };
         let io = TokioIo::new(Counted {
             stream,
             _slot: slot,
+            _client_slot: client_slot,
         });
         // Handlers that count per client (the signaling socket caps) read its address.
         let service = router.clone().layer(Extension(ConnectInfo(client)));
@@ -150,11 +167,12 @@ async fn request_timeout(State(limit): State<Duration>, req: Request, next: Next
     }
 }
 
-/// A TCP stream holding one connection slot; the slot frees when the stream
+/// A TCP stream holding its connection slots; they free when the stream
 /// drops, which for a WebSocket is when the socket closes, not the upgrade.
 struct Counted {
     stream: TcpStream,
     _slot: OwnedSemaphorePermit,
+    _client_slot: Permit<IpAddr>,
 }
 
 impl AsyncRead for Counted {

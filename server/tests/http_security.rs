@@ -5,13 +5,13 @@
 
 mod common;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 
 const ENDPOINT: &str = "/api/calls/ice-servers";
 const AUDIENCE: &str = "ice-peer-calls";
@@ -162,7 +162,7 @@ async fn a_request_body_that_never_ends_gets_408_and_the_connection_closes() {
     ])
     .await;
     let mut stream = TcpStream::connect(server.addr).await.expect("connects");
-    let head = "POST /api/dev/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{";
+    let head = "POST /api/dev/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{";
     stream.write_all(head.as_bytes()).await.expect("write");
     let started = Instant::now();
     // The other 99 bytes never come.
@@ -179,34 +179,68 @@ async fn a_request_body_that_never_ends_gets_408_and_the_connection_closes() {
     assert!(closed, "the connection closes after the 408");
 }
 
-#[tokio::test]
-async fn connections_past_the_cap_are_closed_at_once_and_a_freed_slot_serves_again() {
-    let server = start(&["--provider", "embedded", "--http-max-connections", "4"]).await;
-    let mut held = Vec::new();
-    for _ in 0..4 {
-        let mut stream = TcpStream::connect(server.addr).await.expect("connects");
-        // A full request and answer: the server has accepted this one.
-        let request = format!("GET {ENDPOINT} HTTP/1.1\r\nHost: x\r\n\r\n");
-        stream.write_all(request.as_bytes()).await.expect("write");
-        let mut buf = [0u8; 64];
-        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
-            .await
-            .expect("answered")
-            .expect("read");
-        assert!(buf[..n].starts_with(b"HTTP/1.1 401"));
-        held.push(stream);
-    }
+/// A connection to `server` from the loopback address `from`, after one full
+/// request and answer: the server has accepted it and holds it open.
+async fn held_connection(server: &TestServer, from: IpAddr) -> TcpStream {
+    let socket = TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(SocketAddr::new(from, 0))
+        .expect("bind a loopback address");
+    let mut stream = socket.connect(server.addr).await.expect("connects");
+    let request = format!("GET {ENDPOINT} HTTP/1.1\r\nHost: x\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut buf = [0u8; 64];
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+        .await
+        .expect("answered")
+        .expect("read");
+    assert!(buf[..n].starts_with(b"HTTP/1.1 401"));
+    stream
+}
+
+const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+/// Asserts that a new connection (`what`) is closed without an answer.
+async fn closed_unanswered(server: &TestServer, what: &str) {
     let mut extra = TcpStream::connect(server.addr)
         .await
         .expect("the kernel accepts");
     let (answer, closed) = read_until_closed(&mut extra, Duration::from_secs(3)).await;
     assert!(
         closed && answer.is_empty(),
-        "the fifth connection is closed unanswered: {answer:?}"
+        "{what} is closed unanswered: {answer:?}"
     );
+}
+
+#[tokio::test]
+async fn connections_past_the_cap_are_closed_at_once_and_a_freed_slot_serves_again() {
+    let server = start(&["--provider", "embedded", "--http-max-connections", "4"]).await;
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(held_connection(&server, LOCALHOST).await);
+    }
+    closed_unanswered(&server, "the fifth connection").await;
 
     drop(held.pop());
     served_again(&server, "a freed slot serves again").await;
+}
+
+/// One address cannot hold every slot (the auditor's slowloris: ~100 new
+/// connections a second, each held for the 10 s header timeout, kept all
+/// 1,024 busy): past 64 of its own it is closed at once, while another
+/// address is still served.
+#[tokio::test]
+async fn one_address_cannot_hold_every_connection_slot() {
+    let server = start(&["--provider", "embedded"]).await;
+    let mut held = Vec::new();
+    for _ in 0..64 {
+        held.push(held_connection(&server, LOCALHOST).await);
+    }
+    closed_unanswered(&server, "a 65th connection from one address").await;
+    let other = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
+    held.push(held_connection(&server, other).await);
+    drop(held.swap_remove(0));
+    served_again(&server, "a slot given back serves that address again").await;
 }
 
 #[tokio::test]
@@ -337,4 +371,47 @@ async fn the_outage_switch_needs_a_dev_token() {
         .expect("answered");
     assert_eq!(res.status().as_u16(), 200);
     assert!(server.state().outage());
+}
+
+/// The status line of a raw request to `server` with `Host: host`.
+async fn status_for_host(server: &TestServer, method: &str, path: &str, host: &str) -> String {
+    let mut stream = TcpStream::connect(server.addr).await.expect("connects");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let (answer, _) = read_until_closed(&mut stream, Duration::from_secs(5)).await;
+    answer.lines().next().unwrap_or_default().to_owned()
+}
+
+/// DNS rebinding: a page of another site makes its own name resolve to the
+/// machine a --dev server runs on, and its requests then carry that name as
+/// Host. --dev mints tokens for anyone who asks, so it answers only requests
+/// for an IP address or localhost.
+#[tokio::test]
+async fn under_dev_a_rebound_host_name_is_refused() {
+    let server = start(&["--provider", "embedded", "--dev"]).await;
+    let port = server.addr.port();
+    for host in [format!("evil.example:{port}"), "evil.example".to_owned()] {
+        for (method, path) in [("POST", "/api/dev/token"), ("GET", "/"), ("GET", ENDPOINT)] {
+            let status = status_for_host(&server, method, path, &host).await;
+            assert!(
+                status.starts_with("HTTP/1.1 403"),
+                "{method} {path} for {host}: {status}"
+            );
+        }
+    }
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+        format!("app.localhost:{port}"),
+    ] {
+        let status = status_for_host(&server, "POST", "/api/dev/token", &host).await;
+        assert!(status.starts_with("HTTP/1.1 200"), "{host}: {status}");
+    }
+    // Without --dev there is nothing unauthenticated to reach: any name is served.
+    let plain = start(&["--provider", "embedded"]).await;
+    let status = status_for_host(&plain, "GET", ENDPOINT, "calls.example").await;
+    assert!(status.starts_with("HTTP/1.1 401"), "{status}");
 }

@@ -225,9 +225,15 @@ struct Servers {
 impl Servers {
     fn start(count: usize, secret: &str) -> Self {
         let bin = std::path::Path::new(BIN);
-        // Every socket of the run may sit on one process: above the default
-        // cap of 1024 connections.
-        let capacity = ["--http-max-connections", "16384"];
+        // Every socket of the run may sit on one process, all from one
+        // address: above the default caps of 1024 connections and 64 per
+        // address.
+        let capacity = [
+            "--http-max-connections",
+            "16384",
+            "--http-max-connections-per-ip",
+            "16384",
+        ];
         if count == 1 {
             return Self {
                 replicas: vec![Replica::start(bin, secret, &capacity)],

@@ -147,6 +147,43 @@ async fn allowed_range_relays_but_never_to_the_turn_port() {
     );
 }
 
+/// The server's own address is a peer only on its relay ports (relay to
+/// relay on one server): any other port there may be a service of the host
+/// listening on every address (DNS, SNMP, memcached), which a relay would
+/// reach from inside. Relays are made in --turn-relay-ports.
+#[tokio::test]
+async fn the_servers_own_address_is_a_peer_only_on_its_relay_ports() {
+    let public = "198.51.100.9";
+    let (_server, turn) = turn_server(&[
+        "--turn-public-ip",
+        public,
+        "--turn-relay-ports",
+        "40000-40099",
+    ])
+    .await;
+    let (user, pass) = credentials("mallory", 600);
+    let mut wire = Wire::open(turn, false).await;
+    let (auth, granted) = wire.try_allocate(&user, &pass).await;
+    assert_eq!(granted.typ.class, CLASS_SUCCESS_RESPONSE);
+    let relayed = relayed_address(&granted);
+    assert_eq!(relayed.ip().to_string(), public);
+    assert!(
+        (40000..=40099).contains(&relayed.port()),
+        "relayed on {relayed}"
+    );
+    for service in [53, 161, 11211, 39999, 40100] {
+        let target: SocketAddr = format!("{public}:{service}").parse().expect("address");
+        let answer = wire.permit(&auth, target).await;
+        assert_eq!(error_code(&answer), Some(CODE_FORBIDDEN.0), "{target}");
+    }
+    let answer = wire.permit(&auth, relayed).await;
+    assert_eq!(answer.typ.class, CLASS_SUCCESS_RESPONSE, "relay to relay");
+    // Other addresses are not limited to those ports.
+    let elsewhere: SocketAddr = "198.51.100.10:11211".parse().expect("address");
+    let answer = wire.permit(&auth, elsewhere).await;
+    assert_eq!(answer.typ.class, CLASS_SUCCESS_RESPONSE);
+}
+
 /// A client whose first signed Allocate was refused (a stale credential)
 /// retries with new credentials and the NONCE of that 401: it must be
 /// granted at once, not sent round again with 438 Stale Nonce.
@@ -269,13 +306,17 @@ async fn a_half_sent_frame_is_dropped_after_a_timeout() {
 
 // ---- quotas and lifetimes ----
 
-/// Asks for `asked` allocations, each from its own socket, with `sub`'s
-/// credential (or one per allocation when `sub` is None); returns the
-/// error code of each refusal, and keeps the granted ones open.
-async fn allocations(turn: SocketAddr, sub: Option<&str>, asked: usize) -> (Vec<Wire>, Vec<u16>) {
+/// Asks for `asked` allocations, each from its own socket, the `i`th with
+/// `credential(i)`; returns the error code of each refusal, and keeps the
+/// granted ones open.
+async fn allocations(
+    turn: SocketAddr,
+    asked: u64,
+    credential: impl Fn(u64) -> (String, String),
+) -> (Vec<Wire>, Vec<u16>) {
     let (mut granted, mut refused) = (Vec::new(), Vec::new());
     for i in 0..asked {
-        let (user, pass) = credentials(sub.unwrap_or(&format!("user{i}")), 600);
+        let (user, pass) = credential(i);
         let mut wire = Wire::open(turn, false).await;
         let (_, answer) = wire.try_allocate(&user, &pass).await;
         if answer.typ.class == CLASS_SUCCESS_RESPONSE {
@@ -290,7 +331,7 @@ async fn allocations(turn: SocketAddr, sub: Option<&str>, asked: usize) -> (Vec<
 #[tokio::test]
 async fn one_credential_gets_ten_allocations_and_no_more() {
     let (_server, turn) = turn_server(&[]).await;
-    let (granted, refused) = allocations(turn, Some("mallory"), 12).await;
+    let (granted, refused) = allocations(turn, 12, |_| credentials("mallory", 600)).await;
     println!(
         "FIGURE turn quota: {} allocations granted of 12 asked with one credential",
         granted.len()
@@ -298,14 +339,29 @@ async fn one_credential_gets_ten_allocations_and_no_more() {
     assert_eq!(granted.len(), 10, "the default per-credential quota");
     assert_eq!(refused, [486, 486], "486 Allocation Quota Reached");
     // Another credential still gets one.
-    let (others, _) = allocations(turn, Some("alice"), 1).await;
+    let (others, _) = allocations(turn, 1, |_| credentials("alice", 600)).await;
     assert_eq!(others.len(), 1);
+}
+
+/// The per-user quota counts the user, not the credential: the endpoint
+/// hands out a fresh credential (a new expiry) every second, so a quota per
+/// credential would let one user hold the whole server.
+#[tokio::test]
+async fn one_user_gets_ten_allocations_whatever_credentials_they_hold() {
+    let (_server, turn) = turn_server(&[]).await;
+    let (granted, refused) = allocations(turn, 12, |i| credentials("mallory", 600 + i)).await;
+    println!(
+        "FIGURE turn quota: {} allocations granted of 12 asked by one user with 12 credentials",
+        granted.len()
+    );
+    assert_eq!(granted.len(), 10, "the default per-user quota");
+    assert_eq!(refused, [486, 486], "486 Allocation Quota Reached");
 }
 
 #[tokio::test]
 async fn the_total_quota_caps_every_credential_together() {
     let (_server, turn) = turn_server(&["--turn-total-quota", "3"]).await;
-    let (granted, refused) = allocations(turn, None, 5).await;
+    let (granted, refused) = allocations(turn, 5, |i| credentials(&format!("user{i}"), 600)).await;
     println!(
         "FIGURE turn quota: {} allocations granted of 5 asked by 5 credentials (total quota 3)",
         granted.len()
@@ -331,6 +387,42 @@ async fn permissions_per_allocation_are_capped() {
     let again: SocketAddr = "198.51.100.1:6000".parse().expect("address");
     let answer = wire.permit(&auth, again).await;
     assert_eq!(answer.typ.class, CLASS_SUCCESS_RESPONSE);
+}
+
+/// Each ChannelBind to a new peer address is a binding the server keeps (and
+/// a timer) for 10 minutes: one allocation may hold 64, however many
+/// channel numbers the protocol allows, and refreshing one held is fine.
+#[tokio::test]
+async fn channel_bindings_per_allocation_are_capped() {
+    let (_server, turn) = turn_server(&[]).await;
+    let (user, pass) = credentials("mallory", 600);
+    let mut wire = Wire::open(turn, false).await;
+    let auth = wire.allocate(&user, &pass).await;
+    let bind = |channel: u16, port: u16| {
+        let target: SocketAddr = format!("198.51.100.1:{port}").parse().expect("address");
+        request(
+            METHOD_CHANNEL_BIND,
+            Some(&auth),
+            vec![Box::new(ChannelNumber(channel)), peer(target)],
+        )
+    };
+    let mut bound = 0;
+    let mut refused = Vec::new();
+    for i in 0..66u16 {
+        let answer = wire.ask(&bind(0x4000 + i, 5000 + i)).await;
+        match error_code(&answer) {
+            None => bound += 1,
+            Some(code) => refused.push(code),
+        }
+    }
+    println!("FIGURE turn quota: {bound} channels bound of 66 asked by one allocation");
+    assert_eq!(bound, 64, "the default channel quota");
+    assert_eq!(refused, [508, 508], "508 Insufficient Capacity");
+    let refresh = wire.ask(&bind(0x4000, 5000)).await;
+    assert_eq!(
+        refresh.typ.class, CLASS_SUCCESS_RESPONSE,
+        "a binding held is refreshed"
+    );
 }
 
 /// An allocation made with a credential valid for 2 more seconds stops

@@ -29,6 +29,8 @@ enum Mode {
     ServerError,
     Slow,
     Garbage,
+    /// The published 201 body with a ttl no Instant can hold.
+    HugeTtl,
 }
 
 struct Stub {
@@ -80,6 +82,11 @@ async fn tokens(State(stub): State<Arc<Stub>>, headers: HeaderMap, body: Bytes) 
             (StatusCode::CREATED, json, fixture("tokens-201.json")).into_response()
         }
         Mode::Garbage => (StatusCode::CREATED, json, "<html>not json").into_response(),
+        Mode::HugeTtl => {
+            let body = fixture("tokens-201.json")
+                .replace(r#""ttl": "86400""#, r#""ttl": "18446744073709551615""#);
+            (StatusCode::CREATED, json, body).into_response()
+        }
     }
 }
 
@@ -244,4 +251,23 @@ async fn failures_are_not_cached() {
     stub.set(Mode::Ok);
     assert_eq!(get(&client, &url, Some(&token)).await.0, 200);
     assert_eq!(stub.count(), 2);
+}
+
+/// A ttl beyond what Twilio ever grants is capped at its maximum (86400 s):
+/// it used to overflow the expiry's arithmetic inside the shared fetch, and
+/// every later request got "upstream request aborted" until a restart.
+#[tokio::test]
+async fn an_absurd_ttl_is_capped_and_the_provider_keeps_working() {
+    let (addr, stub) = stub(Mode::HugeTtl).await;
+    let server = server_for(addr, AUTH_TOKEN).await;
+    let client = http();
+    let url = server.url(ENDPOINT);
+    let token = valid_token("a");
+    let (status, _, body) = get(&client, &url, Some(&token)).await;
+    assert_eq!(status, 200, "{body}");
+    let ttl = data(&body)["ttl"].as_u64().expect("numeric ttl");
+    assert!(ttl <= 86_400, "ttl {ttl}");
+    // And the provider still answers afterwards (from its cache).
+    stub.set(Mode::Ok);
+    assert_eq!(get(&client, &url, Some(&token)).await.0, 200);
 }

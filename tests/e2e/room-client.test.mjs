@@ -87,7 +87,7 @@ const { joinRoom, RoomError } = await (async () => {
 })();
 
 describe("room client", () => {
-  let manager, events, joining, session;
+  let manager, events, handler, joining, session;
 
   /** Joins as the party that takes its seat second (the initiator) and returns the peer. */
   async function joined(extra = {}) {
@@ -102,7 +102,7 @@ describe("room client", () => {
     sockets.length = 0;
     events = { notes: [], ended: [] };
     manager = fakeManager(() => events.ended.length);
-    const handler = {
+    handler = {
       note: (text) => events.notes.push(text),
       ended: (err) => events.ended.push(err),
       state() {}, stream() {}, close() {}, error() {},
@@ -270,6 +270,56 @@ describe("room client", () => {
     last().drop(4410, "room-expired");
     assert.equal(events.ended[0]?.code, "room-expired");
     assert.deepEqual(manager.peer.closed, { endedBefore: true });
+  });
+
+  /** Ends the default client (a refused join) and joins again with `options`, e.g. a token source. */
+  async function rejoin(options) {
+    last().accept();
+    last().drop(4403, "forbidden");
+    await flush();
+    joining = joinRoom(manager, { room: "r", stream: null, events: handler, ...options });
+    joining.then((s) => (session = s), () => {});
+  }
+
+  test("with a fixed token, unauthorized in a call is final", async () => {
+    await joined();
+    last().drop(4401, "unauthorized");
+    assert.equal(events.ended[0]?.code, "unauthorized");
+    mock.timers.tick(10_000);
+    assert.equal(sockets.length, 1);
+  });
+
+  test("a token that expires mid-call: the seat is resumed with the source's current token", async () => {
+    let current = "jwt-1";
+    await rejoin({ token: () => current });
+    await joined();
+    assert.deepEqual(last().sent[0], { type: "auth", token: "jwt-1" });
+    current = "jwt-2";
+    last().drop(4401, "unauthorized"); // the server closes a socket at its token's expiry
+    mock.timers.tick(0);
+    last().accept();
+    assert.deepEqual(last().sent[0], { type: "auth", token: "jwt-2", resume: "key-1", ack: 0 });
+    await joined({ resumed: true });
+    assert.equal(events.ended.length, 0);
+  });
+
+  test("a token source with nothing newer: the same token refused again ends the call", async () => {
+    await rejoin({ token: () => "jwt-old" });
+    await joined();
+    last().drop(4401, "unauthorized");
+    mock.timers.tick(0);
+    last().accept();
+    assert.equal(last().sent[0].token, "jwt-old");
+    last().drop(4401, "unauthorized");
+    assert.equal(events.ended[0]?.code, "unauthorized");
+  });
+
+  test("a token source's promise is awaited before the first message", async () => {
+    await rejoin({ token: async () => "jwt-async" });
+    last().accept();
+    assert.equal(last().sent.length, 0);
+    await flush();
+    assert.deepEqual(last().sent[0], { type: "auth", token: "jwt-async" });
   });
 
   test("reconnects back off and are bounded", async () => {

@@ -233,6 +233,12 @@ fn peer_ranges_parse_and_dev_opens_loopback_only() {
     let dev = embedded(&["--provider", "embedded", "--dev"]);
     let ranges: Vec<String> = dev.allowed_peers.iter().map(|c| c.to_string()).collect();
     assert_eq!(ranges, ["127.0.0.0/8"]);
+    // A TURN server others can reach does not relay into this machine's
+    // loopback services, --dev or not: that takes an explicit range.
+    for listen in ["0.0.0.0:3478", "198.51.100.7:3478"] {
+        let reachable = embedded(&["--provider", "embedded", "--dev", "--turn-listen", listen]);
+        assert!(reachable.allowed_peers.is_empty(), "{listen}");
+    }
     let mut lab = base.to_vec();
     lab.extend([
         "--turn-allow-peer",

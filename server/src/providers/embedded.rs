@@ -123,6 +123,10 @@ impl EmbeddedTurn {
             policy.deny_own(own);
             policy.deny_own(SocketAddr::new(public_ip, own.port()));
         }
+        policy.relay_only(public_ip, config.relay_ports);
+        if !local_addr.ip().is_unspecified() {
+            policy.relay_only(local_addr.ip(), config.relay_ports);
+        }
         let policy = Arc::new(policy);
 
         let listener = |conn: Arc<dyn webrtc_util::Conn + Send + Sync>, ended| Listener {
@@ -131,6 +135,7 @@ impl EmbeddedTurn {
             relays: Box::new(FilteredRelays {
                 relay_ip: public_ip,
                 address: local_addr.ip(),
+                ports: config.relay_ports,
                 policy: Arc::clone(&policy),
                 bytes_per_sec: config.allocation_bytes_per_sec,
             }),

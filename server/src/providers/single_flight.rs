@@ -34,6 +34,19 @@ pub struct SingleFlight<T> {
     state: Mutex<State<T>>,
 }
 
+/// Ends the flight when its task ends, however it ends: a flight left behind
+/// by a fetch that panicked would answer every later caller with that
+/// failure until the process restarts. No new flight can start before it
+/// drops (the old one is still there), so it only ever clears its own.
+struct Landing<T>(Arc<SingleFlight<T>>);
+
+impl<T> Drop for Landing<T> {
+    fn drop(&mut self) {
+        let mut state = self.0.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.flight = None;
+    }
+}
+
 impl<T: Clone + Send + Sync + 'static> Default for SingleFlight<T> {
     fn default() -> Self {
         Self {
@@ -80,15 +93,14 @@ impl<T: Clone + Send + Sync + 'static> SingleFlight<T> {
     where
         Fut: Future<Output = Result<Fresh<T>, ProviderError>> + Send + 'static,
     {
-        let this = Arc::clone(self);
+        let landing = Landing(Arc::clone(self));
         let task = tokio::spawn(async move {
             let result = fetch.await;
-            let mut state = this.lock();
-            state.flight = None;
             if let Ok(fresh) = &result {
-                state.cached = Some(fresh.clone());
+                landing.0.lock().cached = Some(fresh.clone());
             }
             result
+            // `landing` drops here, or while a panic unwinds the task.
         });
         async move {
             task.await
@@ -147,6 +159,26 @@ mod tests {
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         cache.invalidate();
         assert_eq!(counted(&cache, &calls, true).await, Ok(1));
+    }
+
+    /// A fetch that panics fails its callers, and the next caller starts a
+    /// new one: a flight left behind would answer everyone with that failure
+    /// until the process restarts.
+    #[tokio::test]
+    async fn a_fetch_that_panics_does_not_stay_in_flight() {
+        let cache: Arc<SingleFlight<u32>> = Arc::new(SingleFlight::default());
+        let panicked = cache.get(|| async { buggy_fetch() }).await;
+        assert_eq!(
+            panicked.map(|f| f.value),
+            Err(ProviderError("upstream request aborted".into()))
+        );
+        let calls = Arc::new(AtomicUsize::new(0));
+        assert_eq!(counted(&cache, &calls, true).await, Ok(0));
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "a new fetch ran");
+    }
+
+    fn buggy_fetch() -> Result<Fresh<u32>, ProviderError> {
+        panic!("a bug in the fetch")
     }
 
     #[tokio::test]

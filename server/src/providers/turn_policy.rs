@@ -15,24 +15,24 @@ pub struct Cidr {
     prefix: u8,
 }
 
-/// Why a CIDR did not parse; the message names the text.
+/// Why a CIDR or a port range did not parse; the message names the text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CidrError(pub String);
+pub struct RangeError(pub String);
 
-impl fmt::Display for CidrError {
+impl fmt::Display for RangeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
 }
 
-impl std::error::Error for CidrError {}
+impl std::error::Error for RangeError {}
 
 impl FromStr for Cidr {
-    type Err = CidrError;
+    type Err = RangeError;
 
-    fn from_str(text: &str) -> Result<Self, CidrError> {
+    fn from_str(text: &str) -> Result<Self, RangeError> {
         let bad = || {
-            CidrError(format!(
+            RangeError(format!(
                 "invalid CIDR {text:?}: expected e.g. 10.0.0.0/8 or fc00::/7"
             ))
         };
@@ -91,6 +91,52 @@ impl Cidr {
     }
 }
 
+/// A range of ports, `first-last` on the command line (both included).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PortRange {
+    first: u16,
+    last: u16,
+}
+
+impl PortRange {
+    /// The ports from `first` to `last`; None when `first` comes after `last`.
+    pub fn new(first: u16, last: u16) -> Option<Self> {
+        (first <= last).then_some(Self { first, last })
+    }
+
+    /// True when `port` is in the range.
+    pub fn contains(&self, port: u16) -> bool {
+        (self.first..=self.last).contains(&port)
+    }
+
+    /// The first and the last port.
+    pub fn bounds(&self) -> (u16, u16) {
+        (self.first, self.last)
+    }
+}
+
+impl FromStr for PortRange {
+    type Err = RangeError;
+
+    fn from_str(text: &str) -> Result<Self, RangeError> {
+        let bad = || {
+            RangeError(format!(
+                "invalid port range {text:?}: expected e.g. 49152-65535 (first 1..=65535, not after last)"
+            ))
+        };
+        let (first, last) = text.trim().split_once('-').ok_or_else(bad)?;
+        let port = |p: &str| p.trim().parse::<u16>().ok().filter(|&p| p > 0);
+        let (first, last) = (port(first).ok_or_else(bad)?, port(last).ok_or_else(bad)?);
+        Self::new(first, last).ok_or_else(bad)
+    }
+}
+
+impl fmt::Display for PortRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.first, self.last)
+    }
+}
+
 fn mask32(prefix: u8) -> u32 {
     u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0)
 }
@@ -100,16 +146,20 @@ fn mask128(prefix: u8) -> u128 {
 }
 
 /// `ip` with an IPv4 address written as IPv6 turned back into IPv4: mapped
-/// (`::ffff:127.0.0.1`) and compatible (`::127.0.0.1`, deprecated but still
-/// routed by some stacks). `::` and `::1` stay IPv6.
+/// (`::ffff:127.0.0.1`), compatible (`::127.0.0.1`, deprecated but still
+/// routed by some stacks) and NAT64's well-known prefix (`64:ff9b::/96`,
+/// RFC 6052: a NAT64 gateway on the path delivers it to that IPv4 address).
+/// `::` and `::1` stay IPv6.
 pub fn canonical(ip: IpAddr) -> IpAddr {
+    /// The upper 96 bits of `64:ff9b::/96`.
+    const NAT64_PREFIX: u128 = 0x0064_ff9b_0000_0000_0000_0000;
     match ip {
         IpAddr::V6(v6) => {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return IpAddr::V4(v4);
             }
             let bits = u128::from(v6);
-            if bits >> 32 == 0 && bits > 1 {
+            if (bits >> 32 == 0 && bits > 1) || bits >> 32 == NAT64_PREFIX {
                 return IpAddr::V4(Ipv4Addr::from(bits as u32));
             }
             ip
@@ -120,7 +170,12 @@ pub fn canonical(ip: IpAddr) -> IpAddr {
 
 /// The ranges refused by default: this host, private networks, shared
 /// address space (CGNAT), link-local (cloud metadata at 169.254.169.254),
-/// multicast, reserved and broadcast; their IPv6 counterparts.
+/// IETF protocol assignments, benchmarking, multicast, reserved and
+/// broadcast; their IPv6 counterparts, and the IPv6 prefixes that carry an
+/// IPv4 address a gateway may deliver to without this policy seeing it:
+/// NAT64's local-use prefix (RFC 8215) and 6to4 (RFC 3056, deprecated).
+/// NAT64's well-known prefix is checked as the IPv4 address it holds
+/// ([`canonical`]).
 pub const DEFAULT_DENIED: &[&str] = &[
     "0.0.0.0/8",
     "127.0.0.0/8",
@@ -129,6 +184,8 @@ pub const DEFAULT_DENIED: &[&str] = &[
     "192.168.0.0/16",
     "100.64.0.0/10",
     "169.254.0.0/16",
+    "192.0.0.0/24",
+    "198.18.0.0/15",
     "224.0.0.0/4",
     "240.0.0.0/4",
     "255.255.255.255/32",
@@ -137,6 +194,8 @@ pub const DEFAULT_DENIED: &[&str] = &[
     "fc00::/7",
     "fe80::/10",
     "ff00::/8",
+    "64:ff9b:1::/48",
+    "2002::/16",
 ];
 
 /// The relay's decision on a peer address.
@@ -146,6 +205,7 @@ pub struct PeerPolicy {
     denied: Vec<Cidr>,
     default_denied: Vec<Cidr>,
     own: Vec<SocketAddr>,
+    own_ips: Vec<(IpAddr, PortRange)>,
 }
 
 impl PeerPolicy {
@@ -161,7 +221,16 @@ impl PeerPolicy {
             denied,
             default_denied,
             own: Vec::new(),
+            own_ips: Vec::new(),
         }
+    }
+
+    /// Refuses the server's own address `ip` on every port outside
+    /// `relay_ports`, unless an allowed range holds it: relays may reach each
+    /// other there, but any other port may be a service of this host
+    /// listening on every address.
+    pub fn relay_only(&mut self, ip: IpAddr, relay_ports: PortRange) {
+        self.own_ips.push((canonical(ip), relay_ports));
     }
 
     /// Refuses `addr` whatever the ranges say: one of the server's own
@@ -180,8 +249,12 @@ impl PeerPolicy {
         if own || self.denied.iter().any(|c| c.contains(ip)) {
             return false;
         }
-        self.allowed.iter().any(|c| c.contains(ip))
-            || !self.default_denied.iter().any(|c| c.contains(ip))
+        if self.allowed.iter().any(|c| c.contains(ip)) {
+            return true;
+        }
+        let own_service = (self.own_ips.iter())
+            .any(|(own, relay_ports)| *own == ip && !relay_ports.contains(peer.port()));
+        !own_service && !self.default_denied.iter().any(|c| c.contains(ip))
     }
 }
 
@@ -262,6 +335,14 @@ mod tests {
             "[::ffff:0.0.0.0]:5000",
             "[::127.0.0.1]:5000",
             "[::192.168.1.1]:5000",
+            "192.0.0.1:5000",
+            "198.18.0.1:5000",
+            "198.19.255.255:5000",
+            "[64:ff9b::7f00:1]:5000",
+            "[64:ff9b::a9fe:a9fe]:80",
+            "[64:ff9b::c0a8:101]:5000",
+            "[64:ff9b:1::a00:1]:5000",
+            "[2002:7f00:1::1]:5000",
         ] {
             assert!(!policy.permits(peer(denied)), "{denied} must be refused");
         }
@@ -273,6 +354,8 @@ mod tests {
             "100.128.0.1:5000",
             "[2001:db8::1]:5000",
             "[::ffff:8.8.8.8]:53",
+            "[64:ff9b::808:808]:53",
+            "198.20.0.1:5000",
         ] {
             assert!(policy.permits(peer(allowed)), "{allowed} must be permitted");
         }
@@ -290,6 +373,37 @@ mod tests {
         assert!(!policy.permits(peer("10.1.0.1:5000")));
         assert!(!policy.permits(peer("8.8.8.8:53")));
         assert!(!policy.permits(peer("192.168.1.1:5000")));
+    }
+
+    #[test]
+    fn port_ranges_parse_and_refuse_nonsense() {
+        let range: PortRange = "49152-65535".parse().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(range.to_string(), "49152-65535");
+        assert!(range.contains(49152) && range.contains(65535) && !range.contains(49151));
+        for bad in ["", "5000", "0-10", "10-5", "1-65536", "a-b", "1-2-3"] {
+            assert!(bad.parse::<PortRange>().is_err(), "{bad:?} must not parse");
+        }
+    }
+
+    #[test]
+    fn the_servers_own_address_is_a_peer_only_on_relay_ports_unless_allowed() {
+        let relay_ports: PortRange = "40000-40099".parse().unwrap_or_else(|e| panic!("{e}"));
+        let mut policy = PeerPolicy::new(vec![], vec![]);
+        policy.relay_only(
+            "198.51.100.9".parse().unwrap_or_else(|_| unreachable!()),
+            relay_ports,
+        );
+        assert!(policy.permits(peer("198.51.100.9:40000")));
+        assert!(policy.permits(peer("[::ffff:198.51.100.9]:40099")));
+        assert!(!policy.permits(peer("198.51.100.9:53")));
+        assert!(!policy.permits(peer("[::ffff:198.51.100.9]:11211")));
+        assert!(policy.permits(peer("198.51.100.10:53")));
+        let mut opened = PeerPolicy::new(vec![cidr("198.51.100.9")], vec![]);
+        opened.relay_only(
+            "198.51.100.9".parse().unwrap_or_else(|_| unreachable!()),
+            relay_ports,
+        );
+        assert!(opened.permits(peer("198.51.100.9:53")), "opened explicitly");
     }
 
     #[test]

@@ -13,16 +13,23 @@ use turn::relay::RelayAddressGenerator;
 use webrtc_util::vnet::net::Net;
 use webrtc_util::Conn;
 
-use super::turn_policy::PeerPolicy;
+use super::turn_policy::{PeerPolicy, PortRange};
+use crate::rate::TokenBucket;
 
 type Result<T> = std::result::Result<T, turn::Error>;
 
-/// Binds relays on `address` and advertises them on `relay_ip`, each filtered.
+/// Ports tried for one relay before the allocation fails.
+const BIND_TRIES: usize = 32;
+
+/// Binds relays on `address`, on a port of `ports`, and advertises them on
+/// `relay_ip`, each filtered.
 pub struct FilteredRelays {
     /// IP put in the XOR-RELAYED-ADDRESS the client is told.
     pub relay_ip: IpAddr,
     /// IP the relay sockets bind to.
     pub address: IpAddr,
+    /// Ports the relay sockets bind to.
+    pub ports: PortRange,
     /// Who the relays may talk to.
     pub policy: Arc<PeerPolicy>,
     /// Bytes per second one relay may carry, both directions together.
@@ -41,19 +48,34 @@ impl RelayAddressGenerator for FilteredRelays {
         requested_port: u16,
     ) -> Result<(Arc<dyn Conn + Send + Sync>, SocketAddr)> {
         let net = Net::new(None);
-        let addr = net
-            .resolve_addr(
-                use_ipv4,
-                &SocketAddr::new(self.address, requested_port).to_string(),
-            )
-            .await?;
-        let conn = net.bind(addr).await?;
+        let (first, last) = self.ports.bounds();
+        let mut tries = 0;
+        let conn = loop {
+            // Another process may hold any port of the range: random ones,
+            // a bounded number of times (a port asked for, once).
+            let port = match requested_port {
+                0 => rand::random_range(first..=last),
+                asked => asked,
+            };
+            let addr = net
+                .resolve_addr(use_ipv4, &SocketAddr::new(self.address, port).to_string())
+                .await?;
+            tries += 1;
+            match net.bind(addr).await {
+                Ok(conn) => break conn,
+                Err(e) if requested_port == 0 && tries < BIND_TRIES => {
+                    tracing::debug!("relay port {port} not bound ({e}); trying another");
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
         let mut relay_addr = conn.local_addr()?;
         relay_addr.set_ip(self.relay_ip);
         let filtered = FilteredRelay {
             inner: conn,
             policy: Arc::clone(&self.policy),
-            budget: self.bytes_per_sec.map(|rate| Mutex::new(Budget::new(rate))),
+            budget: (self.bytes_per_sec)
+                .map(|rate| Mutex::new(TokenBucket::new(rate, rate, Instant::now()))),
         };
         Ok((Arc::new(filtered), relay_addr))
     }
@@ -63,7 +85,8 @@ impl RelayAddressGenerator for FilteredRelays {
 struct FilteredRelay {
     inner: Arc<dyn Conn + Send + Sync>,
     policy: Arc<PeerPolicy>,
-    budget: Option<Mutex<Budget>>,
+    /// `bytes_per_sec`, with one second's worth saved up at most.
+    budget: Option<Mutex<TokenBucket>>,
 }
 
 impl FilteredRelay {
@@ -73,37 +96,6 @@ impl FilteredRelay {
             let mut budget = budget.lock().unwrap_or_else(|e| e.into_inner());
             budget.take(bytes as u64, Instant::now())
         })
-    }
-}
-
-/// A token bucket: `rate` bytes a second, up to one second's worth saved.
-struct Budget {
-    rate: u64,
-    tokens: u64,
-    last: Instant,
-}
-
-impl Budget {
-    fn new(rate: u64) -> Self {
-        Self {
-            rate,
-            tokens: rate,
-            last: Instant::now(),
-        }
-    }
-
-    /// Takes `bytes` if there are enough tokens at `now`.
-    fn take(&mut self, bytes: u64, now: Instant) -> bool {
-        let earned = now.duration_since(self.last).as_micros() as u64 * self.rate / 1_000_000;
-        if earned > 0 {
-            self.tokens = (self.tokens + earned).min(self.rate);
-            self.last = now;
-        }
-        if bytes > self.tokens {
-            return false;
-        }
-        self.tokens -= bytes;
-        true
     }
 }
 
@@ -165,25 +157,4 @@ impl Conn for FilteredRelay {
 
 fn refused(peer: SocketAddr) -> webrtc_util::Error {
     webrtc_util::Error::Other(format!("peer {peer} is denied by the relay policy"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Budget;
-    use std::time::{Duration, Instant};
-
-    #[test]
-    fn the_budget_allows_its_rate_and_refills_with_time() {
-        let start = Instant::now();
-        let mut budget = Budget::new(1000);
-        budget.last = start;
-        assert!(budget.take(600, start));
-        assert!(!budget.take(600, start));
-        assert!(budget.take(400, start));
-        assert!(!budget.take(1, start));
-        assert!(budget.take(500, start + Duration::from_millis(500)));
-        // Never more than one second's worth saved up.
-        assert!(!budget.take(1001, start + Duration::from_secs(60)));
-        assert!(budget.take(1000, start + Duration::from_secs(60)));
-    }
 }

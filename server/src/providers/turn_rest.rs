@@ -33,6 +33,12 @@ pub fn username_expiry(username: &str) -> Option<u64> {
     head.parse().ok()
 }
 
+/// Whom a TURN-REST username was minted for: what follows the expiry
+/// (empty for a bare `<expiry>`). Every credential one user gets names them.
+pub fn username_subject(username: &str) -> &str {
+    username.split_once(':').map_or("", |(_, sub)| sub)
+}
+
 /// Builds the envelope data for `urls`: STUN URLs in one entry without
 /// credentials, TURN URLs in one entry with fresh credentials.
 pub fn ice_servers(secret: &Secret, urls: &[String], sub: &str, ttl: Duration) -> IceServers {
@@ -101,6 +107,15 @@ mod tests {
         assert_eq!(username_expiry("1700000000"), Some(1_700_000_000));
         assert_eq!(username_expiry("alice:1700000000"), None);
         assert_eq!(username_expiry(""), None);
+    }
+
+    #[test]
+    fn subject_parsing() {
+        assert_eq!(username_subject("1700000000:alice"), "alice");
+        assert_eq!(username_subject("1700000001:alice"), "alice");
+        // A subject may hold a colon; only the expiry is cut off.
+        assert_eq!(username_subject("1700000000:a:b"), "a:b");
+        assert_eq!(username_subject("1700000000"), "");
     }
 
     #[test]

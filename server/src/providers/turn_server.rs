@@ -8,10 +8,10 @@
 //! credentials, peers), and each request the crate handles gets a nonce map
 //! holding just the nonce that was checked, dropped with the request.
 //!
-//! The loop also keeps the [`Quotas`]: allocations per username and in
-//! total, permissions per allocation, and it deletes an allocation whose
-//! credential has expired (the TURN-REST username's timestamp), so no
-//! allocation outlives its credential.
+//! The loop also keeps the [`Quotas`]: allocations per user (whatever
+//! credentials they hold) and in total, permissions and channel bindings per
+//! allocation, and it deletes an allocation whose credential has expired (the
+//! TURN-REST username's timestamp), so no allocation outlives its credential.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -19,13 +19,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use stun::error_code::{CODE_ALLOC_QUOTA_REACHED, CODE_INSUFFICIENT_CAPACITY};
-use stun::message::{METHOD_ALLOCATE, METHOD_CHANNEL_BIND, METHOD_CREATE_PERMISSION};
+use stun::message::{Getter, METHOD_ALLOCATE, METHOD_CHANNEL_BIND, METHOD_CREATE_PERMISSION};
 use tokio::sync::{mpsc, watch, Mutex};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use turn::allocation::allocation_manager::{Manager, ManagerConfig};
 use turn::allocation::five_tuple::FiveTuple;
 use turn::auth::AuthHandler;
+use turn::proto::channum::ChannelNumber;
 use turn::proto::lifetime::DEFAULT_LIFETIME;
 use turn::proto::PROTO_UDP;
 use turn::relay::RelayAddressGenerator;
@@ -43,15 +44,20 @@ const PERMISSION_LIFETIME: Duration = Duration::from_secs(300);
 /// How often allocations are checked against their credential's expiry.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 
-/// What one credential, and everyone together, may hold.
+/// What one user, one allocation, and everyone together may hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Quotas {
-    /// Allocations one TURN-REST username may hold (486 beyond).
+    /// Allocations one user may hold with all their TURN-REST credentials
+    /// together (486 beyond): the endpoint mints a new credential every
+    /// second, so a quota per credential would bound nothing.
     pub per_user: usize,
     /// Allocations in all (508 beyond).
     pub total: usize,
     /// Peer IPs one allocation may have permissions for (508 beyond).
     pub permissions: usize,
+    /// Channels one allocation may have bound (508 beyond): each is a
+    /// binding and a timer the server keeps, one per peer address.
+    pub channels: usize,
 }
 
 /// Every listener's allocations, for the quotas that span them.
@@ -63,17 +69,21 @@ struct Registry {
 }
 
 impl Registry {
-    /// The refusal code for one more allocation by `username`, if any.
+    /// The refusal code for one more allocation with `username`, if any.
     async fn refusal(
         &self,
         username: &str,
         quotas: Quotas,
     ) -> Option<(stun::error_code::ErrorCode, &'static [u8])> {
+        let user = turn_rest::username_subject(username);
         let (mut total, mut theirs) = (0, 0);
         for manager in &self.managers {
             let infos = manager.get_allocations_info(None).await;
             total += infos.len();
-            theirs += infos.values().filter(|a| a.username == username).count();
+            theirs += infos
+                .values()
+                .filter(|a| turn_rest::username_subject(&a.username) == user)
+                .count();
         }
         if theirs >= quotas.per_user {
             Some((CODE_ALLOC_QUOTA_REACHED, b"Allocation Quota Reached"))
@@ -105,7 +115,7 @@ pub struct Shared {
     pub auth_handler: Arc<dyn AuthHandler + Send + Sync>,
     /// TURN realm.
     pub realm: String,
-    /// Limits on allocations and permissions.
+    /// Limits on allocations, permissions and channels.
     pub quotas: Quotas,
 }
 
@@ -182,7 +192,7 @@ async fn read_loop(
         dst_addr: local,
         protocol: PROTO_UDP,
     };
-    let mut permissions = Permissions::default();
+    let mut grants = Grants::default();
     let mut sweep = tokio::time::interval(SWEEP_INTERVAL);
     loop {
         let (n, client) = tokio::select! {
@@ -191,7 +201,7 @@ async fn read_loop(
                 continue;
             }
             _ = sweep.tick() => {
-                sweep_expired(&context.manager, &mut permissions).await;
+                sweep_expired(&context.manager, &mut grants).await;
                 continue;
             }
             received = conn.recv_from(&mut buf) => match received {
@@ -236,7 +246,7 @@ async fn read_loop(
             refusal
         } else if [METHOD_CREATE_PERMISSION, METHOD_CHANNEL_BIND].contains(&method)
             && has_allocation
-            && !permissions.admit(client, &signed, context.shared.quotas.permissions)
+            && !grants.admit(client, &signed, context.shared.quotas)
         {
             Some((CODE_INSUFFICIENT_CAPACITY, &b"Insufficient Capacity"[..]))
         } else {
@@ -255,31 +265,62 @@ async fn read_loop(
     let _ = context.manager.close().await;
 }
 
-/// The peer IPs each client's allocation has permissions for, and when
-/// each was last granted or refreshed.
+/// What each client's allocation holds besides itself: the peer IPs it has
+/// permissions for and the channels it has bound, each with when it was last
+/// granted or refreshed.
 #[derive(Default)]
-struct Permissions(HashMap<SocketAddr, HashMap<IpAddr, Instant>>);
+struct Grants(HashMap<SocketAddr, Held>);
 
-impl Permissions {
-    /// Records the peers of `signed` for `client` unless that would take
-    /// its allocation past `cap` live permissions.
-    fn admit(&mut self, client: SocketAddr, signed: &Signed, cap: usize) -> bool {
+#[derive(Default)]
+struct Held {
+    peers: HashMap<IpAddr, Instant>,
+    channels: HashMap<u16, Instant>,
+}
+
+impl Grants {
+    /// Records the peers of `signed` for `client`, and the channel when it
+    /// binds one, unless that would take its allocation past the quotas
+    /// (bindings already held only refresh).
+    fn admit(&mut self, client: SocketAddr, signed: &Signed, quotas: Quotas) -> bool {
         let now = Instant::now();
         let held = self.0.entry(client).or_default();
-        held.retain(|_, granted| now.duration_since(*granted) < PERMISSION_LIFETIME);
+        held.peers
+            .retain(|_, granted| now.duration_since(*granted) < PERMISSION_LIFETIME);
+        held.channels
+            .retain(|_, bound| now.duration_since(*bound) < DEFAULT_LIFETIME);
         let peers: Vec<IpAddr> = signed.peers().iter().map(SocketAddr::ip).collect();
-        let new = peers.iter().filter(|ip| !held.contains_key(ip)).count();
-        if held.len() + new > cap {
+        let new = peers
+            .iter()
+            .filter(|ip| !held.peers.contains_key(ip))
+            .count();
+        if held.peers.len() + new > quotas.permissions {
             return false;
         }
-        held.extend(peers.into_iter().map(|ip| (ip, now)));
+        if let Some(channel) = bound_channel(signed) {
+            if !held.channels.contains_key(&channel) && held.channels.len() >= quotas.channels {
+                return false;
+            }
+            held.channels.insert(channel, now);
+        }
+        held.peers.extend(peers.into_iter().map(|ip| (ip, now)));
         true
     }
 }
 
+/// The channel number a ChannelBind asks for; None for other requests (and
+/// for a ChannelBind without one, which the crate refuses).
+fn bound_channel(signed: &Signed) -> Option<u16> {
+    if signed.request.typ.method != METHOD_CHANNEL_BIND {
+        return None;
+    }
+    let mut number = ChannelNumber::default();
+    number.get_from(&signed.request).ok()?;
+    Some(number.0)
+}
+
 /// Deletes the allocations whose credential has expired, and forgets the
-/// permissions of allocations that are gone.
-async fn sweep_expired(manager: &Manager, permissions: &mut Permissions) {
+/// grants of allocations that are gone.
+async fn sweep_expired(manager: &Manager, grants: &mut Grants) {
     let now = unix_now();
     let allocations = manager.get_allocations_info(None).await;
     for (five_tuple, info) in &allocations {
@@ -289,7 +330,7 @@ async fn sweep_expired(manager: &Manager, permissions: &mut Permissions) {
             manager.delete_allocation(five_tuple).await;
         }
     }
-    permissions
+    grants
         .0
         .retain(|client, _| allocations.keys().any(|t| t.src_addr == *client));
 }

@@ -13,7 +13,7 @@
 //! behind a bounded queue, and a connection whose queue is full (a client
 //! that does not read) is closed instead of blocking the server's read
 //! loop. A connection that stays silent, or leaves a frame half sent, is
-//! closed after a timeout, and one IP holds at most [`MAX_PER_IP`] of the
+//! closed after a timeout, and one client (an IPv6 one by its /64) holds at most [`MAX_PER_IP`] of the
 //! [`MAX_CONNECTIONS`] connections. The end of a connection or of an
 //! allocation never closes the listener.
 
@@ -28,6 +28,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, Mutex};
 use tokio::task::{AbortHandle, JoinHandle};
+
+use crate::permits::client_key;
 use tokio::time::timeout;
 use webrtc_util::Conn;
 
@@ -177,10 +179,15 @@ async fn accept_loop(listener: TcpListener, transport: Transport, hub: Arc<Hub>)
     }
 }
 
-/// True when one more connection from `ip` stays within both caps.
+/// True when one more connection from `ip` stays within both caps (an IPv6
+/// client counted by its /64: see [`client_key`]).
 fn has_room(connections: &HashMap<SocketAddr, Connection>, ip: IpAddr) -> bool {
+    let client = client_key(ip);
     connections.len() < MAX_CONNECTIONS
-        && connections.keys().filter(|peer| peer.ip() == ip).count() < MAX_PER_IP
+        && (connections.keys())
+            .filter(|peer| client_key(peer.ip()) == client)
+            .count()
+            < MAX_PER_IP
 }
 
 /// Registers `stream` from `peer` and starts its reader and writer.

@@ -62,7 +62,10 @@ pub fn map_token_response(body: &[u8]) -> Result<IceServers, ProviderError> {
         Ttl::Text(s) => s.trim().parse().ok(),
     }
     .filter(|&n| n > 0)
-    .ok_or_else(|| ProviderError("twilio answered an invalid ttl".into()))?;
+    .ok_or_else(|| ProviderError("twilio answered an invalid ttl".into()))?
+    // Twilio grants at most a day; a larger figure is not trusted (nor can
+    // an expiry that far out be computed).
+    .min(TWILIO_MAX_TTL);
     let ice_servers: Vec<IceServer> = parsed
         .ice_servers
         .into_iter()

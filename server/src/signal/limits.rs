@@ -2,11 +2,12 @@
 //! per client IP, and authenticated ones per subject. Each socket holds
 //! RAII permits, so a socket that ends for any reason gives its place back.
 
-use std::collections::HashMap;
-use std::hash::Hash;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::permits::{Counter, Permit};
+use crate::rate::TokenBucket;
 
 /// The caps (from the command line).
 #[derive(Debug, Clone, Copy)]
@@ -20,6 +21,10 @@ pub struct SocketCaps {
     /// A client that sends nothing (not even the pong to the server's ping)
     /// for this long is gone; the server pings at a third of it.
     pub silence: Duration,
+    /// Messages a second one socket may send, with ten seconds' worth saved
+    /// up for a burst: a resume may send a whole replay buffer (256
+    /// signals) again, and ack as many.
+    pub messages_per_sec: u64,
 }
 
 /// Counts of open sockets.
@@ -39,54 +44,6 @@ pub enum Refused {
     UnauthenticatedPerIp,
     /// This subject has `per_subject` sockets.
     PerSubject,
-}
-
-/// A place counted against one cap; given back on drop.
-#[must_use]
-pub struct Permit<K: Eq + Hash + Clone> {
-    counter: Arc<Counter<K>>,
-    key: K,
-}
-
-struct Counter<K>(Mutex<HashMap<K, usize>>);
-
-impl<K: Eq + Hash + Clone> Counter<K> {
-    fn new() -> Arc<Self> {
-        Arc::new(Self(Mutex::new(HashMap::new())))
-    }
-
-    fn take(self: &Arc<Self>, key: K, cap: usize) -> Option<Permit<K>> {
-        let mut counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let count = counts.entry(key.clone()).or_default();
-        if *count >= cap {
-            if *count == 0 {
-                counts.remove(&key);
-            }
-            return None;
-        }
-        *count += 1;
-        Some(Permit {
-            counter: Arc::clone(self),
-            key,
-        })
-    }
-
-    fn count(&self, key: &K) -> usize {
-        let counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        counts.get(key).copied().unwrap_or(0)
-    }
-}
-
-impl<K: Eq + Hash + Clone> Drop for Permit<K> {
-    fn drop(&mut self) {
-        let mut counts = self.counter.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(count) = counts.get_mut(&self.key) {
-            *count -= 1;
-            if *count == 0 {
-                counts.remove(&self.key);
-            }
-        }
-    }
 }
 
 /// What a socket holds before it authenticates.
@@ -144,6 +101,12 @@ impl SocketLimits {
         self.caps.silence
     }
 
+    /// What one socket may send: a full bucket for a new socket.
+    pub fn message_rate(&self) -> TokenBucket {
+        let rate = self.caps.messages_per_sec;
+        TokenBucket::new(rate, rate.saturating_mul(10), Instant::now())
+    }
+
     /// Open sockets (for tests and metrics).
     pub fn total(&self) -> usize {
         self.total.count(&())
@@ -161,6 +124,7 @@ mod tests {
             unauthenticated_per_ip: 2,
             per_subject: 1,
             silence: Duration::from_secs(1),
+            messages_per_sec: 100,
         });
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
         let other: IpAddr = "127.0.0.2".parse().unwrap();

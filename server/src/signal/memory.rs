@@ -2,6 +2,7 @@
 //! one mutex that is never held across an await. The default without Redis.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -24,12 +25,19 @@ pub struct MemoryRegistry {
 struct Inner {
     limits: RegistryLimits,
     state: Mutex<State>,
+    budget: ReplayBudget,
 }
+
+/// How soon after one sweep of every room a caller that expired rooms stand
+/// in the way of may ask for another.
+const SWEEP_GAP: Duration = Duration::from_millis(250);
 
 #[derive(Default)]
 struct State {
     rooms: HashMap<String, Room>,
     rooms_by_creator: HashMap<String, usize>,
+    /// When every room was last checked for expiry.
+    swept_at: Option<Instant>,
 }
 
 struct Room {
@@ -52,25 +60,66 @@ struct Seat {
     buffer: ReplayBuffer,
 }
 
+/// The bytes every replay buffer of this process holds, against
+/// [`RegistryLimits::replay_budget`].
+struct ReplayBudget {
+    held: Arc<AtomicUsize>,
+    limit: usize,
+}
+
+/// Bytes of one stored signal, counted against the budget until dropped:
+/// however a signal leaves (acked, dropped by its seat's bound, its seat
+/// cleared, its room gone), its bytes go back.
+struct Charge {
+    held: Arc<AtomicUsize>,
+    bytes: usize,
+}
+
+impl ReplayBudget {
+    fn new(limit: usize) -> Self {
+        Self {
+            held: Arc::new(AtomicUsize::new(0)),
+            limit,
+        }
+    }
+
+    /// `bytes` more, unless that takes the total above the limit.
+    fn charge(&self, bytes: usize) -> Option<Charge> {
+        let fits = |held: usize| held.checked_add(bytes).filter(|&h| h <= self.limit);
+        self.held
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, fits)
+            .ok()?;
+        Some(Charge {
+            held: Arc::clone(&self.held),
+            bytes,
+        })
+    }
+}
+
+impl Drop for Charge {
+    fn drop(&mut self) {
+        self.held.fetch_sub(self.bytes, Ordering::Relaxed);
+    }
+}
+
 /// Signals for one seat that its client has not acknowledged.
 #[derive(Default)]
 struct ReplayBuffer {
-    messages: VecDeque<(u64, SignalData, usize)>,
+    messages: VecDeque<(u64, SignalData, Charge)>,
     bytes: usize,
     /// The highest seq dropped by the bound before it was acknowledged.
     lost_through: u64,
 }
 
 impl ReplayBuffer {
-    fn push(&mut self, seq: u64, data: SignalData) {
-        let len = data.json_len();
-        self.messages.push_back((seq, data, len));
-        self.bytes += len;
+    fn push(&mut self, seq: u64, data: SignalData, charge: Charge) {
+        self.bytes += charge.bytes;
+        self.messages.push_back((seq, data, charge));
         while self.messages.len() > REPLAY_MAX_MESSAGES || self.bytes > REPLAY_MAX_BYTES {
-            let Some((seq, _, len)) = self.messages.pop_front() else {
+            let Some((seq, _, charge)) = self.messages.pop_front() else {
                 break;
             };
-            self.bytes -= len;
+            self.bytes -= charge.bytes;
             self.lost_through = seq;
         }
     }
@@ -81,14 +130,14 @@ impl ReplayBuffer {
             .front()
             .is_some_and(|(seq, _, _)| *seq <= through)
         {
-            if let Some((_, _, len)) = self.messages.pop_front() {
-                self.bytes -= len;
+            if let Some((_, _, charge)) = self.messages.pop_front() {
+                self.bytes -= charge.bytes;
             }
         }
     }
 
     fn replay(&self) -> Vec<ServerMessage> {
-        let signal = |(seq, data, _): &(u64, SignalData, usize)| ServerMessage::Signal {
+        let signal = |(seq, data, _): &(u64, SignalData, Charge)| ServerMessage::Signal {
             seq: *seq,
             data: data.clone(),
         };
@@ -147,6 +196,7 @@ impl MemoryRegistry {
         let inner = Arc::new(Inner {
             limits,
             state: Mutex::new(State::default()),
+            budget: ReplayBudget::new(limits.replay_budget),
         });
         let period = (limits.idle.min(limits.room_ttl) / 4)
             .clamp(Duration::from_millis(50), Duration::from_secs(30));
@@ -171,10 +221,33 @@ impl Inner {
         // Every update below leaves the maps consistent before it can panic.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// `bytes` of the replay budget. Rooms past their time hold theirs
+    /// until the sweeper's next round, unless they are what stands in the way.
+    fn charge(&self, state: &mut State, bytes: usize) -> Option<Charge> {
+        self.budget.charge(bytes).or_else(|| {
+            state.sweep_unless_recent(Instant::now(), self.limits.idle);
+            self.budget.charge(bytes)
+        })
+    }
 }
 
 impl State {
+    /// Removes the expired rooms, unless every room was checked within
+    /// [`SWEEP_GAP`]: a caller refused for want of room (a creator at their
+    /// cap, a full budget) would otherwise scan every room, under the lock
+    /// every signal needs, as often as it cares to ask.
+    fn sweep_unless_recent(&mut self, now: Instant, idle: Duration) {
+        if self
+            .swept_at
+            .is_none_or(|at| now.duration_since(at) >= SWEEP_GAP)
+        {
+            self.remove_expired(now, idle);
+        }
+    }
+
     fn remove_expired(&mut self, now: Instant, idle: Duration) {
+        self.swept_at = Some(now);
         let expired: Vec<String> = self
             .rooms
             .iter()
@@ -240,7 +313,7 @@ impl Registry for MemoryRegistry {
         // Rooms past their time count until the sweeper's next round, unless
         // they are what stands in the way.
         if full(&state).is_some() {
-            state.remove_expired(Instant::now(), limits.idle);
+            state.sweep_unless_recent(Instant::now(), limits.idle);
         }
         if let Some(error) = full(&state) {
             return Err(error);
@@ -338,11 +411,20 @@ impl Registry for MemoryRegistry {
         if seq > in_seq + 1 {
             return Err(ErrorCode::BadSeq);
         }
+        let Some(charge) = self.inner.charge(&mut state, data.json_len()) else {
+            tracing::warn!(
+                budget = self.inner.limits.replay_budget,
+                "signaling: replay budget full; signal refused"
+            );
+            return Err(ErrorCode::Unavailable);
+        };
+        // Still there: it was active just now.
+        let room = state.room(&seat.room, self.inner.limits.idle)?;
         room.seats[me].in_seq = seq;
         let other = &mut room.seats[1 - me];
         other.out_seq += 1;
         let out_seq = other.out_seq;
-        other.buffer.push(out_seq, data.clone());
+        other.buffer.push(out_seq, data.clone(), charge);
         other.deliver(ServerMessage::Signal { seq: out_seq, data });
         Ok(())
     }
@@ -392,21 +474,66 @@ mod tests {
 
     #[test]
     fn the_replay_buffer_keeps_256_messages_and_1_mib() {
+        let budget = ReplayBudget::new(usize::MAX);
         let mut buffer = ReplayBuffer::default();
+        let push = |buffer: &mut ReplayBuffer, seq, data: SignalData| {
+            let charge = budget.charge(data.json_len()).unwrap();
+            buffer.push(seq, data, charge);
+        };
         for seq in 1..=256 {
-            buffer.push(seq, data(10));
+            push(&mut buffer, seq, data(10));
         }
         assert_eq!((buffer.messages.len(), buffer.lost_through), (256, 0));
-        buffer.push(257, data(10));
+        push(&mut buffer, 257, data(10));
         assert_eq!((buffer.messages.len(), buffer.lost_through), (256, 1));
         buffer.ack(257);
         assert_eq!((buffer.messages.len(), buffer.bytes), (0, 0));
         // 17 signals of 64 KB exceed 1 MiB: the oldest goes.
         for seq in 258..=274 {
-            buffer.push(seq, data(64_000));
+            push(&mut buffer, seq, data(64_000));
         }
         assert_eq!(buffer.lost_through, 258);
         assert!(buffer.bytes <= REPLAY_MAX_BYTES);
         assert_eq!(buffer.replay().len(), 16);
+        assert_eq!(budget.held.load(Ordering::Relaxed), buffer.bytes);
+    }
+
+    #[test]
+    fn a_sweep_asked_for_soon_after_another_is_skipped() {
+        let idle = Duration::from_secs(1);
+        let start = Instant::now();
+        let mut state = State::default();
+        let unused_room = |deadline| Room {
+            creator: "alice".to_owned(),
+            seats: [Seat::new("alice"), Seat::new("bob")],
+            unused_deadline: deadline,
+            last_activity: None,
+        };
+        state.rooms.insert("a".to_owned(), unused_room(start));
+        state.sweep_unless_recent(start, idle);
+        assert!(state.rooms.is_empty());
+        state.rooms.insert("b".to_owned(), unused_room(start));
+        state.sweep_unless_recent(start + SWEEP_GAP / 2, idle);
+        assert_eq!(state.rooms.len(), 1, "within the gap: no second scan");
+        state.sweep_unless_recent(start + SWEEP_GAP, idle);
+        assert!(state.rooms.is_empty());
+    }
+
+    #[test]
+    fn the_budget_counts_what_every_buffer_holds_until_it_goes() {
+        let one = data(100).json_len();
+        let budget = ReplayBudget::new(3 * one);
+        let (mut a, mut b) = (ReplayBuffer::default(), ReplayBuffer::default());
+        a.push(1, data(100), budget.charge(one).unwrap());
+        a.push(2, data(100), budget.charge(one).unwrap());
+        b.push(1, data(100), budget.charge(one).unwrap());
+        assert!(budget.charge(one).is_none());
+        assert!(budget.charge(0).is_some());
+        a.ack(1);
+        let charge = budget.charge(one).expect("an ack gives its bytes back");
+        b.push(2, data(100), charge);
+        assert!(budget.charge(1).is_none());
+        drop(b);
+        assert_eq!(budget.held.load(Ordering::Relaxed), one);
     }
 }

@@ -209,6 +209,7 @@ mod tests {
             unauthenticated_per_ip: 1,
             per_subject: 1,
             silence: std::time::Duration::from_secs(1),
+            messages_per_sec: 100,
         };
         let signaling = Signaling::new(
             Arc::new(memory::MemoryRegistry::new(registry::RegistryLimits {
@@ -216,6 +217,7 @@ mod tests {
                 idle: std::time::Duration::from_secs(60),
                 rooms_per_creator: 1,
                 rooms_total: 1,
+                replay_budget: registry::REPLAY_MAX_BYTES,
             })),
             SocketLimits::new(caps),
             vec![HeaderValue::from_static("https://app.example.com")],

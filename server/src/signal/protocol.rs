@@ -5,23 +5,40 @@
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize, Serializer};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 /// A `SignalData` object (offer, answer, candidate, ...): any JSON object
-/// with a string `type`, relayed as it came. Cloning shares it, so the copy
-/// in a replay buffer and the one queued for a socket are one allocation.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// with a string `type`, relayed as serde_json writes it (compact, keys
+/// sorted).
+///
+/// It is held as that JSON text, never as a parsed tree: a tree takes up to
+/// about 16 times the bytes of its text (`[0,0,...]` is 2 bytes per element
+/// as text, 32 as a `Value`), and the replay buffers' bounds count text.
+/// Cloning shares it, so the copy in a replay buffer and the one queued for
+/// a socket are one allocation.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(try_from = "Map<String, Value>")]
-pub struct SignalData(Arc<Map<String, Value>>);
+pub struct SignalData(Arc<RawValue>);
 
 impl TryFrom<Map<String, Value>> for SignalData {
     type Error = &'static str;
 
+    /// The tree lives only while its text is written.
     fn try_from(map: Map<String, Value>) -> Result<Self, Self::Error> {
+        const BAD: &str = "a signal needs data: an object with a string type";
         match map.get("type") {
-            Some(Value::String(_)) => Ok(Self(Arc::new(map))),
-            _ => Err("a signal needs data: an object with a string type"),
+            Some(Value::String(_)) => serde_json::value::to_raw_value(&map)
+                .map(|raw| Self(Arc::from(raw)))
+                .map_err(|_| BAD),
+            _ => Err(BAD),
         }
+    }
+}
+
+impl PartialEq for SignalData {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.get() == other.0.get()
     }
 }
 
@@ -32,9 +49,21 @@ impl Serialize for SignalData {
 }
 
 impl SignalData {
-    /// Its size as JSON text, which is what the replay buffer's byte bound counts.
+    /// Data this server wrote (e.g. stored in Redis), taken as the text it
+    /// is: only checked to be JSON, not parsed into a tree.
+    pub fn from_stored(text: String) -> Result<Self, serde_json::Error> {
+        RawValue::from_string(text).map(|raw| Self(Arc::from(raw)))
+    }
+
+    /// Its JSON text.
+    pub fn as_json(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The size of its JSON text: what it holds, and what the replay
+    /// buffers' byte bounds count.
     pub fn json_len(&self) -> usize {
-        serde_json::to_vec(&*self.0).map_or(0, |v| v.len())
+        self.0.get().len()
     }
 }
 
@@ -156,6 +185,8 @@ pub enum ErrorCode {
     Replaced,
     /// A message above the size limit.
     TooLarge,
+    /// More messages than the socket's rate allows; the seat is kept.
+    RateLimited,
     /// The registry behind the server failed (e.g. Redis unreachable).
     Unavailable,
     /// Not JSON, binary, an unknown type or bad data. Closes nothing.
@@ -180,6 +211,8 @@ impl ErrorCode {
             Self::TooManyConnections => 1013,
             Self::Replaced => 4000,
             Self::TooLarge => 1009,
+            // Policy violation: the standard code for a client that breaks the server's rules.
+            Self::RateLimited => 1008,
             Self::Unavailable => 1011,
             Self::BadMessage | Self::BadSeq => return None,
         })
@@ -199,6 +232,7 @@ impl ErrorCode {
             Self::TooManyConnections => "too many sockets for this user",
             Self::Replaced => "the party resumed on another socket",
             Self::TooLarge => "message too large",
+            Self::RateLimited => "too many messages on this socket; resume it more slowly",
             Self::Unavailable => "signaling is unavailable; try again",
             Self::BadMessage => "not a valid message",
             Self::BadSeq => "seq skips ahead of the last one stored",
@@ -224,6 +258,27 @@ impl ServerMessage {
     pub fn to_text(&self) -> String {
         // Serializing these types cannot fail: every map key is a string.
         serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Reads back the text of [`ServerMessage::to_text`] (e.g. relayed
+    /// through Redis). A signal's `data` stays the text it is, as
+    /// [`SignalData::from_stored`]: it was parsed once, from its sender.
+    pub fn from_text(text: &[u8]) -> Result<Self, serde_json::Error> {
+        /// A `signal` message; others fail for want of `seq` and `data`.
+        #[derive(Deserialize)]
+        struct Relayed<'a> {
+            #[serde(rename = "type", borrow)]
+            kind: std::borrow::Cow<'a, str>,
+            seq: u64,
+            data: Box<RawValue>,
+        }
+        match serde_json::from_slice::<Relayed>(text) {
+            Ok(Relayed { kind, seq, data }) if kind == "signal" => Ok(Self::Signal {
+                seq,
+                data: SignalData(Arc::from(data)),
+            }),
+            _ => serde_json::from_slice(text),
+        }
     }
 }
 
@@ -265,6 +320,35 @@ mod tests {
         ] {
             assert!(parse(bad.clone()).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn signal_data_is_held_as_the_text_the_server_has_always_relayed() {
+        // Spacing, key order and escapes as a client may send them.
+        let data = r#"{ "type" : "offer", "sdp":"v=0\u000d\n", "n":[1e2, 0] }"#;
+        let text = format!(r#"{{"type":"signal","seq":1,"data":{data}}}"#);
+        let Ok(ClientMessage::Signal { data: held, .. }) = serde_json::from_str(&text) else {
+            panic!("a signal");
+        };
+        // What serde_json writes for the parsed object, as before.
+        let relayed = r#"{"n":[100.0,0],"sdp":"v=0\r\n","type":"offer"}"#;
+        let tree: Map<String, Value> = serde_json::from_str(data).unwrap();
+        assert_eq!(serde_json::to_string(&tree).unwrap(), relayed);
+        assert_eq!((held.as_json(), held.json_len()), (relayed, relayed.len()));
+        let message = ServerMessage::Signal { seq: 7, data: held };
+        let out = message.to_text();
+        assert_eq!(
+            out,
+            format!(r#"{{"type":"signal","seq":7,"data":{relayed}}}"#)
+        );
+        // Read back (from Redis) as the same text, and so are the others.
+        for message in [message, ServerMessage::Pong, ErrorCode::BadSeq.to_message()] {
+            let text = message.to_text();
+            assert_eq!(ServerMessage::from_text(text.as_bytes()).unwrap(), message);
+        }
+        let stored = SignalData::from_stored(relayed.to_owned()).unwrap();
+        assert_eq!(stored.as_json(), relayed);
+        assert!(SignalData::from_stored("{".to_owned()).is_err());
     }
 
     #[test]

@@ -9,6 +9,11 @@
 -- for seq in `lo<i>`..`out<i>`, `bytes<i>` in total, `lost<i>` = the highest
 -- seq dropped by the bound before it was acknowledged.
 --
+-- The replay budget, shared by every room: `<prefix>replay:rooms` (a hash:
+-- room key -> bytes its two buffers hold) and `<prefix>replay:bytes` (their
+-- sum). A room that expires takes its buffers with it, but not its entry:
+-- `purge` settles that once the room has left the set of live rooms.
+--
 -- Delivery: PUBLISH to the channel of the replica holding the socket,
 -- "<socket> msg <ServerMessage JSON>" or "<socket> close <error code>". A
 -- script runs alone, so what it stores and what it publishes are in one order.
@@ -16,6 +21,7 @@
 local room, rooms = KEYS[1], KEYS[2]
 local op, prefix = ARGV[1], ARGV[2]
 local MAX_MESSAGES, MAX_BYTES = 256, 1048576
+local replay_rooms, replay_bytes = prefix .. 'replay:rooms', prefix .. 'replay:bytes'
 
 local function now_ms()
   local t = redis.call('TIME')
@@ -68,6 +74,40 @@ local function active(idle_ms)
   redis.call('PEXPIRE', prefix .. 'creator:' .. get('creator'), ttl, 'GT')
 end
 
+-- Seat i's buffer holds `bytes` from now on: the budget follows.
+local function account(i, bytes)
+  local delta = bytes - num('bytes' .. i)
+  if delta == 0 then return end
+  if redis.call('HINCRBY', replay_rooms, room, delta) <= 0 then
+    redis.call('HDEL', replay_rooms, room)
+  end
+  redis.call('INCRBY', replay_bytes, delta)
+end
+
+-- Rooms past their time leave the set of live rooms, and what their buffers
+-- held leaves the budget. One that the clock's rounding still shows is
+-- left for the next round.
+local function purge(now)
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', rooms, '-inf', now)) do
+    if redis.call('EXISTS', id) == 0 then
+      redis.call('ZREM', rooms, id)
+      local held = tonumber(redis.call('HGET', replay_rooms, id) or '0')
+      if held ~= 0 then
+        redis.call('HDEL', replay_rooms, id)
+        redis.call('DECRBY', replay_bytes, held)
+      end
+    end
+  end
+end
+
+-- Whether `bytes` more fit in the budget, counting expired rooms as empty.
+local function fits(bytes, budget)
+  local function total() return tonumber(redis.call('GET', replay_bytes) or '0') end
+  if total() + bytes <= budget then return true end
+  purge(now_ms())
+  return total() + bytes <= budget
+end
+
 local function drop_through(i, through)
   local lo, bytes = num('lo' .. i), num('bytes' .. i)
   local last = math.min(through, num('out' .. i))
@@ -77,6 +117,7 @@ local function drop_through(i, through)
     redis.call('HDEL', room, field)
     lo = lo + 1
   end
+  account(i, bytes)
   redis.call('HSET', room, 'lo' .. i, lo, 'bytes' .. i, bytes)
 end
 
@@ -90,6 +131,7 @@ local function push(i, seq, data)
     lost = lo
     lo = lo + 1
   end
+  account(i, bytes)
   redis.call('HSET', room, 'lo' .. i, lo, 'bytes' .. i, bytes, 'lost' .. i, lost)
 end
 
@@ -118,7 +160,7 @@ if op == 'create' then
   local creator, peer = ARGV[3], ARGV[4]
   local ttl_ms, per_creator, total = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
   local now, mine = now_ms(), prefix .. 'creator:' .. creator
-  redis.call('ZREMRANGEBYSCORE', rooms, '-inf', now)
+  purge(now)
   if redis.call('ZCARD', rooms) >= total then return { 'too-many-in-total' } end
   for _, id in ipairs(redis.call('SMEMBERS', mine)) do
     if redis.call('EXISTS', id) == 0 then redis.call('SREM', mine, id) end
@@ -173,12 +215,14 @@ end
 
 if op == 'signal' then
   local sub, socket, seq, data, idle_ms = ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
+  local budget = tonumber(ARGV[8])
   local me, err = held(sub, socket)
   if not me then return err end
   active(idle_ms)
   local in_seq = num('in' .. me)
   if seq <= in_seq then return { 'ok' } end
   if seq > in_seq + 1 then return { 'bad-seq' } end
+  if not fits(#data, budget) then return { 'unavailable' } end
   redis.call('HSET', room, 'in' .. me, seq)
   local other = 3 - me
   local out = num('out' .. other) + 1
@@ -215,7 +259,7 @@ if op == 'leave' then
 end
 
 if op == 'count' then
-  redis.call('ZREMRANGEBYSCORE', rooms, '-inf', now_ms())
+  purge(now_ms())
   return { 'ok', redis.call('ZCARD', rooms) }
 end
 

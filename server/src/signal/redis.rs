@@ -240,7 +240,7 @@ impl Inner {
             return;
         };
         match kind {
-            b"msg" => match serde_json::from_slice::<ServerMessage>(body) {
+            b"msg" => match ServerMessage::from_text(body) {
                 Ok(message) => {
                     outbox.deliver(message);
                 }
@@ -473,8 +473,8 @@ fn replay(value: Option<&Value>) -> Result<Vec<ServerMessage>, ErrorCode> {
             let Value::Array(pair) = entry else {
                 return Err(ErrorCode::Unavailable);
             };
-            let data: SignalData =
-                serde_json::from_str(&text(pair.get(1))).map_err(|_| ErrorCode::Unavailable)?;
+            let data =
+                SignalData::from_stored(text(pair.get(1))).map_err(|_| ErrorCode::Unavailable)?;
             Ok(ServerMessage::Signal {
                 seq: int(pair.first()),
                 data,
@@ -575,14 +575,32 @@ impl Registry for RedisRegistry {
     }
 
     async fn signal(&self, seat: &SeatRef, seq: u64, data: SignalData) -> Result<(), ErrorCode> {
-        let data = serde_json::to_string(&data).map_err(|_| ErrorCode::BadMessage)?;
-        let (token, seq, idle) = (
+        let limits = self.inner.limits;
+        let (token, seq, idle, budget) = (
             socket_token(seat.socket),
             seq.to_string(),
-            millis(self.inner.limits.idle).to_string(),
+            millis(limits.idle).to_string(),
+            limits.replay_budget.to_string(),
         );
-        let args = [seat.sub.as_str(), &token, &seq, &data, &idle];
-        self.inner.run(&seat.room, "signal", &args).await.map(drop)
+        let args = [
+            seat.sub.as_str(),
+            &token,
+            &seq,
+            data.as_json(),
+            &idle,
+            &budget,
+        ];
+        match self.inner.call(&seat.room, "signal", &args).await? {
+            (status, _) if status == b"ok" => Ok(()),
+            (status, _) if status == b"unavailable" => {
+                tracing::warn!(
+                    budget = limits.replay_budget,
+                    "signaling: replay budget full; signal refused"
+                );
+                Err(ErrorCode::Unavailable)
+            }
+            (status, _) => Err(error_code(&status)),
+        }
     }
 
     async fn ack(&self, seat: &SeatRef, seq: u64) -> Result<(), ErrorCode> {
@@ -636,6 +654,7 @@ mod tests {
             (b"resume-expired", ErrorCode::ResumeExpired),
             (b"replaced", ErrorCode::Replaced),
             (b"bad-seq", ErrorCode::BadSeq),
+            (b"unavailable", ErrorCode::Unavailable),
             (b"room-expired", ErrorCode::RoomExpired),
         ] {
             assert_eq!(error_code(status), code);

@@ -28,6 +28,9 @@ pub struct RegistryLimits {
     pub rooms_per_creator: usize,
     /// Live rooms in total.
     pub rooms_total: usize,
+    /// Most bytes (of `data` JSON) the replay buffers of all rooms hold
+    /// together: in this process's memory, or in Redis for all replicas.
+    pub replay_budget: usize,
 }
 
 /// A room just created.
@@ -103,7 +106,9 @@ pub struct Joined {
 /// - `out_seq`: the highest server→client seq assigned to it,
 /// - a replay buffer of the signals for it with seq > its last ack, at most
 ///   [`REPLAY_MAX_MESSAGES`] and [`REPLAY_MAX_BYTES`]; past that the oldest
-///   are dropped and the seat remembers the highest seq dropped unacked,
+///   are dropped and the seat remembers the highest seq dropped unacked;
+///   a buffer holds its signals' `data` as JSON text, the bytes it counts,
+///   and all buffers together at most [`RegistryLimits::replay_budget`],
 /// - at most one live socket, whose [`Outbox`] receives everything for it.
 ///
 /// Every method is called by one socket's task; `SeatRef::socket` names it.
@@ -156,6 +161,9 @@ pub trait Registry: Send + Sync + 'static {
     /// `out_seq`, stored in its buffer, delivered to its live socket if any
     /// (in the same order as stored), `in_seq` = `seq`; `Ok` means "stored"
     /// and the socket acks it. Larger: `BadSeq`, nothing stored.
+    /// `data` would take the buffers of all rooms above
+    /// [`RegistryLimits::replay_budget`] (counting rooms that have expired
+    /// as empty): `Unavailable`, nothing stored and nothing dropped.
     async fn signal(&self, seat: &SeatRef, seq: u64, data: SignalData) -> Result<(), ErrorCode>;
 
     /// The client received every signal up to `seq`: drop them from its buffer.

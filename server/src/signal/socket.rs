@@ -3,7 +3,7 @@
 //! end together. The writer alone touches the socket's sending half.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
@@ -15,6 +15,7 @@ use super::registry::{
     outbox, Delivery, Inbox, JoinRequest, Outbox, Registry, SeatRef, SocketId, OUTBOX_CAPACITY,
 };
 use crate::auth::Jwt;
+use crate::rate::TokenBucket;
 use crate::state::AppState;
 
 /// How long a new socket has to authenticate.
@@ -25,6 +26,9 @@ pub const MAX_AUTH_BYTES: usize = 4 * 1024;
 const CLOSE_GRACE: Duration = Duration::from_secs(5);
 /// How long a connection closed for a too-large frame stays up.
 const TOO_LARGE_LINGER: Duration = Duration::from_millis(500);
+/// Longest single wait for a token's expiry: tokio's timers reach about two
+/// years, and the wall clock that `exp` is read on may be set meanwhile.
+const EXPIRY_RECHECK: Duration = Duration::from_secs(3600);
 
 /// One party's connection, from upgrade to close.
 pub(super) async fn connection(
@@ -34,7 +38,7 @@ pub(super) async fn connection(
     permit: Unauthenticated,
 ) {
     let signaling = &state.signal;
-    let (sub, resume) = match authenticate(&state.jwt, &mut socket).await {
+    let (sub, resume, expires_at) = match authenticate(&state.jwt, &mut socket).await {
         Ok(auth) => auth,
         Err(error) => return close_unsplit(socket, error).await,
     };
@@ -66,7 +70,7 @@ pub(super) async fn connection(
     let mut writer = std::pin::pin!(write(sink, inbox, first, silence / 3));
     let ended = tokio::select! {
         ended = &mut writer => ended,
-        closing = read(stream, registry, &seat, &outbox, silence) => match closing {
+        closing = read(stream, registry, &seat, &outbox, silence, expires_at, signaling.limits.message_rate()) => match closing {
             // The reader asked for a close: the writer returns it next.
             true => tokio::time::timeout(CLOSE_GRACE, writer).await.ok().flatten(),
             // The client went.
@@ -82,12 +86,13 @@ pub(super) async fn connection(
     tracing::debug!(room = %seat.room, sub = %seat.sub, "signaling: left");
 }
 
-/// Waits for `{"type":"auth",...}` and checks its JWT. Returns the subject
-/// and the resume request, or the error to close with.
-async fn authenticate(
-    jwt: &Jwt,
-    socket: &mut WebSocket,
-) -> Result<(String, Option<(String, u64)>), ServerMessage> {
+/// What a socket's auth message established.
+type Auth = (String, Option<(String, u64)>, Option<SystemTime>);
+
+/// Waits for `{"type":"auth",...}` and checks its JWT. Returns the subject,
+/// the resume request and when the token stops being accepted, or the error
+/// to close with.
+async fn authenticate(jwt: &Jwt, socket: &mut WebSocket) -> Result<Auth, ServerMessage> {
     let unauthorized = || {
         ErrorCode::Unauthorized.with("the first message must be {\"type\":\"auth\",\"token\":...}")
     };
@@ -104,7 +109,10 @@ async fn authenticate(
         return Err(unauthorized());
     };
     match jwt.verify(&token) {
-        Ok(claims) => Ok((claims.sub, resume.map(|key| (key, ack)))),
+        Ok(claims) => {
+            let expires_at = jwt.expires_at(&claims);
+            Ok((claims.sub, resume.map(|key| (key, ack)), expires_at))
+        }
         Err(e) => Err(ErrorCode::Unauthorized.with(e.message)),
     }
 }
@@ -202,17 +210,46 @@ async fn write(
     }
 }
 
+/// Resolves when the wall clock reaches `at` (never for `None`).
+async fn wall_clock(at: Option<SystemTime>) {
+    let Some(at) = at else {
+        return std::future::pending().await;
+    };
+    loop {
+        match at.duration_since(SystemTime::now()) {
+            Ok(left) if !left.is_zero() => tokio::time::sleep(left.min(EXPIRY_RECHECK)).await,
+            _ => return,
+        }
+    }
+}
+
 /// Reads the client's messages until it goes (false) or a close is asked
-/// for through `outbox` (true).
+/// for through `outbox` (true): by a message, by the token's expiry at
+/// `expires_at` (`unauthorized`; the seat stays, for a resume with a fresh
+/// token), or by a message past `rate` (`rate-limited`: each one costs the
+/// registry a call, and with Redis one on the instance every replica shares).
 async fn read(
     mut stream: SplitStream<WebSocket>,
     registry: &dyn Registry,
     seat: &SeatRef,
     outbox: &Outbox,
     silence: Duration,
+    expires_at: Option<SystemTime>,
+    mut rate: TokenBucket,
 ) -> bool {
-    // Any frame, a pong to the writer's ping included, shows the client is there.
-    while let Ok(Some(frame)) = tokio::time::timeout(silence, stream.next()).await {
+    let mut expiry = std::pin::pin!(wall_clock(expires_at));
+    loop {
+        // Any frame, a pong to the writer's ping included, shows the client is there.
+        let frame = tokio::select! {
+            frame = tokio::time::timeout(silence, stream.next()) => frame,
+            () = &mut expiry => return close(outbox, ErrorCode::Unauthorized),
+        };
+        let Ok(Some(frame)) = frame else {
+            return false;
+        };
+        if !rate.take(1, Instant::now()) {
+            return close(outbox, ErrorCode::RateLimited);
+        }
         let text = match frame {
             Ok(Message::Text(text)) => text,
             Ok(Message::Binary(_)) => {
@@ -252,7 +289,6 @@ async fn read(
             outbox.deliver(reply);
         }
     }
-    false
 }
 
 fn close(outbox: &Outbox, code: ErrorCode) -> bool {

@@ -302,3 +302,79 @@ pub async fn a_silent_client_frees_its_seat_and_a_reading_one_stays(args: &[&str
     expect_event(&mut bob, "peer-joined", "alice").await;
     drop(alice);
 }
+
+pub async fn a_socket_closes_with_unauthorized_when_its_token_expires(args: &[&str]) {
+    /// The verifier's leeway: a token is accepted until `exp` plus this.
+    const LEEWAY_SECS: u64 = 5;
+    let server = start_with(args, &[]).await;
+    let room = create_room(&server, "alice", "bob").await;
+    let exp = now() + 2;
+    let token = sign(&json!({ "sub": "alice", "exp": exp }), JWT_SECRET);
+    let mut socket = open(&server, &room).await;
+    send(&mut socket, json!({ "type": "auth", "token": token })).await;
+    let key = match next(&mut socket).await {
+        Frame::Json(v) if v["type"] == "joined" => v["resume"].as_str().unwrap_or("").to_owned(),
+        other => panic!("expected joined, got {other:?}"),
+    };
+    // Open while the token is accepted: pinging all along (as a client
+    // that holds its seat would), until a second before exp + the leeway.
+    while now() < exp + LEEWAY_SECS - 1 {
+        send(&mut socket, json!({ "type": "ping" })).await;
+        assert_eq!(
+            next(&mut socket).await,
+            Frame::Json(json!({ "type": "pong" })),
+            "{} s after exp",
+            now() as i64 - exp as i64
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    // Then closed, without a message from the client.
+    match next_within(&mut socket, Duration::from_secs(5)).await {
+        Frame::Json(v) => assert_eq!(v["code"], "unauthorized", "{v}"),
+        other => panic!("expected unauthorized, got {other:?}"),
+    }
+    assert!(
+        now() >= exp + LEEWAY_SECS - 1,
+        "{} s after exp",
+        now() - exp
+    );
+    assert_eq!(next(&mut socket).await, Frame::Closed(Some(4401)));
+    // The seat was kept: a fresh token resumes it.
+    let mut again = resume(&server, &room, "alice", &key, 0).await;
+    assert!(matches!(next(&mut again).await, Frame::Json(v) if v["resumed"] == true));
+}
+
+/// Every message costs the registry a call (with Redis, one on the instance
+/// every replica shares), and an ack costs one without a reply, so reading
+/// nothing does not slow a flood of them down: a socket sending faster than
+/// its rate is closed with rate-limited, its seat kept, while a lively client
+/// and the other party are served.
+pub async fn a_flood_of_messages_closes_its_sender(args: &[&str]) {
+    const FLOOD: usize = 5_000;
+    let server = start_with(args, &[]).await;
+    let (room, mut alice, mut bob, alice_key, _) = pair(&server).await;
+    // Lively: a ping every 20 ms for a second.
+    for _ in 0..50 {
+        send(&mut bob, json!({ "type": "ping" })).await;
+        assert_eq!(next(&mut bob).await, Frame::Json(json!({ "type": "pong" })));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // A flood of acks, as fast as the socket takes them.
+    let ack = Message::text(json!({ "type": "ack", "seq": 0 }).to_string());
+    let mut sent = 0;
+    while sent < FLOOD && alice.send(ack.clone()).await.is_ok() {
+        sent += 1;
+    }
+    eprintln!("FIGURE signaling rate: {sent} of {FLOOD} acks sent before the close");
+    expect_close(&mut alice, "rate-limited", 1008).await;
+    // Bob is still served (he hears that Alice's socket went first), and
+    // Alice's seat is hers to resume.
+    send(&mut bob, json!({ "type": "ping" })).await;
+    expect_event(&mut bob, "peer-left", "alice").await;
+    assert_eq!(next(&mut bob).await, Frame::Json(json!({ "type": "pong" })));
+    let mut again = resume(&server, &room, "alice", &alice_key, 0).await;
+    match next(&mut again).await {
+        Frame::Json(v) => assert_eq!(v["resumed"], true, "{v}"),
+        other => panic!("expected joined, got {other:?}"),
+    }
+}

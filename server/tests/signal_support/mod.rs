@@ -17,6 +17,7 @@
 pub mod abuse;
 pub mod party;
 pub mod protocol;
+pub mod replay;
 
 use std::time::Duration;
 
@@ -247,6 +248,11 @@ macro_rules! signaling_suite {
             abuse::auth_is_first_small_and_valid,
             abuse::bad_room_names_are_refused_before_the_upgrade,
             abuse::a_silent_client_frees_its_seat_and_a_reading_one_stays,
+            abuse::a_socket_closes_with_unauthorized_when_its_token_expires,
+            abuse::a_flood_of_messages_closes_its_sender,
+            replay::amplifying_signals_hold_what_the_bound_counts,
+            replay::the_replay_budget_refuses_new_signals_and_keeps_the_stored,
+            replay::an_expired_room_gives_its_replay_budget_back,
         );
     };
     (@tests $args:expr; $($module:ident :: $name:ident),* $(,)?) => {

@@ -38,6 +38,12 @@ fn accepts_arrays_numbers_and_legacy_url() {
 }
 
 #[test]
+fn a_ttl_beyond_a_day_is_capped() {
+    let body = br#"{"ttl":"18446744073709551615","ice_servers":[{"urls":"stun:a"}]}"#;
+    assert_eq!(map_token_response(body).unwrap().ttl, 86_400);
+}
+
+#[test]
 fn rejects_bad_bodies() {
     for body in [
         &b"not json"[..],
