@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod dev;
 pub mod http;
+pub mod log_limit;
 pub mod permits;
 pub mod providers;
 pub mod rate;

@@ -45,11 +45,11 @@ impl AuthHandler for RestAuthHandler {
         src_addr: SocketAddr,
     ) -> Result<Vec<u8>, turn::Error> {
         let Some(expiry) = turn_rest::username_expiry(username) else {
-            tracing::info!(%src_addr, "TURN auth refused: username without expiry");
+            crate::log_limited!(info, %src_addr, "TURN auth refused: username without expiry");
             return Err(turn::Error::Other("malformed TURN-REST username".into()));
         };
         if expiry <= unix_now() {
-            tracing::info!(%src_addr, "TURN auth refused: expired username");
+            crate::log_limited!(info, %src_addr, "TURN auth refused: expired username");
             return Err(turn::Error::Other("expired TURN-REST username".into()));
         }
         // The server compares this key with the request's MESSAGE-INTEGRITY:

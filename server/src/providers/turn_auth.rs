@@ -106,7 +106,7 @@ impl AuthFront {
         if request.typ == MessageType::new(METHOD_SEND, CLASS_INDICATION)
             && !self.peers_permitted(&request)
         {
-            tracing::info!("TURN Send indication to a denied peer dropped");
+            crate::log_limited!(info, "TURN Send indication to a denied peer dropped");
             return Verdict::Drop;
         }
         // Binding needs no credentials, and the server ignores other methods.
@@ -135,7 +135,10 @@ impl AuthFront {
             return answer(challenge(&request, CODE_STALE_NONCE, &self.realm, nonce));
         }
         if !self.accepts(&mut request, &username, &realm) {
-            tracing::info!("TURN request refused with 401: wrong or expired credentials");
+            crate::log_limited!(
+                info,
+                "TURN request refused with 401: wrong or expired credentials"
+            );
             return answer(challenge(&request, CODE_UNAUTHORIZED, &self.realm, nonce));
         }
         let signed = Signed {
@@ -147,7 +150,7 @@ impl AuthFront {
         if names_peers.contains(&signed.request.typ.method)
             && !self.peers_permitted(&signed.request)
         {
-            tracing::info!("TURN permission for a denied peer refused with 403");
+            crate::log_limited!(info, "TURN permission for a denied peer refused with 403");
             return answer(self.refuse(&signed, CODE_FORBIDDEN, b"Forbidden"));
         }
         Verdict::Pass(Some(signed))

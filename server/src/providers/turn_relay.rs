@@ -129,7 +129,7 @@ impl Conn for FilteredRelay {
 
     async fn send_to(&self, buf: &[u8], target: SocketAddr) -> webrtc_util::Result<usize> {
         if !self.policy.permits(target) {
-            tracing::info!(%target, "TURN relay refused a datagram to a denied peer");
+            crate::log_limited!(info, %target, "TURN relay refused a datagram to a denied peer");
             return Err(refused(target));
         }
         if !self.within_budget(buf.len()) {

@@ -254,7 +254,7 @@ async fn read_loop(
         };
         match refusal {
             Some((code, reason)) => {
-                tracing::info!(%client, code = code.0, "TURN request over quota refused");
+                crate::log_limited!(info, %client, code = code.0, "TURN request over quota refused");
                 if let Ok(reply) = context.shared.front.refuse(&signed, code, reason) {
                     let _ = conn.send_to(&reply, client).await;
                 }

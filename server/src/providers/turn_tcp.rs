@@ -342,7 +342,7 @@ impl Conn for TcpMux {
         match outbox.try_send(framed(buf)) {
             Ok(()) => Ok(buf.len()),
             Err(mpsc::error::TrySendError::Full(_)) => {
-                tracing::info!(%target, "TURN TCP client not reading: disconnected");
+                crate::log_limited!(info, %target, "TURN TCP client not reading: disconnected");
                 self.hub.drop_connection(target, id);
                 Err(closed())
             }

@@ -412,7 +412,8 @@ impl Registry for MemoryRegistry {
             return Err(ErrorCode::BadSeq);
         }
         let Some(charge) = self.inner.charge(&mut state, data.json_len()) else {
-            tracing::warn!(
+            crate::log_limited!(
+                warn,
                 budget = self.inner.limits.replay_budget,
                 "signaling: replay budget full; signal refused"
             );

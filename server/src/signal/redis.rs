@@ -593,7 +593,8 @@ impl Registry for RedisRegistry {
         match self.inner.call(&seat.room, "signal", &args).await? {
             (status, _) if status == b"ok" => Ok(()),
             (status, _) if status == b"unavailable" => {
-                tracing::warn!(
+                crate::log_limited!(
+                    warn,
                     budget = limits.replay_budget,
                     "signaling: replay budget full; signal refused"
                 );
