@@ -255,7 +255,10 @@ impl<P: Clone> PeerEngine<P> {
         self.recovery.is_recovering()
     }
 
-    /// Queues one output.
+    /// Queues one output. Kept out of line: inlined, each of its 23 callers
+    /// would carry its own copy of the queue's growth path, and the package
+    /// has a size budget (docs/size.md).
+    #[inline(never)]
     fn put(&mut self, output: Output<P>) {
         self.out.push_back(output);
     }
@@ -395,7 +398,9 @@ impl<P: Clone> PeerEngine<P> {
         });
     }
 
-    /// Sends `signal` when the app listens; holds it until then.
+    /// Sends `signal` when the app listens; holds it until then. Out of
+    /// line for the same reason as `put`.
+    #[inline(never)]
     fn signal(&mut self, signal: Signal<P>) {
         if self.sink {
             self.put(Output::Event(Event::Signal(signal)));

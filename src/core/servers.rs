@@ -592,44 +592,6 @@ mod tests {
         );
     }
 
-    /// The entry as the edge hands it to JavaScript (`servers_to_js`).
-    fn entry_json(server: &IceServer) -> Json {
-        let urls = server
-            .urls
-            .iter()
-            .map(|u| Json::String(u.clone()))
-            .collect();
-        let mut members = vec![("urls".to_owned(), Json::Array(urls))];
-        for (key, value) in [
-            ("username", &server.username),
-            ("credential", &server.credential),
-        ] {
-            if let Some(value) = value {
-                members.push((key.to_owned(), Json::String(value.clone())));
-            }
-        }
-        Json::Object(members)
-    }
-
-    // preflight() plans from servers that are normalised already and
-    // indexes its checks into that same list: normalising it again must
-    // change nothing, not even an index.
-    #[test]
-    fn normalising_normalised_servers_changes_nothing() {
-        for input in [
-            r#"[{"urls":[" STUN:a:3478?x ","stun:a:3478","turn:b?transport=tcp"],"username":"u","credential":"p"},
-               {"url":"turns:c:443"},{"urls":"stun:d"},{"urls":"stun:d"},
-               {"urls":["turn:e","stun:f"],"username":"u"}]"#,
-            r#"[{"urls":["TURN:h:3478?transport=udp","turns:h:5349","stuns:h"],"username":"u","credential":"p"},{"urls":[]}]"#,
-        ] {
-            let once = norm(input);
-            let urls: usize = once.iter().map(|server| server.urls.len()).sum();
-            assert!(urls >= 3, "the fixture keeps several URLs: {once:?}");
-            let again = normalise(&once.iter().map(entry_json).collect::<Vec<_>>());
-            assert_eq!(again, once, "{input}");
-        }
-    }
-
     #[test]
     fn non_objects_ignored_and_equal_entries_deduplicated() {
         assert_eq!(

@@ -80,12 +80,6 @@ pub enum ManagerEvent {
     TokenArrived = 1,
     /// The wait of a `createPeer()` for servers is over.
     WaitOver = 2,
-    /// `preflight()` asks which checks to run for its servers (the value):
-    /// the callback returns them.
-    PreflightPlan = 3,
-    /// `preflight()`'s checks are over (the value: their results): the
-    /// callback returns the conclusion.
-    PreflightOver = 4,
 }
 
 /// How the JS modules call into Rust: a kind (one of the enums above; each
@@ -103,9 +97,9 @@ pub(crate) type Notify = Callback;
 /// parsed body and the token sent.
 pub(crate) type Reply = Callback;
 
-/// The callback the manager hears `js/manager.js`, `js/fetch.js` and
-/// `js/preflight.js` through: the [`ManagerEvent`] and its values (a token
-/// lookup's id and the token; a preflight's servers or results).
+/// The callback the manager hears `js/manager.js` and `js/fetch.js` through:
+/// the [`ManagerEvent`], a token lookup's id and the token (`TokenArrived`
+/// only).
 pub(crate) type ManagerNotify = Callback;
 
 /// The kind a callback was called with; `None` for a value that names none

@@ -37,11 +37,9 @@ export const FetchOutcome = Object.freeze({
   NoToken: 5,
 });
 
-/** What reaches the manager from manager.js, fetch.js and preflight.js. @enum {number} */
+/** What reaches the manager from manager.js and fetch.js. @enum {number} */
 export const ManagerEvent = Object.freeze({
   NetworkChanged: 0,
   TokenArrived: 1,
   WaitOver: 2,
-  PreflightPlan: 3,
-  PreflightOver: 4,
 });

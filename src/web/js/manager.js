@@ -4,12 +4,7 @@
 // promises settled from Rust.
 import { ManagerEvent } from "./kinds.js";
 
-/**
- * The manager's callback: an event and its values (`TokenArrived`: the
- * lookup's id and the token; `PreflightPlan`: servers, `PreflightOver`:
- * results, for which it returns the answer).
- * @typedef {(event: ManagerEvent, a?: unknown, b?: unknown) => unknown} ManagerNotify
- */
+/** @typedef {(event: ManagerEvent, id: number, token: string) => void} ManagerNotify */
 
 /**
  * Calls `notify(ManagerEvent.NetworkChanged)` on `online` and `offline` (in

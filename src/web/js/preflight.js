@@ -1,9 +1,14 @@
 // @ts-check
-// PeerManager.preflight()'s browser side: each check the core planned
-// (src/core/preflight.rs) on a short-lived RTCPeerConnection of its own, all
-// side by side. This only gathers candidates and times them; what the
-// results mean is decided in Rust.
-import { ManagerEvent } from "./kinds.js";
+// PeerManager.preflight(): which check each ICE server URL gets and what
+// their results mean (`planChecks`, `conclude`: pure, tested in node), and
+// the checks themselves, each on a short-lived RTCPeerConnection of its
+// own, all side by side (`runCheck`).
+//
+// The policy is here rather than in the Rust core, against the rule the
+// rest of the package follows: across the wasm boundary the plan and the
+// conclusion cost 720 B gzipped, here about 200, and the package has a size
+// budget (docs/size.md). The option checks stay in Rust with every other
+// TypeError.
 
 /** @typedef {"stun" | "turn"} CheckKind */
 /** @typedef {"udp" | "tcp" | "tls"} CheckTransport */
@@ -31,53 +36,87 @@ import { ManagerEvent } from "./kinds.js";
  */
 
 /**
- * A check as the core planned it: the URL at `urlIndex` in the server
- * entry's `urls`, tried alone with that entry's credentials.
- * @param {RTCIceServer & { urls: string[] }} server an entry as Rust builds it
- * @param {number} urlIndex
- * @param {CheckKind} kind
- * @param {CheckTransport} transport
- * @returns {PlannedCheck}
+ * At most this many URLs are tested, the first ones in the list: each check
+ * holds a connection, and browsers cap those (Chromium at 500 a page).
  */
-export function plannedCheck(server, urlIndex, kind, transport) {
-  const url = server.urls[urlIndex];
-  return { server: { ...server, urls: [url] }, url, kind, transport };
+const MAX_CHECKS = 16;
+
+/** Transports in the order a call would rather use them. @type {CheckTransport[]} */
+const PREFERRED = ["udp", "tcp", "tls"];
+
+/**
+ * The check a URL calls for, or null for a scheme that is not STUN or TURN:
+ * `stun:` a server-reflexive address over UDP, `stuns:` over TLS; `turn:` a
+ * relay over UDP, or TCP with `?transport=tcp` (RFC 7065: the one parameter
+ * a turn: URL has; browsers refuse any other spelling); `turns:` over TLS.
+ * @param {string} url the URLs as the manager normalised them (lower-case scheme)
+ * @returns {{ kind: CheckKind, transport: CheckTransport } | null}
+ */
+export function checkOf(url) {
+  switch (url.slice(0, url.indexOf(":") + 1)) {
+    case "stun:":
+      return { kind: "stun", transport: "udp" };
+    case "stuns:":
+      return { kind: "stun", transport: "tls" };
+    case "turns:":
+      return { kind: "turn", transport: "tls" };
+    case "turn:":
+      return { kind: "turn", transport: url.endsWith("?transport=tcp") ? "tcp" : "udp" };
+  }
+  return null;
 }
 
 /**
- * What the core concluded from the results (see `conclude` below).
- * @typedef {object} Conclusion
- * @property {"direct" | "relay" | "blocked"} verdict
- * @property {CheckTransport[]} relayTransports
+ * One check per distinct STUN or TURN URL, in the order the servers list
+ * them, at most MAX_CHECKS; each tries its URL alone with its entry's
+ * credentials.
+ * @param {(RTCIceServer & { urls: string[] })[]} servers normalised, as Rust builds them
+ * @returns {PlannedCheck[]}
  */
-
-/**
- * @param {Conclusion["verdict"]} verdict
- * @param {CheckTransport[]} relayTransports
- * @returns {Conclusion}
- */
-export function conclusion(verdict, relayTransports) {
-  return { verdict, relayTransports };
+export function planChecks(servers) {
+  /** @type {PlannedCheck[]} */
+  const checks = [];
+  for (const server of servers) {
+    for (const url of server.urls) {
+      const check = checkOf(url);
+      if (!check || checks.length === MAX_CHECKS || checks.some((c) => c.url === url)) continue;
+      checks.push({ server: { ...server, urls: [url] }, url, ...check });
+    }
+  }
+  return checks;
 }
 
 /**
- * Once `servers` is there, the checks the core plans for them, side by
- * side, each for at most `timeoutMs`; once all are over (every connection
- * closed), the core's conclusion from their results. Resolves with the
- * contract's `PreflightReport`; rejects only when `servers` does.
- * @param {RTCIceServer[] | Promise<RTCIceServer[]>} servers normalised, as
- *   Rust builds them
+ * What the results mean for calls from this network. `direct` when a STUN
+ * check passed (a reflexive address, so a peer-to-peer path may work), else
+ * `relay` when a TURN check passed, else `blocked`; `relayTransports`: where
+ * a relay worked, each once, udp before tcp before tls.
+ * @param {Pick<PreflightCheck, "kind" | "transport" | "ok">[]} results
+ * @returns {{ verdict: "direct" | "relay" | "blocked", relayTransports: CheckTransport[] }}
+ */
+export function conclude(results) {
+  const passed = results.filter((result) => result.ok);
+  const relayTransports = PREFERRED.filter((transport) =>
+    passed.some((result) => result.kind === "turn" && result.transport === transport),
+  );
+  const direct = passed.some((result) => result.kind === "stun");
+  return { verdict: direct ? "direct" : relayTransports.length ? "relay" : "blocked", relayTransports };
+}
+
+/**
+ * Once `servers` is there, the checks planned for them, side by side, each
+ * for at most `timeoutMs`; once all are over (every connection closed), the
+ * contract's `PreflightReport`. Rejects only when `servers` does.
+ * @param {RTCIceServer[] | Promise<RTCIceServer[]>} servers normalised, as Rust builds them
  * @param {number} timeoutMs
- * @param {import("./manager.js").ManagerNotify} notify the manager's
- *   callback: `PreflightPlan` returns the checks, `PreflightOver` the conclusion
  */
-export function preflight(servers, timeoutMs, notify) {
+export function preflight(servers, timeoutMs) {
   return Promise.resolve(servers).then((servers) => {
     const started = Date.now();
-    const checks = /** @type {PlannedCheck[]} */ (notify(ManagerEvent.PreflightPlan, servers));
+    const checks = planChecks(/** @type {(RTCIceServer & { urls: string[] })[]} */ (servers));
     return Promise.all(checks.map((check) => runCheck(check, timeoutMs))).then((results) => ({
       checks: results,
-      .../** @type {Conclusion} */ (notify(ManagerEvent.PreflightOver, results)),
+      ...conclude(results),
       durationMs: Date.now() - started,
     }));
   });

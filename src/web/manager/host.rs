@@ -2,7 +2,7 @@
 //! that asks (`PeerHost`), and network changes (`js/manager.js`), which
 //! reach every open peer.
 
-use super::{preflight, ManagerInner, Waiter};
+use super::{ManagerInner, Waiter};
 use crate::core::servers::IceServer;
 use crate::web::kinds::{kind, ManagerEvent, ManagerNotify};
 use crate::web::peer::host::PeerHost;
@@ -82,21 +82,21 @@ impl Settle {
 /// answers; it holds the manager weakly.
 pub(super) fn manager_events(manager: &Weak<ManagerInner>) -> ManagerNotify {
     let manager = manager.clone();
-    Closure::new(move |event: JsValue, a: JsValue, b: JsValue, _: JsValue| {
-        let (Some(manager), Some(event)) = (manager.upgrade(), kind(&event)) else {
-            return JsValue::UNDEFINED;
-        };
-        match event {
-            ManagerEvent::NetworkChanged => manager.network_changed(),
-            ManagerEvent::TokenArrived => manager.token_arrived(
-                a.as_f64().unwrap_or(0.0) as u32,
-                b.as_string().unwrap_or_default(),
-            ),
-            // Only a createPeer()'s own wait reports this (see `NewPeer`).
-            ManagerEvent::WaitOver => {}
-            ManagerEvent::PreflightPlan => return preflight::checks_for(&a),
-            ManagerEvent::PreflightOver => return preflight::conclusion(&a),
-        }
-        JsValue::UNDEFINED
-    })
+    Closure::new(
+        move |event: JsValue, id: JsValue, token: JsValue, _: JsValue| {
+            let (Some(manager), Some(event)) = (manager.upgrade(), kind(&event)) else {
+                return JsValue::UNDEFINED;
+            };
+            match event {
+                ManagerEvent::NetworkChanged => manager.network_changed(),
+                ManagerEvent::TokenArrived => manager.token_arrived(
+                    id.as_f64().unwrap_or(0.0) as u32,
+                    token.as_string().unwrap_or_default(),
+                ),
+                // Only a createPeer()'s own wait reports this (see `NewPeer`).
+                ManagerEvent::WaitOver => {}
+            }
+            JsValue::UNDEFINED
+        },
+    )
 }

@@ -1,32 +1,23 @@
-//! `PeerManager.preflight()`: `js/preflight.js` runs the checks side by
-//! side; which checks, and what their results mean, it asks the core
-//! (`core::preflight`) through the manager's callback.
+//! `PeerManager.preflight()`: the options checked here, with every other
+//! `TypeError`; the checks, and what their results mean, are
+//! `js/preflight.js`'s.
 
 use super::PeerManager;
-use crate::core::preflight::{kind_of, plan, timeout_ms, Conclusion};
+use crate::core::preflight::timeout_ms;
 use crate::core::usage::UsageError;
-use crate::web::convert::{number_option, servers_from_js, servers_to_js};
+use crate::web::convert::{number_option, servers_to_js};
 use crate::web::error::type_error;
-use crate::web::kinds::ManagerNotify;
 use crate::web::property::get;
-use js_sys::{Array, Promise};
+use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/src/web/js/preflight.js")]
 extern "C" {
-    /// `{ server, url, kind, transport }`: one planned check, of the URL at
-    /// `url_index` in the entry's `urls`; `server` the entry with that URL alone.
-    #[wasm_bindgen(js_name = plannedCheck)]
-    fn planned_check(server: &JsValue, url_index: u32, kind: &str, transport: &str) -> JsValue;
-    /// `{ verdict, relayTransports }`.
-    #[wasm_bindgen(js_name = conclusion)]
-    fn conclusion_to_js(verdict: &str, relay_transports: &Array) -> JsValue;
-    /// Once `servers` (an `IceServer[]` or a promise of one) is there: the
-    /// checks `notify` plans for them (`ManagerEvent::PreflightPlan`), side
-    /// by side, each for at most `timeout_ms`, and the report with the
-    /// conclusion `notify` draws from their results (`PreflightOver`).
+    /// Once `servers` (an `IceServer[]` or a promise of one) is there, one
+    /// check per URL, side by side, each for at most `timeout_ms`: a promise
+    /// of the `PreflightReport`.
     #[wasm_bindgen(js_name = preflight)]
-    fn run_preflight(servers: &JsValue, timeout_ms: f64, notify: &ManagerNotify) -> Promise;
+    fn run_preflight(servers: &JsValue, timeout_ms: f64) -> Promise;
 }
 
 #[wasm_bindgen]
@@ -55,43 +46,6 @@ impl PeerManager {
                 None => return Promise::reject(&type_error(UsageError::PreflightIceServers)),
             }
         };
-        run_preflight(&servers, timeout_ms, &self.inner.events)
+        run_preflight(&servers, timeout_ms)
     }
-}
-
-/// `ManagerEvent::PreflightPlan`: the checks for `servers`, in the order
-/// planned. `servers` is normalised already (`preflight` above made it), so
-/// normalising it again keeps every entry where it is, and the plan's
-/// indexes point into it.
-pub(super) fn checks_for(servers: &JsValue) -> JsValue {
-    let entries: &Array = servers.unchecked_ref();
-    let checks = Array::new();
-    for check in plan(&servers_from_js(servers).unwrap_or_default()) {
-        checks.push(&planned_check(
-            &entries.get(check.server as u32),
-            check.url as u32,
-            check.kind.as_str(),
-            check.transport.as_str(),
-        ));
-    }
-    checks.into()
-}
-
-/// `ManagerEvent::PreflightOver`: the verdict and relay transports from the
-/// checks' results (`PreflightCheck[]`).
-pub(super) fn conclusion(results: &JsValue) -> JsValue {
-    let results: &Array = results.unchecked_ref();
-    let mut conclusion = Conclusion::default();
-    for at in 0..results.length() {
-        let result = results.get(at);
-        let url = get(&result, "url").as_string().unwrap_or_default();
-        if let Some((kind, transport)) = kind_of(&url) {
-            conclusion.add(kind, transport, get(&result, "ok").is_truthy());
-        }
-    }
-    let relay_transports = Array::new();
-    for transport in conclusion.relay_transports() {
-        relay_transports.push(&transport.as_str().into());
-    }
-    conclusion_to_js(conclusion.verdict().as_str(), &relay_transports)
 }

@@ -1,12 +1,80 @@
 // @ts-check
-// preflight.js's decisions, against a fake RTCPeerConnection: which policy
-// each check asks for, which candidate ends it, which icecandidateerror code
-// it keeps, that the deadline ends it, and that every connection is closed
-// with its handlers detached whichever way it ends.
+// preflight.js: the policy (which check each URL gets, what the results
+// mean) as plain functions; then, against a fake RTCPeerConnection, which
+// policy each check asks for, which candidate ends it, which
+// icecandidateerror code it keeps, that the deadline ends it, and that every
+// connection is closed with its handlers detached whichever way it ends.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ManagerEvent } from "../kinds.js";
-import { plannedCheck, preflight, runCheck } from "../preflight.js";
+import { checkOf, conclude, planChecks, preflight, runCheck } from "../preflight.js";
+
+test("each URL gets the check its scheme and transport call for", () => {
+  for (const [url, check] of [
+    ["stun:h:3478", ["stun", "udp"]],
+    ["stuns:h:5349", ["stun", "tls"]],
+    ["turn:h:3478", ["turn", "udp"]],
+    ["turn:h:3478?transport=udp", ["turn", "udp"]],
+    ["turn:h:3478?transport=tcp", ["turn", "tcp"]],
+    ["turn:h?transport=tcpx", ["turn", "udp"]],
+    ["turns:h:443?transport=tcp", ["turn", "tls"]],
+    ["http:h", null],
+    ["stun", null],
+  ]) {
+    const found = checkOf(/** @type {string} */ (url));
+    assert.deepEqual(found && [found.kind, found.transport], check, String(url));
+  }
+});
+
+test("one check per URL, with only its own entry's credentials", () => {
+  const servers = [
+    { urls: ["stun:a:3478"] },
+    { urls: ["turn:a:3478?transport=udp", "turn:a:3478?transport=tcp"], username: "u", credential: "p" },
+    { urls: ["turns:a:5349", "stun:a:3478", "https:a"], username: "v", credential: "q" },
+  ];
+  const checks = planChecks(servers);
+  assert.deepEqual(
+    checks.map((c) => [c.url, c.kind, c.transport, c.server]),
+    [
+      ["stun:a:3478", "stun", "udp", { urls: ["stun:a:3478"] }],
+      ["turn:a:3478?transport=udp", "turn", "udp", { urls: ["turn:a:3478?transport=udp"], username: "u", credential: "p" }],
+      ["turn:a:3478?transport=tcp", "turn", "tcp", { urls: ["turn:a:3478?transport=tcp"], username: "u", credential: "p" }],
+      ["turns:a:5349", "turn", "tls", { urls: ["turns:a:5349"], username: "v", credential: "q" }],
+    ],
+    "the repeated stun:a:3478 is tested once, https:a not at all",
+  );
+  assert.deepEqual(servers[1].urls.length, 2, "the servers given are left as they were");
+});
+
+test("the number of checks is bounded", () => {
+  const urls = Array.from({ length: 99 }, (_, at) => `stun:h:${at + 1}`);
+  const checks = planChecks([{ urls }]);
+  assert.equal(checks.length, 16);
+  assert.equal(checks[0].url, "stun:h:1");
+  assert.deepEqual(planChecks([]), []);
+});
+
+test("verdicts and relay transports", () => {
+  /** @type {[[string, string, boolean][], string, string[]][]} */
+  const cases = [
+    [[], "blocked", []],
+    [[["stun", "udp", false], ["turn", "udp", false]], "blocked", []],
+    [[["stun", "udp", true]], "direct", []],
+    [[["turn", "tls", true], ["stun", "udp", true], ["turn", "udp", true]], "direct", ["udp", "tls"]],
+    // UDP dropped at the router: only TCP relays.
+    [[["stun", "udp", false], ["turn", "udp", false], ["turn", "tcp", true]], "relay", ["tcp"]],
+    [[["turn", "tls", true], ["turn", "tcp", true], ["turn", "tcp", true], ["turn", "udp", true]], "relay", ["udp", "tcp", "tls"]],
+    // A STUN check over TLS that failed, beside a TURN one that passed.
+    [[["stun", "tls", false], ["turn", "tls", true]], "relay", ["tls"]],
+  ];
+  for (const [results, verdict, relayTransports] of cases) {
+    const given = results.map(([kind, transport, ok]) => ({
+      kind: /** @type {"stun" | "turn"} */ (kind),
+      transport: /** @type {"udp" | "tcp" | "tls"} */ (transport),
+      ok,
+    }));
+    assert.deepEqual(conclude(given), { verdict, relayTransports }, JSON.stringify(results));
+  }
+});
 
 /** @type {any} */
 const global = globalThis;
@@ -41,9 +109,8 @@ class FakeConnection {
 }
 global.RTCPeerConnection = FakeConnection;
 
-const turn = plannedCheck({ urls: ["turn:h:3478?transport=tcp", "turn:h:3478"], username: "u", credential: "secret" },
-  0, "turn", "tcp");
-const stun = plannedCheck({ urls: ["stun:h:3478"] }, 0, "stun", "udp");
+const [turn] = planChecks([{ urls: ["turn:h:3478?transport=tcp", "turn:h:3478"], username: "u", credential: "secret" }]);
+const [stun] = planChecks([{ urls: ["stun:h:3478"] }]);
 
 /** Asserts the one connection made is closed with no handler left. */
 function closedClean() {
@@ -130,40 +197,30 @@ test("a server list the browser refuses fails that check only", async () => {
   }
 });
 
-test("preflight: once the servers are there, the planned checks side by side, then the report with the conclusion drawn from every result in order", async () => {
+test("preflight: once the servers are there, the planned checks side by side, then the report with the conclusion from every result", async () => {
   made = [];
-  /** @type {unknown[]} */
-  const asked = [];
-  /** @type {unknown[]} */
-  let seen = [];
-  const servers = [{ urls: ["stun:h:3478"] }];
-  /** @type {(event: number, value?: unknown) => unknown} */
-  const notify = (event, value) => {
-    asked.push(event);
-    if (event === ManagerEvent.PreflightPlan) {
-      assert.equal(value, servers, "the plan is asked for the servers given");
-      return [stun, turn];
-    }
-    seen = /** @type {{ url: string, ok: boolean }[]} */ (value).map((r) => [r.url, r.ok]);
-    return { verdict: "relay", relayTransports: ["tcp"] };
-  };
-  const report = preflight(Promise.resolve(servers), 5000, notify);
+  const servers = [{ urls: ["stun:h:3478"] }, { urls: ["turn:h:3478?transport=tcp"], username: "u", credential: "secret" }];
+  const report = preflight(Promise.resolve(servers), 5000);
   assert.equal(made.length, 0, "nothing starts before the servers arrive");
   await new Promise((resolve) => setTimeout(resolve, 0));
   assert.equal(made.length, 2, "both connections exist before either check ends");
   made[1].candidate("relay");
+  made[0].error(701, "STUN binding request timed out.");
   made[0].candidate(null);
   made[0].error(701, "late"); // after its end: no effect
   const out = await report;
-  assert.deepEqual(asked, [ManagerEvent.PreflightPlan, ManagerEvent.PreflightOver]);
-  assert.deepEqual(seen, [["stun:h:3478", true], ["turn:h:3478?transport=tcp", true]]);
-  assert.deepEqual([out.verdict, out.relayTransports, out.checks.length, typeof out.durationMs], ["relay", ["tcp"], 2, "number"]);
+  assert.deepEqual(
+    out.checks.map((c) => [c.url, c.ok, c.errorCode]),
+    [["stun:h:3478", false, 701], ["turn:h:3478?transport=tcp", true, null]],
+  );
+  assert.deepEqual([out.verdict, out.relayTransports, typeof out.durationMs], ["relay", ["tcp"], "number"]);
   assert.ok(made.every((pc) => pc.closed));
+  assert.ok(!JSON.stringify(out).includes("secret"));
 });
 
 test("preflight rejects when the servers do, and starts no check", async () => {
   made = [];
   const failed = new Error("no servers");
-  await assert.rejects(preflight(Promise.reject(failed), 5000, () => assert.fail("nothing to ask")), failed);
+  await assert.rejects(preflight(Promise.reject(failed), 5000), failed);
   assert.equal(made.length, 0);
 });
