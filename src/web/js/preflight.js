@@ -48,7 +48,7 @@ const PREFERRED = ["udp", "tcp", "tls"];
  * The check a URL calls for, or null for a scheme that is not STUN or TURN:
  * `stun:` a server-reflexive address over UDP, `stuns:` over TLS; `turn:` a
  * relay over UDP, or TCP with `?transport=tcp` (RFC 7065: the one parameter
- * a turn: URL has; browsers refuse any other spelling); `turns:` over TLS.
+ * a turn: URL has; Chromium takes its value in any case); `turns:` over TLS.
  * @param {string} url the URLs as the manager normalised them (lower-case scheme)
  * @returns {{ kind: CheckKind, transport: CheckTransport } | null}
  */
@@ -61,7 +61,7 @@ export function checkOf(url) {
     case "turns:":
       return { kind: "turn", transport: "tls" };
     case "turn:":
-      return { kind: "turn", transport: url.endsWith("?transport=tcp") ? "tcp" : "udp" };
+      return { kind: "turn", transport: /\?transport=tcp$/i.test(url) ? "tcp" : "udp" };
   }
   return null;
 }

@@ -15,6 +15,7 @@ test("each URL gets the check its scheme and transport call for", () => {
     ["turn:h:3478", ["turn", "udp"]],
     ["turn:h:3478?transport=udp", ["turn", "udp"]],
     ["turn:h:3478?transport=tcp", ["turn", "tcp"]],
+    ["turn:h:3478?transport=TCP", ["turn", "tcp"]],
     ["turn:h?transport=tcpx", ["turn", "udp"]],
     ["turns:h:443?transport=tcp", ["turn", "tls"]],
     ["http:h", null],
