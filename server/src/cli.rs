@@ -170,6 +170,11 @@ pub struct Cli {
           value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub signal_max_messages_per_sec: u64,
 
+    /// KiB of signals one signaling socket's outbound queue holds for a client that does not read them (besides its 64 messages); past it the socket is closed with slow-consumer. At least 256: a relayed signal can take about 250 KiB (256..=65536).
+    #[arg(long, env = "SIGNAL_OUTBOX_KIB", default_value_t = 1_024,
+          value_parser = clap::value_parser!(u64).range(256..=65_536))]
+    pub signal_outbox_kib: u64,
+
     /// Seconds a signaling room lives if nobody joins it (1..=604800).
     #[arg(long, env = "SIGNAL_ROOM_TTL_SECS", default_value_t = 3_600,
           value_parser = clap::value_parser!(u64).range(1..=604_800))]

@@ -210,6 +210,7 @@ mod tests {
             per_subject: 1,
             silence: std::time::Duration::from_secs(1),
             messages_per_sec: 100,
+            outbox_bytes: registry::MIN_OUTBOX_BYTES,
         };
         let signaling = Signaling::new(
             Arc::new(memory::MemoryRegistry::new(registry::RegistryLimits {

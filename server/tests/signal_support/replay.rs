@@ -13,7 +13,7 @@ use super::*;
 use crate::common::replica::{rss_kib, Replica};
 use crate::common::JWT_SECRET;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ice-peer-server");
+pub(super) const BIN: &str = env!("CARGO_BIN_EXE_ice-peer-server");
 
 /// `{"type":"x","a":[0,0,...]}` with `zeros` zeros, as JSON text, and the
 /// same object as the server relays it (serde_json's order: keys sorted).
@@ -40,7 +40,7 @@ async fn next_text(socket: &mut Socket) -> String {
 }
 
 /// `sub` authenticates on a new socket to `room` of `replica`; returns it after `joined`.
-async fn join_replica(replica: &Replica, room: &str, sub: &str) -> Socket {
+pub(super) async fn join_replica(replica: &Replica, room: &str, sub: &str) -> Socket {
     let (mut socket, _) = tokio_tungstenite::connect_async(replica.signal_url(room))
         .await
         .expect("websocket connects");
