@@ -195,6 +195,11 @@ pub struct Cli {
           value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     pub signal_replay_budget_mib: u64,
 
+    /// MiB of that replay budget the signals one user (JWT subject) sent may hold, in all their rooms; past it that user's new signals are refused with `unavailable`, and other users' are not (1..=1048576).
+    #[arg(long, env = "SIGNAL_REPLAY_PER_USER_MIB", default_value_t = 8,
+          value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub signal_replay_per_user_mib: u64,
+
     /// Open signaling sockets in total.
     #[arg(long, env = "SIGNAL_MAX_SOCKETS", default_value_t = 10_000,
           value_parser = clap::value_parser!(u32).range(1..))]

@@ -202,6 +202,9 @@ impl Config {
                     // The parser caps the flag at 1 TiB.
                     replay_budget: usize::try_from(cli.signal_replay_budget_mib << 20)
                         .unwrap_or(usize::MAX),
+                    // The parser caps the flag at 1 TiB.
+                    replay_per_subject: usize::try_from(cli.signal_replay_per_user_mib << 20)
+                        .unwrap_or(usize::MAX),
                 },
                 sockets: SocketCaps {
                     total: cli.max_signal_sockets as usize,

@@ -219,6 +219,7 @@ mod tests {
                 rooms_per_creator: 1,
                 rooms_total: 1,
                 replay_budget: registry::REPLAY_MAX_BYTES,
+                replay_per_subject: registry::REPLAY_MAX_BYTES,
             })),
             SocketLimits::new(caps),
             vec![HeaderValue::from_static("https://app.example.com")],

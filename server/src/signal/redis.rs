@@ -576,11 +576,12 @@ impl Registry for RedisRegistry {
 
     async fn signal(&self, seat: &SeatRef, seq: u64, data: SignalData) -> Result<(), ErrorCode> {
         let limits = self.inner.limits;
-        let (token, seq, idle, budget) = (
+        let (token, seq, idle, budget, share) = (
             socket_token(seat.socket),
             seq.to_string(),
             millis(limits.idle).to_string(),
             limits.replay_budget.to_string(),
+            limits.replay_per_subject.to_string(),
         );
         let args = [
             seat.sub.as_str(),
@@ -589,15 +590,24 @@ impl Registry for RedisRegistry {
             data.as_json(),
             &idle,
             &budget,
+            &share,
         ];
         match self.inner.call(&seat.room, "signal", &args).await? {
             (status, _) if status == b"ok" => Ok(()),
-            (status, _) if status == b"unavailable" => {
-                crate::log_limited!(
-                    warn,
-                    budget = limits.replay_budget,
-                    "signaling: replay budget full; signal refused"
-                );
+            (status, reply) if status == b"unavailable" => {
+                if text(reply.get(1)) == "share" {
+                    crate::log_limited!(
+                        warn,
+                        share = limits.replay_per_subject,
+                        "signaling: a subject's replay share is full; its signal refused"
+                    );
+                } else {
+                    crate::log_limited!(
+                        warn,
+                        budget = limits.replay_budget,
+                        "signaling: replay budget full; signal refused"
+                    );
+                }
                 Err(ErrorCode::Unavailable)
             }
             (status, _) => Err(error_code(&status)),

@@ -33,6 +33,9 @@ pub struct RegistryLimits {
     /// Most bytes (of `data` JSON) the replay buffers of all rooms hold
     /// together: in this process's memory, or in Redis for all replicas.
     pub replay_budget: usize,
+    /// Most bytes of that budget the signals one subject sent may hold, so
+    /// that a few subjects cannot fill it for everyone.
+    pub replay_per_subject: usize,
 }
 
 /// A room just created.
@@ -111,6 +114,8 @@ pub struct Joined {
 ///   are dropped and the seat remembers the highest seq dropped unacked;
 ///   a buffer holds its signals' `data` as JSON text, the bytes it counts,
 ///   and all buffers together at most [`RegistryLimits::replay_budget`],
+///   of which the signals one subject sent at most
+///   [`RegistryLimits::replay_per_subject`],
 /// - at most one live socket, whose [`Outbox`] receives everything for it.
 ///
 /// Every method is called by one socket's task; `SeatRef::socket` names it.
@@ -164,8 +169,10 @@ pub trait Registry: Send + Sync + 'static {
     /// (in the same order as stored), `in_seq` = `seq`; `Ok` means "stored"
     /// and the socket acks it. Larger: `BadSeq`, nothing stored.
     /// `data` would take the buffers of all rooms above
-    /// [`RegistryLimits::replay_budget`] (counting rooms that have expired
-    /// as empty): `Unavailable`, nothing stored and nothing dropped.
+    /// [`RegistryLimits::replay_budget`], or what the seat's subject has
+    /// sent that they hold above [`RegistryLimits::replay_per_subject`]
+    /// (counting rooms that have expired as empty): `Unavailable`, nothing
+    /// stored and nothing dropped.
     async fn signal(&self, seat: &SeatRef, seq: u64, data: SignalData) -> Result<(), ErrorCode>;
 
     /// The client received every signal up to `seq`: drop them from its buffer.

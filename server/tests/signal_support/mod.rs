@@ -255,6 +255,7 @@ macro_rules! signaling_suite {
             replay::amplifying_signals_hold_what_the_bound_counts,
             replay::the_replay_budget_refuses_new_signals_and_keeps_the_stored,
             replay::an_expired_room_gives_its_replay_budget_back,
+            replay::a_subject_past_its_replay_share_is_refused_and_others_are_not,
         );
     };
     (@tests $args:expr; $($module:ident :: $name:ident),* $(,)?) => {
