@@ -24,6 +24,8 @@
 local room, rooms = KEYS[1], KEYS[2]
 local op, prefix = ARGV[1], ARGV[2]
 local MAX_MESSAGES, MAX_BYTES = 256, 1048576
+-- Most expired rooms one call settles (redis.rs: PURGE_MAX_ROOMS).
+local PURGE_MAX_ROOMS = 100
 local replay_subjects, replay_bytes = prefix .. 'replay:subjects', prefix .. 'replay:bytes'
 
 local function now_ms()
@@ -97,9 +99,13 @@ end
 
 -- Rooms past their time leave the set of live rooms, and what their buffers
 -- held leaves the budget and its senders' shares. One that the clock's
--- rounding still shows is left for the next round.
+-- rounding still shows is left for the next round. At most PURGE_MAX_ROOMS
+-- of them, the longest expired first: a script blocks Redis while it runs,
+-- so one call must not take every room that expired together; later calls
+-- take the rest.
 local function purge(now)
-  for _, id in ipairs(redis.call('ZRANGEBYSCORE', rooms, '-inf', now)) do
+  local expired = redis.call('ZRANGEBYSCORE', rooms, '-inf', now, 'LIMIT', 0, PURGE_MAX_ROOMS)
+  for _, id in ipairs(expired) do
     if redis.call('EXISTS', id) == 0 then
       redis.call('ZREM', rooms, id)
       local held = redis.call('HGETALL', id .. ':held')

@@ -57,6 +57,11 @@ const BACKOFF_MAX: Duration = Duration::from_secs(2);
 const HEARTBEAT: Duration = Duration::from_secs(2);
 /// A replica that has not renewed its heartbeat for this long is dead.
 const HEARTBEAT_TTL: Duration = Duration::from_secs(6);
+/// Most expired rooms one script call removes from the set of live rooms
+/// (with their share of the replay budget): a script blocks Redis while it
+/// runs, however many rooms expired together. `PURGE_MAX_ROOMS` in
+/// `redis.lua`.
+pub const PURGE_MAX_ROOMS: usize = 100;
 
 /// Why the Redis registry could not start.
 #[derive(Debug)]
@@ -673,6 +678,12 @@ mod tests {
         // Anything else means the store misbehaved.
         assert_eq!(error_code(b"\"quoted\""), ErrorCode::Unavailable);
         assert_eq!(error_code(b""), ErrorCode::Unavailable);
+    }
+
+    #[test]
+    fn the_script_purges_as_many_rooms_per_call_as_documented() {
+        let declared = format!("local PURGE_MAX_ROOMS = {PURGE_MAX_ROOMS}\n");
+        assert!(include_str!("redis.lua").contains(&declared));
     }
 
     #[test]
