@@ -170,6 +170,11 @@ pub struct Cli {
           value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub signal_max_messages_per_sec: u64,
 
+    /// KiB of signals one signaling socket's outbound queue holds for a client that does not read them (besides its 64 messages); past it the socket is closed with slow-consumer. At least 256: a relayed signal can take about 250 KiB (256..=65536).
+    #[arg(long, env = "SIGNAL_OUTBOX_KIB", default_value_t = 1_024,
+          value_parser = clap::value_parser!(u64).range(256..=65_536))]
+    pub signal_outbox_kib: u64,
+
     /// Seconds a signaling room lives if nobody joins it (1..=604800).
     #[arg(long, env = "SIGNAL_ROOM_TTL_SECS", default_value_t = 3_600,
           value_parser = clap::value_parser!(u64).range(1..=604_800))]
@@ -189,6 +194,11 @@ pub struct Cli {
     #[arg(long, env = "SIGNAL_REPLAY_BUDGET_MIB", default_value_t = 256,
           value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     pub signal_replay_budget_mib: u64,
+
+    /// MiB of that replay budget the signals one user (JWT subject) sent may hold, in all their rooms; past it that user's new signals are refused with `unavailable`, and other users' are not (1..=1048576).
+    #[arg(long, env = "SIGNAL_REPLAY_PER_USER_MIB", default_value_t = 8,
+          value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub signal_replay_per_user_mib: u64,
 
     /// Open signaling sockets in total.
     #[arg(long, env = "SIGNAL_MAX_SOCKETS", default_value_t = 10_000,

@@ -202,6 +202,9 @@ impl Config {
                     // The parser caps the flag at 1 TiB.
                     replay_budget: usize::try_from(cli.signal_replay_budget_mib << 20)
                         .unwrap_or(usize::MAX),
+                    // The parser caps the flag at 1 TiB.
+                    replay_per_subject: usize::try_from(cli.signal_replay_per_user_mib << 20)
+                        .unwrap_or(usize::MAX),
                 },
                 sockets: SocketCaps {
                     total: cli.max_signal_sockets as usize,
@@ -209,6 +212,9 @@ impl Config {
                     per_subject: cli.max_signal_sockets_per_user as usize,
                     silence: Duration::from_secs(cli.signal_silence_secs),
                     messages_per_sec: cli.signal_max_messages_per_sec,
+                    // The parser caps the flag at 64 MiB.
+                    outbox_bytes: usize::try_from(cli.signal_outbox_kib << 10)
+                        .unwrap_or(usize::MAX),
                 },
             },
             redis_url: cli.redis_url.filter(|url| !url.is_empty()),

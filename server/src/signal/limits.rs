@@ -25,6 +25,10 @@ pub struct SocketCaps {
     /// up for a burst: a resume may send a whole replay buffer (256
     /// signals) again, and ack as many.
     pub messages_per_sec: u64,
+    /// Bytes of signal `data` one socket's outbound queue holds for a
+    /// client that does not read them, besides its 64 messages; past
+    /// either, the socket is closed with `slow-consumer`.
+    pub outbox_bytes: usize,
 }
 
 /// Counts of open sockets.
@@ -101,6 +105,11 @@ impl SocketLimits {
         self.caps.silence
     }
 
+    /// What one socket's outbound queue may hold, in bytes of signal `data`.
+    pub fn outbox_bytes(&self) -> usize {
+        self.caps.outbox_bytes
+    }
+
     /// What one socket may send: a full bucket for a new socket.
     pub fn message_rate(&self) -> TokenBucket {
         let rate = self.caps.messages_per_sec;
@@ -125,6 +134,7 @@ mod tests {
             per_subject: 1,
             silence: Duration::from_secs(1),
             messages_per_sec: 100,
+            outbox_bytes: 1 << 20,
         });
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
         let other: IpAddr = "127.0.0.2".parse().unwrap();

@@ -2,7 +2,6 @@
 //! one mutex that is never held across an await. The default without Redis.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -50,7 +49,8 @@ struct Room {
 }
 
 struct Seat {
-    sub: String,
+    /// Shared with the charges of the signals it sent.
+    sub: Arc<str>,
     /// Some once a party has taken the seat.
     resume: Option<String>,
     initiator: bool,
@@ -60,37 +60,72 @@ struct Seat {
     buffer: ReplayBuffer,
 }
 
-/// The bytes every replay buffer of this process holds, against
-/// [`RegistryLimits::replay_budget`].
+/// The bytes every replay buffer of this process holds: in all against
+/// [`RegistryLimits::replay_budget`], and per subject that sent them against
+/// [`RegistryLimits::replay_per_subject`], so that a few subjects cannot
+/// fill the budget for everyone.
 struct ReplayBudget {
-    held: Arc<AtomicUsize>,
+    held: Arc<Mutex<Held>>,
     limit: usize,
+    per_subject: usize,
 }
 
-/// Bytes of one stored signal, counted against the budget until dropped:
-/// however a signal leaves (acked, dropped by its seat's bound, its seat
-/// cleared, its room gone), its bytes go back.
+#[derive(Default)]
+struct Held {
+    total: usize,
+    /// Only subjects that hold something.
+    by_sender: HashMap<Arc<str>, usize>,
+}
+
+/// Why a signal did not fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Over {
+    /// The budget of all rooms.
+    Budget,
+    /// Its sender's share.
+    Share,
+}
+
+/// Bytes of one stored signal, counted against the budget and its sender's
+/// share until dropped: however a signal leaves (acked, dropped by its
+/// seat's bound, its seat cleared, its room gone), its bytes go back.
 struct Charge {
-    held: Arc<AtomicUsize>,
+    held: Arc<Mutex<Held>>,
+    sender: Arc<str>,
     bytes: usize,
 }
 
+fn lock(held: &Mutex<Held>) -> MutexGuard<'_, Held> {
+    // Every update below leaves the counts consistent before it can panic.
+    held.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 impl ReplayBudget {
-    fn new(limit: usize) -> Self {
+    fn new(limit: usize, per_subject: usize) -> Self {
         Self {
-            held: Arc::new(AtomicUsize::new(0)),
+            held: Arc::default(),
             limit,
+            per_subject,
         }
     }
 
-    /// `bytes` more, unless that takes the total above the limit.
-    fn charge(&self, bytes: usize) -> Option<Charge> {
-        let fits = |held: usize| held.checked_add(bytes).filter(|&h| h <= self.limit);
-        self.held
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, fits)
-            .ok()?;
-        Some(Charge {
+    /// `bytes` more sent by `sender`, unless that takes the total above the
+    /// limit or the sender above its share.
+    fn charge(&self, sender: &Arc<str>, bytes: usize) -> Result<Charge, Over> {
+        let mut held = lock(&self.held);
+        let fits = |held: usize, limit: usize| held.checked_add(bytes).is_some_and(|h| h <= limit);
+        if !fits(held.total, self.limit) {
+            return Err(Over::Budget);
+        }
+        let mine = held.by_sender.get(sender).copied().unwrap_or(0);
+        if !fits(mine, self.per_subject) {
+            return Err(Over::Share);
+        }
+        held.total += bytes;
+        held.by_sender.insert(Arc::clone(sender), mine + bytes);
+        Ok(Charge {
             held: Arc::clone(&self.held),
+            sender: Arc::clone(sender),
             bytes,
         })
     }
@@ -98,7 +133,14 @@ impl ReplayBudget {
 
 impl Drop for Charge {
     fn drop(&mut self) {
-        self.held.fetch_sub(self.bytes, Ordering::Relaxed);
+        let mut held = lock(&self.held);
+        held.total -= self.bytes;
+        if let Some(mine) = held.by_sender.get_mut(&self.sender) {
+            *mine -= self.bytes;
+            if *mine == 0 {
+                held.by_sender.remove(&self.sender);
+            }
+        }
     }
 }
 
@@ -148,7 +190,7 @@ impl ReplayBuffer {
 impl Seat {
     fn new(sub: &str) -> Self {
         Self {
-            sub: sub.to_owned(),
+            sub: Arc::from(sub),
             resume: None,
             initiator: false,
             live: None,
@@ -171,7 +213,7 @@ impl Seat {
 
 impl Room {
     fn seat_index(&self, sub: &str) -> Option<usize> {
-        self.seats.iter().position(|s| s.sub == sub)
+        self.seats.iter().position(|s| &*s.sub == sub)
     }
 
     fn expired(&self, now: Instant, idle: Duration) -> bool {
@@ -196,7 +238,7 @@ impl MemoryRegistry {
         let inner = Arc::new(Inner {
             limits,
             state: Mutex::new(State::default()),
-            budget: ReplayBudget::new(limits.replay_budget),
+            budget: ReplayBudget::new(limits.replay_budget, limits.replay_per_subject),
         });
         let period = (limits.idle.min(limits.room_ttl) / 4)
             .clamp(Duration::from_millis(50), Duration::from_secs(30));
@@ -222,12 +264,13 @@ impl Inner {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// `bytes` of the replay budget. Rooms past their time hold theirs
-    /// until the sweeper's next round, unless they are what stands in the way.
-    fn charge(&self, state: &mut State, bytes: usize) -> Option<Charge> {
-        self.budget.charge(bytes).or_else(|| {
+    /// `bytes` of the replay budget and of `sender`'s share. Rooms past
+    /// their time hold theirs until the sweeper's next round, unless they
+    /// are what stands in the way.
+    fn charge(&self, state: &mut State, sender: &Arc<str>, bytes: usize) -> Result<Charge, Over> {
+        self.budget.charge(sender, bytes).or_else(|_| {
             state.sweep_unless_recent(Instant::now(), self.limits.idle);
-            self.budget.charge(bytes)
+            self.budget.charge(sender, bytes)
         })
     }
 }
@@ -344,7 +387,7 @@ impl Registry for MemoryRegistry {
         let room = state.room(&who.room, self.inner.limits.idle)?;
         let me = room.seat_index(&who.sub).ok_or(ErrorCode::Forbidden)?;
         let other_taken = room.seats[1 - me].resume.is_some();
-        let other_sub = room.seats[1 - me].sub.clone();
+        let other_sub = room.seats[1 - me].sub.to_string();
         let seat = &mut room.seats[me];
         let resumed = resume.is_some();
         let replay = match resume {
@@ -411,13 +454,25 @@ impl Registry for MemoryRegistry {
         if seq > in_seq + 1 {
             return Err(ErrorCode::BadSeq);
         }
-        let Some(charge) = self.inner.charge(&mut state, data.json_len()) else {
-            crate::log_limited!(
-                warn,
-                budget = self.inner.limits.replay_budget,
-                "signaling: replay budget full; signal refused"
-            );
-            return Err(ErrorCode::Unavailable);
+        let sender = Arc::clone(&room.seats[me].sub);
+        let charge = match self.inner.charge(&mut state, &sender, data.json_len()) {
+            Ok(charge) => charge,
+            Err(Over::Budget) => {
+                crate::log_limited!(
+                    warn,
+                    budget = self.inner.limits.replay_budget,
+                    "signaling: replay budget full; signal refused"
+                );
+                return Err(ErrorCode::Unavailable);
+            }
+            Err(Over::Share) => {
+                crate::log_limited!(
+                    warn,
+                    share = self.inner.limits.replay_per_subject,
+                    "signaling: a subject's replay share is full; its signal refused"
+                );
+                return Err(ErrorCode::Unavailable);
+            }
         };
         // Still there: it was active just now.
         let room = state.room(&seat.room, self.inner.limits.idle)?;
@@ -473,12 +528,17 @@ mod tests {
         serde_json::from_value(json!({ "type": "offer", "sdp": "x".repeat(len) })).unwrap()
     }
 
+    fn total(budget: &ReplayBudget) -> usize {
+        lock(&budget.held).total
+    }
+
     #[test]
     fn the_replay_buffer_keeps_256_messages_and_1_mib() {
-        let budget = ReplayBudget::new(usize::MAX);
+        let budget = ReplayBudget::new(usize::MAX, usize::MAX);
+        let alice: Arc<str> = Arc::from("alice");
         let mut buffer = ReplayBuffer::default();
         let push = |buffer: &mut ReplayBuffer, seq, data: SignalData| {
-            let charge = budget.charge(data.json_len()).unwrap();
+            let charge = budget.charge(&alice, data.json_len()).unwrap();
             buffer.push(seq, data, charge);
         };
         for seq in 1..=256 {
@@ -496,7 +556,7 @@ mod tests {
         assert_eq!(buffer.lost_through, 258);
         assert!(buffer.bytes <= REPLAY_MAX_BYTES);
         assert_eq!(buffer.replay().len(), 16);
-        assert_eq!(budget.held.load(Ordering::Relaxed), buffer.bytes);
+        assert_eq!(total(&budget), buffer.bytes);
     }
 
     #[test]
@@ -523,18 +583,36 @@ mod tests {
     #[test]
     fn the_budget_counts_what_every_buffer_holds_until_it_goes() {
         let one = data(100).json_len();
-        let budget = ReplayBudget::new(3 * one);
+        let budget = ReplayBudget::new(3 * one, usize::MAX);
+        let alice: Arc<str> = Arc::from("alice");
+        let charge = |bytes| budget.charge(&alice, bytes);
         let (mut a, mut b) = (ReplayBuffer::default(), ReplayBuffer::default());
-        a.push(1, data(100), budget.charge(one).unwrap());
-        a.push(2, data(100), budget.charge(one).unwrap());
-        b.push(1, data(100), budget.charge(one).unwrap());
-        assert!(budget.charge(one).is_none());
-        assert!(budget.charge(0).is_some());
+        a.push(1, data(100), charge(one).unwrap());
+        a.push(2, data(100), charge(one).unwrap());
+        b.push(1, data(100), charge(one).unwrap());
+        assert_eq!(charge(one).err(), Some(Over::Budget));
+        assert!(charge(0).is_ok());
         a.ack(1);
-        let charge = budget.charge(one).expect("an ack gives its bytes back");
-        b.push(2, data(100), charge);
-        assert!(budget.charge(1).is_none());
+        let more = charge(one).expect("an ack gives its bytes back");
+        b.push(2, data(100), more);
+        assert_eq!(charge(1).err(), Some(Over::Budget));
         drop(b);
-        assert_eq!(budget.held.load(Ordering::Relaxed), one);
+        assert_eq!(total(&budget), one);
+    }
+
+    #[test]
+    fn a_sender_past_its_share_is_refused_and_others_are_not() {
+        let budget = ReplayBudget::new(10, 4);
+        let (alice, bob): (Arc<str>, Arc<str>) = (Arc::from("alice"), Arc::from("bob"));
+        let held_by_alice = [budget.charge(&alice, 3).unwrap()];
+        assert_eq!(budget.charge(&alice, 2).err(), Some(Over::Share));
+        let held_by_bob = budget.charge(&bob, 4).unwrap();
+        assert_eq!(budget.charge(&bob, 1).err(), Some(Over::Share));
+        assert!(budget.charge(&alice, 1).is_ok(), "dropped at once");
+        drop(held_by_alice);
+        assert!(!lock(&budget.held).by_sender.contains_key("alice"));
+        let _again = budget.charge(&alice, 4).unwrap();
+        drop(held_by_bob);
+        assert_eq!(total(&budget), 4);
     }
 }

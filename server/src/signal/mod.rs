@@ -210,6 +210,7 @@ mod tests {
             per_subject: 1,
             silence: std::time::Duration::from_secs(1),
             messages_per_sec: 100,
+            outbox_bytes: registry::MIN_OUTBOX_BYTES,
         };
         let signaling = Signaling::new(
             Arc::new(memory::MemoryRegistry::new(registry::RegistryLimits {
@@ -218,6 +219,7 @@ mod tests {
                 rooms_per_creator: 1,
                 rooms_total: 1,
                 replay_budget: registry::REPLAY_MAX_BYTES,
+                replay_per_subject: registry::REPLAY_MAX_BYTES,
             })),
             SocketLimits::new(caps),
             vec![HeaderValue::from_static("https://app.example.com")],

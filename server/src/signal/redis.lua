@@ -9,10 +9,13 @@
 -- for seq in `lo<i>`..`out<i>`, `bytes<i>` in total, `lost<i>` = the highest
 -- seq dropped by the bound before it was acknowledged.
 --
--- The replay budget, shared by every room: `<prefix>replay:rooms` (a hash:
--- room key -> bytes its two buffers hold) and `<prefix>replay:bytes` (their
--- sum). A room that expires takes its buffers with it, but not its entry:
--- `purge` settles that once the room has left the set of live rooms.
+-- The replay budget, shared by every room, counts bytes by the subject that
+-- sent them (seat i's buffer holds what the other seat's subject sent):
+-- `<room key>:held` (a hash: sender -> bytes the room's buffers hold),
+-- `<prefix>replay:subjects` (sender -> bytes in all rooms) and
+-- `<prefix>replay:bytes` (the sum). A room that expires takes its buffers
+-- with it, but not its `:held`: `purge` settles that once the room has left
+-- the set of live rooms.
 --
 -- Delivery: PUBLISH to the channel of the replica holding the socket,
 -- "<socket> msg <ServerMessage JSON>" or "<socket> close <error code>". A
@@ -21,7 +24,9 @@
 local room, rooms = KEYS[1], KEYS[2]
 local op, prefix = ARGV[1], ARGV[2]
 local MAX_MESSAGES, MAX_BYTES = 256, 1048576
-local replay_rooms, replay_bytes = prefix .. 'replay:rooms', prefix .. 'replay:bytes'
+-- Most expired rooms one call settles (redis.rs: PURGE_MAX_ROOMS).
+local PURGE_MAX_ROOMS = 100
+local replay_subjects, replay_bytes = prefix .. 'replay:subjects', prefix .. 'replay:bytes'
 
 local function now_ms()
   local t = redis.call('TIME')
@@ -74,38 +79,56 @@ local function active(idle_ms)
   redis.call('PEXPIRE', prefix .. 'creator:' .. get('creator'), ttl, 'GT')
 end
 
--- Seat i's buffer holds `bytes` from now on: the budget follows.
+-- Adds `delta` to field `field` of hash `key`, removing the field at 0.
+local function add(key, field, delta)
+  if redis.call('HINCRBY', key, field, delta) <= 0 then
+    redis.call('HDEL', key, field)
+  end
+end
+
+-- Seat i's buffer holds `bytes` from now on: the budget and its sender's
+-- share follow.
 local function account(i, bytes)
   local delta = bytes - num('bytes' .. i)
   if delta == 0 then return end
-  if redis.call('HINCRBY', replay_rooms, room, delta) <= 0 then
-    redis.call('HDEL', replay_rooms, room)
-  end
+  local sender = get('s' .. (3 - i))
+  add(room .. ':held', sender, delta)
+  add(replay_subjects, sender, delta)
   redis.call('INCRBY', replay_bytes, delta)
 end
 
 -- Rooms past their time leave the set of live rooms, and what their buffers
--- held leaves the budget. One that the clock's rounding still shows is
--- left for the next round.
+-- held leaves the budget and its senders' shares. One that the clock's
+-- rounding still shows is left for the next round. At most PURGE_MAX_ROOMS
+-- of them, the longest expired first: a script blocks Redis while it runs,
+-- so one call must not take every room that expired together; later calls
+-- take the rest.
 local function purge(now)
-  for _, id in ipairs(redis.call('ZRANGEBYSCORE', rooms, '-inf', now)) do
+  local expired = redis.call('ZRANGEBYSCORE', rooms, '-inf', now, 'LIMIT', 0, PURGE_MAX_ROOMS)
+  for _, id in ipairs(expired) do
     if redis.call('EXISTS', id) == 0 then
       redis.call('ZREM', rooms, id)
-      local held = tonumber(redis.call('HGET', replay_rooms, id) or '0')
-      if held ~= 0 then
-        redis.call('HDEL', replay_rooms, id)
-        redis.call('DECRBY', replay_bytes, held)
+      local held = redis.call('HGETALL', id .. ':held')
+      for k = 1, #held, 2 do
+        add(replay_subjects, held[k], -tonumber(held[k + 1]))
+        redis.call('DECRBY', replay_bytes, held[k + 1])
       end
+      redis.call('DEL', id .. ':held')
     end
   end
 end
 
--- Whether `bytes` more fit in the budget, counting expired rooms as empty.
-local function fits(bytes, budget)
-  local function total() return tonumber(redis.call('GET', replay_bytes) or '0') end
-  if total() + bytes <= budget then return true end
+-- Why `bytes` more sent by `sender` do not fit (nil when they do):
+-- 'budget' or 'share', counting expired rooms as empty.
+local function over(bytes, sender, budget, share)
+  local function check()
+    if tonumber(redis.call('GET', replay_bytes) or '0') + bytes > budget then return 'budget' end
+    if tonumber(redis.call('HGET', replay_subjects, sender) or '0') + bytes > share then return 'share' end
+    return nil
+  end
+  if not check() then return nil end
   purge(now_ms())
-  return total() + bytes <= budget
+  return check()
 end
 
 local function drop_through(i, through)
@@ -215,14 +238,15 @@ end
 
 if op == 'signal' then
   local sub, socket, seq, data, idle_ms = ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
-  local budget = tonumber(ARGV[8])
+  local budget, share = tonumber(ARGV[8]), tonumber(ARGV[9])
   local me, err = held(sub, socket)
   if not me then return err end
   active(idle_ms)
   local in_seq = num('in' .. me)
   if seq <= in_seq then return { 'ok' } end
   if seq > in_seq + 1 then return { 'bad-seq' } end
-  if not fits(#data, budget) then return { 'unavailable' } end
+  local full = over(#data, sub, budget, share)
+  if full then return { 'unavailable', full } end
   redis.call('HSET', room, 'in' .. me, seq)
   local other = 3 - me
   local out = num('out' .. other) + 1

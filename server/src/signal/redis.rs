@@ -57,6 +57,11 @@ const BACKOFF_MAX: Duration = Duration::from_secs(2);
 const HEARTBEAT: Duration = Duration::from_secs(2);
 /// A replica that has not renewed its heartbeat for this long is dead.
 const HEARTBEAT_TTL: Duration = Duration::from_secs(6);
+/// Most expired rooms one script call removes from the set of live rooms
+/// (with their share of the replay budget): a script blocks Redis while it
+/// runs, however many rooms expired together. `PURGE_MAX_ROOMS` in
+/// `redis.lua`.
+pub const PURGE_MAX_ROOMS: usize = 100;
 
 /// Why the Redis registry could not start.
 #[derive(Debug)]
@@ -576,11 +581,12 @@ impl Registry for RedisRegistry {
 
     async fn signal(&self, seat: &SeatRef, seq: u64, data: SignalData) -> Result<(), ErrorCode> {
         let limits = self.inner.limits;
-        let (token, seq, idle, budget) = (
+        let (token, seq, idle, budget, share) = (
             socket_token(seat.socket),
             seq.to_string(),
             millis(limits.idle).to_string(),
             limits.replay_budget.to_string(),
+            limits.replay_per_subject.to_string(),
         );
         let args = [
             seat.sub.as_str(),
@@ -589,15 +595,24 @@ impl Registry for RedisRegistry {
             data.as_json(),
             &idle,
             &budget,
+            &share,
         ];
         match self.inner.call(&seat.room, "signal", &args).await? {
             (status, _) if status == b"ok" => Ok(()),
-            (status, _) if status == b"unavailable" => {
-                crate::log_limited!(
-                    warn,
-                    budget = limits.replay_budget,
-                    "signaling: replay budget full; signal refused"
-                );
+            (status, reply) if status == b"unavailable" => {
+                if text(reply.get(1)) == "share" {
+                    crate::log_limited!(
+                        warn,
+                        share = limits.replay_per_subject,
+                        "signaling: a subject's replay share is full; its signal refused"
+                    );
+                } else {
+                    crate::log_limited!(
+                        warn,
+                        budget = limits.replay_budget,
+                        "signaling: replay budget full; signal refused"
+                    );
+                }
                 Err(ErrorCode::Unavailable)
             }
             (status, _) => Err(error_code(&status)),
@@ -663,6 +678,12 @@ mod tests {
         // Anything else means the store misbehaved.
         assert_eq!(error_code(b"\"quoted\""), ErrorCode::Unavailable);
         assert_eq!(error_code(b""), ErrorCode::Unavailable);
+    }
+
+    #[test]
+    fn the_script_purges_as_many_rooms_per_call_as_documented() {
+        let declared = format!("local PURGE_MAX_ROOMS = {PURGE_MAX_ROOMS}\n");
+        assert!(include_str!("redis.lua").contains(&declared));
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! the two seats of a room. [`Registry`] is its contract; `memory.rs` is the
 //! one-process implementation, and a Redis one lets replicas share rooms.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
@@ -31,6 +33,9 @@ pub struct RegistryLimits {
     /// Most bytes (of `data` JSON) the replay buffers of all rooms hold
     /// together: in this process's memory, or in Redis for all replicas.
     pub replay_budget: usize,
+    /// Most bytes of that budget the signals one subject sent may hold, so
+    /// that a few subjects cannot fill it for everyone.
+    pub replay_per_subject: usize,
 }
 
 /// A room just created.
@@ -109,6 +114,8 @@ pub struct Joined {
 ///   are dropped and the seat remembers the highest seq dropped unacked;
 ///   a buffer holds its signals' `data` as JSON text, the bytes it counts,
 ///   and all buffers together at most [`RegistryLimits::replay_budget`],
+///   of which the signals one subject sent at most
+///   [`RegistryLimits::replay_per_subject`],
 /// - at most one live socket, whose [`Outbox`] receives everything for it.
 ///
 /// Every method is called by one socket's task; `SeatRef::socket` names it.
@@ -162,8 +169,10 @@ pub trait Registry: Send + Sync + 'static {
     /// (in the same order as stored), `in_seq` = `seq`; `Ok` means "stored"
     /// and the socket acks it. Larger: `BadSeq`, nothing stored.
     /// `data` would take the buffers of all rooms above
-    /// [`RegistryLimits::replay_budget`] (counting rooms that have expired
-    /// as empty): `Unavailable`, nothing stored and nothing dropped.
+    /// [`RegistryLimits::replay_budget`], or what the seat's subject has
+    /// sent that they hold above [`RegistryLimits::replay_per_subject`]
+    /// (counting rooms that have expired as empty): `Unavailable`, nothing
+    /// stored and nothing dropped.
     async fn signal(&self, seat: &SeatRef, seq: u64, data: SignalData) -> Result<(), ErrorCode>;
 
     /// The client received every signal up to `seq`: drop them from its buffer.
@@ -187,7 +196,9 @@ pub const OUTBOX_CAPACITY: usize = 64;
 #[derive(Debug, Clone)]
 pub struct Outbox {
     queue: mpsc::Sender<ServerMessage>,
-    close: std::sync::Arc<watch::Sender<Option<ErrorCode>>>,
+    close: Arc<watch::Sender<Option<ErrorCode>>>,
+    queued_bytes: Arc<AtomicUsize>,
+    max_bytes: usize,
 }
 
 /// The receiving side, owned by the socket's task.
@@ -195,6 +206,7 @@ pub struct Outbox {
 pub struct Inbox {
     queue: mpsc::Receiver<ServerMessage>,
     close: watch::Receiver<Option<ErrorCode>>,
+    queued_bytes: Arc<AtomicUsize>,
 }
 
 /// What an [`Inbox`] yields.
@@ -206,34 +218,70 @@ pub enum Delivery {
     Close(ErrorCode),
 }
 
-/// A new socket's queue, holding at most `capacity` messages.
-pub fn outbox(capacity: usize) -> (Outbox, Inbox) {
+/// A new socket's queue, holding at most `capacity` messages and
+/// `max_bytes` of signal `data` JSON.
+///
+/// Both bounds matter: a relayed signal's `data` is the text serde_json
+/// writes, which can be nearly four times the frame it came in (`1e15`
+/// is written `1000000000000000.0`), so 64 messages could hold 16 MB.
+/// `max_bytes` must hold one such signal (see [`MIN_OUTBOX_BYTES`]).
+pub fn outbox(capacity: usize, max_bytes: usize) -> (Outbox, Inbox) {
     let (queue, rx) = mpsc::channel(capacity);
     let (close, close_rx) = watch::channel(None);
+    let queued_bytes = Arc::new(AtomicUsize::new(0));
     let outbox = Outbox {
         queue,
-        close: std::sync::Arc::new(close),
+        close: Arc::new(close),
+        queued_bytes: queued_bytes.clone(),
+        max_bytes,
     };
-    (
-        outbox,
-        Inbox {
-            queue: rx,
-            close: close_rx,
-        },
-    )
+    let inbox = Inbox {
+        queue: rx,
+        close: close_rx,
+        queued_bytes,
+    };
+    (outbox, inbox)
+}
+
+/// The smallest byte bound an outbox may have: more than the largest
+/// `data` a signal can be relayed as (a 64 KiB frame whose numbers each
+/// grow about 3.8 times when written out), so that a socket that reads is
+/// never closed for one large signal.
+pub const MIN_OUTBOX_BYTES: usize = 256 * 1024;
+
+/// The bytes of `message` an outbox's byte bound counts: a signal's `data`
+/// JSON, as the replay buffers count it. Every other message is small, and
+/// bounded by the count alone.
+fn counted_bytes(message: &ServerMessage) -> usize {
+    match message {
+        ServerMessage::Signal { data, .. } => data.json_len(),
+        _ => 0,
+    }
 }
 
 impl Outbox {
-    /// Queues `message` without waiting. A full queue closes the socket
-    /// with `slow-consumer`; returns false when the message was not queued.
+    /// Queues `message` without waiting. A full queue (by messages or by
+    /// bytes) closes the socket with `slow-consumer`; returns false when
+    /// the message was not queued.
     pub fn deliver(&self, message: ServerMessage) -> bool {
+        let bytes = counted_bytes(&message);
+        let queued = self.queued_bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        if queued > self.max_bytes {
+            self.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
+            self.close(ErrorCode::SlowConsumer);
+            return false;
+        }
         match self.queue.try_send(message) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
+                self.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
                 self.close(ErrorCode::SlowConsumer);
                 false
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                self.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
+                false
+            }
         }
     }
 
@@ -268,7 +316,10 @@ impl Inbox {
             biased;
             code = close_reason(&mut self.close) => Delivery::Close(code),
             message = self.queue.recv() => match message {
-                Some(message) => Delivery::Message(message),
+                Some(message) => {
+                    self.queued_bytes.fetch_sub(counted_bytes(&message), Ordering::Relaxed);
+                    Delivery::Message(message)
+                }
                 None => Delivery::Close(ErrorCode::Replaced),
             },
         }
@@ -294,7 +345,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_outbox_closes_with_slow_consumer_ahead_of_its_queue() {
-        let (outbox, mut inbox) = outbox(2);
+        let (outbox, mut inbox) = outbox(2, MIN_OUTBOX_BYTES);
         assert!(outbox.deliver(ServerMessage::Pong));
         assert!(outbox.deliver(ServerMessage::Pong));
         assert!(!outbox.deliver(ServerMessage::Pong));
@@ -304,10 +355,35 @@ mod tests {
 
     #[tokio::test]
     async fn messages_then_replaced_when_every_sender_is_gone() {
-        let (outbox, mut inbox) = outbox(2);
+        let (outbox, mut inbox) = outbox(2, MIN_OUTBOX_BYTES);
         assert!(outbox.deliver(ServerMessage::Pong));
         drop(outbox);
         assert_eq!(inbox.recv().await, Delivery::Message(ServerMessage::Pong));
         assert_eq!(inbox.recv().await, Delivery::Close(ErrorCode::Replaced));
+    }
+
+    /// Signal `seq` whose `data` is `json_len` (at least 11) bytes of JSON.
+    fn signal(seq: u64, json_len: usize) -> ServerMessage {
+        let text = format!(r#"{{"type":"{}"}}"#, "x".repeat(json_len - 11));
+        let data = SignalData::from_stored(text).unwrap();
+        assert_eq!(data.json_len(), json_len);
+        ServerMessage::Signal { seq, data }
+    }
+
+    #[tokio::test]
+    async fn an_outbox_past_its_bytes_closes_with_slow_consumer_and_reading_frees_them() {
+        let (outbox, mut inbox) = outbox(64, 1000);
+        assert!(outbox.deliver(signal(1, 600)));
+        // Other messages are not counted: they are small, and bounded by number.
+        assert!(outbox.deliver(ServerMessage::Pong));
+        assert!(outbox.deliver(signal(2, 400)));
+        assert!(matches!(
+            inbox.recv().await,
+            Delivery::Message(ServerMessage::Signal { seq: 1, .. })
+        ));
+        // 400 bytes queued: 600 more fit, then not even the smallest signal.
+        assert!(outbox.deliver(signal(3, 600)));
+        assert!(!outbox.deliver(signal(4, 11)));
+        assert_eq!(inbox.recv().await, Delivery::Close(ErrorCode::SlowConsumer));
     }
 }

@@ -46,7 +46,7 @@ pub(super) async fn connection(
         return close_unsplit(socket, ErrorCode::TooManyConnections.to_message()).await;
     };
     let registry = signaling.registry.as_ref();
-    let (outbox, inbox) = outbox(OUTBOX_CAPACITY);
+    let (outbox, inbox) = outbox(OUTBOX_CAPACITY, signaling.limits.outbox_bytes());
     let seat = SeatRef {
         room,
         sub,

@@ -15,6 +15,7 @@
 #![allow(dead_code)]
 
 pub mod abuse;
+pub mod outbox;
 pub mod party;
 pub mod protocol;
 pub mod replay;
@@ -240,6 +241,7 @@ macro_rules! signaling_suite {
             protocol::an_unused_room_expires_even_under_failed_joins,
             party::a_cut_socket_loses_nothing_both_ways,
             abuse::a_consumer_that_does_not_read_is_closed_with_bounded_memory,
+            outbox::a_consumer_that_does_not_read_is_closed_past_its_outbox_bytes,
             abuse::an_oversized_message_closes_only_its_sender,
             abuse::a_huge_unauthenticated_frame_is_refused_from_its_header,
             abuse::unauthenticated_sockets_are_capped_per_ip,
@@ -253,6 +255,7 @@ macro_rules! signaling_suite {
             replay::amplifying_signals_hold_what_the_bound_counts,
             replay::the_replay_budget_refuses_new_signals_and_keeps_the_stored,
             replay::an_expired_room_gives_its_replay_budget_back,
+            replay::a_subject_past_its_replay_share_is_refused_and_others_are_not,
         );
     };
     (@tests $args:expr; $($module:ident :: $name:ident),* $(,)?) => {

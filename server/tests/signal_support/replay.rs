@@ -13,7 +13,7 @@ use super::*;
 use crate::common::replica::{rss_kib, Replica};
 use crate::common::JWT_SECRET;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ice-peer-server");
+pub(super) const BIN: &str = env!("CARGO_BIN_EXE_ice-peer-server");
 
 /// `{"type":"x","a":[0,0,...]}` with `zeros` zeros, as JSON text, and the
 /// same object as the server relays it (serde_json's order: keys sorted).
@@ -40,7 +40,7 @@ async fn next_text(socket: &mut Socket) -> String {
 }
 
 /// `sub` authenticates on a new socket to `room` of `replica`; returns it after `joined`.
-async fn join_replica(replica: &Replica, room: &str, sub: &str) -> Socket {
+pub(super) async fn join_replica(replica: &Replica, room: &str, sub: &str) -> Socket {
     let (mut socket, _) = tokio_tungstenite::connect_async(replica.signal_url(room))
         .await
         .expect("websocket connects");
@@ -64,7 +64,10 @@ pub async fn amplifying_signals_hold_what_the_bound_counts(args: &[&str]) {
     const SIGNALS: u64 = 16;
     /// Twice what the text itself takes (32 MB), an eighth of the parsed trees.
     const MAX_GROWTH_KIB: u64 = 128 * 1024;
-    let replica = Replica::start(Path::new(BIN), JWT_SECRET, args);
+    // What one subject may hold is what this measures: its share must
+    // not stop it first (32 MB here, 8 MiB by default).
+    let share = ["--signal-replay-per-user-mib", "64"];
+    let replica = Replica::start(Path::new(BIN), JWT_SECRET, &[args, &share].concat());
     let pid = replica.pid().expect("running");
     let token = crate::common::valid_token("mallory");
     let (data, relayed) = amplifying(32_000);
@@ -188,4 +191,51 @@ pub async fn an_expired_room_gives_its_replay_budget_back(args: &[&str]) {
     let third = create_room(&server, "alice", "dave").await;
     let (mut c, _) = join(&server, &third, "alice").await;
     send_acked(&mut c, 1, big(1)).await;
+}
+
+/// With 4 MiB for all rooms and 1 MiB per subject: Alice's 10 signals in
+/// one room and 7 in another fill her share, so her 18th is refused with
+/// `unavailable` though the budget has room for three more of her. Bob, a
+/// subject of his own, still sends (to her, in the same room), everything
+/// Alice stored is kept and replayed, and Bob's ack gives her share back.
+pub async fn a_subject_past_its_replay_share_is_refused_and_others_are_not(args: &[&str]) {
+    let share = ["--signal-replay-per-user-mib", "1"];
+    let flags = [&["--signal-replay-budget-mib", "4"][..], &share].concat();
+    let server = start_with(args, &flags).await;
+    let room_a = create_room(&server, "alice", "bob").await;
+    let (mut a, _) = join(&server, &room_a, "alice").await;
+    for seq in 1..=10 {
+        send_acked(&mut a, seq, big(seq)).await;
+    }
+    let room_b = create_room(&server, "alice", "carol").await;
+    let (mut b, hello) = join(&server, &room_b, "alice").await;
+    let key = hello["resume"].as_str().expect("resume key").to_owned();
+    for seq in 1..=7 {
+        send_acked(&mut b, seq, big(seq)).await;
+    }
+    send(&mut b, signal(8, big(8))).await;
+    expect_close(&mut b, "unavailable", 1011).await;
+
+    let (mut bob, _) = join(&server, &room_a, "bob").await;
+    expect_event(&mut a, "peer-joined", "bob").await;
+    for seq in 1..=10 {
+        expect_signal(&mut bob, seq, big(seq)).await;
+    }
+    for seq in 1..=10 {
+        send_acked(&mut bob, seq, big(seq)).await;
+    }
+    for seq in 1..=10 {
+        expect_signal(&mut a, seq, big(seq)).await;
+    }
+    send(&mut bob, json!({ "type": "ack", "seq": 10 })).await;
+    // Bob's socket reads in order: its pong follows the ack's effect.
+    send(&mut bob, json!({ "type": "ping" })).await;
+    assert_eq!(next(&mut bob).await, Frame::Json(json!({ "type": "pong" })));
+    let mut b = resume(&server, &room_b, "alice", &key, 0).await;
+    assert!(matches!(next(&mut b).await, Frame::Json(v) if v["acked"] == 7));
+    send_acked(&mut b, 8, big(8)).await;
+    let (mut carol, _) = join(&server, &room_b, "carol").await;
+    for seq in 1..=8 {
+        expect_signal(&mut carol, seq, big(seq)).await;
+    }
 }
