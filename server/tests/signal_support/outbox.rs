@@ -28,9 +28,10 @@ fn growing_data() -> String {
 /// that the peak of its resident memory is the server's alone.
 pub async fn a_consumer_that_does_not_read_is_closed_past_its_outbox_bytes(args: &[&str]) {
     /// What a 1 MiB outbox, Alice's replay buffer (at most 1 MiB, sharing
-    /// the same signals) and one signal being parsed take, twice over; a
-    /// queue of 64 of these signals takes 16 MB.
-    const MAX_PEAK_GROWTH_KIB: u64 = 6 * 1024;
+    /// the same signals) and one signal being parsed take, with room for the
+    /// allocator's slack (4.4 MiB measured); a queue of 64 of these signals
+    /// takes 16 MB (+19 to +25 MiB measured before the byte bound).
+    const MAX_PEAK_GROWTH_KIB: u64 = 10 * 1024;
     const MAX_SIGNALS: u64 = 300;
     let replica = Replica::start(Path::new(BIN), JWT_SECRET, args);
     let pid = replica.pid().expect("running");
