@@ -11,8 +11,8 @@ use base64::Engine;
 
 use super::protocol::{ErrorCode, ServerMessage, SignalData};
 use super::registry::{
-    CreateError, JoinRequest, Joined, Outbox, Registry, RegistryLimits, RoomTicket, SeatRef,
-    SocketId, REPLAY_MAX_BYTES, REPLAY_MAX_MESSAGES,
+    CreateError, JoinRequest, Joined, Outbox, Registry, RegistryLimits, ReplayFull, RoomTicket,
+    SeatRef, SocketId, REPLAY_MAX_BYTES, REPLAY_MAX_MESSAGES,
 };
 use crate::secret::Secret;
 
@@ -77,15 +77,6 @@ struct Held {
     by_sender: HashMap<Arc<str>, usize>,
 }
 
-/// Why a signal did not fit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Over {
-    /// The budget of all rooms.
-    Budget,
-    /// Its sender's share.
-    Share,
-}
-
 /// Bytes of one stored signal, counted against the budget and its sender's
 /// share until dropped: however a signal leaves (acked, dropped by its
 /// seat's bound, its seat cleared, its room gone), its bytes go back.
@@ -111,15 +102,15 @@ impl ReplayBudget {
 
     /// `bytes` more sent by `sender`, unless that takes the total above the
     /// limit or the sender above its share.
-    fn charge(&self, sender: &Arc<str>, bytes: usize) -> Result<Charge, Over> {
+    fn charge(&self, sender: &Arc<str>, bytes: usize) -> Result<Charge, ReplayFull> {
         let mut held = lock(&self.held);
         let fits = |held: usize, limit: usize| held.checked_add(bytes).is_some_and(|h| h <= limit);
         if !fits(held.total, self.limit) {
-            return Err(Over::Budget);
+            return Err(ReplayFull::Budget);
         }
         let mine = held.by_sender.get(sender).copied().unwrap_or(0);
         if !fits(mine, self.per_subject) {
-            return Err(Over::Share);
+            return Err(ReplayFull::Share);
         }
         held.total += bytes;
         held.by_sender.insert(Arc::clone(sender), mine + bytes);
@@ -267,7 +258,12 @@ impl Inner {
     /// `bytes` of the replay budget and of `sender`'s share. Rooms past
     /// their time hold theirs until the sweeper's next round, unless they
     /// are what stands in the way.
-    fn charge(&self, state: &mut State, sender: &Arc<str>, bytes: usize) -> Result<Charge, Over> {
+    fn charge(
+        &self,
+        state: &mut State,
+        sender: &Arc<str>,
+        bytes: usize,
+    ) -> Result<Charge, ReplayFull> {
         self.budget.charge(sender, bytes).or_else(|_| {
             state.sweep_unless_recent(Instant::now(), self.limits.idle);
             self.budget.charge(sender, bytes)
@@ -455,25 +451,10 @@ impl Registry for MemoryRegistry {
             return Err(ErrorCode::BadSeq);
         }
         let sender = Arc::clone(&room.seats[me].sub);
-        let charge = match self.inner.charge(&mut state, &sender, data.json_len()) {
-            Ok(charge) => charge,
-            Err(Over::Budget) => {
-                crate::log_limited!(
-                    warn,
-                    budget = self.inner.limits.replay_budget,
-                    "signaling: replay budget full; signal refused"
-                );
-                return Err(ErrorCode::Unavailable);
-            }
-            Err(Over::Share) => {
-                crate::log_limited!(
-                    warn,
-                    share = self.inner.limits.replay_per_subject,
-                    "signaling: a subject's replay share is full; its signal refused"
-                );
-                return Err(ErrorCode::Unavailable);
-            }
-        };
+        let charge = self
+            .inner
+            .charge(&mut state, &sender, data.json_len())
+            .map_err(|full| full.refuse(&self.inner.limits))?;
         // Still there: it was active just now.
         let room = state.room(&seat.room, self.inner.limits.idle)?;
         room.seats[me].in_seq = seq;
@@ -590,12 +571,12 @@ mod tests {
         a.push(1, data(100), charge(one).unwrap());
         a.push(2, data(100), charge(one).unwrap());
         b.push(1, data(100), charge(one).unwrap());
-        assert_eq!(charge(one).err(), Some(Over::Budget));
+        assert_eq!(charge(one).err(), Some(ReplayFull::Budget));
         assert!(charge(0).is_ok());
         a.ack(1);
         let more = charge(one).expect("an ack gives its bytes back");
         b.push(2, data(100), more);
-        assert_eq!(charge(1).err(), Some(Over::Budget));
+        assert_eq!(charge(1).err(), Some(ReplayFull::Budget));
         drop(b);
         assert_eq!(total(&budget), one);
     }
@@ -605,9 +586,9 @@ mod tests {
         let budget = ReplayBudget::new(10, 4);
         let (alice, bob): (Arc<str>, Arc<str>) = (Arc::from("alice"), Arc::from("bob"));
         let held_by_alice = [budget.charge(&alice, 3).unwrap()];
-        assert_eq!(budget.charge(&alice, 2).err(), Some(Over::Share));
+        assert_eq!(budget.charge(&alice, 2).err(), Some(ReplayFull::Share));
         let held_by_bob = budget.charge(&bob, 4).unwrap();
-        assert_eq!(budget.charge(&bob, 1).err(), Some(Over::Share));
+        assert_eq!(budget.charge(&bob, 1).err(), Some(ReplayFull::Share));
         assert!(budget.charge(&alice, 1).is_ok(), "dropped at once");
         drop(held_by_alice);
         assert!(!lock(&budget.held).by_sender.contains_key("alice"));

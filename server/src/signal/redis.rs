@@ -41,8 +41,8 @@ use tokio::sync::watch;
 
 use super::protocol::{ErrorCode, ServerMessage, SignalData};
 use super::registry::{
-    CreateError, JoinRequest, Joined, Outbox, Registry, RegistryLimits, RoomTicket, SeatRef,
-    SocketId,
+    CreateError, JoinRequest, Joined, Outbox, Registry, RegistryLimits, ReplayFull, RoomTicket,
+    SeatRef, SocketId,
 };
 use crate::secret::Secret;
 
@@ -600,20 +600,12 @@ impl Registry for RedisRegistry {
         match self.inner.call(&seat.room, "signal", &args).await? {
             (status, _) if status == b"ok" => Ok(()),
             (status, reply) if status == b"unavailable" => {
-                if text(reply.get(1)) == "share" {
-                    crate::log_limited!(
-                        warn,
-                        share = limits.replay_per_subject,
-                        "signaling: a subject's replay share is full; its signal refused"
-                    );
+                let full = if text(reply.get(1)) == "share" {
+                    ReplayFull::Share
                 } else {
-                    crate::log_limited!(
-                        warn,
-                        budget = limits.replay_budget,
-                        "signaling: replay budget full; signal refused"
-                    );
-                }
-                Err(ErrorCode::Unavailable)
+                    ReplayFull::Budget
+                };
+                Err(full.refuse(&limits))
             }
             (status, _) => Err(error_code(&status)),
         }

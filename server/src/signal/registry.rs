@@ -38,6 +38,35 @@ pub struct RegistryLimits {
     pub replay_per_subject: usize,
 }
 
+/// Why the replay budget refused a signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplayFull {
+    /// [`RegistryLimits::replay_budget`], of all rooms together.
+    Budget,
+    /// [`RegistryLimits::replay_per_subject`], of the subject that sent it.
+    Share,
+}
+
+impl ReplayFull {
+    /// Logs the refusal (at most a line a second: anyone with a token can
+    /// cause it) and gives the error its socket gets.
+    pub fn refuse(self, limits: &RegistryLimits) -> ErrorCode {
+        match self {
+            ReplayFull::Budget => crate::log_limited!(
+                warn,
+                budget = limits.replay_budget,
+                "signaling: replay budget full; signal refused"
+            ),
+            ReplayFull::Share => crate::log_limited!(
+                warn,
+                share = limits.replay_per_subject,
+                "signaling: a subject's replay share is full; its signal refused"
+            ),
+        }
+        ErrorCode::Unavailable
+    }
+}
+
 /// A room just created.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoomTicket {

@@ -132,6 +132,40 @@ fn big(seq: u64) -> Value {
     json!({ "type": "offer", "sdp": format!("{seq:05}{}", "x".repeat(59_995)) })
 }
 
+/// What [`alice_fills_two_rooms_until_refused`] leaves: her socket in the
+/// room with Bob, the two rooms, and her resume key for the one with Carol.
+struct AliceRefused {
+    a: Socket,
+    room_a: String,
+    room_b: String,
+    key: String,
+}
+
+/// Alice stores 10 signals of 60 KB in a room with Bob and 7 in one with
+/// Carol, all acked; her 18th, in Carol's room, is refused with
+/// `unavailable`, which closes that socket.
+async fn alice_fills_two_rooms_until_refused(server: &TestServer) -> AliceRefused {
+    let room_a = create_room(server, "alice", "bob").await;
+    let (mut a, _) = join(server, &room_a, "alice").await;
+    for seq in 1..=10 {
+        send_acked(&mut a, seq, big(seq)).await;
+    }
+    let room_b = create_room(server, "alice", "carol").await;
+    let (mut b, hello) = join(server, &room_b, "alice").await;
+    let key = hello["resume"].as_str().expect("resume key").to_owned();
+    for seq in 1..=7 {
+        send_acked(&mut b, seq, big(seq)).await;
+    }
+    send(&mut b, signal(8, big(8))).await;
+    expect_close(&mut b, "unavailable", 1011).await;
+    AliceRefused {
+        a,
+        room_a,
+        room_b,
+        key,
+    }
+}
+
 /// With a 1 MiB budget for all rooms: 10 signals in one room and 7 in
 /// another fill it, the 18th is refused with `unavailable` (the socket
 /// closes; the client resumes), and every signal stored before is kept and
@@ -139,19 +173,13 @@ fn big(seq: u64) -> Value {
 /// is stored when sent again.
 pub async fn the_replay_budget_refuses_new_signals_and_keeps_the_stored(args: &[&str]) {
     let server = start_with(args, &["--signal-replay-budget-mib", "1"]).await;
-    let room_a = create_room(&server, "alice", "bob").await;
-    let (mut a, _) = join(&server, &room_a, "alice").await;
-    for seq in 1..=10 {
-        send_acked(&mut a, seq, big(seq)).await;
-    }
-    let room_b = create_room(&server, "alice", "carol").await;
-    let (mut b, hello) = join(&server, &room_b, "alice").await;
-    let key = hello["resume"].as_str().expect("resume key").to_owned();
-    for seq in 1..=7 {
-        send_acked(&mut b, seq, big(seq)).await;
-    }
-    send(&mut b, signal(8, big(8))).await;
-    expect_close(&mut b, "unavailable", 1011).await;
+    // Alice stays in room A: her socket is kept open, not dropped.
+    let AliceRefused {
+        a: _alice_in_room_a,
+        room_a,
+        room_b,
+        key,
+    } = alice_fills_two_rooms_until_refused(&server).await;
 
     let mut b = resume(&server, &room_b, "alice", &key, 0).await;
     match next(&mut b).await {
@@ -202,19 +230,12 @@ pub async fn a_subject_past_its_replay_share_is_refused_and_others_are_not(args:
     let share = ["--signal-replay-per-user-mib", "1"];
     let flags = [&["--signal-replay-budget-mib", "4"][..], &share].concat();
     let server = start_with(args, &flags).await;
-    let room_a = create_room(&server, "alice", "bob").await;
-    let (mut a, _) = join(&server, &room_a, "alice").await;
-    for seq in 1..=10 {
-        send_acked(&mut a, seq, big(seq)).await;
-    }
-    let room_b = create_room(&server, "alice", "carol").await;
-    let (mut b, hello) = join(&server, &room_b, "alice").await;
-    let key = hello["resume"].as_str().expect("resume key").to_owned();
-    for seq in 1..=7 {
-        send_acked(&mut b, seq, big(seq)).await;
-    }
-    send(&mut b, signal(8, big(8))).await;
-    expect_close(&mut b, "unavailable", 1011).await;
+    let AliceRefused {
+        mut a,
+        room_a,
+        room_b,
+        key,
+    } = alice_fills_two_rooms_until_refused(&server).await;
 
     let (mut bob, _) = join(&server, &room_a, "bob").await;
     expect_event(&mut a, "peer-joined", "bob").await;
