@@ -23,9 +23,13 @@ impl TokenBucket {
 
     /// Takes `units` if there are enough tokens at `now`.
     pub fn take(&mut self, units: u64, now: Instant) -> bool {
-        let earned = now.duration_since(self.last).as_micros() as u64 * self.rate / 1_000_000;
+        // In u128: a high rate times a long idle overflows u64 (a day at
+        // 1 Gbit/s is 1.08e19 µs·B/s).
+        let elapsed = now.duration_since(self.last).as_micros();
+        let earned = elapsed * u128::from(self.rate) / 1_000_000;
         if earned > 0 {
-            self.tokens = (self.tokens + earned).min(self.burst);
+            let saved = u128::from(self.tokens) + earned;
+            self.tokens = u64::try_from(saved).map_or(self.burst, |t| t.min(self.burst));
             self.last = now;
         }
         if units > self.tokens {
@@ -54,5 +58,16 @@ mod tests {
         assert!(!bucket.take(1, start + Duration::from_millis(500)));
         assert!(bucket.take(2000, start + Duration::from_secs(60)));
         assert!(!bucket.take(1, start + Duration::from_secs(60)));
+    }
+
+    #[test]
+    fn a_high_rate_after_a_long_idle_refills_to_the_burst_without_overflow() {
+        let start = Instant::now();
+        let rate = u64::MAX / 2;
+        let mut bucket = TokenBucket::new(rate, rate, start);
+        assert!(bucket.take(rate, start));
+        let later = start + Duration::from_secs(86_400);
+        assert!(bucket.take(rate, later));
+        assert!(!bucket.take(1, later));
     }
 }
