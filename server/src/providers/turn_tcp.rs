@@ -28,16 +28,16 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, Mutex};
 use tokio::task::{AbortHandle, JoinHandle};
-
-use crate::permits::client_key;
 use tokio::time::timeout;
 use webrtc_util::Conn;
+
+use crate::permits::client_key;
 
 /// The largest frame accepted: what the TURN server reads in one go.
 const MAX_FRAME: usize = 1500;
 /// Open client connections at most; more are refused.
 pub const MAX_CONNECTIONS: usize = 1024;
-/// Open client connections from one IP at most.
+/// Open client connections from one client (an IPv6 one by its /64) at most.
 pub const MAX_PER_IP: usize = 32;
 /// Frames waiting for one slow client at most; one more closes it.
 const OUTBOX: usize = 64;

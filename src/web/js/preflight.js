@@ -49,7 +49,7 @@ const PREFERRED = ["udp", "tcp", "tls"];
  * `stun:` a server-reflexive address over UDP, `stuns:` over TLS; `turn:` a
  * relay over UDP, or TCP with `?transport=tcp` (RFC 7065: the one parameter
  * a turn: URL has; Chromium takes its value in any case); `turns:` over TLS.
- * @param {string} url the URLs as the manager normalised them (lower-case scheme)
+ * @param {string} url a URL as the manager normalised it (lower-case scheme)
  * @returns {{ kind: CheckKind, transport: CheckTransport } | null}
  */
 export function checkOf(url) {
@@ -78,8 +78,9 @@ export function planChecks(servers) {
   const checks = [];
   for (const server of servers) {
     for (const url of server.urls) {
+      if (checks.length === MAX_CHECKS) return checks;
       const check = checkOf(url);
-      if (!check || checks.length === MAX_CHECKS || checks.some((c) => c.url === url)) continue;
+      if (!check || checks.some((c) => c.url === url)) continue;
       checks.push({ server: { ...server, urls: [url] }, url, ...check });
     }
   }
